@@ -1,0 +1,68 @@
+import Synchronization
+
+/// Keeps loaded records in memory, upserting by key with an optional version guard — the same
+/// contract as the database loaders, so runner tests exercise real semantics.
+public final class MemoryLoader: Loader {
+    public let key: [String]
+    public let version: String?
+    private struct State {
+        var rows: [[Value]: Object] = [:]
+        var loads = 0
+    }
+    private let state = Mutex(State())
+    /// Called before each load; a test uses it to fail a load (e.g. throw a transient error).
+    private let hook: (@Sendable (Int) throws -> Void)?
+    /// Where checkpoints are written "in the same transaction", for exactly-once tests.
+    private let transactionalStore: MemoryCheckpointStore?
+
+    public init(
+        key: [String], version: String? = nil, transactionalStore: MemoryCheckpointStore? = nil,
+        beforeLoad hook: (@Sendable (Int) throws -> Void)? = nil
+    ) {
+        self.key = key
+        self.version = version
+        self.hook = hook
+        self.transactionalStore = transactionalStore
+    }
+
+    public var target: String { "memory" }
+
+    public func writesCheckpoint(to store: any CheckpointStore) -> Bool {
+        guard let transactionalStore else { return false }
+        return (store as AnyObject) === transactionalStore
+    }
+
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+        let attempt = state.withLock { s -> Int in
+            s.loads += 1
+            return s.loads
+        }
+        try hook?(attempt)
+        let keyIdx = try key.map { k in
+            guard let i = batch.schema.index(of: k) else { throw RunnelError.dataContract("key field '\(k)' missing") }
+            return i
+        }
+        let versionIdx = version.flatMap { batch.schema.index(of: $0) }
+        state.withLock { s in
+            for r in batch.records {
+                let k = keyIdx.map { r.values[$0] }
+                if let v = versionIdx, let existing = s.rows[k], let old = existing[version!],
+                    Comparison.compare(r.values[v], old) == .orderedAscending
+                {
+                    continue
+                }
+                s.rows[k] = r.object(batch.schema)
+            }
+        }
+        if let commit, let store = transactionalStore {
+            try await store.save(commit.checkpoint, pipeline: commit.pipeline)
+        }
+    }
+
+    /// The stored rows, sorted by key text.
+    public var rows: [Object] {
+        state.withLock { s in s.rows.sorted { $0.key.map(\.text).joined(separator: "\u{0}") < $1.key.map(\.text).joined(separator: "\u{0}") }.map(\.value) }
+    }
+
+    public var loadCalls: Int { state.withLock { $0.loads } }
+}

@@ -1,0 +1,55 @@
+import Metrics
+
+/// Feeds swift-metrics with the metric names both binaries share (see README, "Metrics").
+public struct MetricsObserver: PipelineObserver {
+    public init() {}
+
+    private func dims(_ run: RunInfo) -> [(String, String)] { [("pipeline", run.pipeline)] }
+
+    public func runStarted(_ run: RunInfo) {
+        // Touch the counters so they are exported as 0 before the first batch.
+        Counter(label: "runnel_records_read_total", dimensions: dims(run)).increment(by: 0)
+        Counter(label: "runnel_records_loaded_total", dimensions: dims(run)).increment(by: 0)
+        Counter(label: "runnel_dead_letters_total", dimensions: dims(run)).increment(by: 0)
+    }
+
+    public func batchCommitted(_ e: BatchEvent) {
+        let d = dims(e.run)
+        Counter(label: "runnel_records_read_total", dimensions: d).increment(by: e.read)
+        Counter(label: "runnel_records_loaded_total", dimensions: d).increment(by: e.loaded)
+        Counter(label: "runnel_records_filtered_total", dimensions: d).increment(by: e.filtered)
+        for (stage, n) in e.rejectedByStage {
+            Counter(label: "runnel_records_rejected_total", dimensions: d + [("stage", stage)]).increment(by: n)
+        }
+        Counter(label: "runnel_dead_letters_total", dimensions: d).increment(by: e.deadLettered)
+        Counter(label: "runnel_batches_total", dimensions: d).increment()
+        Metrics.Timer(label: "runnel_batch_duration_seconds", dimensions: d, preferredDisplayUnit: .seconds)
+            .recordNanoseconds(e.duration.nanoseconds)
+        Recorder(label: "runnel_batch_records", dimensions: d, aggregate: true).record(e.read)
+        Gauge(label: "runnel_last_commit_timestamp_seconds", dimensions: d).record(e.committedAt.secondsSinceEpoch)
+        if !e.sourceTimes.isEmpty {
+            let latency = Metrics.Timer(label: "runnel_end_to_end_latency_seconds", dimensions: d, preferredDisplayUnit: .seconds)
+            for t in e.sourceTimes {
+                latency.recordNanoseconds(max(0, (e.committedAt.microseconds - t.microseconds) * 1_000))
+            }
+        }
+    }
+
+    public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {
+        Counter(label: "runnel_retries_total", dimensions: dims(run) + [("operation", operation)]).increment()
+    }
+
+    public func runFinished(_ run: RunInfo, summary: RunSummary) {
+        Counter(label: "runnel_runs_total", dimensions: dims(run) + [("status", summary.status)]).increment()
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    public var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s.multipliedReportingOverflow(by: 1_000_000_000).partialValue + atto / 1_000_000_000
+    }
+
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

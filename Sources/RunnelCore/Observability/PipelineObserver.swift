@@ -1,0 +1,62 @@
+/// Hooks the runner calls as a run goes: progress lines, logs and metrics are observers.
+///
+/// Called from the runner's task; implementations must be quick and must not throw.
+public protocol PipelineObserver: Sendable {
+    func runStarted(_ run: RunInfo)
+    /// A batch was stored and its position committed.
+    func batchCommitted(_ event: BatchEvent)
+    /// A transient failure is about to be retried after `delay`.
+    func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration)
+    func runFinished(_ run: RunInfo, summary: RunSummary)
+}
+
+extension PipelineObserver {
+    public func runStarted(_ run: RunInfo) {}
+    public func batchCommitted(_ event: BatchEvent) {}
+    public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {}
+    public func runFinished(_ run: RunInfo, summary: RunSummary) {}
+}
+
+public struct RunInfo: Sendable, Hashable {
+    public var pipeline: String
+    public var runID: String
+    public var mode: RunOptions.Mode
+    public var dryRun: Bool
+}
+
+/// One committed batch.
+public struct BatchEvent: Sendable {
+    public var run: RunInfo
+    /// 1-based batch number within the run.
+    public var sequence: Int
+    public var read: Int
+    public var loaded: Int
+    public var filtered: Int
+    /// Rejections by stage (`extract`, `transform:cast`, `validate`).
+    public var rejectedByStage: [String: Int]
+    public var deadLettered: Int
+    public var dropped: Int
+    /// From the batch's arrival at the runner to its commit.
+    public var duration: Duration
+    public var committedAt: Timestamp
+    public var checkpoint: Checkpoint?
+    public var progress: InputProgress?
+    /// Running totals for the run so far.
+    public var totals: RunSummary
+    /// When each loaded record entered the source, where the source knows (stream entry ids).
+    public var sourceTimes: [Timestamp]
+}
+
+/// Sends every event to several observers.
+public struct ObserverGroup: PipelineObserver {
+    public var observers: [any PipelineObserver]
+    public init(_ observers: [any PipelineObserver]) { self.observers = observers }
+    public func runStarted(_ run: RunInfo) { for o in observers { o.runStarted(run) } }
+    public func batchCommitted(_ event: BatchEvent) { for o in observers { o.batchCommitted(event) } }
+    public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {
+        for o in observers { o.retrying(run, operation: operation, attempt: attempt, error: error, delay: delay) }
+    }
+    public func runFinished(_ run: RunInfo, summary: RunSummary) {
+        for o in observers { o.runFinished(run, summary: summary) }
+    }
+}

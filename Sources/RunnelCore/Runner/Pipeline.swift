@@ -1,0 +1,78 @@
+/// One pipeline, assembled from its stages: Extractor → Transformers → Validators → Loader,
+/// with the checkpoint store and dead letter queue it commits to.
+public struct Pipeline: Sendable {
+    public var name: String
+    public var extractor: any Extractor
+    public var transformers: [any Transformer]
+    public var validators: [any Validator]
+    public var loader: any Loader
+    /// Nil when the pipeline does not resume (every run reads everything; loads stay idempotent).
+    public var checkpoints: (any CheckpointStore)?
+    /// Nil when rejected records are dropped or fail the run.
+    public var deadLetters: (any DeadLetterQueue)?
+    public var invalidRecords: InvalidRecordPolicy
+    public var batching: BatchingPolicy
+    public var retry: RetryPolicy
+
+    public init(
+        name: String,
+        extractor: any Extractor,
+        transformers: [any Transformer] = [],
+        validators: [any Validator] = [],
+        loader: any Loader,
+        checkpoints: (any CheckpointStore)? = nil,
+        deadLetters: (any DeadLetterQueue)? = nil,
+        invalidRecords: InvalidRecordPolicy = .init(),
+        batching: BatchingPolicy = .init(),
+        retry: RetryPolicy = .exponentialJitter()
+    ) {
+        self.name = name
+        self.extractor = extractor
+        self.transformers = transformers
+        self.validators = validators
+        self.loader = loader
+        self.checkpoints = checkpoints
+        self.deadLetters = deadLetters
+        self.invalidRecords = invalidRecords
+        self.batching = batching
+        self.retry = retry
+    }
+}
+
+/// How one run of a pipeline goes.
+public struct RunOptions: Sendable {
+    public enum Mode: String, Sendable, Codable {
+        /// Ends when the input is exhausted.
+        case batch
+        /// Waits for new input until asked to stop.
+        case streaming
+    }
+
+    public var mode: Mode
+    /// A backfill window: the run reads `[from, to)` and neither reads nor moves the incremental checkpoint.
+    public var window: Window?
+    public var shard: Shard?
+    public var limit: Int?
+    /// Runs everything but the load and the commit.
+    public var dryRun: Bool
+    public var runID: String
+
+    public init(
+        mode: Mode = .batch, window: Window? = nil, shard: Shard? = nil, limit: Int? = nil, dryRun: Bool = false,
+        runID: String = RunOptions.makeRunID()
+    ) {
+        self.mode = mode
+        self.window = window
+        self.shard = shard
+        self.limit = limit
+        self.dryRun = dryRun
+        self.runID = runID
+    }
+
+    /// A sortable, unique-enough id: UTC time plus random suffix.
+    public static func makeRunID() -> String {
+        let now = Timestamp.now.iso8601.filter { $0.isNumber }
+        let suffix = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
+        return "\(now.prefix(14))-\(suffix)"
+    }
+}

@@ -1,0 +1,226 @@
+import AsyncAlgorithms
+
+/// Runs a pipeline: pull batches, transform, validate, park rejects, load, then commit.
+///
+/// The commit of a batch's position (checkpoint or broker acknowledgement) happens only after
+/// the loader and the dead letter queue have durably accepted the batch. Extraction and the
+/// record stages run one batch ahead of loading in a second task, so parsing and casting use one
+/// core while the store uses the other; memory stays bounded by two batches.
+public struct PipelineRunner: Sendable {
+    public let pipeline: Pipeline
+    public let options: RunOptions
+    public let observer: any PipelineObserver
+    public let control: RunControl
+
+    public init(
+        pipeline: Pipeline, options: RunOptions = .init(), observer: any PipelineObserver = ObserverGroup([]),
+        control: RunControl = RunControl()
+    ) {
+        self.pipeline = pipeline
+        self.options = options
+        self.observer = observer
+        self.control = control
+    }
+
+    var info: RunInfo {
+        RunInfo(pipeline: pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun)
+    }
+
+    /// Runs to the end (batch mode), until stopped (streaming), or until a failure; never throws.
+    /// A failure is reported in the summary with its exit code.
+    public func run() async -> RunSummary {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var summary = RunSummary(
+            pipeline: pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun)
+        summary.target = pipeline.loader.target
+        summary.deadLetterTarget = pipeline.deadLetters?.target
+        observer.runStarted(info)
+        do {
+            try await execute(&summary)
+        } catch {
+            let e = RunnelError.classify(error)
+            summary.status = "failed"
+            summary.error = e.description
+            summary.errorCode = e.code.description
+            summary.exitCode = e.code.exitCode
+        }
+        summary.durationSeconds = (clock.now - started).seconds
+        observer.runFinished(info, summary: summary)
+        return summary
+    }
+
+    /// Incremental runs read and move the checkpoint; windowed runs (backfills) do neither.
+    private var incremental: Bool { options.window == nil }
+
+    private func execute(_ summary: inout RunSummary) async throws {
+        var checkpoint: Checkpoint?
+        if incremental, let store = pipeline.checkpoints {
+            checkpoint = try await retrying("load checkpoint") { try await store.load(pipeline: pipeline.name) }
+        }
+        summary.checkpoint = checkpoint?.position
+        let request = ExtractRequest(
+            checkpoint: checkpoint, window: options.window, batching: pipeline.batching, shard: options.shard,
+            limit: options.limit, follow: options.mode == .streaming)
+
+        let batches = AsyncThrowingChannel<Batch, any Error>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await produce(request, into: batches) }
+            var committer = Committer(runner: self)
+            for try await batch in batches {
+                try await committer.commit(batch, summary: &summary)
+            }
+            if !options.dryRun, committer.prepared || summary.batches > 0 {
+                try await retrying("finish load") { try await pipeline.loader.finish() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Reads batches and runs the record stages, one batch ahead of the committer.
+    private func produce(_ request: ExtractRequest, into batches: AsyncThrowingChannel<Batch, any Error>) async {
+        let reader: any BatchReader
+        do {
+            reader = try await retrying("open extractor") { try await pipeline.extractor.open(request) }
+        } catch {
+            batches.fail(error)
+            return
+        }
+        do {
+            while !control.isStopRequested, !Task.isCancelled {
+                guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
+                try applyStages(to: &batch)
+                await batches.send(batch)
+            }
+            await reader.close()
+            batches.finish()
+        } catch {
+            await reader.close()
+            batches.fail(error)
+        }
+    }
+
+    func applyStages(to batch: inout Batch) throws {
+        for t in pipeline.transformers {
+            do { try t.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "transform \(t.name)") }
+        }
+        for v in pipeline.validators {
+            do { try v.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "validate \(v.name)") }
+        }
+    }
+
+    /// Runs `body` under the pipeline's retry policy, reporting retries, and names the operation in the error.
+    func retrying<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await pipeline.retry.run(body) { attempt, error, delay in
+                observer.retrying(info, operation: operation, attempt: attempt, error: error, delay: delay)
+            }
+        } catch {
+            let e = RunnelError.classify(error)
+            if e.code == .cancelled { throw e }
+            throw e.context.isEmpty ? e.adding(context: operation) : e
+        }
+    }
+}
+
+/// The consumer half of a run: decides what happens to rejects, loads, commits, and counts.
+struct Committer {
+    let runner: PipelineRunner
+    var prepared = false
+    private let clock = ContinuousClock()
+
+    init(runner: PipelineRunner) { self.runner = runner }
+
+    private var pipeline: Pipeline { runner.pipeline }
+    private var options: RunOptions { runner.options }
+
+    mutating func commit(_ batch: Batch, summary: inout RunSummary) async throws {
+        let started = clock.now
+        let policy = pipeline.invalidRecords
+        let rejected = batch.rejections.count
+
+        if rejected > 0, policy.action == .fail {
+            let r = batch.rejections[0]
+            throw RunnelError(
+                .dataContract,
+                "\(batch.sources[r.ordinal].origin): rejected by \(r.stage): \(r.error) (on_invalid: fail)")
+        }
+        if let maxRatio = policy.maxInvalidRatio {
+            let read = summary.read + batch.readCount
+            let invalid = summary.rejected + rejected
+            if read > 0, Double(invalid) / Double(read) > maxRatio {
+                let ratio = (Double(invalid) / Double(read) * 10_000).rounded() / 10_000
+                throw RunnelError(
+                    .dataContract,
+                    "\(invalid) of \(read) records invalid (ratio \(ratio)) exceeds max_invalid_ratio \(maxRatio); "
+                        + "nothing after the last good batch was committed")
+            }
+        }
+
+        let letters = policy.action == .deadLetter ? deadLetters(for: batch) : []
+        let store = runner.options.window == nil ? pipeline.checkpoints : nil
+        let transactional = store.map { pipeline.loader.writesCheckpoint(to: $0) } ?? false
+
+        if !options.dryRun {
+            if !letters.isEmpty {
+                guard let queue = pipeline.deadLetters else {
+                    throw RunnelError.config("on_invalid is dead_letter but the pipeline has no dead_letter queue")
+                }
+                // Idempotent by source position: a replay after a crash here parks nothing twice.
+                try await runner.retrying("write dead letters") { try await queue.write(letters) }
+            }
+            if !prepared {
+                let schema = batch.schema
+                try await runner.retrying("prepare load") { try await pipeline.loader.prepare(schema: schema) }
+                prepared = true
+            }
+            let commit =
+                transactional ? batch.checkpoint.map { CheckpointCommit(pipeline: pipeline.name, checkpoint: $0) } : nil
+            if !batch.records.isEmpty || commit != nil {
+                try await runner.retrying("load") { try await pipeline.loader.load(batch, commit: commit) }
+            }
+            if let store, !transactional, let checkpoint = batch.checkpoint {
+                try await runner.retrying("save checkpoint") { try await store.save(checkpoint, pipeline: pipeline.name) }
+            }
+            if let ack = batch.acknowledgement {
+                try await runner.retrying("acknowledge") { try await ack.acknowledge() }
+            }
+        }
+
+        var byStage: [String: Int] = [:]
+        for r in batch.rejections { byStage[r.stage, default: 0] += 1 }
+        let filtered = batch.readCount - rejected - batch.records.count
+        summary.read += batch.readCount
+        summary.loaded += batch.records.count
+        summary.rejected += rejected
+        summary.filtered += filtered
+        summary.batches += 1
+        if policy.action == .deadLetter { summary.deadLettered += rejected } else { summary.dropped += rejected }
+        if let c = batch.checkpoint, runner.options.window == nil { summary.checkpoint = c.position }
+
+        var loadedTimes: [Timestamp] = []
+        if !batch.sourceTimes.isEmpty {
+            loadedTimes = batch.records.compactMap { $0.ordinal < batch.sourceTimes.count ? batch.sourceTimes[$0.ordinal] : nil }
+        }
+        runner.observer.batchCommitted(
+            BatchEvent(
+                run: runner.info, sequence: summary.batches, read: batch.readCount, loaded: batch.records.count,
+                filtered: filtered, rejectedByStage: byStage,
+                deadLettered: policy.action == .deadLetter ? rejected : 0,
+                dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
+                committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,
+                sourceTimes: loadedTimes))
+    }
+
+    private func deadLetters(for batch: Batch) -> [DeadLetter] {
+        let now = Timestamp.now
+        return batch.rejections.map { r in
+            let source = batch.sources[r.ordinal]
+            let record = source.values.isEmpty ? nil : Object(keys: Array(batch.sourceSchema.fields.prefix(source.values.count)), values: Array(source.values.prefix(batch.sourceSchema.count)))
+            return DeadLetter(
+                pipeline: pipeline.name, runID: options.runID, stage: r.stage, errorCode: r.error.code,
+                message: r.error.message, field: r.error.field, attempts: 1, origin: source.origin, record: record,
+                raw: source.raw, time: now)
+        }
+    }
+}

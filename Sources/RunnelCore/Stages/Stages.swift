@@ -1,0 +1,114 @@
+/// Reads a source as a sequence of batches.
+public protocol Extractor: Sendable {
+    /// Starts reading. The reader is used by one task only and closed by the runner.
+    func open(_ request: ExtractRequest) async throws -> any BatchReader
+
+    /// Parses a dead letter's raw input again, for redrive of records that could not be read.
+    /// Returns nil when this extractor keeps no raw input.
+    func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])?
+}
+
+extension Extractor {
+    public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? { nil }
+}
+
+/// What a run asks of its extractor.
+public struct ExtractRequest: Sendable {
+    /// Where the last run stopped; nil to start from the beginning (or the window's start).
+    public var checkpoint: Checkpoint?
+    /// `[from, to)` over the extractor's cursor, for backfills.
+    public var window: Window?
+    public var batching: BatchingPolicy
+    /// Which part of the input this run reads when the work is split across pods.
+    public var shard: Shard?
+    /// Stop after this many records (`--limit`).
+    public var limit: Int?
+    /// True for the long-running streaming worker: wait for new input instead of ending.
+    public var follow: Bool
+
+    public init(
+        checkpoint: Checkpoint? = nil, window: Window? = nil, batching: BatchingPolicy = .init(),
+        shard: Shard? = nil, limit: Int? = nil, follow: Bool = false
+    ) {
+        self.checkpoint = checkpoint
+        self.window = window
+        self.batching = batching
+        self.shard = shard
+        self.limit = limit
+        self.follow = follow
+    }
+}
+
+/// A reader returned by `Extractor.open`.
+public protocol BatchReader: AnyObject {
+    /// The next batch, or nil when the input is exhausted (batch mode).
+    func next() async throws -> Batch?
+    func close() async
+}
+
+extension BatchReader {
+    public func close() async {}
+}
+
+/// Rewrites records: casts, renames, masks, filters. Works on a whole batch so that it resolves
+/// field names once per batch.
+public protocol Transformer: Sendable {
+    /// The name used in dead letters and metrics (`cast`, `rename`, ...).
+    var name: String { get }
+    func apply(to batch: inout Batch) throws
+}
+
+/// Checks records against the pipeline's contract; failing records are rejected (`batch.reject`).
+public protocol Validator: Sendable {
+    var name: String { get }
+    func apply(to batch: inout Batch) throws
+}
+
+/// Writes records to a target, idempotently by key.
+public protocol Loader: Sendable {
+    /// Creates or checks the target before the first batch. A target that does not match the
+    /// spec is a data-contract error, reported before anything is written.
+    func prepare(schema: Schema?) async throws
+
+    /// Writes the batch's records. When `commit` is given (see `writesCheckpoint(to:)`), the
+    /// checkpoint is written in the same transaction.
+    func load(_ batch: Batch, commit: CheckpointCommit?) async throws
+
+    /// True when this loader can write `store`'s checkpoints in its own transaction.
+    func writesCheckpoint(to store: any CheckpointStore) -> Bool
+
+    /// Finishes the run's output (closes files, flushes). Called once after the last batch.
+    func finish() async throws
+
+    /// One line saying where records go, for `--dry-run` and logs. Never contains a secret.
+    var target: String { get }
+}
+
+extension Loader {
+    public func prepare(schema: Schema?) async throws {}
+    public func writesCheckpoint(to store: any CheckpointStore) -> Bool { false }
+    public func finish() async throws {}
+}
+
+/// `[from, to)` over an extractor's cursor, given as text and interpreted by the extractor
+/// (a timestamp, a number).
+public struct Window: Sendable, Hashable, CustomStringConvertible {
+    public var from: String?
+    public var to: String?
+    public init(from: String?, to: String?) {
+        self.from = from
+        self.to = to
+    }
+    public var description: String { "[\(from ?? "-∞"), \(to ?? "+∞"))" }
+}
+
+/// Shard `index` of `count` (0-based), as an Indexed Job gives it.
+public struct Shard: Sendable, Hashable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+    public var description: String { "\(index)/\(count)" }
+}

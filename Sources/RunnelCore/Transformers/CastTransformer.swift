@@ -1,0 +1,82 @@
+/// Gives fields their types. A value that cannot be cast rejects its record (`cast_failed`,
+/// naming the field and the value); null stays null.
+public struct CastTransformer: Transformer {
+    public enum Target: Sendable, Hashable {
+        case int, double, bool, string
+        case timestamp(TimestampFormat)
+
+        public var name: String {
+            switch self {
+            case .int: "int"
+            case .double: "double"
+            case .bool: "bool"
+            case .string: "string"
+            case .timestamp: "timestamp"
+            }
+        }
+
+        public static let names = ["int", "double", "bool", "string", "timestamp"]
+    }
+
+    public let casts: [(field: String, target: Target)]
+    public var name: String { "cast" }
+
+    public init(_ casts: [(field: String, target: Target)]) { self.casts = casts }
+
+    public func apply(to batch: inout Batch) throws {
+        let positions = try batch.schema.positions(of: casts.map(\.field), stage: name)
+        let plan = Array(zip(positions, casts))
+        batch.updateRecords(stage: "transform:cast") { (record: inout Record) throws(RecordError) in
+            for (p, cast) in plan {
+                let v = record.values[p]
+                if v.isNull { continue }
+                guard let converted = Self.convert(v, to: cast.target) else {
+                    let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
+                    throw RecordError(
+                        code: "cast_failed", message: "cannot cast '\(shown)' to \(Self.describe(cast.target))", field: cast.field)
+                }
+                record.values[p] = converted
+            }
+        }
+    }
+
+    static func describe(_ t: Target) -> String {
+        if case .timestamp(let f) = t { return "timestamp (\(f))" }
+        return t.name
+    }
+
+    /// The value converted, or nil when it cannot be.
+    public static func convert(_ v: Value, to target: Target) -> Value? {
+        switch (target, v) {
+        case (.string, _): return .string(v.text)
+        case (.int, .int): return v
+        case (.int, .string(let s)):
+            if let i = Int64(s) { return .int(i) }
+            let t = s.trimmingWhitespace()
+            if let i = Int64(t) { return .int(i) }
+            if let d = Double(t), d.isFinite, d == d.rounded(), abs(d) < 9.2e18 { return .int(Int64(d)) }
+            return nil
+        case (.int, .double(let d)): return d.isFinite && d == d.rounded() && abs(d) < 9.2e18 ? .int(Int64(d)) : nil
+        case (.int, .bool(let b)): return .int(b ? 1 : 0)
+        case (.double, .double): return v
+        case (.double, .int(let i)): return .double(Double(i))
+        case (.double, .string(let s)):
+            guard let d = Double(s) ?? Double(s.trimmingWhitespace()), d.isFinite else { return nil }
+            return .double(d)
+        case (.bool, .bool): return v
+        case (.bool, .int(let i)): return i == 0 || i == 1 ? .bool(i == 1) : nil
+        case (.bool, .string(let s)):
+            switch s.trimmingWhitespace().lowercased() {
+            case "true", "t", "yes", "y", "1": return .bool(true)
+            case "false", "f", "no", "n", "0": return .bool(false)
+            default: return nil
+            }
+        case (.timestamp, .timestamp): return v
+        case (.timestamp(let f), .string(let s)): return f.parse(s).map(Value.timestamp)
+        case (.timestamp(let f), .int), (.timestamp(let f), .double):
+            guard f == .epochSeconds || f == .epochMillis else { return nil }
+            return f.parse(v.text).map(Value.timestamp)
+        default: return nil
+        }
+    }
+}

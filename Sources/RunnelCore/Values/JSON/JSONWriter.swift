@@ -1,0 +1,119 @@
+/// Compact RFC 8259 output (no spaces, no newline) from `Value`, appended to a byte buffer.
+///
+/// Recursive: values built by `JSONParser` are at most `JSONText.maximumDepth` deep; values
+/// built by hand that are nested thousands deep would need a larger stack.
+enum JSONWriter {
+    static func write(_ value: Value, into out: inout [UInt8]) {
+        switch value {
+        case .null:
+            appendASCII("null", to: &out)
+        case .bool(let b):
+            appendASCII(b ? "true" : "false", to: &out)
+        case .int(let i):
+            writeInteger(i, into: &out)
+        case .double(let d):
+            // JSON has no NaN or infinity. `description` is the shortest text that reads back
+            // to the same double, keeps `.0` on integral values and uses `e` notation that is
+            // valid JSON (`1e+16`, `5e-324`).
+            if d.isFinite {
+                out.append(contentsOf: d.description.utf8)
+            } else {
+                appendASCII("null", to: &out)
+            }
+        case .string(let s):
+            writeString(s, into: &out)
+        case .timestamp(let t):
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: t.iso8601.utf8)  // ASCII only, nothing to escape
+            out.append(UInt8(ascii: "\""))
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                write(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            for i in 0..<object.keys.count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(object.keys[i], into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(object.values[i], into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    @inline(__always)
+    private static func appendASCII(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    static func writeInteger(_ i: Int64, into out: inout [UInt8]) {
+        var magnitude = i.magnitude
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        if magnitude < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        // At most 20 digits; write them backwards into a small stack buffer.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = 20
+            while magnitude > 0 {
+                let (q, r) = magnitude.quotientAndRemainder(dividingBy: 10)
+                n -= 1
+                digits[n] = UInt8(ascii: "0") + UInt8(r)
+                magnitude = q
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n..<20]))
+        }
+    }
+
+    /// A quoted string: `"` and `\` escaped, control characters as `\n`, `\r`, `\t`, `\b`, `\f`
+    /// or `\u00XX`, everything else (including non-ASCII) written raw as UTF-8.
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { writeEscaped($0, into: &out) }
+        if done == nil {
+            var copy = s
+            copy.makeContiguousUTF8()
+            copy.utf8.withContiguousStorageIfAvailable { writeEscaped($0, into: &out) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var runStart = 0
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let c = bytes[i]
+            if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            out.append(UInt8(ascii: "\\"))
+            switch c {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                let hexDigits: StaticString = "0123456789abcdef"
+                out.append(UInt8(ascii: "u"))
+                out.append(UInt8(ascii: "0"))
+                out.append(UInt8(ascii: "0"))
+                out.append(hexDigits.utf8Start[Int(c >> 4)])
+                out.append(hexDigits.utf8Start[Int(c & 0xF)])
+            }
+            i += 1
+            runStart = i
+        }
+        if runStart < n { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
+    }
+}

@@ -1,0 +1,75 @@
+/// An instant in UTC with microsecond precision, counted from the Unix epoch.
+///
+/// Kept as a plain integer so that comparisons (version guards, windows) are exact and cheap.
+public struct Timestamp: Sendable, Hashable, Comparable {
+    public var microseconds: Int64
+
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+    public init(seconds: Int64) { self.microseconds = seconds * 1_000_000 }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
+
+    public var secondsSinceEpoch: Double { Double(microseconds) / 1_000_000 }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`
+    public var iso8601: String {
+        var (secs, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        if micros < 0 {
+            micros += 1_000_000
+            secs -= 1
+        }
+        var (days, secOfDay) = secs.quotientAndRemainder(dividingBy: 86_400)
+        if secOfDay < 0 {
+            secOfDay += 86_400
+            days -= 1
+        }
+        let (y, m, d) = CivilDate.fromDays(days)
+        var out = pad(y, 4) + "-" + pad(Int64(m), 2) + "-" + pad(Int64(d), 2)
+        out += "T" + pad(secOfDay / 3600, 2) + ":" + pad(secOfDay / 60 % 60, 2) + ":" + pad(secOfDay % 60, 2)
+        if micros != 0 { out += "." + pad(micros, 6) }
+        return out + "Z"
+    }
+
+    private func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v < 0 ? -v : v)
+        let padded = s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        return v < 0 ? "-" + padded : padded
+    }
+}
+
+/// Proleptic Gregorian calendar arithmetic (Howard Hinnant's days-from-civil algorithms),
+/// used instead of Foundation's Calendar: exact, allocation-free and independent of the locale.
+public enum CivilDate {
+    /// Days since 1970-01-01 for a valid civil date.
+    public static func days(year: Int64, month: Int, day: Int) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func fromDays(_ z0: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    public static func isLeap(_ y: Int64) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    public static func daysIn(month: Int, year: Int64) -> Int {
+        switch month {
+        case 2: isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}

@@ -1,0 +1,150 @@
+public import RunnelCore
+
+/// Reads CSV files (RFC 4180) from a path or glob, plain or gzip.
+///
+/// Every value is read as a string (an empty field as null, unless `emptyAsNull` is off); `cast`
+/// gives them types. A row that cannot be read, or has the wrong number of fields, becomes a dead
+/// letter naming file and line, and the run goes on.
+public struct CSVExtractor: Extractor {
+    public struct Configuration: Sendable {
+        /// A file path or a glob (`data/*.csv.gz`).
+        public var path: String
+        public var dialect: CSVDialect = CSVDialect()
+        /// Whether the first row names the fields. Default true.
+        public var header: Bool = true
+        /// Field names when there is no header row (or to replace it).
+        public var columns: [String]?
+        /// Read empty fields as null. Default true.
+        public var emptyAsNull: Bool = true
+        /// The field a backfill window (`--from/--to`) applies to.
+        public var cursor: String?
+
+        public init(path: String) { self.path = path }
+    }
+
+    public let configuration: Configuration
+
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    public func open(_ request: ExtractRequest) async throws -> any BatchReader {
+        let files = try FileGlob.expand(configuration.path)
+        let filter = try windowFilter(request.window, cursor: configuration.cursor, source: "csv")
+        let format = CSVFormat(configuration: configuration)
+        return try FileBatchReader(format: format, files: files, request: request, windowFilter: filter)
+    }
+
+    public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? {
+        guard let columns = configuration.columns ?? headerOf(origin.source) else { return nil }
+        var format = CSVFormat(configuration: configuration)
+        format.fields = columns
+        var bytes = Array(raw.utf8)
+        bytes.append(0x0A)
+        let step = bytes.withUnsafeBytes { format.parseRow($0, isFinal: true) }
+        switch step?.row {
+        case .fields(let values)?: return (Schema(columns), values)
+        case .malformed(let e)?: throw e
+        default: throw RecordError(code: "malformed_row", message: "empty row")
+        }
+    }
+
+    /// The header row of a file, read again for redrive.
+    private func headerOf(_ path: String) -> [String]? {
+        guard configuration.header, let f = try? InputFile(path: path) else { return nil }
+        var buffer: [UInt8] = []
+        var format = CSVFormat(configuration: configuration)
+        while true {
+            let n = (try? f.read(into: &buffer, count: 1 << 16)) ?? 0
+            var start = 0
+            if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { start = 3 }
+            let r = try? buffer.withUnsafeBytes { raw throws(RunnelError) in
+                try format.readPreamble(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: n == 0, file: path)
+            }
+            if let r { return r.fields }
+            if n == 0 { return nil }
+        }
+    }
+}
+
+/// CSV rows for `FileBatchReader`.
+struct CSVFormat: RowFormat {
+    let configuration: CSVExtractor.Configuration
+    let parser: CSVParser
+    var fields: [String]?
+
+    init(configuration: CSVExtractor.Configuration) {
+        self.configuration = configuration
+        parser = CSVParser(dialect: configuration.dialect)
+        fields = configuration.columns
+    }
+
+    mutating func readPreamble(_ bytes: UnsafeRawBufferPointer, isFinal: Bool, file: String) throws(RunnelError)
+        -> (fields: [String]?, consumed: Int, lines: Int)?
+    {
+        guard configuration.header else {
+            guard let columns = configuration.columns else {
+                throw RunnelError.config("csv extractor: 'header: false' needs 'columns' to name the fields")
+            }
+            return (columns, 0, 0)
+        }
+        if bytes.isEmpty && isFinal { return (fields ?? [], 0, 0) }
+        switch parser.parseRow(bytes, expectedFields: nil, isFinal: isFinal) {
+        case .needMoreData:
+            return nil
+        case .malformed(let e, _, _):
+            throw RunnelError.dataContract("\(file):1: cannot read the header row: \(e.message)")
+        case .row(let names, let consumed, let lines):
+            var seen: Set<String> = []
+            for (i, name) in names.enumerated() {
+                if name.isEmpty, configuration.columns == nil {
+                    throw RunnelError.dataContract("\(file):1: header column \(i + 1) has no name")
+                }
+                if !seen.insert(name).inserted, configuration.columns == nil {
+                    throw RunnelError.dataContract("\(file):1: header names '\(name)' twice")
+                }
+            }
+            if let columns = configuration.columns, columns.count != names.count {
+                throw RunnelError.dataContract(
+                    "\(file):1: the header has \(names.count) columns but 'columns' names \(columns.count)")
+            }
+            fields = configuration.columns ?? names
+            return (fields, consumed, lines)
+        }
+    }
+
+    func parseRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool) -> ParseStep? {
+        let expected = fields?.count
+        switch parser.parseRow(bytes, expectedFields: expected, isFinal: isFinal) {
+        case .needMoreData:
+            return nil
+        case .malformed(let e, let consumed, let lines):
+            let message = e.column.map { "column \($0): \(e.message)" } ?? e.message
+            return ParseStep(row: .malformed(RecordError(code: "malformed_row", message: message)), consumed: consumed, lines: lines)
+        case .row(let values, let consumed, let lines):
+            if values.count == 1, values[0].isEmpty, expected != 1 {
+                return ParseStep(row: .skip, consumed: consumed, lines: lines)
+            }
+            if let expected, values.count != expected {
+                let names = fields!.joined(separator: ", ")
+                return ParseStep(
+                    row: .malformed(
+                        RecordError(
+                            code: "column_count",
+                            message: "expected \(expected) fields (\(names)), found \(values.count)")),
+                    consumed: consumed, lines: lines)
+            }
+            let emptyAsNull = configuration.emptyAsNull
+            let row = values.map { emptyAsNull && $0.isEmpty ? Value.null : Value.string($0) }
+            return ParseStep(row: .fields(row), consumed: consumed, lines: lines)
+        }
+    }
+}
+
+/// The window filter for a file extractor, or a config error when a window is asked of an
+/// extractor without a cursor field.
+func windowFilter(_ window: Window?, cursor: String?, source: String) throws(RunnelError) -> WindowFilter? {
+    guard let window else { return nil }
+    guard let cursor else {
+        throw RunnelError.config("--from/--to need a cursor: set 'extract.cursor' to the field the window applies to (\(source) extractor)")
+    }
+    return WindowFilter(field: cursor, window: window)
+}

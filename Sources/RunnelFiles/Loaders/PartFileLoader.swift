@@ -1,0 +1,125 @@
+public import RunnelCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes each batch to its own part file in a directory, atomically (temporary file, fsync,
+/// rename, fsync of the directory) and idempotently: the part's name comes from the batch's first
+/// source position, so a batch replayed after a crash rewrites the same file with the same bytes.
+public struct PartFileLoader: Loader {
+    public enum Format: String, Sendable, CaseIterable {
+        case jsonl, csv
+    }
+
+    public struct Configuration: Sendable {
+        /// The output directory; created if missing.
+        public var directory: String
+        public var format: Format
+        /// Part file names start with this. Default `part`.
+        public var prefix: String = "part"
+        public var dialect: CSVDialect = CSVDialect()
+
+        public init(directory: String, format: Format) {
+            self.directory = directory
+            self.format = format
+        }
+    }
+
+    public let configuration: Configuration
+
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    public var target: String { "\(configuration.format.rawValue) files in \(configuration.directory)" }
+
+    public func prepare(schema: Schema?) async throws {
+        try makeDirectories(configuration.directory)
+    }
+
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+        guard let first = batch.records.first else { return }
+        let name = partName(for: batch.sources[first.ordinal].origin)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(batch.byteCount + 1024)
+        switch configuration.format {
+        case .jsonl:
+            let keys = batch.schema.fields
+            for r in batch.records {
+                JSONText.write(.object(Object(keys: keys, values: r.values)), into: &bytes)
+                bytes.append(0x0A)
+            }
+        case .csv:
+            CSVWriter.appendRow(batch.schema.fields, dialect: configuration.dialect, into: &bytes)
+            for r in batch.records {
+                CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)
+            }
+        }
+        try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
+    }
+
+    /// `part-orders.csv-000000000042.jsonl`: sortable, stable for the same batch.
+    func partName(for origin: Origin) -> String {
+        let base = origin.source.split(separator: "/").last.map(String.init) ?? "input"
+        var locator: String
+        if let line = origin.line {
+            let digits = String(line)
+            locator = String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+        } else {
+            locator = origin.id ?? "0"
+        }
+        let safe = { (s: String) in String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }) }
+        locator = safe(locator)
+        return "\(configuration.prefix)-\(safe(base))-\(locator).\(configuration.format.rawValue)"
+    }
+}
+
+/// Whole-file writes that a crash can never leave half done.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws(RunnelError) {
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let tmp = (dir.isEmpty ? "." : dir) + "/.tmp-\(getpid())-" + (path.split(separator: "/").last.map(String.init) ?? "out")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw RunnelError.failure("cannot create '\(tmp)': \(String(cString: strerror(errno)))") }
+        var written = 0
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                written += n
+            }
+            return fsync(fd) == 0
+        }
+        let writeError = errno
+        close(fd)
+        guard ok else {
+            unlink(tmp)
+            throw RunnelError.failure("cannot write '\(path)': \(String(cString: strerror(writeError)))")
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = errno
+            unlink(tmp)
+            throw RunnelError.failure("cannot rename into '\(path)': \(String(cString: strerror(e)))")
+        }
+        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+}
+
+/// `mkdir -p`.
+public func makeDirectories(_ path: String) throws(RunnelError) {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/" + part
+        if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            throw RunnelError.failure("cannot create directory '\(current)': \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+public import RunnelCore
+
+/// Checkpoints in a table of an SQLite database (default `runnel_checkpoints`).
+public struct SQLiteCheckpointStore: CheckpointStore {
+    public static let table = "runnel_checkpoints"
+    public let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) { self.database = database }
+
+    static func ensureTable(_ c: SQLiteConnection) throws {
+        try c.execute(
+            "CREATE TABLE IF NOT EXISTS \(table) (pipeline TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    }
+
+    public func load(pipeline: String) async throws -> Checkpoint? {
+        try database.withConnection { c in
+            try Self.ensureTable(c)
+            let rows = try c.query("SELECT position FROM \(Self.table) WHERE pipeline = ?", [.string(pipeline)])
+            guard let row = rows.first else { return nil }
+            guard case .string(let position) = row[0] else {
+                throw RunnelError.failure("checkpoint of '\(pipeline)' in \(database.path) is unreadable")
+            }
+            return Checkpoint(position)
+        }
+    }
+
+    public func save(_ checkpoint: Checkpoint, pipeline: String) async throws {
+        try database.transaction { c in try Self.write(checkpoint, pipeline: pipeline, in: c) }
+    }
+
+    /// Writes inside the caller's transaction (the loader's, for exactly-once loads).
+    static func write(_ checkpoint: Checkpoint, pipeline: String, in c: SQLiteConnection) throws {
+        try ensureTable(c)
+        let s = try c.statement(
+            "INSERT INTO \(table) (pipeline, position, updated_at) VALUES (?, ?, ?) "
+                + "ON CONFLICT (pipeline) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at")
+        s.bind(.string(pipeline), at: 1)
+        s.bind(.string(checkpoint.position), at: 2)
+        s.bind(.timestamp(.now), at: 3)
+        try s.step()
+        s.reset()
+    }
+
+    public func reset(pipeline: String) async throws {
+        try database.transaction { c in
+            try Self.ensureTable(c)
+            let s = try c.statement("DELETE FROM \(Self.table) WHERE pipeline = ?")
+            s.bind(.string(pipeline), at: 1)
+            try s.step()
+            s.reset()
+        }
+    }
+}

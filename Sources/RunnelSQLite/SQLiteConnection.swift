@@ -1,0 +1,186 @@
+import CSQLite
+public import RunnelCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A raw SQLite connection with a prepared-statement cache. Used only under `SQLiteDatabase`'s lock.
+public final class SQLiteConnection {
+    let db: OpaquePointer
+    let path: String
+    private var statements: [String: SQLiteStatement] = [:]
+
+    init(configuration: SQLiteDatabase.Configuration) throws(RunnelError) {
+        path = configuration.path
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !dir.isEmpty { try? makeDirectory(dir) }
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(rc)"
+            if let handle { sqlite3_close_v2(handle) }
+            throw RunnelError.failure("cannot open SQLite database '\(configuration.path)': \(message)")
+        }
+        db = handle
+        sqlite3_busy_timeout(db, Int32(configuration.busyTimeoutMilliseconds))
+        sqlite3_extended_result_codes(db, 1)
+        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=\(configuration.synchronous)")
+    }
+
+    deinit {
+        for s in statements.values { s.finalize() }
+        sqlite3_close_v2(db)
+    }
+
+    /// Runs SQL that returns no rows.
+    public func execute(_ sql: String) throws(RunnelError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(message)
+            throw error(rc, text, sql: sql)
+        }
+    }
+
+    /// A cached prepared statement for `sql`, reset and unbound.
+    public func statement(_ sql: String) throws(RunnelError) -> SQLiteStatement {
+        if let s = statements[sql] {
+            s.reset()
+            return s
+        }
+        var handle: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard rc == SQLITE_OK, let handle else {
+            throw error(rc, String(cString: sqlite3_errmsg(db)), sql: sql)
+        }
+        let s = SQLiteStatement(handle: handle, connection: self)
+        statements[sql] = s
+        return s
+    }
+
+    /// Rows of a query as values, for small reads (checkpoints, table info, dead letters).
+    public func query(_ sql: String, _ parameters: [Value] = []) throws(RunnelError) -> [[Value]] {
+        let s = try statement(sql)
+        for (i, p) in parameters.enumerated() { s.bind(p, at: Int32(i + 1)) }
+        var rows: [[Value]] = []
+        while try s.step() {
+            rows.append((0..<s.columnCount).map { s.column($0) })
+        }
+        s.reset()
+        return rows
+    }
+
+    /// Classifies an SQLite result code: a lock held too long is transient; the rest are failures.
+    func error(_ rc: Int32, _ message: String, sql: String? = nil) -> RunnelError {
+        let primary = rc & 0xFF
+        let text = "SQLite '\(path)': \(message)"
+        switch primary {
+        case SQLITE_BUSY, SQLITE_LOCKED: return RunnelError.transient(text)
+        case SQLITE_NOTADB, SQLITE_CORRUPT: return RunnelError.failure("\(text) (the file is not a readable SQLite database)")
+        default: return RunnelError.failure(text)
+        }
+    }
+
+    private func makeDirectory(_ dir: String) throws {
+        var current = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            current += "/" + part
+            mkdir(current, 0o755)
+        }
+    }
+}
+
+/// A prepared statement. Binding and reading map `Value` to SQLite's types.
+public final class SQLiteStatement {
+    let handle: OpaquePointer
+    unowned let connection: SQLiteConnection
+    /// SQLite must copy text we bind from Swift strings, whose storage it does not own.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(handle: OpaquePointer, connection: SQLiteConnection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    func finalize() { sqlite3_finalize(handle) }
+
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    public func bind(_ value: Value, at index: Int32) {
+        switch value {
+        case .null: sqlite3_bind_null(handle, index)
+        case .bool(let b): sqlite3_bind_int64(handle, index, b ? 1 : 0)
+        case .int(let i): sqlite3_bind_int64(handle, index, i)
+        case .double(let d): d.isFinite ? sqlite3_bind_double(handle, index, d) : sqlite3_bind_null(handle, index)
+        case .string(let s): bindText(s, at: index)
+        case .timestamp(let t): bindText(SQLiteText.timestamp(t), at: index)
+        case .array, .object: bindText(JSONText.encode(value), at: index)
+        }
+    }
+
+    private func bindText(_ s: String, at index: Int32) {
+        var s = s
+        s.withUTF8 { buf in
+            _ = sqlite3_bind_text(handle, index, buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? "", Int32(buf.count), Self.transient)
+        }
+    }
+
+    /// Steps once; true when a row is available.
+    @discardableResult
+    public func step() throws(RunnelError) -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            throw connection.error(rc, String(cString: sqlite3_errmsg(connection.db)))
+        }
+    }
+
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    public func column(_ i: Int32) -> Value {
+        switch sqlite3_column_type(handle, i) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, i))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(handle, i))
+        default:
+            guard let p = sqlite3_column_text(handle, i) else { return .null }
+            let n = Int(sqlite3_column_bytes(handle, i))
+            return .string(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))
+        }
+    }
+}
+
+/// How values are written as SQLite text.
+enum SQLiteText {
+    /// Fixed-width ISO 8601 with microseconds, so that text order is time order (version guards
+    /// compare timestamps as text) and SQLite's date functions still read it.
+    static func timestamp(_ t: Timestamp) -> String {
+        let iso = t.iso8601
+        if iso.contains(".") {
+            let parts = iso.dropLast().split(separator: ".")
+            let frac = parts.count > 1 ? String(parts[1]) : ""
+            return parts[0] + "." + frac + String(repeating: "0", count: max(0, 6 - frac.count)) + "Z"
+        }
+        return iso.dropLast() + ".000000Z"
+    }
+
+    static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences("\"", with: "\"\"") + "\""
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

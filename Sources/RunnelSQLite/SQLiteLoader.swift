@@ -1,0 +1,127 @@
+public import RunnelCore
+import Synchronization
+
+/// Upserts records into an SQLite table by key, with an optional version guard so that an older
+/// replay (a backfill) never overwrites newer data:
+///
+///     INSERT INTO t (…) VALUES (…) ON CONFLICT (key) DO UPDATE SET …
+///     WHERE t.version IS NULL OR excluded.version >= t.version
+///
+/// Rows are written one statement at a time inside one transaction per batch, so duplicate keys
+/// inside a batch resolve in order (the guard applies between them too). When the checkpoint
+/// store lives in the same database file, the checkpoint is written in that transaction.
+public struct SQLiteLoader: Loader {
+    public struct Column: Sendable, Hashable {
+        public var name: String
+        /// An SQLite type name (`INTEGER`, `REAL`, `TEXT`, `BLOB`, `NUMERIC`) or empty for none.
+        public var type: String
+        public init(name: String, type: String) {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var table: String
+        public var key: [String]
+        public var version: String?
+        /// The table's columns in order. Nil: the batch's fields, untyped.
+        public var columns: [Column]?
+        public init(table: String, key: [String]) {
+            self.table = table
+            self.key = key
+        }
+    }
+
+    public let configuration: Configuration
+    public let database: SQLiteDatabase
+    /// The columns written, fixed by `prepare` from the spec or the first batch.
+    private let written = Mutex<[String]?>(nil)
+
+    public init(_ configuration: Configuration, database: SQLiteDatabase) {
+        self.configuration = configuration
+        self.database = database
+    }
+
+    public var target: String { "sqlite \(database.path) table \(configuration.table)" }
+
+    public func writesCheckpoint(to store: any CheckpointStore) -> Bool {
+        (store as? SQLiteCheckpointStore)?.database === database
+    }
+
+    public func prepare(schema: Schema?) async throws {
+        let columns = configuration.columns ?? schema?.fields.map { Column(name: $0, type: "") } ?? []
+        for k in configuration.key + [configuration.version].compactMap({ $0 }) where !columns.contains(where: { $0.name == k }) {
+            throw RunnelError.config("load: key or version field '\(k)' is not among the columns (\(columns.map(\.name).joined(separator: ", ")))")
+        }
+        let table = configuration.table
+        try database.withConnection { c in
+            let info = try c.query("SELECT name FROM pragma_table_info(?)", [.string(table)])
+            if info.isEmpty {
+                let defs = columns.map { col in
+                    col.type.isEmpty ? SQLiteText.quote(col.name) : "\(SQLiteText.quote(col.name)) \(col.type)"
+                }
+                let pk = configuration.key.map(SQLiteText.quote).joined(separator: ", ")
+                try c.execute(
+                    "CREATE TABLE IF NOT EXISTS \(SQLiteText.quote(table)) (\(defs.joined(separator: ", ")), PRIMARY KEY (\(pk)))")
+            } else {
+                try checkExisting(c, table: table, existing: Set(info.compactMap { if case .string(let s) = $0[0] { s } else { nil } }), columns: columns)
+            }
+        }
+        written.withLock { $0 = columns.map(\.name) }
+    }
+
+    /// A table that exists must hold every column and have a unique index on exactly the key.
+    private func checkExisting(_ c: SQLiteConnection, table: String, existing: Set<String>, columns: [Column]) throws {
+        let missing = columns.map(\.name).filter { !existing.contains($0) }
+        if !missing.isEmpty {
+            throw RunnelError.dataContract(
+                "table '\(table)' in \(database.path) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")); "
+                    + "it has \(existing.sorted().joined(separator: ", "))")
+        }
+        let indexes = try c.query("SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", [.string(table)])
+        let key = Set(configuration.key)
+        for row in indexes {
+            guard case .string(let name) = row[0] else { continue }
+            let cols = try c.query("SELECT name FROM pragma_index_info(?)", [.string(name)])
+            if Set(cols.compactMap { if case .string(let s) = $0[0] { s } else { nil } }) == key { return }
+        }
+        throw RunnelError.dataContract(
+            "table '\(table)' in \(database.path) has no PRIMARY KEY or UNIQUE index on (\(configuration.key.joined(separator: ", "))), which upserts need")
+    }
+
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+        let columns = written.withLock { $0 } ?? batch.schema.fields
+        let positions = columns.map { batch.schema.index(of: $0) }
+        let sql = upsertSQL(columns)
+        try database.transaction { c in
+            let s = try c.statement(sql)
+            for r in batch.records {
+                for (i, p) in positions.enumerated() {
+                    s.bind(p.map { r.values[$0] } ?? .null, at: Int32(i + 1))
+                }
+                try s.step()
+                s.reset()
+            }
+            if let commit { try SQLiteCheckpointStore.write(commit.checkpoint, pipeline: commit.pipeline, in: c) }
+        }
+    }
+
+    func upsertSQL(_ columns: [String]) -> String {
+        let t = SQLiteText.quote(configuration.table)
+        let cols = columns.map(SQLiteText.quote)
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        var sql = "INSERT INTO \(t) (\(cols.joined(separator: ", "))) VALUES (\(placeholders)) "
+        let key = configuration.key.map(SQLiteText.quote).joined(separator: ", ")
+        let updates = columns.filter { !configuration.key.contains($0) }.map(SQLiteText.quote)
+        if updates.isEmpty {
+            sql += "ON CONFLICT (\(key)) DO NOTHING"
+        } else {
+            sql += "ON CONFLICT (\(key)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            if let v = configuration.version.map(SQLiteText.quote) {
+                sql += " WHERE \(t).\(v) IS NULL OR excluded.\(v) >= \(t).\(v)"
+            }
+        }
+        return sql
+    }
+}
