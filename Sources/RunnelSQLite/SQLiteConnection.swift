@@ -5,8 +5,12 @@ public import RunnelCore
     import Glibc
 #endif
 
-/// A raw SQLite connection with a prepared-statement cache. Used only under `SQLiteDatabase`'s lock.
-public final class SQLiteConnection {
+/// A raw SQLite connection with a prepared-statement cache.
+///
+/// `@unchecked Sendable`: it is reachable only through `SQLiteDatabase.withConnection`, which
+/// holds the database's mutex for the whole call, so it is never used by two threads at once
+/// (and it is opened with SQLITE_OPEN_NOMUTEX because that mutex is the serialization).
+public final class SQLiteConnection: @unchecked Sendable {
     let db: OpaquePointer
     let path: String
     private var statements: [String: SQLiteStatement] = [:]
@@ -14,7 +18,7 @@ public final class SQLiteConnection {
     init(configuration: SQLiteDatabase.Configuration) throws(RunnelError) {
         path = configuration.path
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !dir.isEmpty { try? makeDirectory(dir) }
+        if !dir.isEmpty { Self.makeDirectory(dir) }
         var handle: OpaquePointer?
         let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let handle else {
@@ -84,7 +88,7 @@ public final class SQLiteConnection {
         }
     }
 
-    private func makeDirectory(_ dir: String) throws {
+    private static func makeDirectory(_ dir: String) {
         var current = dir.hasPrefix("/") ? "" : "."
         for part in dir.split(separator: "/") {
             current += "/" + part
@@ -127,7 +131,12 @@ public final class SQLiteStatement {
     private func bindText(_ s: String, at index: Int32) {
         var s = s
         s.withUTF8 { buf in
-            _ = sqlite3_bind_text(handle, index, buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? "", Int32(buf.count), Self.transient)
+            if let base = buf.baseAddress {
+                let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+                sqlite3_bind_text(handle, index, text, Int32(buf.count), Self.transient)
+            } else {
+                sqlite3_bind_text(handle, index, "", 0, Self.transient)
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 public import RunnelCore
-import Synchronization
 
 /// Upserts records into an SQLite table by key, with an optional version guard so that an older
 /// replay (a backfill) never overwrites newer data:
@@ -36,7 +35,7 @@ public struct SQLiteLoader: Loader {
     public let configuration: Configuration
     public let database: SQLiteDatabase
     /// The columns written, fixed by `prepare` from the spec or the first batch.
-    private let written = Mutex<[String]?>(nil)
+    private let written = Locked<[String]?>(nil)
 
     public init(_ configuration: Configuration, database: SQLiteDatabase) {
         self.configuration = configuration

@@ -100,7 +100,8 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    func applyStages(to batch: inout Batch) throws {
+    /// Runs the transformers, then the validators, over a batch.
+    public func applyStages(to batch: inout Batch) throws {
         for t in pipeline.transformers {
             do { try t.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "transform \(t.name)") }
         }

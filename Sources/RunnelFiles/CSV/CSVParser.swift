@@ -100,15 +100,20 @@ public struct CSVRowError: Error, Sendable, Hashable, CustomStringConvertible {
 ///
 /// ```swift
 /// let parser = CSVParser(dialect: .comma)
-/// var offset = 0
-/// while true {
-///     let result = buffer.withUnsafeBytes {
-///         parser.parseRow(UnsafeRawBufferPointer(rebasing: $0[offset...]), expectedFields: header.count, isFinal: atEOF)
-///     }
+/// // `buffer` holds the unread bytes; `atEOF` says the file has nothing more.
+/// while !(atEOF && buffer.isEmpty) {
+///     let result = buffer.withUnsafeBytes { parser.parseRow($0, expectedFields: header.count, isFinal: atEOF) }
 ///     switch result {
-///     case .row(let fields, let consumed, let lines): emit(fields); offset += consumed; line += lines
-///     case .malformed(let error, let consumed, let lines): deadLetter(error); offset += consumed; line += lines
-///     case .needMoreData: readMore()   // grow the buffer geometrically: see parseRow
+///     case .row(let fields, let consumed, let lines):
+///         if !fields.isEmpty { emit(fields, line: line) }  // skip blank lines
+///         buffer.removeFirst(consumed)
+///         line += lines
+///     case .malformed(let error, let consumed, let lines):
+///         deadLetter(error, line: line)
+///         buffer.removeFirst(consumed)
+///         line += lines
+///     case .needMoreData:
+///         atEOF = readMore(into: &buffer)  // at least double what is buffered: see parseRow
 ///     }
 /// }
 /// ```
@@ -194,21 +199,21 @@ public struct CSVParser: Sendable {
                 }
                 guard closed else {
                     if !isFinal { return incomplete(p, n, isFinal: isFinal) }
-                    return malformedFirstLine(
+                    return malformed(
                         CSVRowError(code: .unterminatedQuote, message: "unterminated quoted field", column: fields.count + 1),
-                        p, n, isFinal: isFinal)
+                        examined: n, p, n, isFinal: isFinal)
                 }
                 let contentEnd = pos
                 pos += 1
                 if pos < n {
                     let c = p[pos]
                     if c != delimiter && c != 0x0A && c != 0x0D {
-                        return malformedFirstLine(
+                        return malformed(
                             CSVRowError(
                                 code: .characterAfterQuote,
                                 message: "unexpected character after closing quote in field \(fields.count + 1)",
                                 column: fields.count + 1),
-                            p, n, isFinal: isFinal)
+                            examined: pos + 1, p, n, isFinal: isFinal)
                     }
                 }
                 field =
@@ -252,8 +257,7 @@ public struct CSVParser: Sendable {
         }
 
         if pos > maxRowBytes {
-            return malformedFirstLine(
-                CSVRowError(code: .rowTooLong, message: "row longer than \(maxRowBytes) bytes"), p, n, isFinal: isFinal)
+            return malformedFirstLine(rowTooLong, p, n, isFinal: isFinal)
         }
         if spansLines, let expectedFields, fields.count != expectedFields {
             return malformedFirstLine(
@@ -271,13 +275,24 @@ public struct CSVParser: Sendable {
         return .row(fields: fields, consumed: pos, lines: lines)
     }
 
+    private var rowTooLong: CSVRowError {
+        CSVRowError(code: .rowTooLong, message: "row longer than \(maxRowBytes) bytes")
+    }
+
     /// The row is not complete in the buffer: ask for more, unless it is already too long.
     private func incomplete(_ p: UnsafePointer<UInt8>, _ n: Int, isFinal: Bool) -> CSVParseResult {
-        if n > maxRowBytes {
-            return malformedFirstLine(
-                CSVRowError(code: .rowTooLong, message: "row longer than \(maxRowBytes) bytes"), p, n, isFinal: isFinal)
-        }
+        if n > maxRowBytes { return malformedFirstLine(rowTooLong, p, n, isFinal: isFinal) }
         return .needMoreData
+    }
+
+    /// `error`, found after looking at the row's first `examined` bytes. Past `maxRowBytes` the
+    /// error is `rowTooLong` instead, whatever was found there: a reader fed in small pieces
+    /// stops at the limit without seeing further, and the outcome must not depend on how the
+    /// input was cut.
+    private func malformed(
+        _ error: CSVRowError, examined: Int, _ p: UnsafePointer<UInt8>, _ n: Int, isFinal: Bool
+    ) -> CSVParseResult {
+        malformedFirstLine(examined > maxRowBytes ? rowTooLong : error, p, n, isFinal: isFinal)
     }
 
     /// `error` for the first physical line only, so that the reader resumes on the next line.

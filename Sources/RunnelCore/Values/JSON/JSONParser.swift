@@ -36,24 +36,26 @@ struct JSONParser: ~Copyable {
             guard pos < end else { throw fail(.unexpectedEnd, "unexpected end of input, expected a value") }
             switch base[pos] {
             case UInt8(ascii: "{"):
+                let bracket = pos
                 pos += 1
                 skipWhitespace()
                 if pos < end, base[pos] == UInt8(ascii: "}") {
                     pos += 1
                     value = .object(Object())
                 } else {
-                    try push(isObject: true)
+                    try push(isObject: true, at: bracket)
                     try parseKeyAndColon()
                     continue parseValue
                 }
             case UInt8(ascii: "["):
+                let bracket = pos
                 pos += 1
                 skipWhitespace()
                 if pos < end, base[pos] == UInt8(ascii: "]") {
                     pos += 1
                     value = .array([])
                 } else {
-                    try push(isObject: false)
+                    try push(isObject: false, at: bracket)
                     continue parseValue
                 }
             case UInt8(ascii: "\""):
@@ -121,9 +123,10 @@ struct JSONParser: ~Copyable {
 
     // MARK: - Containers
 
-    private mutating func push(isObject: Bool) throws(JSONError) {
+    /// Opens a container whose bracket is at `bracket`.
+    private mutating func push(isObject: Bool, at bracket: Int) throws(JSONError) {
         guard frames.count < JSONText.maximumDepth else {
-            throw fail(.tooDeep, "nesting deeper than \(JSONText.maximumDepth)")
+            throw fail(.tooDeep, "nesting deeper than \(JSONText.maximumDepth)", at: bracket)
         }
         if frames.capacity == 0 {
             // One allocation each instead of regrowing from empty for every record.
@@ -542,7 +545,7 @@ struct JSONParser: ~Copyable {
 
 /// UTF-8 well-formedness as in the Unicode standard (table 3-7): no overlong forms, no
 /// surrogates, nothing above U+10FFFF. Only used to locate an error the standard library found.
-enum UTF8Check {
+private enum UTF8Check {
     static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         let n = bytes.count

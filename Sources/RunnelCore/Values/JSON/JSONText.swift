@@ -15,7 +15,7 @@
 ///
 /// ```swift
 /// let record = try JSONText.parse(#"{"id": 7, "price": 19.5, "tags": ["a"]}"#)
-/// // .object(["id": .int(7), "price": .double(19.5), "tags": .array([.string("a")])])
+/// // .object: keys ["id", "price", "tags"], values [.int(7), .double(19.5), .array([.string("a")])]
 /// JSONText.encode(record)  // {"id":7,"price":19.5,"tags":["a"]}
 /// ```
 public enum JSONText {

@@ -1,0 +1,109 @@
+public import RunnelCore
+public import RunnelSQLite
+import Synchronization
+
+/// What a component factory gets: its section of the spec and the resources it may share with
+/// other components (one SQLite connection per file, one PostgreSQL client per server).
+public struct ComponentContext {
+    /// `extract`, `load`, `checkpoint`, `dead_letter`, `transform[2]`.
+    public let role: String
+    public let type: String
+    public let section: SpecSection
+    public let resources: SharedResources
+    /// The pipeline's name, for components that key their state by it.
+    public let pipeline: String
+}
+
+/// Resources the components of one pipeline share, and long-running tasks they need run
+/// (a connection pool's `run()`), which the runtime runs beside the pipeline.
+public final class SharedResources: Sendable {
+    public let sqlite = SQLiteDatabases()
+    private let values = Mutex<[String: any Sendable]>([:])
+    private let tasks = Mutex<[any BackgroundTask]>([])
+
+    public init() {}
+
+    /// The resource under `key`, made on first request.
+    public func resource<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
+        if let existing = values.withLock({ $0[key] }) as? T { return existing }
+        let made = try make()
+        values.withLock { $0[key] = made }
+        return made
+    }
+
+    public func set(_ key: String, _ value: any Sendable) { values.withLock { $0[key] = value } }
+    public func get<T>(_ key: String, as: T.Type = T.self) -> T? { values.withLock { $0[key] } as? T }
+
+    public func addBackgroundTask(_ task: any BackgroundTask) { tasks.withLock { $0.append(task) } }
+    public var backgroundTasks: [any BackgroundTask] { tasks.withLock { $0 } }
+}
+
+/// A long-running task a component needs (a connection pool). Runs until cancelled.
+public protocol BackgroundTask: Sendable {
+    func run() async throws
+}
+
+/// Maps the `type:` names of a spec to factories. `ComponentRegistry.standard` holds every
+/// connector built into this binary; a Swift package that depends on Runnel registers its own
+/// stages and passes the registry to the same entry point (`RunnelCommand`).
+public struct ComponentRegistry: Sendable {
+    public typealias Factory<T> = @Sendable (ComponentContext) throws -> T?
+
+    public var extractors: [String: Factory<any Extractor>] = [:]
+    public var loaders: [String: Factory<any Loader>] = [:]
+    public var checkpointStores: [String: Factory<any CheckpointStore>] = [:]
+    public var deadLetterQueues: [String: Factory<any DeadLetterQueue>] = [:]
+    public var transformers: [String: Factory<any Transformer>] = [:]
+    /// Types this build knows of but was built without, with the package trait that enables them.
+    public var unavailable: [String: String] = [:]
+
+    public init() {}
+
+    public mutating func registerExtractor(_ type: String, _ factory: @escaping Factory<any Extractor>) {
+        extractors[type] = factory
+    }
+    public mutating func registerLoader(_ type: String, _ factory: @escaping Factory<any Loader>) {
+        loaders[type] = factory
+    }
+    public mutating func registerCheckpointStore(_ type: String, _ factory: @escaping Factory<any CheckpointStore>) {
+        checkpointStores[type] = factory
+    }
+    public mutating func registerDeadLetterQueue(_ type: String, _ factory: @escaping Factory<any DeadLetterQueue>) {
+        deadLetterQueues[type] = factory
+    }
+    public mutating func registerTransformer(_ type: String, _ factory: @escaping Factory<any Transformer>) {
+        transformers[type] = factory
+    }
+
+    /// Builds the component of `section` from `factories`, reporting an unknown or unavailable
+    /// type, unknown keys, and errors the factory throws.
+    func build<T>(
+        _ factories: [String: Factory<T>], section: SpecSection, role: String, resources: SharedResources, pipeline: String
+    ) -> T? {
+        guard let typeNode = section.node("type", required: true), let type = typeNode.string else { return nil }
+        guard let factory = factories[type] else {
+            if let trait = unavailable[type] {
+                typeNode.problem(
+                    "'\(type)' is not built into this binary; rebuild with the '\(trait)' trait "
+                        + "(swift build --traits \(trait), or --enable-all-traits) or use the runnel image, which has every trait")
+            } else {
+                let choices = factories.keys.sorted()
+                var message = "unknown \(role) type '\(type)'"
+                if let s = suggestion(for: type, in: choices) { message += " (did you mean '\(s)'?)" }
+                typeNode.problem(message + "; valid types: \(choices.joined(separator: ", "))")
+            }
+            return nil
+        }
+        let context = ComponentContext(role: role, type: type, section: section, resources: resources, pipeline: pipeline)
+        do {
+            let built = try factory(context)
+            section.finish("\(role) (\(type))")
+            return built
+        } catch let e as RunnelError {
+            section.node.problem(e.message)
+        } catch {
+            section.node.problem("\(error)")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import RunnelConfig
+import RunnelCore
+
+/// `dead-letter list|redrive SPEC`.
+struct DeadLetterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead-letter", abstract: "List or redrive the pipeline's dead letters.",
+        subcommands: [List.self, Redrive.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List parked records with their errors.")
+        @OptionGroup var options: SpecOptions
+        @Option(help: "Show at most this many.") var limit: Int?
+        @Flag(help: "Print each envelope as a JSON line.") var json = false
+
+        func run() async throws {
+            let (spec, _) = try options.load(registry: Runnel.registry)
+            guard let queue = spec.pipeline.deadLetters else { throw RunnelError.config("the spec has no 'dead_letter' section") }
+            let letters = try await queue.list(pipeline: spec.pipeline.name, limit: limit)
+            for l in letters {
+                if json {
+                    print(JSONText.encode(l.envelope))
+                } else {
+                    let field = l.field.map { "\($0): " } ?? ""
+                    print("\(l.origin)  \(l.stage)  \(l.errorCode)  \(field)\(l.message)  (attempts \(l.attempts))")
+                }
+            }
+            if !json { print("\(letters.count) dead letter\(letters.count == 1 ? "" : "s")") }
+        }
+    }
+
+    struct Redrive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send dead letters through the pipeline again; those that now pass are loaded and leave the queue.")
+        @OptionGroup var options: SpecOptions
+        @Flag(help: "Report what would happen without writing.") var dryRun = false
+
+        func run() async throws {
+            let (spec, _) = try options.load(registry: Runnel.registry)
+            let result = try await DeadLetterRedrive(pipeline: spec.pipeline).run(dryRun: dryRun)
+            print(
+                "redrive \(spec.pipeline.name)\(dryRun ? " (dry run)" : ""): \(result.examined) examined, \(result.loaded) loaded, "
+                    + "\(result.filtered) filtered out, \(result.stillRejected) still rejected")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+public import ArgumentParser
+import Logging
+import RunnelConfig
+import RunnelCore
+
+/// `runnel-batch`: runs a pipeline once, to the end of its input (a CronJob or a backfill Job).
+public struct RunnelBatch: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "runnel-batch",
+        abstract: "Run a Runnel pipeline once, as a batch job.",
+        discussion: """
+            Exit codes: 0 done; 1 transient failure (safe to retry); 2 config or usage error; \
+            3 data contract violated; 4 another run holds the lease.
+            """,
+        version: Runnel.version,
+        subcommands: [Run.self, Validate.self, CheckpointCommand.self, DeadLetterCommand.self]
+    )
+
+    public init() {}
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the pipeline to the end of its input.")
+
+        @OptionGroup var options: SpecOptions
+        @OptionGroup var window: WindowOptions
+
+        @Option(help: "Stop after this many records.")
+        var limit: Int?
+
+        @Flag(help: "Run everything but the load and the commit, and report what would be written.")
+        var dryRun = false
+
+        @Flag(help: "Print the final summary as one JSON object.")
+        var summaryJson = false
+
+        @Flag(inversion: .prefixedNo, help: "Show a live progress line on a terminal.")
+        var progress = true
+
+        func run() async throws {
+            let (spec, logger) = try options.load(registry: Runnel.registry)
+            let env = Environment.process
+            let runOptions = RunOptions(
+                mode: .batch, window: window.window(environment: env), shard: try window.shard(environment: env),
+                limit: limit, dryRun: dryRun)
+            var observers: [any PipelineObserver] = [LoggingObserver(logger: logger), MetricsObserver()]
+            if progress, StandardError.isTerminal, !summaryJson { observers.append(ProgressObserver()) }
+            let summary = await PipelineExecution.run(
+                spec: spec, options: runOptions, observer: ObserverGroup(observers), logger: logger)
+            SummaryPrinter.print(summary, json: summaryJson)
+            if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+        }
+    }
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a spec: every problem is listed with file:line:column; exit 0 or 2.")
+
+        @OptionGroup var options: SpecOptions
+
+        func run() async throws {
+            let (spec, _) = try options.load(registry: Runnel.registry)
+            let p = spec.pipeline
+            print("\(options.spec): ok — pipeline \(p.name): \(p.transformers.count) transformers, \(p.validators.count) validation rules, load to \(p.loader.target)")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import RunnelCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The end-of-run report: a readable block, or one JSON object with `--summary-json`.
+enum SummaryPrinter {
+    static func print(_ s: RunSummary, json: Bool) {
+        if json {
+            Swift.print(encode(s))
+            return
+        }
+        var lines: [String] = []
+        let status = s.status == "ok" ? (s.dryRun ? "ok (dry run: nothing written)" : "ok") : "FAILED (exit \(s.exitCode))"
+        lines.append("pipeline \(s.pipeline) · run \(s.runID) · \(status)")
+        lines.append("  read          \(s.read.grouped)")
+        lines.append("  \(s.dryRun ? "would load" : "loaded    ")    \(s.loaded.grouped)")
+        if s.filtered > 0 { lines.append("  filtered      \(s.filtered.grouped)") }
+        var rejected = "  rejected      \(s.rejected.grouped)"
+        if s.deadLettered > 0 { rejected += " (dead-lettered \(s.deadLettered.grouped))" }
+        if s.dropped > 0 { rejected += " (dropped \(s.dropped.grouped))" }
+        lines.append(rejected)
+        let rate = Int(s.recordsPerSecond.rounded())
+        lines.append("  duration      \(format(s.durationSeconds)) s (\(rate.grouped) records/s)")
+        lines.append("  target        \(s.target)")
+        if let d = s.deadLetterTarget, s.deadLettered > 0 { lines.append("  dead letters  \(d)") }
+        if let e = s.error { lines.append("  error         \(e)") }
+        Swift.print(lines.joined(separator: "\n"))
+    }
+
+    static func encode(_ s: RunSummary) -> String {
+        var o = Object()
+        o.set("pipeline", .string(s.pipeline))
+        o.set("run_id", .string(s.runID))
+        o.set("mode", .string(s.mode.rawValue))
+        o.set("status", .string(s.status))
+        o.set("dry_run", .bool(s.dryRun))
+        o.set("read", .int(Int64(s.read)))
+        o.set("loaded", .int(Int64(s.loaded)))
+        o.set("rejected", .int(Int64(s.rejected)))
+        o.set("dead_lettered", .int(Int64(s.deadLettered)))
+        o.set("dropped", .int(Int64(s.dropped)))
+        o.set("filtered", .int(Int64(s.filtered)))
+        o.set("batches", .int(Int64(s.batches)))
+        o.set("duration_seconds", .double(s.durationSeconds))
+        o.set("records_per_second", .double(s.recordsPerSecond))
+        o.set("target", .string(s.target))
+        o.set("dead_letter_target", s.deadLetterTarget.map(Value.string) ?? .null)
+        o.set("checkpoint", s.checkpoint.map(Value.string) ?? .null)
+        o.set("error", s.error.map(Value.string) ?? .null)
+        o.set("error_code", s.errorCode.map(Value.string) ?? .null)
+        o.set("exit_code", .int(Int64(s.exitCode)))
+        return JSONText.encode(.object(o))
+    }
+
+    private static func format(_ d: Double) -> String {
+        let v = (d * 100).rounded() / 100
+        return String(v)
+    }
+}

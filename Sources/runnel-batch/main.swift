@@ -1,0 +1,4 @@
+import RunnelRuntime
+
+// Thin by design: a custom binary does the same with its own registry (see `Runnel.registry`).
+await CommandEntry.main(RunnelBatch.self)
