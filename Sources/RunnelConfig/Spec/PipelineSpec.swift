@@ -112,7 +112,8 @@ public struct PipelineSpec: Sendable {
         guard let name, let extractor, let loader else { return nil }
         let pipeline = Pipeline(
             name: name, extractor: extractor, transformers: transformers, validators: validators, loader: loader,
-            checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry)
+            checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
+            lease: checkpoints as? any RunLease)
         return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file)
     }
 

@@ -13,6 +13,8 @@ public struct Pipeline: Sendable {
     public var invalidRecords: InvalidRecordPolicy
     public var batching: BatchingPolicy
     public var retry: RetryPolicy
+    /// Taken before the run reads its checkpoint; nil when concurrent runs are harmless.
+    public var lease: (any RunLease)?
 
     public init(
         name: String,
@@ -24,7 +26,8 @@ public struct Pipeline: Sendable {
         deadLetters: (any DeadLetterQueue)? = nil,
         invalidRecords: InvalidRecordPolicy = .init(),
         batching: BatchingPolicy = .init(),
-        retry: RetryPolicy = .exponentialJitter()
+        retry: RetryPolicy = .exponentialJitter(),
+        lease: (any RunLease)? = nil
     ) {
         self.name = name
         self.extractor = extractor
@@ -36,6 +39,7 @@ public struct Pipeline: Sendable {
         self.invalidRecords = invalidRecords
         self.batching = batching
         self.retry = retry
+        self.lease = lease
     }
 }
 

@@ -54,6 +54,25 @@ public struct PipelineRunner: Sendable {
     private var incremental: Bool { options.window == nil }
 
     private func execute(_ summary: inout RunSummary) async throws {
+        guard let lease = pipeline.lease, !options.dryRun else { return try await executeHoldingLease(&summary) }
+        let handle = try await lease.acquire(pipeline: pipeline.name, scope: leaseScope)
+        do {
+            try await executeHoldingLease(&summary)
+        } catch {
+            await handle.release()
+            throw error
+        }
+        await handle.release()
+    }
+
+    /// `incremental` for scheduled runs; the window and shard for backfills, so backfills of
+    /// different windows run in parallel while two runs of the same one cannot.
+    var leaseScope: String {
+        guard let window = options.window else { return "incremental" }
+        return "window \(window)" + (options.shard.map { " shard \($0)" } ?? "")
+    }
+
+    private func executeHoldingLease(_ summary: inout RunSummary) async throws {
         var checkpoint: Checkpoint?
         if incremental, let store = pipeline.checkpoints {
             checkpoint = try await retrying("load checkpoint") { try await store.load(pipeline: pipeline.name) }

@@ -1,0 +1,58 @@
+public import RunnelCore
+
+/// The contract every loader keeps: loading the same batch twice leaves the target as loading it
+/// once does, and an older version never overwrites a newer one.
+public enum LoaderConformance {
+    /// Loads `batch`, reads the target, loads `batch` again, reads again, and compares.
+    /// `readTarget` returns the target's rows in a stable order.
+    public static func isIdempotent(
+        _ loader: any Loader, batch: Batch, readTarget: () async throws -> [[Value]]
+    ) async throws {
+        try await loader.prepare(schema: batch.schema)
+        try await loader.load(batch, commit: nil)
+        let once = try await readTarget()
+        try await loader.load(batch, commit: nil)
+        let twice = try await readTarget()
+        try await loader.finish()
+        try require(once == twice, "loading the same batch twice changed the target: \(once.count) rows, then \(twice.count)")
+        try require(!once.isEmpty || batch.records.isEmpty, "the target is empty after a load")
+    }
+}
+
+/// The contract every checkpoint store keeps.
+public enum CheckpointStoreConformance {
+    public static func roundTrips(_ store: any CheckpointStore, pipeline: String = "conformance") async throws {
+        try await store.reset(pipeline: pipeline)
+        try require(try await store.load(pipeline: pipeline) == nil, "a reset store returns a checkpoint")
+        try await store.save(Checkpoint("{\"a\":1}"), pipeline: pipeline)
+        try await store.save(Checkpoint("{\"a\":2}"), pipeline: pipeline)
+        try require(try await store.load(pipeline: pipeline) == Checkpoint("{\"a\":2}"), "the last save is not what loads")
+        try await store.save(Checkpoint("other"), pipeline: pipeline + "-other")
+        try require(try await store.load(pipeline: pipeline) == Checkpoint("{\"a\":2}"), "pipelines share checkpoints")
+        try await store.reset(pipeline: pipeline)
+        try require(try await store.load(pipeline: pipeline) == nil, "reset did not forget the checkpoint")
+        try await store.reset(pipeline: pipeline + "-other")
+    }
+}
+
+/// The contract every dead letter queue keeps: writes are idempotent by source position.
+public enum DeadLetterQueueConformance {
+    public static func isIdempotent(_ queue: any DeadLetterQueue, pipeline: String = "conformance") async throws {
+        let letters = (1...3).map { i in
+            DeadLetter(
+                pipeline: pipeline, runID: "r1", stage: "validate", errorCode: "min", message: "below min", field: "amount",
+                origin: Origin(source: "in.csv", line: i), record: Object(keys: ["amount"], values: [.int(-1)]), raw: nil,
+                time: Timestamp(seconds: 1_700_000_000))
+        }
+        try await queue.remove(pipeline: pipeline, keys: letters.map(\.key))
+        try await queue.write(letters)
+        try await queue.write(letters)
+        let listed = try await queue.list(pipeline: pipeline, limit: nil)
+        try require(listed.count == 3, "writing the same 3 letters twice left \(listed.count)")
+        try require(listed.first?.record == letters[0].record, "the record did not round-trip")
+        try require(listed.first?.origin == letters[0].origin, "the origin did not round-trip")
+        try await queue.remove(pipeline: pipeline, keys: [letters[1].key])
+        try require(try await queue.list(pipeline: pipeline, limit: nil).count == 2, "remove did not remove")
+        try await queue.remove(pipeline: pipeline, keys: letters.map(\.key))
+    }
+}
