@@ -59,9 +59,20 @@ public final class MemoryLoader: Loader {
         }
     }
 
-    /// The stored rows, sorted by key text.
+    /// The stored rows, sorted by key.
     public var rows: [Object] {
-        state.withLock { s in s.rows.sorted { $0.key.map(\.text).joined(separator: "\u{0}") < $1.key.map(\.text).joined(separator: "\u{0}") }.map(\.value) }
+        state.withLock { s in
+            s.rows.sorted { a, b in
+                for (x, y) in zip(a.key, b.key) {
+                    switch Comparison.compare(x, y) ?? (x.text < y.text ? .orderedAscending : .orderedDescending) {
+                    case .orderedAscending: return true
+                    case .orderedDescending: return false
+                    case .orderedSame: continue
+                    }
+                }
+                return false
+            }.map(\.value)
+        }
     }
 
     public var loadCalls: Int { state.withLock { $0.loads } }

@@ -118,7 +118,8 @@ public struct CSVRowError: Error, Sendable, Hashable, CustomStringConvertible {
 /// }
 /// ```
 public struct CSVParser: Sendable {
-    public var dialect: CSVDialect
+    /// Checked once in `init`, so not settable afterwards.
+    public let dialect: CSVDialect
     /// Rows longer than this are malformed (reported for their first line). It bounds what a
     /// stray quote can make the reader buffer. Default 16 MiB.
     public var maxRowBytes: Int

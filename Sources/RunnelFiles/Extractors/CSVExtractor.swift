@@ -93,6 +93,9 @@ struct CSVFormat: RowFormat {
         case .malformed(let e, _, _):
             throw RunnelError.dataContract("\(file):1: cannot read the header row: \(e.message)")
         case .row(let names, let consumed, let lines):
+            if names.isEmpty {
+                throw RunnelError.dataContract("\(file):1: the header row is blank")
+            }
             var seen: Set<String> = []
             for (i, name) in names.enumerated() {
                 if name.isEmpty, configuration.columns == nil {
@@ -117,10 +120,9 @@ struct CSVFormat: RowFormat {
         case .needMoreData:
             return nil
         case .malformed(let e, let consumed, let lines):
-            let message = e.column.map { "column \($0): \(e.message)" } ?? e.message
-            return ParseStep(row: .malformed(RecordError(code: "malformed_row", message: message)), consumed: consumed, lines: lines)
+            return ParseStep(row: .malformed(RecordError(code: "malformed_row", message: e.message)), consumed: consumed, lines: lines)
         case .row(let values, let consumed, let lines):
-            if values.count == 1, values[0].isEmpty, expected != 1 {
+            if values.isEmpty {
                 return ParseStep(row: .skip, consumed: consumed, lines: lines)
             }
             if let expected, values.count != expected {

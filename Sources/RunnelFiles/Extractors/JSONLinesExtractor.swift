@@ -74,7 +74,7 @@ struct JSONLinesFormat: RowFormat {
             return ParseStep(row: .object(object), consumed: consumed, lines: 1)
         } catch {
             return ParseStep(
-                row: .malformed(RecordError(code: "malformed_line", message: "invalid JSON: \(error)")), consumed: consumed,
+                row: .malformed(RecordError(code: "malformed_line", message: "\(error)")), consumed: consumed,
                 lines: 1)
         }
     }

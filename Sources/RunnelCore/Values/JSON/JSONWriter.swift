@@ -35,11 +35,12 @@ enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            for i in 0..<object.keys.count {
+            // `zip`: `keys` and `values` are public vars and could have been made to differ.
+            for (i, (key, member)) in zip(object.keys, object.values).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(object.keys[i], into: &out)
+                writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(object.values[i], into: &out)
+                write(member, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -1,0 +1,122 @@
+#if Redis
+import NIOCore
+
+/// Writes commands (and, for tests and fakes, reply values) in RESP wire format.
+///
+/// Commands go out as arrays of bulk strings, the only request form Redis accepts besides the
+/// inline protocol. Everything is written directly into the `ByteBuffer`: string arguments
+/// as their UTF-8 bytes, integers digit by digit, so encoding a pipeline of thousands of XADDs
+/// does not build a `String` per argument.
+enum RESPEncoder {
+    private static let crlf: (UInt8, UInt8) = (UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+
+    static func encode(_ command: RedisCommand, into buffer: inout ByteBuffer) {
+        writeHeader(UInt8(ascii: "*"), command.arguments.count, into: &buffer)
+        for argument in command.arguments {
+            switch argument.storage {
+            case .string(let string):
+                // `utf8.count` is O(1) for native strings, so no scan before the write.
+                writeHeader(UInt8(ascii: "$"), string.utf8.count, into: &buffer)
+                buffer.writeString(string)
+            case .bytes(let bytes):
+                writeHeader(UInt8(ascii: "$"), bytes.count, into: &buffer)
+                buffer.writeBytes(bytes)
+            case .integer(let value):
+                writeHeader(UInt8(ascii: "$"), decimalLength(value), into: &buffer)
+                writeDecimal(value, into: &buffer)
+            }
+            writeCRLF(into: &buffer)
+        }
+    }
+
+    /// Writes a reply value in RESP3 form (RESP2 forms for null). Used by the codec tests; the
+    /// client itself only sends commands.
+    static func encode(_ value: RESPValue, into buffer: inout ByteBuffer) {
+        switch value {
+        case .simpleString(let string):
+            writeLine(UInt8(ascii: "+"), string, into: &buffer)
+        case .error(let message):
+            writeLine(UInt8(ascii: "-"), message, into: &buffer)
+        case .integer(let value):
+            buffer.writeInteger(UInt8(ascii: ":"))
+            writeDecimal(Int(value), into: &buffer)
+            writeCRLF(into: &buffer)
+        case .bulkString(let bytes):
+            writeHeader(UInt8(ascii: "$"), bytes.count, into: &buffer)
+            buffer.writeBytes(bytes)
+            writeCRLF(into: &buffer)
+        case .null:
+            buffer.writeStaticString("_\r\n")
+        case .array(let elements):
+            writeHeader(UInt8(ascii: "*"), elements.count, into: &buffer)
+            for element in elements { encode(element, into: &buffer) }
+        case .map(let pairs):
+            writeHeader(UInt8(ascii: "%"), pairs.count, into: &buffer)
+            for pair in pairs {
+                encode(pair.key, into: &buffer)
+                encode(pair.value, into: &buffer)
+            }
+        case .set(let elements):
+            writeHeader(UInt8(ascii: "~"), elements.count, into: &buffer)
+            for element in elements { encode(element, into: &buffer) }
+        case .double(let value):
+            let text = value.isNaN ? "nan" : value == .infinity ? "inf" : value == -.infinity ? "-inf" : "\(value)"
+            writeLine(UInt8(ascii: ","), text, into: &buffer)
+        case .boolean(let value):
+            buffer.writeStaticString(value ? "#t\r\n" : "#f\r\n")
+        case .bigNumber(let text):
+            writeLine(UInt8(ascii: "("), text, into: &buffer)
+        case .verbatimString(let format, let text):
+            writeHeader(UInt8(ascii: "="), format.utf8.count + 1 + text.count, into: &buffer)
+            buffer.writeString(format)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            buffer.writeBytes(text)
+            writeCRLF(into: &buffer)
+        }
+    }
+
+    private static func writeHeader(_ type: UInt8, _ count: Int, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(type)
+        writeDecimal(count, into: &buffer)
+        writeCRLF(into: &buffer)
+    }
+
+    private static func writeLine(_ type: UInt8, _ text: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(type)
+        buffer.writeString(text)
+        writeCRLF(into: &buffer)
+    }
+
+    private static func writeCRLF(into buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(crlf.0, crlf.1)
+    }
+
+    /// Number of bytes `writeDecimal` produces for `value`.
+    static func decimalLength(_ value: Int) -> Int {
+        var magnitude = value.magnitude
+        var length = value < 0 ? 2 : 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            length += 1
+        }
+        return length
+    }
+
+    /// Writes `value` in base 10 without going through `String`.
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        let length = decimalLength(value)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
+            var magnitude = value.magnitude
+            var index = length - 1
+            repeat {
+                pointer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+            if value < 0 { pointer[0] = UInt8(ascii: "-") }
+            return length
+        }
+    }
+}
+
+#endif

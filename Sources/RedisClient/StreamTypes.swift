@@ -1,0 +1,80 @@
+#if Redis
+
+/// A stream entry ID, `<milliseconds>-<sequence>`, ordered as Redis orders them.
+public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible, LosslessStringConvertible {
+    public var milliseconds: UInt64
+    public var sequence: UInt64
+
+    public static let zero = StreamID(milliseconds: 0, sequence: 0)
+    public static let max = StreamID(milliseconds: .max, sequence: .max)
+
+    public init(milliseconds: UInt64, sequence: UInt64) {
+        self.milliseconds = milliseconds
+        self.sequence = sequence
+    }
+
+    /// Parses `1700000000000-3`, or `1700000000000` (sequence 0, as Redis reads it).
+    public init?(_ description: String) {
+        let parts = description.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let milliseconds = parts.first.flatMap({ UInt64($0) }) else { return nil }
+        if parts.count == 2 {
+            guard let sequence = UInt64(parts[1]) else { return nil }
+            self.init(milliseconds: milliseconds, sequence: sequence)
+        } else {
+            self.init(milliseconds: milliseconds, sequence: 0)
+        }
+    }
+
+    public var description: String { "\(milliseconds)-\(sequence)" }
+
+    public static func < (lhs: StreamID, rhs: StreamID) -> Bool {
+        (lhs.milliseconds, lhs.sequence) < (rhs.milliseconds, rhs.sequence)
+    }
+}
+
+/// One entry of a stream as XREADGROUP / XAUTOCLAIM return it.
+public struct StreamEntry: Sendable {
+    public var id: StreamID
+    /// Field/value pairs in the order they were added (names may repeat, Redis allows it).
+    public var fields: [(name: String, value: [UInt8])]
+    /// The entry is still pending for the group but was deleted or trimmed from the stream, so
+    /// the server sent no fields. Such entries can only be acknowledged.
+    public var isDeleted: Bool
+
+    public init(id: StreamID, fields: [(name: String, value: [UInt8])], isDeleted: Bool = false) {
+        self.id = id
+        self.fields = fields
+        self.isDeleted = isDeleted
+    }
+
+    /// The value of the first field called `name`.
+    public subscript(field name: String) -> [UInt8]? {
+        fields.first { $0.name == name }?.value
+    }
+}
+
+/// One row of `XPENDING key group start end count [consumer]`.
+public struct PendingEntry: Sendable, Hashable {
+    public var id: StreamID
+    public var consumer: String
+    /// Time since the entry was last delivered.
+    public var idleMilliseconds: Int
+    /// How many times the entry was delivered (XREADGROUP, XCLAIM, XAUTOCLAIM).
+    public var deliveryCount: Int
+}
+
+/// One group of `XINFO GROUPS key`.
+public struct StreamGroupInfo: Sendable, Hashable {
+    public var name: String
+    public var consumers: Int
+    /// Entries delivered and not yet acknowledged.
+    public var pending: Int
+    public var lastDeliveredID: StreamID
+    /// Redis 7+: logical count of entries the group has read. `nil` on older servers.
+    public var entriesRead: Int?
+    /// Redis 7+: entries not yet delivered to the group. `nil` on older servers and when Redis
+    /// cannot tell (after some deletions); then fall back to XLEN/XPENDING.
+    public var lag: Int?
+}
+
+#endif

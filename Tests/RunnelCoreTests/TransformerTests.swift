@@ -1,0 +1,109 @@
+import Testing
+@testable import RunnelCore
+
+private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
+    Batch(schema: Schema(fields), rows: rows, origins: rows.indices.map { Origin(source: "t", line: $0 + 1) })
+}
+
+@Suite struct TransformerTests {
+    @Test func castGivesTypesAndRejectsWhatCannotBeCast() throws {
+        var b = batch(["id", "amount", "day", "ok"], [
+            ["1", "12.50", "2024-02-29", "yes"],
+            ["x", "1.0", "2024-01-01", "no"],
+            ["3", "12,50", "2024-01-01", "true"],
+            ["4", "1", "2023-02-29", "false"],
+            [.null, .null, .null, .null],
+        ])
+        let cast = CastTransformer([
+            ("id", .int), ("amount", .double), ("day", .timestamp(try TimestampFormat(spec: "%Y-%m-%d"))), ("ok", .bool),
+        ])
+        try cast.apply(to: &b)
+        #expect(b.records.count == 2)
+        #expect(b.records[0].values == [.int(1), .double(12.5), .timestamp(Timestamp(seconds: 1_709_164_800)), .bool(true)])
+        #expect(b.records[1].values == [.null, .null, .null, .null])
+        #expect(b.rejections.map(\.error.field) == ["id", "amount", "day"])
+        #expect(b.rejections.map(\.ordinal) == [1, 2, 3])
+        #expect(b.rejections[2].error.message.contains("2023-02-29"))
+    }
+
+    @Test(arguments: [
+        ("2024-03-01T12:30:00Z", Int64(1_709_296_200_000_000)),
+        ("2024-03-01 12:30:00.25+02:00", Int64(1_709_289_000_250_000)),
+        ("2024-03-01", Int64(1_709_251_200_000_000)),
+    ])
+    func iso8601Parses(_ text: String, _ micros: Int64) {
+        #expect(TimestampFormat.iso8601.parse(text) == Timestamp(microseconds: micros))
+    }
+
+    @Test(arguments: ["2024-02-30", "2024-13-01", "2024-01-01T25:00:00Z", "2024-1-1", "yesterday", ""])
+    func impossibleTimestampsAreRejected(_ text: String) {
+        #expect(TimestampFormat.iso8601.parse(text) == nil)
+    }
+
+    @Test func timestampsRoundTripThroughISO8601() {
+        for micros: Int64 in [0, 1, -1, 951_782_400_000_000, -62_135_596_800_000_000, 4_102_444_799_999_999] {
+            let t = Timestamp(microseconds: micros)
+            #expect(TimestampFormat.iso8601.parse(t.iso8601) == t, "\(t.iso8601)")
+        }
+    }
+
+    @Test func shapeTransformersRenameSelectDropAndSet() throws {
+        var b = batch(["a", "b", "c"], [[1, 2, 3], [4, .null, 6]])
+        try RenameTransformer([("a", "x")]).apply(to: &b)
+        try DropTransformer(fields: ["c"]).apply(to: &b)
+        try SetTransformer([("b", 0), ("d", "new")], onlyIfNull: true).apply(to: &b)
+        try SelectTransformer(fields: ["d", "x", "b"]).apply(to: &b)
+        #expect(b.schema.fields == ["d", "x", "b"])
+        #expect(b.records.map(\.values) == [["new", 1, 2], ["new", 4, 0]])
+    }
+
+    @Test func aMissingFieldIsAConfigErrorNamingTheFields() {
+        var b = batch(["a"], [[1]])
+        #expect {
+            try CastTransformer([("nope", .int)]).apply(to: &b)
+        } throws: { error in
+            let e = error as? RunnelError
+            return e?.code == .config && e!.message.contains("'nope'") && e!.message.contains("fields: a")
+        }
+    }
+
+    @Test func nullIfTrimCaseAndHash() throws {
+        var b = batch(["s", "e"], [["  NA ", "Ada@Example.com"], [" x ", "abc"]])
+        try MapTransformer(.trim, fields: ["s"]).apply(to: &b)
+        try NullIfTransformer(fields: ["s"], values: ["NA"]).apply(to: &b)
+        try MapTransformer(.lowercase, fields: ["e"]).apply(to: &b)
+        #expect(b.records[0].values == [.null, "ada@example.com"])
+        try MapTransformer(.hash, fields: ["e"]).apply(to: &b)
+        // FIPS 180-2 test vector: SHA-256("abc").
+        #expect(b.records[1].values[1] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func sha256MatchesKnownVectors() {
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        #expect(SHA256.hex(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    @Test func filterKeepsMatchingRecordsWithoutRejecting() throws {
+        var b = batch(["n", "s"], [[1, "a"], [5, "b"], [10, "c"], [.null, "d"]])
+        let f = FilterTransformer(.all([.compare(field: "n", op: .gte, value: 5), .any([.compare(field: "s", op: .in, value: .array(["b", "c"]))])]))
+        try f.apply(to: &b)
+        #expect(b.records.map { $0.values[1] } == ["b", "c"])
+        #expect(b.rejections.isEmpty)
+    }
+
+    @Test func fieldRulesRejectWithTheirCheckName() throws {
+        var b = batch(["v"], [[5], [-1], [100], [.null], ["x"]])
+        try FieldRules(field: "v", required: true, type: "int", min: 0, max: 10).apply(to: &b)
+        #expect(b.records.map { $0.values[0] } == [5])
+        #expect(b.rejections.map(\.error.code) == ["min", "max", "required", "type"])
+
+        var c = batch(["s"], [["ok"], ["bad!"], ["toolongvalue"]])
+        try FieldRules(field: "s", pattern: "^[a-z]+$", maxLength: 5).apply(to: &c)
+        #expect(c.rejections.map(\.error.code) == ["pattern", "max_length"])
+
+        var d = batch(["s"], [["a"], ["z"]])
+        try FieldRules(field: "s", oneOf: ["a", "b"]).apply(to: &d)
+        #expect(d.rejections.map(\.error.code) == ["one_of"])
+    }
+}
