@@ -8,8 +8,6 @@ import NIOCore
 /// as their UTF-8 bytes, integers digit by digit, so encoding a pipeline of thousands of XADDs
 /// does not build a `String` per argument.
 enum RESPEncoder {
-    private static let crlf: (UInt8, UInt8) = (UInt8(ascii: "\r"), UInt8(ascii: "\n"))
-
     static func encode(_ command: RedisCommand, into buffer: inout ByteBuffer) {
         writeHeader(UInt8(ascii: "*"), command.arguments.count, into: &buffer)
         for argument in command.arguments {
@@ -75,10 +73,16 @@ enum RESPEncoder {
         }
     }
 
+    /// `<type><count>\r\n` in one write (every ByteBuffer write call has fixed overhead).
     private static func writeHeader(_ type: UInt8, _ count: Int, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(type)
-        writeDecimal(count, into: &buffer)
-        writeCRLF(into: &buffer)
+        let digits = decimalLength(count)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits + 3) { pointer in
+            pointer[0] = type
+            fillDecimal(count, digits: digits, into: UnsafeMutableRawBufferPointer(rebasing: pointer[1...]))
+            pointer[digits + 1] = UInt8(ascii: "\r")
+            pointer[digits + 2] = UInt8(ascii: "\n")
+            return digits + 3
+        }
     }
 
     private static func writeLine(_ type: UInt8, _ text: String, into buffer: inout ByteBuffer) {
@@ -88,7 +92,7 @@ enum RESPEncoder {
     }
 
     private static func writeCRLF(into buffer: inout ByteBuffer) {
-        buffer.writeMultipleIntegers(crlf.0, crlf.1)
+        buffer.writeStaticString("\r\n")
     }
 
     /// Number of bytes `writeDecimal` produces for `value`.
@@ -104,18 +108,23 @@ enum RESPEncoder {
 
     /// Writes `value` in base 10 without going through `String`.
     static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        let length = decimalLength(value)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
-            var magnitude = value.magnitude
-            var index = length - 1
-            repeat {
-                pointer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
-            if value < 0 { pointer[0] = UInt8(ascii: "-") }
-            return length
+        let digits = decimalLength(value)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { pointer in
+            fillDecimal(value, digits: digits, into: pointer)
+            return digits
         }
+    }
+
+    /// Puts the `digits` bytes of `value` at the start of `pointer`.
+    private static func fillDecimal(_ value: Int, digits: Int, into pointer: UnsafeMutableRawBufferPointer) {
+        var magnitude = value.magnitude
+        var index = digits - 1
+        repeat {
+            pointer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
+        if value < 0 { pointer[0] = UInt8(ascii: "-") }
     }
 }
 

@@ -33,7 +33,9 @@ public enum RESPValue: Sendable, Hashable {
     /// RESP3 `(3492890328409238509324850943850943825024385`: kept as its decimal text.
     case bigNumber(String)
     /// RESP3 `=15\r\ntxt:Some string`: a three letter format (`txt`, `mkd`) and the text bytes.
-    case verbatimString(format: String, text: [UInt8])
+    /// `indirect` keeps `RESPValue` within an existential's inline buffer (24 bytes), so passing
+    /// a reply through the NIO pipeline does not allocate a box per reply.
+    indirect case verbatimString(format: String, text: [UInt8])
 
     /// A key/value pair of a RESP3 map. A struct rather than a tuple so that values stay `Hashable`.
     public struct Pair: Sendable, Hashable {

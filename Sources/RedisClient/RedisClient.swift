@@ -80,7 +80,8 @@ public final class RedisClient: RedisCommandSender {
 
     /// Closes the connection. Later commands fail with `.connectionClosed`.
     public func close() async {
-        let (connection, waiters) = state.withLock { state -> (RedisConnection?, [CheckedContinuation<RedisConnection, any Error>]) in
+        let (connection, waiters) = state.withLock {
+            state -> (RedisConnection?, [CheckedContinuation<RedisConnection, any Error>]) in
             defer { state = .closed }
             switch state {
             case .connected(let connection): return (connection, [])
@@ -178,7 +179,8 @@ public final class RedisClient: RedisCommandSender {
             for waiter in waiters { waiter.resume(throwing: abandoned) }
             throw CancellationError()
         } catch {
-            let redisError = error as? RedisError ?? RedisError(code: .connectFailed, message: String(describing: error))
+            let redisError =
+                error as? RedisError ?? RedisError(code: .connectFailed, message: String(describing: error))
             let delay = configuration.reconnect.delay(afterFailures: failures + 1)
             let waiters = finishAttempt(.disconnected(failures: failures + 1, nextAttempt: .now + delay))
             logger.warning(

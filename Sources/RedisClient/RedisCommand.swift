@@ -38,7 +38,11 @@ public struct RedisCommand: Sendable, Hashable, ExpressibleByArrayLiteral, Custo
     public var serverBlockingTime: Duration
 
     public init(_ name: String, _ arguments: [RedisArgument] = [], serverBlockingTime: Duration = .zero) {
-        self.arguments = [.string(name)] + arguments
+        var all: [RedisArgument] = []
+        all.reserveCapacity(arguments.count + 1)
+        all.append(.string(name))
+        all.append(contentsOf: arguments)
+        self.arguments = all
         self.serverBlockingTime = serverBlockingTime
     }
 

@@ -21,10 +21,13 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private struct Waiting {
         var promise: EventLoopPromise<[RESPValue]>
         var replyCount: Int
-        var replies: [RESPValue]
     }
 
     private var waiting = CircularBuffer<Waiting>()
+    /// Replies collected so far for the oldest waiting request. Kept out of `waiting` because
+    /// CircularBuffer's subscript has no in-place modify: appending through it would copy the
+    /// array on every reply, quadratic in the pipeline depth.
+    private var headReplies: [RESPValue] = []
     /// Set once the connection is unusable; later writes fail with it instead of queueing replies
     /// that will never come.
     private var failure: RedisError?
@@ -36,22 +39,25 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             promise?.fail(failure)
             return
         }
-        var replies: [RESPValue] = []
-        replies.reserveCapacity(request.replyCount)
-        waiting.append(Waiting(promise: request.promise, replyCount: request.replyCount, replies: replies))
+        waiting.append(Waiting(promise: request.promise, replyCount: request.replyCount))
         context.write(wrapOutboundOut(request.bytes), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = unwrapInboundIn(data)
-        guard !waiting.isEmpty else {
-            fail(RedisError(code: .protocolError, message: "reply received while no command was waiting"), context: context)
+        guard let head = waiting.first else {
+            fail(
+                RedisError(code: .protocolError, message: "reply received while no command was waiting"),
+                context: context)
             return
         }
-        waiting[waiting.startIndex].replies.append(reply)
-        if waiting[waiting.startIndex].replies.count == waiting[waiting.startIndex].replyCount {
-            let done = waiting.removeFirst()
-            done.promise.succeed(done.replies)
+        if headReplies.isEmpty { headReplies.reserveCapacity(head.replyCount) }
+        headReplies.append(reply)
+        if headReplies.count == head.replyCount {
+            waiting.removeFirst()
+            let replies = headReplies
+            headReplies = []
+            head.promise.succeed(replies)
         }
     }
 
@@ -76,6 +82,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     private func failWaiting(_ error: RedisError) {
         if failure == nil { failure = error }
+        headReplies = []
         while let next = waiting.popFirst() {
             next.promise.fail(error)
         }

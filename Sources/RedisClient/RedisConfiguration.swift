@@ -69,7 +69,9 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         /// - Parameters:
         ///   - base: Delay after the first failed attempt (default 100 ms).
         ///   - cap: Largest delay (default 10 s).
-        public static func exponentialJitter(base: Duration = .milliseconds(100), cap: Duration = .seconds(10)) -> Backoff {
+        public static func exponentialJitter(base: Duration = .milliseconds(100), cap: Duration = .seconds(10))
+            -> Backoff
+        {
             Backoff(base: base, cap: cap)
         }
 

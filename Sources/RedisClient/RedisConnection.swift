@@ -83,7 +83,9 @@ public final class RedisConnection: Sendable {
         logger[metadataKey: "redis.address"] = "\(configuration.address)"
 
         let sslContext = try makeSSLContext(configuration)
-        let serverName = configuration.tls.flatMap { $0.serverName ?? (isIPAddress(configuration.host) ? nil : configuration.host) }
+        let serverName = configuration.tls.flatMap {
+            $0.serverName ?? (isIPAddress(configuration.host) ? nil : configuration.host)
+        }
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -146,7 +148,7 @@ public final class RedisConnection: Sendable {
     /// still get theirs).
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RESPValue {
-        let reply = try await execute([command], context: command.name)[0]
+        let reply = try await execute([command])[0]
         if case .error(let message) = reply {
             throw RedisError(code: .server, message: message, command: command.name)
         }
@@ -158,11 +160,12 @@ public final class RedisConnection: Sendable {
     /// in which case it is not known which of the commands ran.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        return try await execute(commands, context: "pipeline of \(commands.count) commands")
+        return try await execute(commands)
     }
 
     /// Closes the connection. Commands still waiting fail with `.connectionClosed`.
     public func close() async {
+        logger.debug("redis connection closing")
         try? await channel.close()
     }
 
@@ -173,55 +176,62 @@ public final class RedisConnection: Sendable {
 
     // MARK: - Internals
 
-    private func execute(_ commands: [RedisCommand], context: String) async throws -> [RESPValue] {
+    private func execute(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         // A task that is already cancelled never touches the connection.
         try Task.checkCancellation()
-        let replies = try await Self.execute(
-            commands,
-            on: channel,
-            timeout: commandTimeout.map { $0 + commands.map(\.serverBlockingTime).max()! }
-        ) { error in error.on(context) }
-        return replies
+        let blocking = commands.reduce(Duration.zero) { max($0, $1.serverBlockingTime) }
+        do {
+            return try await Self.execute(commands, on: channel, timeout: commandTimeout.map { $0 + blocking })
+        } catch let error as RedisError {
+            // Context is built only on failure: the success path stays free of string work.
+            throw error.on(commands.count == 1 ? commands[0].name : "pipeline of \(commands.count) commands")
+        }
     }
 
+    /// Encodes `commands`, writes them, and waits for their replies.
     private static func execute(
         _ commands: [RedisCommand],
         on channel: any Channel,
-        timeout: Duration?,
-        addContext: @escaping @Sendable (RedisError) -> RedisError
+        timeout: Duration?
     ) async throws -> [RESPValue] {
         var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands {
             RESPEncoder.encode(command, into: &bytes)
         }
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        let timer = timeout.map { timeout in
-            channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                // The late reply would still arrive in order, but a server (or network) that slow
-                // is better treated as gone: fail and close, RedisClient reconnects.
-                promise.fail(RedisError(code: .timeout, message: "no reply within \(timeout)"))
-                channel.close(promise: nil)
-            }
-        }
-        promise.futureResult.whenComplete { _ in timer?.cancel() }
+        let request = RedisRequest(bytes: bytes, replyCount: commands.count, promise: promise)
 
-        // A write to a closed channel never reaches the handler; fail the reply promise here.
-        // (A promise completes once; later completions are ignored by NIO.)
-        channel.writeAndFlush(RedisRequest(bytes: bytes, replyCount: commands.count, promise: promise))
-            .whenFailure { error in
-                promise.fail(
-                    RedisError(code: .connectionClosed, message: "could not send: \(String(describing: error))")
-                )
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                // Everything that touches the event loop happens in this one hop. Writing,
+                // scheduling the timer and registering callbacks from outside the loop would
+                // each be a separate wake-up of the loop thread, which dominated pipelining cost.
+                channel.eventLoop.execute {
+                    let timer = timeout.map { timeout in
+                        channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                            // The late reply would still arrive in order, but a server (or network)
+                            // that slow is better treated as gone: fail and close, RedisClient reconnects.
+                            promise.fail(RedisError(code: .timeout, message: "no reply within \(timeout)"))
+                            channel.close(promise: nil)
+                        }
+                    }
+                    promise.futureResult.whenComplete { result in
+                        timer?.cancel()
+                        continuation.resume(with: result)
+                    }
+                    // A write to a closed channel never reaches the handler; fail the reply
+                    // promise here. (A promise completes once; NIO ignores later completions.)
+                    let written = channel.eventLoop.makePromise(of: Void.self)
+                    written.futureResult.whenFailure { error in
+                        promise.fail(
+                            RedisError(code: .connectionClosed, message: "could not send: \(String(describing: error))")
+                        )
+                    }
+                    channel.writeAndFlush(request, promise: written)
+                }
             }
-
-        do {
-            return try await withTaskCancellationHandler {
-                try await promise.futureResult.get()
-            } onCancel: {
-                promise.fail(CancellationError())
-            }
-        } catch let error as RedisError {
-            throw addContext(error)
+        } onCancel: {
+            promise.fail(CancellationError())
         }
     }
 
@@ -230,7 +240,11 @@ public final class RedisConnection: Sendable {
     private static func handshake(channel: any Channel, configuration: RedisConfiguration) async throws -> Int {
         let timeout = configuration.commandTimeout
         func run(_ command: RedisCommand) async throws -> RESPValue {
-            try await execute([command], on: channel, timeout: timeout) { $0.on(command.name) }[0]
+            do {
+                return try await execute([command], on: channel, timeout: timeout)[0]
+            } catch let error as RedisError {
+                throw error.on(command.name)
+            }
         }
         func authenticationError(_ message: String, _ command: String) -> RedisError {
             RedisError(code: .authentication, message: message, command: command)
@@ -261,7 +275,8 @@ public final class RedisConnection: Sendable {
 
         if needsLegacySetup {
             if let password = configuration.password {
-                let arguments: [RedisArgument] = configuration.username.map { [.string($0), .string(password)] } ?? [.string(password)]
+                let arguments: [RedisArgument] =
+                    configuration.username.map { [.string($0), .string(password)] } ?? [.string(password)]
                 if case .error(let message) = try await run(RedisCommand("AUTH", arguments)) {
                     throw authenticationError(message, "AUTH")
                 }

@@ -15,14 +15,32 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible,
 
     /// Parses `1700000000000-3`, or `1700000000000` (sequence 0, as Redis reads it).
     public init?(_ description: String) {
-        let parts = description.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let milliseconds = parts.first.flatMap({ UInt64($0) }) else { return nil }
-        if parts.count == 2 {
-            guard let sequence = UInt64(parts[1]) else { return nil }
-            self.init(milliseconds: milliseconds, sequence: sequence)
-        } else {
-            self.init(milliseconds: milliseconds, sequence: 0)
+        self.init(utf8: description.utf8)
+    }
+
+    /// Parses the ID from its UTF-8 bytes, as replies carry it, without building a `String`.
+    init?(utf8 bytes: some Collection<UInt8>) {
+        var milliseconds: UInt64 = 0
+        var sequence: UInt64 = 0
+        var digits = 0
+        var sawDash = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "-") {
+                guard !sawDash, digits > 0 else { return nil }
+                sawDash = true
+                digits = 0
+                continue
+            }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times10, overflow1) = (sawDash ? sequence : milliseconds).multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+            guard !overflow1, !overflow2 else { return nil }
+            if sawDash { sequence = next } else { milliseconds = next }
+            digits += 1
         }
+        guard digits > 0 else { return nil }
+        self.init(milliseconds: milliseconds, sequence: sequence)
     }
 
     public var description: String { "\(milliseconds)-\(sequence)" }

@@ -107,7 +107,8 @@ extension RedisCommandSender {
     @discardableResult
     public func xack(_ key: String, group: String, ids: [StreamID]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
-        let reply = try await send(RedisCommand("XACK", [.string(key), .string(group)] + ids.map { .string($0.description) }))
+        let reply = try await send(
+            RedisCommand("XACK", [.string(key), .string(group)] + ids.map { .string($0.description) }))
         return try Self.int(reply, command: "XACK")
     }
 
@@ -134,7 +135,8 @@ extension RedisCommandSender {
         guard let parts = reply.array, parts.count >= 2 else { throw Self.unexpected("XAUTOCLAIM", reply) }
         let next = try Self.streamID(parts[0], command: "XAUTOCLAIM")
         let entries = try Self.entries(parts[1], command: "XAUTOCLAIM")
-        let deleted = try parts.count > 2 ? (parts[2].array ?? []).map { try Self.streamID($0, command: "XAUTOCLAIM") } : []
+        let deleted =
+            try parts.count > 2 ? (parts[2].array ?? []).map { try Self.streamID($0, command: "XAUTOCLAIM") } : []
         return (next, entries, deleted)
     }
 
@@ -230,7 +232,8 @@ extension RedisCommandSender {
 
     // MARK: - Reply parsing
 
-    static func xaddCommand(_ key: String, id: String, fields: [(String, [UInt8])], maxLenApprox: Int?) -> RedisCommand {
+    static func xaddCommand(_ key: String, id: String, fields: [(String, [UInt8])], maxLenApprox: Int?) -> RedisCommand
+    {
         var arguments: [RedisArgument] = [.string(key)]
         arguments.reserveCapacity(5 + 2 * fields.count)
         if let maxLenApprox { arguments += ["MAXLEN", "~", .integer(maxLenApprox)] }
@@ -272,7 +275,13 @@ extension RedisCommandSender {
     }
 
     static func streamID(_ value: RESPValue, command: String) throws -> StreamID {
-        guard let text = value.string, let id = StreamID(text) else { throw unexpected(command, value) }
+        let id: StreamID? =
+            switch value {
+            case .bulkString(let bytes): StreamID(utf8: bytes)
+            case .simpleString(let text): StreamID(text)
+            default: nil
+            }
+        guard let id else { throw unexpected(command, value) }
         return id
     }
 

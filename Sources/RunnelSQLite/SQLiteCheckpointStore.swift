@@ -1,5 +1,9 @@
 public import RunnelCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Checkpoints in a table of an SQLite database (default `runnel_checkpoints`).
 public struct SQLiteCheckpointStore: CheckpointStore {
     public static let table = "runnel_checkpoints"
@@ -13,7 +17,9 @@ public struct SQLiteCheckpointStore: CheckpointStore {
     }
 
     public func load(pipeline: String) async throws -> Checkpoint? {
-        try database.withConnection { c in
+        // No file yet means no run has committed: do not create one just to look (a dry run writes nothing).
+        guard access(database.path, F_OK) == 0 else { return nil }
+        return try database.withConnection { c in
             try Self.ensureTable(c)
             let rows = try c.query("SELECT position FROM \(Self.table) WHERE pipeline = ?", [.string(pipeline)])
             guard let row = rows.first else { return nil }

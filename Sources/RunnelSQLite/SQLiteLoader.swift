@@ -78,8 +78,11 @@ public struct SQLiteLoader: Loader {
                 "table '\(table)' in \(database.path) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")); "
                     + "it has \(existing.sorted().joined(separator: ", "))")
         }
-        let indexes = try c.query("SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", [.string(table)])
         let key = Set(configuration.key)
+        // An INTEGER PRIMARY KEY is the rowid and has no index entry: read it from table_info.
+        let pk = try c.query("SELECT name FROM pragma_table_info(?) WHERE pk > 0", [.string(table)])
+        if Set(pk.compactMap { if case .string(let s) = $0[0] { s } else { nil } }) == key { return }
+        let indexes = try c.query("SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", [.string(table)])
         for row in indexes {
             guard case .string(let name) = row[0] else { continue }
             let cols = try c.query("SELECT name FROM pragma_index_info(?)", [.string(name)])

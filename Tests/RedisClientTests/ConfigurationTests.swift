@@ -22,9 +22,13 @@ struct ConfigurationTests {
             URLCase(url: "redis://localhost", host: "localhost", port: 6379, database: 0, tls: false),
             URLCase(url: "redis://127.0.0.1:6390", host: "127.0.0.1", port: 6390, database: 0, tls: false),
             URLCase(url: "redis://:pw@h:1/2", host: "h", port: 1, password: "pw", database: 2, tls: false),
-            URLCase(url: "redis://runnel:secret@h/15", host: "h", port: 6379, username: "runnel", password: "secret", database: 15, tls: false),
+            URLCase(
+                url: "redis://runnel:secret@h/15", host: "h", port: 6379, username: "runnel", password: "secret",
+                database: 15, tls: false),
             URLCase(url: "redis://runnel@h", host: "h", port: 6379, username: "runnel", database: 0, tls: false),
-            URLCase(url: "rediss://u:p%40ss%3Aw@redis.internal:6380/", host: "redis.internal", port: 6380, username: "u", password: "p@ss:w", database: 0, tls: true),
+            URLCase(
+                url: "rediss://u:p%40ss%3Aw@redis.internal:6380/", host: "redis.internal", port: 6380, username: "u",
+                password: "p@ss:w", database: 0, tls: true),
             URLCase(url: "REDIS://[::1]:7000/3", host: "::1", port: 7000, database: 3, tls: false),
         ]
     )
@@ -99,7 +103,8 @@ struct ConfigurationTests {
         #expect(RedisError(code: .timeout, message: "x").isTransient)
         #expect(!RedisError(code: .authentication, message: "WRONGPASS x").isTransient)
         #expect(RedisError(code: .server, message: "LOADING Redis is loading").isTransient)
-        let noGroup = RedisError(code: .server, message: "NOGROUP No such key 'k' or consumer group 'g'", command: "XREADGROUP")
+        let noGroup = RedisError(
+            code: .server, message: "NOGROUP No such key 'k' or consumer group 'g'", command: "XREADGROUP")
         #expect(!noGroup.isTransient)
         #expect(noGroup.serverErrorCode == "NOGROUP")
         #expect(noGroup.shortDescription == "redis_server_NOGROUP")

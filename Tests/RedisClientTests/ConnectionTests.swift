@@ -12,7 +12,8 @@ struct ConnectionTests {
         let payload = (0...255).map { UInt8($0) } + Array("\r\n$-1\r\n*2\r\n".utf8) + [0, 0]
         try await withTestConnection(preferRESP3: preferRESP3) { connection in
             #expect(connection.protocolVersion == (preferRESP3 ? 3 : 2))
-            #expect(try await connection.send(RedisCommand("SET", [.string(key), .bytes(payload)])) == .simpleString("OK"))
+            #expect(
+                try await connection.send(RedisCommand("SET", [.string(key), .bytes(payload)])) == .simpleString("OK"))
             #expect(try await connection.send(["GET", .string(key)]) == .bulkString(payload))
             #expect(try await connection.send(["GET", .string(uniqueKey("missing"))]) == .null)
             try await connection.del([key])
@@ -55,7 +56,8 @@ struct ConnectionTests {
         configuration.username = "runnel"
         configuration.password = "secret"
         configuration.options.clientName = "runnel-auth-test"
-        try await RedisConnection.withConnection(configuration: configuration, logger: testLogger) { connection async throws in
+        try await RedisConnection.withConnection(configuration: configuration, logger: testLogger) {
+            connection async throws in
             #expect(try await connection.send(["ACL", "WHOAMI"]).string == "runnel")
             #expect(try await connection.send(["CLIENT", "GETNAME"]).string == "runnel-auth-test")
         }
@@ -93,7 +95,9 @@ struct ConnectionTests {
             #expect(wrongType?.serverErrorCode == "WRONGTYPE")
 
             // In a pipeline the error stays in place and the other replies are intact.
-            let replies = try await connection.pipeline([["ECHO", "before"], ["XLEN", .string(key)], ["ECHO", "after"]])
+            let replies = try await connection.pipeline([
+                ["ECHO", "before"], ["XLEN", .string(key)], ["ECHO", "after"],
+            ])
             #expect(replies[0] == .bulkString(Array("before".utf8)))
             #expect(replies[1].errorMessage?.hasPrefix("WRONGTYPE") == true)
             #expect(replies[2] == .bulkString(Array("after".utf8)))
@@ -150,7 +154,9 @@ struct ConnectionTests {
             // Cancel once the server is holding the read (CLIENT LIST flags it "b", blocked).
             try await eventually("the read to block on the server") {
                 let clients = try await withTestConnection { try await $0.send(["CLIENT", "LIST"]) }.string ?? ""
-                return clients.split(separator: "\n").contains { $0.contains("name=\(name) ") && $0.contains("flags=b ") }
+                return clients.split(separator: "\n").contains {
+                    $0.contains("name=\(name) ") && $0.contains("flags=b ")
+                }
             }
             read.cancel()
             await #expect(throws: CancellationError.self) { try await read.value }

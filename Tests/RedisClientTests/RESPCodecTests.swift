@@ -48,7 +48,9 @@ struct RESPCodecTests {
         #expect(RESPEncoder.bytes(of: ["ECHO", "été"]) == Array("*2\r\n$4\r\nECHO\r\n$5\r\nété\r\n".utf8))
     }
 
-    @Test("decimal writer agrees with String(_:)", arguments: [0, 1, 9, 10, 99, 100, -1, -10, 1_000_000_007, Int.max, Int.min])
+    @Test(
+        "decimal writer agrees with String(_:)",
+        arguments: [0, 1, 9, 10, 99, 100, -1, -10, 1_000_000_007, Int.max, Int.min])
     func decimals(value: Int) {
         #expect(RESPEncoder.decimalLength(value) == String(value).utf8.count)
         #expect(RESPEncoder.bytes(of: RESPValue.integer(Int64(value))) == Array(":\(value)\r\n".utf8))
@@ -109,6 +111,11 @@ struct RESPCodecTests {
     func otherForms(wire: String, expected: RESPValue) throws {
         var decoder = RESPChunkDecoder()
         #expect(try decoder.feed(Array(wire.utf8)) == [expected])
+    }
+
+    @Test("a reply fits an existential's inline buffer, so the pipeline does not box it")
+    func valueSize() {
+        #expect(MemoryLayout<RESPValue>.size <= 3 * MemoryLayout<Int>.size)
     }
 
     @Test("NaN doubles decode")

@@ -28,7 +28,8 @@ struct ReconnectTests {
             try await client.send(RedisCommand("BLPOP", ["never", 0], serverBlockingTime: .seconds(60)))
         }
         try await eventually("BLPOP to block") {
-            try await RedisConnection.withConnection(configuration: clientConfiguration(port: port), logger: testLogger) {
+            try await RedisConnection.withConnection(configuration: clientConfiguration(port: port), logger: testLogger)
+            {
                 try await $0.send(["INFO", "clients"]).string?.contains("blocked_clients:1") == true
             }
         }

@@ -21,12 +21,24 @@ struct TLSTests {
             atomically: true,
             encoding: .utf8
         )
-        try run(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-                          "-days", "1", "-subj", "/CN=runnel-test-ca"], in: directory)
-        try run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-                          "-subj", "/CN=localhost"], in: directory)
-        try run(openssl, ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                          "-out", "server.crt", "-days", "1", "-extfile", "san.cnf"], in: directory)
+        try run(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+                "-days", "1", "-subj", "/CN=runnel-test-ca",
+            ], in: directory)
+        try run(
+            openssl,
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+                "-subj", "/CN=localhost",
+            ], in: directory)
+        try run(
+            openssl,
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.crt", "-days", "1", "-extfile", "san.cnf",
+            ], in: directory)
         return directory
     }
 
@@ -49,7 +61,8 @@ struct TLSTests {
             readiness: configuration
         )
 
-        try await RedisConnection.withConnection(configuration: configuration, logger: testLogger) { connection async throws in
+        try await RedisConnection.withConnection(configuration: configuration, logger: testLogger) {
+            connection async throws in
             #expect(connection.protocolVersion == 3)
             #expect(try await connection.send(["PING"]) == .simpleString("PONG"))
             let payload: [UInt8] = (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }

@@ -171,7 +171,8 @@ func run(_ executable: String, _ arguments: [String], in directory: String) thro
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw TestSupportError(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        throw TestSupportError(
+            description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
     }
 }
 
@@ -191,14 +192,16 @@ final class RedisServerProcess: Sendable {
     ///   - readiness: How to reach it to check it is up; plain TCP on `port` by default.
     init(port: Int, arguments: [String] = [], readiness: RedisConfiguration? = nil) async throws {
         guard let executable = Self.executable else {
-            throw TestSupportError(description: "redis-server not found on PATH (scripts/services/redis.sh installs it)")
+            throw TestSupportError(
+                description: "redis-server not found on PATH (scripts/services/redis.sh installs it)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--logfile", "",
-        ] + arguments
+        process.arguments =
+            [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--logfile", "",
+            ] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

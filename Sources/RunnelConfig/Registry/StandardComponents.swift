@@ -73,6 +73,7 @@ extension ComponentRegistry {
         registerLoader("sqlite") { ctx in
             let s = ctx.section
             let path = s.path("path", required: true)
+            if let path { ctx.resources.set("sqlite.load.path", path) }
             let table = s.string("table", required: true)
             let key = s.strings("key", required: true)
             let version = s.string("version")
@@ -94,7 +95,6 @@ extension ComponentRegistry {
             var dbc = SQLiteDatabase.Configuration(path: path)
             if let synchronous { dbc.synchronous = synchronous }
             let db = ctx.resources.sqlite.database(dbc)
-            ctx.resources.set("sqlite.load.path", path)
             var c = SQLiteLoader.Configuration(table: table, key: key)
             c.version = version
             c.columns = columns

@@ -46,6 +46,14 @@ final class InputFile {
             throw RunnelError.failure("cannot read '\(path)': \(message)")
         }
         buffer.removeLast(count - Int(n))
+        if n == 0 {
+            // A gzip stream cut short reads as a clean end of file unless the error is checked.
+            var code: Int32 = 0
+            let message = String(cString: gzerror(handle, &code))
+            if code != Z_OK {
+                throw RunnelError.failure("cannot read '\(path)': \(message) (is the file truncated?)")
+            }
+        }
         return Int(n)
     }
 
