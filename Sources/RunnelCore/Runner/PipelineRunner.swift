@@ -108,6 +108,9 @@ public struct PipelineRunner: Sendable {
         do {
             while !control.isStopRequested, !Task.isCancelled {
                 guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
+                // A streaming reader returns an empty batch when its linger time passed without
+                // input, so that a stop request is noticed: nothing to load, count or commit.
+                if batch.readCount == 0, batch.acknowledgement == nil, batch.checkpoint == nil { continue }
                 try applyStages(to: &batch)
                 await batches.send(batch)
             }

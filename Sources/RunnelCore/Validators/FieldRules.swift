@@ -49,7 +49,7 @@ public struct FieldRules: Validator {
             }
             throw RunnelError.config("validate: no field '\(field)' in the records (fields: \(batch.schema))")
         }
-        batch.updateRecords(stage: "validate") { (record: inout Record) throws(RecordError) in
+        batch.checkRecords(stage: "validate") { (record: Record) throws(RecordError) in
             try check(record.values[p])
         }
     }
@@ -77,7 +77,7 @@ public struct FieldRules: Validator {
         }
         if let regex, let pattern {
             let text = v.text
-            if (try? regex.regex.wholeMatch(in: text)) == nil && (try? regex.regex.firstMatch(in: text)) == nil {
+            if (try? regex.regex.firstMatch(in: text)) == nil {
                 throw RecordError(code: "pattern", message: "'\(text)' does not match \(pattern)", field: field)
             }
         }

@@ -87,6 +87,31 @@ public struct Batch: Sendable {
         records = kept
     }
 
+    /// Checks every record without changing it; a record whose check throws is removed and
+    /// rejected by `stage`. Cheaper than `updateRecords` for validators: nothing is copied unless
+    /// a record fails.
+    public mutating func checkRecords(stage: String, _ check: (Record) throws(RecordError) -> Void) {
+        var failed: [Int] = []
+        for i in records.indices {
+            do { try check(records[i]) } catch {
+                failed.append(i)
+                reject(ordinal: records[i].ordinal, stage: stage, error: error)
+            }
+        }
+        guard !failed.isEmpty else { return }
+        var next = 0
+        var kept: [Record] = []
+        kept.reserveCapacity(records.count - failed.count)
+        for i in records.indices {
+            if next < failed.count, failed[next] == i {
+                next += 1
+            } else {
+                kept.append(records[i])
+            }
+        }
+        records = kept
+    }
+
     /// Keeps the records for which `isIncluded` is true; the others are dropped silently (a filter, not a rejection).
     public mutating func filterRecords(_ isIncluded: (Record) -> Bool) {
         records.removeAll { !isIncluded($0) }

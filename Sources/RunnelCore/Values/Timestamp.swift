@@ -11,8 +11,15 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     public var secondsSinceEpoch: Double { Double(microseconds) / 1_000_000 }
 
-    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`
-    public var iso8601: String {
+    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`: fractional digits only when there are microseconds.
+    public var iso8601: String { format(alwaysFraction: false) }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, fixed width, so that text order is time order (for stores
+    /// that keep timestamps as text and compare them in version guards).
+    public var iso8601FixedWidth: String { format(alwaysFraction: true) }
+
+    /// Formats into a stack buffer: this runs once per timestamp per record on the load path.
+    private func format(alwaysFraction: Bool) -> String {
         var (secs, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
         if micros < 0 {
             micros += 1_000_000
@@ -24,16 +31,42 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             days -= 1
         }
         let (y, m, d) = CivilDate.fromDays(days)
-        var out = pad(y, 4) + "-" + pad(Int64(m), 2) + "-" + pad(Int64(d), 2)
-        out += "T" + pad(secOfDay / 3600, 2) + ":" + pad(secOfDay / 60 % 60, 2) + ":" + pad(secOfDay % 60, 2)
-        if micros != 0 { out += "." + pad(micros, 6) }
-        return out + "Z"
+        return format4(y: y, m: m, d: d, secOfDay: secOfDay, micros: micros, alwaysFraction: alwaysFraction)
     }
 
-    private func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v < 0 ? -v : v)
-        let padded = s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        return v < 0 ? "-" + padded : padded
+    /// Years outside 0...9999 get a sign or more digits; they are rare and take the same path.
+    private func format4(y: Int64, m: Int, d: Int, secOfDay: Int64, micros: Int64, alwaysFraction: Bool) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            var i = 0
+            func put(_ v: Int64, _ width: Int) {
+                var v = v
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func char(_ c: Unicode.Scalar) {
+                buf[i] = UInt8(ascii: c)
+                i += 1
+            }
+            if y < 0 {
+                char("-")
+                put(-y, max(4, String(-y).count))
+            } else if y > 9999 {
+                put(y, String(y).count)
+            } else {
+                put(y, 4)
+            }
+            char("-"); put(Int64(m), 2); char("-"); put(Int64(d), 2)
+            char("T"); put(secOfDay / 3600, 2); char(":"); put(secOfDay / 60 % 60, 2); char(":"); put(secOfDay % 60, 2)
+            if micros != 0 || alwaysFraction {
+                char(".")
+                put(micros, 6)
+            }
+            char("Z")
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<i]), as: UTF8.self)
+        }
     }
 }
 
