@@ -149,6 +149,42 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Binds `values[positions[i]]` to parameter `i + 1` (null where the position is nil) and
+    /// steps once. Text is bound without copying (SQLITE_STATIC): each string's bytes stay valid
+    /// because the step runs inside the closures that lend them.
+    public func bindAndStep(_ values: [Value], positions: [Int?]) throws {
+        try bindAndStep(values, positions, 0)
+    }
+
+    private func bindAndStep(_ values: [Value], _ positions: [Int?], _ i: Int) throws {
+        guard i < positions.count else {
+            try step()
+            return
+        }
+        let value = positions[i].map { values[$0] } ?? .null
+        let index = Int32(i + 1)
+        switch value {
+        case .string(var text):
+            try text.withUTF8 { buf in
+                if let base = buf.baseAddress {
+                    sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(buf.count), nil)
+                } else {
+                    sqlite3_bind_text(handle, index, "", 0, Self.transient)
+                }
+                try bindAndStep(values, positions, i + 1)
+            }
+        case .timestamp(let t):
+            var text = SQLiteText.timestamp(t)
+            try text.withUTF8 { buf in
+                sqlite3_bind_text(handle, index, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(buf.count), nil)
+                try bindAndStep(values, positions, i + 1)
+            }
+        default:
+            bind(value, at: index)
+            try bindAndStep(values, positions, i + 1)
+        }
+    }
+
     /// Steps once; true when a row is available.
     @discardableResult
     public func step() throws(RunnelError) -> Bool {

@@ -99,10 +99,7 @@ public struct SQLiteLoader: Loader {
         try database.transaction { c in
             let s = try c.statement(sql)
             for r in batch.records {
-                for (i, p) in positions.enumerated() {
-                    s.bind(p.map { r.values[$0] } ?? .null, at: Int32(i + 1))
-                }
-                try s.step()
+                try s.bindAndStep(r.values, positions: positions)
                 s.reset()
             }
             if let commit { try SQLiteCheckpointStore.write(commit.checkpoint, pipeline: commit.pipeline, in: c) }
