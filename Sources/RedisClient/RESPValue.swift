@@ -80,10 +80,12 @@ extension RESPValue {
         }
     }
 
-    /// An integer reply, or a string holding a decimal integer (RESP2 sends some counters as text).
+    /// An integer reply, or a string holding a decimal integer (RESP2 sends some counters as
+    /// text). RESP3 booleans read as 1 and 0, the integers RESP2 sends for the same replies.
     public var int: Int? {
         switch self {
         case .integer(let value): Int(exactly: value)
+        case .boolean(let value): value ? 1 : 0
         case .bulkString, .simpleString, .bigNumber: self.string.flatMap { Int($0) }
         default: nil
         }

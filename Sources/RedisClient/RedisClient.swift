@@ -28,9 +28,9 @@ extension RedisConnection: RedisCommandSender {}
 /// connection: give them a client of their own.
 ///
 /// ```swift
-/// let client = RedisClient(configuration: try RedisConfiguration(url: url), logger: logger)
-/// defer { Task { await client.close() } }
-/// let id = try await client.xadd("orders", fields: [("payload", Array(json.utf8))])
+/// try await RedisClient.withClient(configuration: RedisConfiguration(url: url), logger: logger) { client in
+///     let id = try await client.xadd("orders", fields: [("payload", Array(json.utf8))])
+/// }
 /// ```
 public final class RedisClient: RedisCommandSender {
     public let configuration: RedisConfiguration
@@ -61,6 +61,25 @@ public final class RedisClient: RedisCommandSender {
         self.state = Mutex(.disconnected(failures: 0, nextAttempt: .now))
     }
 
+    /// Lends a client to `body` and closes it when `body` returns or throws.
+    @discardableResult
+    public static func withClient<Result>(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = RedisConnection.defaultEventLoopGroup,
+        logger: Logger,
+        _ body: (RedisClient) async throws -> Result
+    ) async throws -> Result {
+        let client = RedisClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
     /// Whether a connection is currently open (for readiness probes). `false` before first use.
     public var isConnected: Bool {
         state.withLock { state in
@@ -78,7 +97,8 @@ public final class RedisClient: RedisCommandSender {
         try await connection().pipeline(commands)
     }
 
-    /// Closes the connection. Later commands fail with `.connectionClosed`.
+    /// Closes the connection. Commands waiting for a reply fail with `.connectionClosed`, later
+    /// ones with `.clientClosed`.
     public func close() async {
         let (connection, waiters) = state.withLock {
             state -> (RedisConnection?, [CheckedContinuation<RedisConnection, any Error>]) in
@@ -95,7 +115,7 @@ public final class RedisClient: RedisCommandSender {
 
     // MARK: - Connection management
 
-    private static let closedError = RedisError(code: .connectionClosed, message: "the client has been closed")
+    private static let closedError = RedisError(code: .clientClosed, message: "the client has been closed")
 
     /// Raised inside `connection()` when an attempt finished between deciding to wait and
     /// registering as a waiter: look at the state again.

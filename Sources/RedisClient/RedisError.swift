@@ -26,6 +26,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case authentication
             case invalidConfiguration
             case unexpectedReply
+            case clientClosed
         }
 
         private let base: Base
@@ -47,6 +48,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The reply has a shape the typed helper did not expect (e.g. a string where an ID should be).
         public static let unexpectedReply = Code(.unexpectedReply)
+        /// The `RedisClient` was closed by its owner; it will not reconnect.
+        public static let clientClosed = Code(.clientClosed)
 
         public var description: String { base.rawValue }
     }

@@ -79,6 +79,13 @@ public struct PendingEntry: Sendable, Hashable {
     public var idleMilliseconds: Int
     /// How many times the entry was delivered (XREADGROUP, XCLAIM, XAUTOCLAIM).
     public var deliveryCount: Int
+
+    public init(id: StreamID, consumer: String, idleMilliseconds: Int, deliveryCount: Int) {
+        self.id = id
+        self.consumer = consumer
+        self.idleMilliseconds = idleMilliseconds
+        self.deliveryCount = deliveryCount
+    }
 }
 
 /// One group of `XINFO GROUPS key`.
@@ -93,6 +100,22 @@ public struct StreamGroupInfo: Sendable, Hashable {
     /// Redis 7+: entries not yet delivered to the group. `nil` on older servers and when Redis
     /// cannot tell (after some deletions); then fall back to XLEN/XPENDING.
     public var lag: Int?
+
+    public init(
+        name: String,
+        consumers: Int,
+        pending: Int,
+        lastDeliveredID: StreamID,
+        entriesRead: Int? = nil,
+        lag: Int? = nil
+    ) {
+        self.name = name
+        self.consumers = consumers
+        self.pending = pending
+        self.lastDeliveredID = lastDeliveredID
+        self.entriesRead = entriesRead
+        self.lag = lag
+    }
 }
 
 #endif

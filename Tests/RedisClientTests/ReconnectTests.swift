@@ -58,7 +58,8 @@ struct ReconnectTests {
         await client.close()
         #expect(!client.isConnected)
         let closed = await expectRedisError { try await client.send(["PING"]) }
-        #expect(closed?.code == .connectionClosed)
+        #expect(closed?.code == .clientClosed)
+        #expect(closed?.isTransient == false)
         try await server.kill()
     }
 
