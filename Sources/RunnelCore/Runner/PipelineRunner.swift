@@ -111,7 +111,9 @@ public struct PipelineRunner: Sendable {
                 // A streaming reader returns an empty batch when its linger time passed without
                 // input, so that a stop request is noticed: nothing to load, count or commit.
                 if batch.readCount == 0, batch.acknowledgement == nil, batch.checkpoint == nil { continue }
-                try applyStages(to: &batch)
+                // A batch whose every record was rejected while reading (a micro-batch holding one
+                // malformed entry) has nothing to transform, and may lack the fields stages name.
+                if !batch.records.isEmpty { try applyStages(to: &batch) }
                 await batches.send(batch)
             }
             await reader.close()
