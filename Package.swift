@@ -122,7 +122,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "RunnelTesting", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
-        .executableTarget(name: "runnel-batch", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "runnel-batch",
+            dependencies: [
+                "RunnelRuntime",
+                .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "runnel-stream",
             dependencies: [

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Logging
 import RunnelConfig
 import RunnelCore
+import ServiceLifecycle
 
 /// `runnel-batch`: runs a pipeline once, to the end of its input (a CronJob or a backfill Job).
 public struct RunnelBatch: AsyncParsableCommand {
@@ -36,6 +37,9 @@ public struct RunnelBatch: AsyncParsableCommand {
         @Flag(inversion: .prefixedNo, help: "Show a live progress line on a terminal.")
         var progress = true
 
+        @Option(help: "Serve /livez, /readyz and /metrics on this port while the run lasts (binaries built with the HTTP trait).")
+        var httpPort: Int?
+
         func run() async throws {
             let (spec, logger) = try options.load(registry: Runnel.registry)
             let env = Environment.process
@@ -44,8 +48,16 @@ public struct RunnelBatch: AsyncParsableCommand {
                 limit: limit, dryRun: dryRun)
             var observers: [any PipelineObserver] = [LoggingObserver(logger: logger), MetricsObserver()]
             if progress, StandardError.isTerminal, !summaryJson { observers.append(ProgressObserver()) }
+            let control = RunControl()
+            var extra: [any Service] = []
+            if let httpPort {
+                let health = HealthState(stallTimeout: spec.stream.stallTimeout, control: control, sourceReportsBacklog: false)
+                observers.append(HealthObserver(health: health))
+                extra.append(try HealthEndpoints.service(port: httpPort, health: health, logger: logger))
+            }
             let summary = await PipelineExecution.run(
-                spec: spec, options: runOptions, observer: ObserverGroup(observers), logger: logger)
+                spec: spec, options: runOptions, observer: ObserverGroup(observers), control: control,
+                extraServices: extra, logger: logger)
             SummaryPrinter.print(summary, json: summaryJson)
             if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
         }
