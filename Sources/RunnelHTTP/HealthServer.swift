@@ -52,7 +52,7 @@
                 text(health.readiness())
             }
             router.get("metrics") { _, _ -> Response in
-                let bytes = registry.emitToBuffer()
+                let bytes = MetricHelp.annotate(registry.emitToBuffer())
                 return Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -239,7 +239,9 @@
             #expect(try httpGet(port: http, "/livez").status == 200)
             #expect(try httpGet(port: http, "/readyz").status == 200)
 
-            if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            // scripts/test puts promtool on PATH; elsewhere the format check is skipped.
+            let search = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/promtool" }
+            if let promtool = search.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
                 let page = try httpGet(port: http, "/metrics").body
                 let file = spec.dir + "/metrics.txt"
                 try page.write(toFile: file, atomically: true, encoding: .utf8)
