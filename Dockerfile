@@ -32,16 +32,17 @@ COPY Tests ./Tests
 # release build of the full dependency set takes about 25 minutes on 2 cores). The binaries are
 # copied out in the same step because a cache mount is not part of the image. strip drops the
 # DWARF but keeps the symbol table, so crash backtraces still name functions.
+# One multi-call binary, `runnel`, serves as both runnel-batch and runnel-stream (by the name it
+# is called with): two fully static binaries would each carry the Swift runtime, Foundation and
+# SwiftNIO (110 MB apiece).
 RUN --mount=type=cache,target=/src/.build,id=runnel-swift-build \
     set -eu \
- && for product in runnel-batch runnel-stream; do \
-      swift build -c release --static-swift-stdlib --enable-all-traits --product "$product"; \
-    done \
+ && swift build -c release --static-swift-stdlib --enable-all-traits --product runnel \
  && bin="$(swift build -c release --static-swift-stdlib --enable-all-traits --show-bin-path)" \
  && mkdir -p /out \
- && for product in runnel-batch runnel-stream; do \
-      strip --strip-debug -o "/out/$product" "$bin/$product"; \
-    done \
+ && strip --strip-debug -o /out/runnel "$bin/runnel" \
+ && ln -s runnel /out/runnel-batch \
+ && ln -s runnel /out/runnel-stream \
  && /out/runnel-batch --version \
  && /out/runnel-stream --version
 
@@ -74,7 +75,8 @@ RUN groupadd --system --gid 65532 runnel \
  && chown 65532:65532 /var/lib/runnel \
  && chmod 0750 /var/lib/runnel
 
-COPY --from=build /out/runnel-batch /out/runnel-stream /usr/local/bin/
+# The folder, not the files: copying the folder keeps the two names as links to one binary.
+COPY --from=build /out/ /usr/local/bin/
 
 USER 65532:65532
 WORKDIR /var/lib/runnel

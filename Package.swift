@@ -19,6 +19,8 @@ let package = Package(
     products: [
         .executable(name: "runnel-batch", targets: ["runnel-batch"]),
         .executable(name: "runnel-stream", targets: ["runnel-stream"]),
+        // Both commands in one binary, for the container image (see Sources/runnel/main.swift).
+        .executable(name: "runnel", targets: ["runnel"]),
         .library(name: "RunnelCore", targets: ["RunnelCore"]),
         .library(name: "RunnelFiles", targets: ["RunnelFiles"]),
         .library(name: "RunnelSQLite", targets: ["RunnelSQLite"]),
@@ -124,6 +126,14 @@ let package = Package(
         .target(name: "RunnelTesting", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "runnel-batch",
+            dependencies: [
+                "RunnelRuntime",
+                .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "runnel",
             dependencies: [
                 "RunnelRuntime",
                 .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
