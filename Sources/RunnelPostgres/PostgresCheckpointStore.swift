@@ -1,5 +1,5 @@
 #if Postgres
-    public import PostgresNIO
+    import PostgresNIO
     public import RunnelCore
 
     /// Checkpoints in a PostgreSQL table (default `runnel_checkpoints`), and the run lease.
@@ -109,8 +109,9 @@
         let name: String
         let pool: PostgresPool
 
+        /// Closing the session releases its advisory locks; no unlock statement is sent, because a
+        /// statement on a connection the server already dropped can wait forever.
         func release() async {
-            _ = try? await pool.rows("SELECT pg_advisory_unlock(hashtextextended(\(name), 0))", on: connection)
             try? await connection.close()
         }
     }

@@ -1,5 +1,5 @@
 #if Postgres
-    public import PostgresNIO
+    import PostgresNIO
     public import RunnelCore
 
     /// Dead letters in a PostgreSQL table (default `runnel_dead_letters`), one row per

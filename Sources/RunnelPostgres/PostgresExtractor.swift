@@ -1,5 +1,5 @@
 #if Postgres
-    public import PostgresNIO
+    import PostgresNIO
     public import RunnelCore
 
     /// Reads a table or a query incrementally, in keyset pages ordered by (cursor, key):
@@ -209,8 +209,12 @@
 
         /// A page query. `after`: exclusive lower position; `through`: inclusive upper position;
         /// `lowerCursor`: an inclusive lower bound on the cursor, as SQL over the binds.
-        func pageQuery(after: Position?, through: Position?, lowerCursor: (sql: String, binds: [String])?, limit: Int) -> PostgresQuery {
-            let q = PostgresSQL.quote
+        func pageQuery(
+            after: Position?, through: Position?, lookbackFrom: (cursor: String, lookback: PostgresExtractor.Lookback)?, limit: Int
+        ) -> PostgresQuery {
+            // Columns are qualified with the source alias: the select list's `::text` renderings keep
+            // the column names, which would make bare names in ORDER BY ambiguous.
+            let q = { (name: String) in "runnel_src." + PostgresSQL.quote(name) }
             var binds: [String] = []
             func bind(_ text: String, as type: String) -> String {
                 binds.append(text)
@@ -224,13 +228,10 @@
             var conditions = ["\(q(cursor)) IS NOT NULL"]
             if let after { conditions.append("\(tuple) > \(row(after))") }
             if let through { conditions.append("\(tuple) <= \(row(through))") }
-            if let lowerCursor {
-                var sql = lowerCursor.sql
-                for (i, b) in lowerCursor.binds.enumerated() {
-                    binds.append(b)
-                    sql = sql.replacingPlaceholder("{\(i)}", with: "$\(binds.count)::text")
-                }
-                conditions.append("\(q(cursor)) >= \(sql)")
+            if let lookbackFrom {
+                let start = bind(lookbackFrom.cursor, as: cursorType)
+                let amount = bind(lookbackFrom.lookback.text, as: lookbackFrom.lookback.sqlType)
+                conditions.append("\(q(cursor)) >= (\(start) - \(amount))")
             }
             if let from = window?.from { conditions.append("\(q(cursor)) >= \(bind(from, as: cursorType))") }
             if let to = window?.to { conditions.append("\(q(cursor)) < \(bind(to, as: cursorType))") }
@@ -238,24 +239,14 @@
                 let keyText = key.count == 1 ? "\(q(key[0]))::text" : "ROW(\(key.map(q).joined(separator: ", ")))::text"
                 conditions.append("mod(hashtext(\(keyText))::bigint + 2147483648, \(shard.count)) = \(shard.index)")
             }
-            let columns = zip(selected, native).map { name, native in native ? q(name) : "\(q(name))::text AS \(q(name))" }
-            let positionColumns = ([cursor] + key).map { "\(q($0))::text" }
+            let columns = zip(selected, native).map { name, native in
+                native ? q(name) : "\(q(name))::text AS \(PostgresSQL.quote(name))"
+            }
+            let positionColumns = ([cursor] + key).enumerated().map { "\(q($1))::text AS runnel_position_\($0)" }
             let sql =
                 "SELECT \((columns + positionColumns).joined(separator: ", ")) FROM \(source) AS runnel_src "
                 + "WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order.joined(separator: ", ")) LIMIT \(limit)"
             return PostgresQuery(unsafeSQL: sql, binds: PostgresExtractor.binds(binds))
-        }
-    }
-
-    extension String {
-        fileprivate func replacingPlaceholder(_ placeholder: String, with replacement: String) -> String {
-            var out = ""
-            var rest = Substring(self)
-            while let r = rest.range(of: placeholder) {
-                out += rest[..<r.lowerBound] + replacement
-                rest = rest[r.upperBound...]
-            }
-            return out + rest
         }
     }
 
@@ -295,10 +286,10 @@
                 if n <= 0 { return nil }
                 let query: PostgresQuery
                 if lookbackPhase, let start = startCheckpoint, let lookback {
-                    let lower = (sql: "({0}::\(plan.cursorType) - {1}::\(lookback.sqlType))", binds: [start.cursor, lookback.text])
-                    query = plan.pageQuery(after: lookbackPosition, through: start, lowerCursor: lower, limit: n)
+                    query = plan.pageQuery(
+                        after: lookbackPosition, through: start, lookbackFrom: (start.cursor, lookback), limit: n)
                 } else {
-                    query = plan.pageQuery(after: position, through: nil, lowerCursor: nil, limit: n)
+                    query = plan.pageQuery(after: position, through: nil, lookbackFrom: nil, limit: n)
                 }
                 let page = try await read(query)
                 if let r = remaining { remaining = r - page.rows.count }

@@ -1,5 +1,5 @@
 #if Postgres
-    public import PostgresNIO
+    import PostgresNIO
     public import RunnelCore
 
     /// Upserts records into a PostgreSQL table by key, effectively once:
@@ -63,6 +63,10 @@
             var staging: String
             var stagingColumns: [String]
             var merge: String
+            /// The same merge without `DISTINCT ON … ORDER BY`, for batches whose keys are all distinct
+            /// (the common case): it saves the sort of every batch.
+            var mergeDistinct: String
+            var keyPositions: [Int]
         }
 
         public init(_ configuration: Configuration, pool: PostgresPool) {
@@ -210,23 +214,28 @@
             var order = keyStage
             if let v = c.version { order.append("\(stageOf[v]!) DESC NULLS LAST") }
             order.append("runnel_ord DESC")
+            let insert = "INSERT INTO \(qualified) AS t (\(columns.map(q).joined(separator: ", "))) "
+            let values = columns.indices.map { "c\($0)" }.joined(separator: ", ")
             var merge =
-                "INSERT INTO \(qualified) AS t (\(columns.map(q).joined(separator: ", "))) "
-                + "SELECT DISTINCT ON (\(keyStage.joined(separator: ", "))) "
-                + columns.indices.map { "c\($0)" }.joined(separator: ", ")
-                + " FROM \(staging) ORDER BY \(order.joined(separator: ", ")) "
+                insert + "SELECT DISTINCT ON (\(keyStage.joined(separator: ", "))) \(values) "
+                + "FROM \(staging) ORDER BY \(order.joined(separator: ", ")) "
+            var mergeDistinct = insert + "SELECT \(values) FROM \(staging) "
             let updates = columns.filter { !c.key.contains($0) }.map(q)
             let conflict = c.key.map(q).joined(separator: ", ")
+            var conflictClause: String
             if updates.isEmpty {
-                merge += "ON CONFLICT (\(conflict)) DO NOTHING"
+                conflictClause = "ON CONFLICT (\(conflict)) DO NOTHING"
             } else {
-                merge += "ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+                conflictClause = "ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
                 if let v = c.version.map(q) {
-                    merge += " WHERE t.\(v) IS NULL OR excluded.\(v) >= t.\(v)"
+                    conflictClause += " WHERE t.\(v) IS NULL OR excluded.\(v) >= t.\(v)"
                 }
             }
+            merge += conflictClause
+            mergeDistinct += conflictClause
             return Prepared(
-                columns: columns, createStaging: createStaging, staging: staging, stagingColumns: stagingColumns, merge: merge)
+                columns: columns, createStaging: createStaging, staging: staging, stagingColumns: stagingColumns, merge: merge,
+                mergeDistinct: mergeDistinct, keyPositions: c.key.compactMap { columns.firstIndex(of: $0) })
         }
 
         // MARK: load
@@ -235,10 +244,10 @@
             guard let p = prepared.value else {
                 throw RunnelError.failure("load into \(displayName) before prepare")
             }
-            let payload = Self.copyText(batch, columns: p.columns)
+            let distinct = Self.keysAreDistinct(batch, columns: p.columns, keyPositions: p.keyPositions)
             // The store the runner asked about in `writesCheckpoint(to:)`; its table may be configured.
-            let checkpoints = commit.map { _ in checkpointStoreBox.value ?? PostgresCheckpointStore(pool: pool) }
             let pool = self.pool
+            let checkpoints = commit.map { _ in checkpointStoreBox.value ?? PostgresCheckpointStore(pool: pool) }
             let logger = pool.logger
             let hasRows = !batch.records.isEmpty
             try await pool.withConnection("load into \(displayName)") { conn in
@@ -248,19 +257,10 @@
                     if hasRows {
                         _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
                         try await conn.copyFrom(table: p.staging, columns: p.stagingColumns, logger: logger) { writer in
-                            var buffer = ByteBuffer()
-                            buffer.reserveCapacity(min(payload.count, 1 << 20))
-                            var offset = 0
-                            // Chunks of 1 MiB: COPY data messages are streamed with backpressure.
-                            while offset < payload.count {
-                                let end = min(payload.count, offset + (1 << 20))
-                                buffer.clear()
-                                payload.withUnsafeBufferPointer { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }
-                                try await writer.write(buffer)
-                                offset = end
-                            }
+                            // Encoded in chunks while the server parses the previous ones.
+                            try await Self.writeCopyText(batch, columns: p.columns) { try await writer.write(ByteBuffer(bytes: $0)) }
                         }
-                        _ = try await pool.rows(PostgresQuery(unsafeSQL: p.merge), on: conn)
+                        _ = try await pool.rows(PostgresQuery(unsafeSQL: distinct ? p.mergeDistinct : p.merge), on: conn)
                     }
                     if let commit, let checkpoints {
                         try await checkpoints.write(commit.checkpoint, pipeline: commit.pipeline, on: conn)
@@ -270,10 +270,13 @@
         }
 
 
-        /// The batch as COPY text: the record's ordinal in the batch, then the columns in order.
-        static func copyText(_ batch: Batch, columns: [String]) -> [UInt8] {
+        /// The batch as COPY text (the record's ordinal in the batch, then the columns in order),
+        /// handed to `send` in chunks of about 256 KiB.
+        static func writeCopyText(
+            _ batch: Batch, columns: [String], chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
+        ) async throws {
             let positions = columns.map { batch.schema.index(of: $0) }
-            var w = CopyTextWriter(capacity: max(1 << 12, batch.byteCount + batch.records.count * 16))
+            var w = CopyTextWriter(capacity: chunk + (1 << 12))
             for (n, r) in batch.records.enumerated() {
                 w.writeInt(Int64(n))
                 for p in positions {
@@ -281,8 +284,28 @@
                     if let p, p < r.values.count { w.write(r.values[p]) } else { w.write(.null) }
                 }
                 w.endRow()
+                if w.bytes.count >= chunk {
+                    try await send(w.bytes)
+                    w.removeAll()
+                }
             }
-            return w.bytes
+            if !w.bytes.isEmpty { try await send(w.bytes) }
+        }
+
+        /// True when no key occurs twice in the batch, so the merge needs no `DISTINCT ON`.
+        static func keysAreDistinct(_ batch: Batch, columns: [String], keyPositions: [Int]) -> Bool {
+            let positions = keyPositions.map { batch.schema.index(of: columns[$0]) }
+            var seen = Set<[Value]>(minimumCapacity: batch.records.count)
+            if positions.count == 1, let p = positions[0] {
+                var single = Set<Value>(minimumCapacity: batch.records.count)
+                for r in batch.records where !single.insert(p < r.values.count ? r.values[p] : .null).inserted { return false }
+                return true
+            }
+            for r in batch.records {
+                let key = positions.map { p in p.flatMap { $0 < r.values.count ? r.values[$0] : nil } ?? .null }
+                if !seen.insert(key).inserted { return false }
+            }
+            return true
         }
     }
 #endif

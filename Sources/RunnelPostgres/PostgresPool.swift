@@ -1,7 +1,7 @@
 #if Postgres
     public import Logging
     public import PostgresNIO
-    public import RunnelCore
+    import RunnelCore
     import Synchronization
 
     /// One pooled `PostgresClient` per distinct connection, shared by every component of a pipeline
@@ -23,7 +23,12 @@
 
         private enum State { case idle, running, stopped }
 
+        /// - Parameter logger: for postgres-nio's own messages. Its level is raised to `warning`: the
+        ///   pool reports every failed connection attempt at `info`, and the runner already reports
+        ///   each failed operation with its classified cause.
         public init(settings: PostgresSettings, logger: Logger = Logger(label: "runnel.postgres")) {
+            var logger = logger
+            if logger.logLevel < .warning { logger.logLevel = .warning }
             self.settings = settings
             self.logger = logger
             self.client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
@@ -89,46 +94,117 @@
         /// before failing requests; a run should rather fail fast and let its retry policy (and then
         /// the Job) decide. So the wait for a connection is bounded by `connectTimeout`, after
         /// which one direct connection attempt reports the real cause (refused, bad password, …).
+        ///
+        /// The wait is raced, not cancelled: while the pool is failing to connect, a cancelled lease
+        /// request is not always answered until a connection appears, so a structured child task
+        /// could hold the caller indefinitely. The request is left to finish in a task of its own
+        /// (the pool answers it at the latest when it shuts down), and a `Claim` makes sure a
+        /// connection granted after the caller gave up runs nothing. A body stuck on a connection that
+        /// closed is answered the same way (see below).
         private func pooled<R: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> R) async throws -> R {
-            let granted = Flag()
+            let claim = Claim()
             let timeout = settings.connectTimeout
             let client = self.client
-            do {
-                return try await withThrowingTaskGroup(of: R?.self) { group in
-                    group.addTask {
-                        try await client.withConnection { c in
-                            granted.set()
-                            return try await body(c)
+            let outcome = Outcome<R>()
+            let timedOut: Bool = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
+                    outcome.set(continuation)
+                    let lease = Task {
+                        do {
+                            let r = try await client.withConnection { c -> R? in
+                                guard claim.take() else { return nil }
+                                // A connection that dies under a COPY can leave postgres-nio's copy
+                                // writer waiting forever; the caller is answered when the channel closes.
+                                c.closeFuture.whenComplete { _ in
+                                    outcome.finish(.failure(RunnelError.transient("the connection to the server was lost")))
+                                }
+                                return try await body(c)
+                            }
+                            if let r { outcome.finish(.success(r)) }
+                        } catch {
+                            outcome.finish(.failure(error))
                         }
                     }
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        if granted.isSet { return nil }
-                        throw PoolWaitTimeout()
-                    }
-                    while let r = try await group.next() {
-                        if let r {
-                            group.cancelAll()
-                            return r
+                    Task {
+                        try? await Task.sleep(for: timeout)
+                        if claim.abandon() {
+                            lease.cancel()
+                            outcome.timeOut()
                         }
                     }
-                    throw CancellationError()
                 }
-            } catch is PoolWaitTimeout {
+            } onCancel: {
+                if claim.abandon() { outcome.finish(.failure(CancellationError())) }
+            }
+            if timedOut {
                 // Find out why: this throws the connection's own error when the server is unreachable.
                 let probe = try await connect()
                 try? await probe.close()
                 throw RunnelError.transient("no pooled connection became free within \(timeout)")
             }
+            return try outcome.result()
         }
     }
 
-    private struct PoolWaitTimeout: Error {}
-
-    /// A one-way flag shared between the tasks of one pooled operation.
-    private final class Flag: Sendable {
-        private let value = Atomic<Bool>(false)
-        func set() { value.store(true, ordering: .releasing) }
-        var isSet: Bool { value.load(ordering: .acquiring) }
+    /// Who gets a pooled connection first: the operation (`take`) or its timeout (`abandon`).
+    private final class Claim: Sendable {
+        private let state = Atomic<Int>(0)  // 0 waiting, 1 taken, 2 abandoned
+        func take() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
+        func abandon() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
     }
+
+    /// The result of a pooled operation, handed to the waiting caller exactly once.
+    private final class Outcome<R: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<Bool, any Error>?
+            var result: Result<R, any Error>?
+            var resumed = false
+        }
+        private let state = Mutex(State())
+
+        func set(_ c: CheckedContinuation<Bool, any Error>) {
+            let early: Result<R, any Error>? = state.withLock { s in
+                if let r = s.result, !s.resumed {
+                    s.resumed = true
+                    return r
+                }
+                s.continuation = c
+                return nil
+            }
+            if let early { Self.resume(c, with: early) }
+        }
+
+        func finish(_ r: Result<R, any Error>) {
+            let c: CheckedContinuation<Bool, any Error>? = state.withLock { s in
+                guard !s.resumed, s.result == nil else { return nil }
+                s.result = r
+                guard let c = s.continuation else { return nil }
+                s.resumed = true
+                return c
+            }
+            if let c { Self.resume(c, with: r) }
+        }
+
+        func timeOut() {
+            let c: CheckedContinuation<Bool, any Error>? = state.withLock { s in
+                guard !s.resumed, let c = s.continuation else { return nil }
+                s.resumed = true
+                return c
+            }
+            c?.resume(returning: true)
+        }
+
+        func result() throws -> R {
+            guard let r = state.withLock({ $0.result }) else { throw CancellationError() }
+            return try r.get()
+        }
+
+        private static func resume(_ c: CheckedContinuation<Bool, any Error>, with r: Result<R, any Error>) {
+            switch r {
+            case .success: c.resume(returning: false)
+            case .failure(let e): c.resume(throwing: e)
+            }
+        }
+    }
+
 #endif

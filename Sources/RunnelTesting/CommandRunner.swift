@@ -1,4 +1,5 @@
 public import Foundation
+import RunnelCore
 
 /// Runs the built binaries from end-to-end tests: the tests look for `runnel-batch` next to
 /// the test bundle (SwiftPM builds every product into the same folder).
@@ -25,8 +26,19 @@ public enum CommandRunner {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
     ) throws -> Output {
         let p = try start(executable, arguments, environment: environment, directory: directory)
+        // Both pipes are drained at once: reading one to its end first would deadlock a child
+        // that fills the other pipe's buffer (64 KiB) meanwhile.
+        let errBox = Locked(Data())
+        let drained = DispatchGroup()
+        drained.enter()
+        DispatchQueue.global().async {
+            let data = p.stderrPipe.fileHandleForReading.readDataToEndOfFile()
+            errBox.withLock { $0 = data }
+            drained.leave()
+        }
         let out = p.stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-        let err = p.stderrPipe.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        let err = errBox.value
         p.process.waitUntilExit()
         return Output(
             exitCode: p.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),

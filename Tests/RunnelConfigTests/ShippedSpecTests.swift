@@ -50,7 +50,8 @@ import Yams
                 rest = rest[start.upperBound...]
                 guard let end = rest.firstIndex(where: { $0 == "}" || $0 == ":" }) else { break }
                 let name = String(rest[..<end])
-                if vars[name] == nil {
+                // `${NAME:-default}` has its own value; only variables without one need a stand-in.
+                if rest[end] == "}", vars[name] == nil {
                     vars[name] =
                         name.hasSuffix("PORT") ? "5432"
                         : name.contains("REDIS") ? "redis://127.0.0.1:6379"

@@ -150,11 +150,14 @@
             settings.host, "\(settings.port)", settings.database, settings.user, settings.password ?? "", settings.tls.rawValue,
             "\(settings.connectTimeout)", "\(settings.maxConnections)",
         ].joined(separator: "\u{0}")
-        return ctx.resources.resource("postgres.pool\u{0}" + id) {
+        // The type is spelled out: inferred from the optional return type, `resource` would look up
+        // a `PostgresPool?` and take a missing entry for a stored nil.
+        let pool: PostgresPool = ctx.resources.resource("postgres.pool\u{0}" + id) {
             let pool = PostgresPool(settings: settings)
             ctx.resources.addBackgroundTask(PostgresClientTask(pool: pool))
             return pool
         }
+        return pool
     }
 
     private func readSettings(_ s: SpecSection) -> PostgresSettings? {

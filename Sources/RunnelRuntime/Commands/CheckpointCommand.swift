@@ -14,13 +14,15 @@ struct CheckpointCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
-            guard let store = spec.pipeline.checkpoints else {
-                throw RunnelError.config("the spec has no 'checkpoint' section")
-            }
-            if let c = try await store.load(pipeline: spec.pipeline.name) {
-                print(c.position)
-            } else {
-                print("no checkpoint: the next run starts from the beginning")
+            try await withBackgroundTasks(spec) {
+                guard let store = spec.pipeline.checkpoints else {
+                    throw RunnelError.config("the spec has no 'checkpoint' section")
+                }
+                if let c = try await store.load(pipeline: spec.pipeline.name) {
+                    print(c.position)
+                } else {
+                    print("no checkpoint: the next run starts from the beginning")
+                }
             }
         }
     }
@@ -33,11 +35,13 @@ struct CheckpointCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
-            guard let store = spec.pipeline.checkpoints else {
-                throw RunnelError.config("the spec has no 'checkpoint' section")
+            try await withBackgroundTasks(spec) {
+                guard let store = spec.pipeline.checkpoints else {
+                    throw RunnelError.config("the spec has no 'checkpoint' section")
+                }
+                try await store.reset(pipeline: spec.pipeline.name)
+                print("checkpoint of \(spec.pipeline.name) reset")
             }
-            try await store.reset(pipeline: spec.pipeline.name)
-            print("checkpoint of \(spec.pipeline.name) reset")
         }
     }
 }

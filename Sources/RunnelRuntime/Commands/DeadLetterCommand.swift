@@ -16,17 +16,19 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
-            guard let queue = spec.pipeline.deadLetters else { throw RunnelError.config("the spec has no 'dead_letter' section") }
-            let letters = try await queue.list(pipeline: spec.pipeline.name, limit: limit)
-            for l in letters {
-                if json {
-                    print(JSONText.encode(l.envelope))
-                } else {
-                    let field = l.field.map { "\($0): " } ?? ""
-                    print("\(l.origin)  \(l.stage)  \(l.errorCode)  \(field)\(l.message)  (attempts \(l.attempts))")
+            try await withBackgroundTasks(spec) {
+                guard let queue = spec.pipeline.deadLetters else { throw RunnelError.config("the spec has no 'dead_letter' section") }
+                let letters = try await queue.list(pipeline: spec.pipeline.name, limit: limit)
+                for l in letters {
+                    if json {
+                        print(JSONText.encode(l.envelope))
+                    } else {
+                        let field = l.field.map { "\($0): " } ?? ""
+                        print("\(l.origin)  \(l.stage)  \(l.errorCode)  \(field)\(l.message)  (attempts \(l.attempts))")
+                    }
                 }
+                if !json { print("\(letters.count) dead letter\(letters.count == 1 ? "" : "s")") }
             }
-            if !json { print("\(letters.count) dead letter\(letters.count == 1 ? "" : "s")") }
         }
     }
 
@@ -38,10 +40,12 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
-            let result = try await DeadLetterRedrive(pipeline: spec.pipeline).run(dryRun: dryRun)
-            print(
-                "redrive \(spec.pipeline.name)\(dryRun ? " (dry run)" : ""): \(result.examined) examined, \(result.loaded) loaded, "
-                    + "\(result.filtered) filtered out, \(result.stillRejected) still rejected")
+            try await withBackgroundTasks(spec) {
+                let result = try await DeadLetterRedrive(pipeline: spec.pipeline).run(dryRun: dryRun)
+                print(
+                    "redrive \(spec.pipeline.name)\(dryRun ? " (dry run)" : ""): \(result.examined) examined, \(result.loaded) loaded, "
+                        + "\(result.filtered) filtered out, \(result.stillRejected) still rejected")
+            }
         }
     }
 }

@@ -1,0 +1,139 @@
+#if Postgres
+    import RunnelCore
+    @testable import RunnelPostgres
+    import RunnelTesting
+    import Testing
+
+    /// The RunnelTesting conformance suites against the real server, with the pool running as the
+    /// runtime runs it.
+    @Suite struct PostgresConformanceTests {
+        /// Runs `body` with `db`'s pool running (as the runtime's service group does), then drops the schema.
+        func withDatabase(_ name: String, _ body: (TestDatabase) async throws -> Void) async throws {
+            let db = try await TestDatabase.make(name)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await db.pool.run() }
+                do {
+                    try await body(db)
+                } catch {
+                    await db.drop()
+                    group.cancelAll()
+                    throw error
+                }
+                await db.drop()
+                group.cancelAll()
+            }
+        }
+
+        @Test func checkpointStoreRoundTrips() async throws {
+            try await withDatabase("cp") { db in
+                try await CheckpointStoreConformance.roundTrips(PostgresCheckpointStore(pool: db.pool, schema: db.schema))
+            }
+        }
+
+        @Test func deadLetterQueueIsIdempotent() async throws {
+            try await withDatabase("dlq") { db in
+                let queue = PostgresDeadLetterQueue(pool: db.pool, schema: db.schema)
+                try await DeadLetterQueueConformance.isIdempotent(queue)
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).runnel_dead_letters") == 0)
+            }
+        }
+
+        @Test func loaderIsIdempotentAndKeepsNewestVersion() async throws {
+            try await withDatabase("load") { db in
+                var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+                c.schema = db.schema
+                c.version = "v"
+                c.columns = [.init(name: "id", type: "bigint"), .init(name: "name", type: "text"), .init(name: "v", type: "bigint"),
+                             .init(name: "at", type: "timestamptz"), .init(name: "doc", type: "jsonb")]
+                let loader = PostgresLoader(c, pool: db.pool)
+                let schema = Schema(["id", "name", "v", "at", "doc"])
+                let tricky = "tab\tnew\nline\rback\\slash \"q\" 'a' ünï"
+                let doc = Value.object(Object(keys: ["k"], values: [.array([1, "x\ty", nil])]))
+                let rows: [[Value]] = [
+                    [1, .string(tricky), 1, .timestamp(Timestamp(microseconds: 1_700_000_000_123_456)), doc],
+                    [2, nil, 5, nil, nil],
+                    // key 2 again in the same batch: the newest version wins, the statement does not fail
+                    [2, "older", 3, nil, nil],
+                ]
+                let batch = Batch(schema: schema, rows: rows, origins: rows.indices.map { Origin(source: "mem", line: $0 + 1) })
+                try await LoaderConformance.isIdempotent(loader, batch: batch) {
+                    try await db.rows("SELECT id, name, v, at, doc FROM \(db.schema).t ORDER BY id")
+                }
+                let stored = try await db.rows("SELECT id, name, v, at, doc FROM \(db.schema).t ORDER BY id")
+                #expect(stored == [
+                    [1, .string(tricky), 1, .timestamp(Timestamp(microseconds: 1_700_000_000_123_456)), doc],
+                    [2, nil, 5, nil, nil],
+                ])
+                // An older version replayed (a backfill behind the stream) changes nothing.
+                let old = Batch(schema: schema, rows: [[1, "old", 0, nil, nil]], origins: [Origin(source: "mem", line: 1)])
+                try await loader.load(old, commit: nil)
+                #expect(try await db.rows("SELECT name FROM \(db.schema).t WHERE id = 1") == [[.string(tricky)]])
+            }
+        }
+
+        @Test func extractorResumesFromEveryCheckpoint() async throws {
+            try await withDatabase("ext") { db in
+                try await db.makeOrders("src", count: 90, tie: 8)
+                var c = PostgresExtractor.Configuration(table: "src", cursor: "updated_at", key: ["id"])
+                c.schema = db.schema
+                let extractor = PostgresExtractor(c, pool: db.pool)
+                let n = try await ExtractorConformance.resumesFromEveryCheckpoint(extractor, batching: .init(maxRecords: 7))
+                #expect(n == 90)
+                // A query source with a two-column key reads the same rows.
+                let q = PostgresExtractor(
+                    .init(query: "SELECT id, id % 3 AS part, updated_at FROM \(db.schema).src", cursor: "updated_at", key: ["id", "part"]),
+                    pool: db.pool)
+                #expect(try await ExtractorConformance.resumesFromEveryCheckpoint(q, batching: .init(maxRecords: 11)) == 90)
+            }
+        }
+
+        @Test func shardsPartitionAWindow() async throws {
+            try await withDatabase("shard") { db in
+                try await db.makeOrders("src", count: 500, tie: 13)
+                var c = PostgresExtractor.Configuration(table: "src", cursor: "updated_at", key: ["id"])
+                c.schema = db.schema
+                let extractor = PostgresExtractor(c, pool: db.pool)
+                let window = Window(from: "2024-01-01T00:00:05Z", to: "2024-01-01 00:00:30+00")
+                func ids(_ shard: Shard?) async throws -> [Int64] {
+                    let reader = try await extractor.open(ExtractRequest(window: window, batching: .init(maxRecords: 9), shard: shard))
+                    var out: [Int64] = []
+                    while let b = try await reader.next() {
+                        for r in b.records { if case .int(let i) = r.values[0] { out.append(i) } }
+                    }
+                    return out
+                }
+                let all = try await ids(nil)
+                let expected = try await db.rows(
+                    "SELECT id FROM \(db.schema).src WHERE updated_at >= '2024-01-01T00:00:05Z' AND updated_at < '2024-01-01 00:00:30+00' ORDER BY updated_at, id"
+                ).compactMap { if case .int(let i) = $0[0] { i } else { nil } }
+                #expect(all == expected)
+                var union: [Int64] = []
+                for i in 0..<3 {
+                    let part = try await ids(Shard(index: i, count: 3))
+                    #expect(!part.isEmpty)
+                    union += part
+                }
+                #expect(union.sorted() == all.sorted())
+                #expect(Set(union).count == union.count)
+            }
+        }
+
+        @Test func settingsNeverShowThePassword() {
+            let s = PostgresSettings(host: "db", port: 5432, database: "shop", user: "etl", password: "hunter2-secret")
+            #expect(!s.description.contains("hunter2"))
+            #expect(!"\(s)".contains("hunter2"))
+            let loader = PostgresLoader(.init(table: "t", key: ["id"]), pool: PostgresPool(settings: s))
+            #expect(!loader.target.contains("hunter2"))
+        }
+
+        @Test func copyTextEscapes() {
+            var w = CopyTextWriter()
+            for (i, v) in ([nil, true, -42, 1.5, "a\tb\\c\nd\re", .timestamp(Timestamp(microseconds: -1))] as [Value]).enumerated() {
+                if i > 0 { w.fieldSeparator() }
+                w.write(v)
+            }
+            w.endRow()
+            #expect(String(decoding: w.bytes, as: UTF8.self) == "\\N\tt\t-42\t1.5\ta\\tb\\\\c\\nd\\re\t1969-12-31 23:59:59.999999+00\n")
+        }
+    }
+#endif

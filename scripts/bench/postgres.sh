@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): PostgreSQL ingest ceiling vs runnel-batch on the same 1M-row CSV.
+#
+#   scripts/bench/postgres.sh [ROWS]        (default 1,000,000)
+#
+#   1. psql -c "\copy bench.copy_target FROM orders.csv CSV HEADER"  — the ingest ceiling: a typed
+#      table with a primary key, no casting, no validation, no idempotence.
+#   2. runnel-batch run (release build, trait Postgres): CSV parse, cast, validate, then per batch in one
+#      transaction COPY into staging + DISTINCT ON + guarded upsert + checkpoint — into an identical table.
+#
+# Needs a PostgreSQL: $RUNNEL_BENCH_PG_URL, or the test server's RUNNEL_TEST_PG_* variables
+# (scripts/services/postgres.sh), or a throwaway cluster started here under $TMPDIR.
+# Prints rows/s of both and the ratio (goal >= 0.6).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS="${1:-1000000}"
+WORK="${RUNNEL_BENCH_DIR:-/tmp/runnel-bench-postgres}"
+mkdir -p "$WORK"
+
+started_here=""
+if [ -z "${RUNNEL_BENCH_PG_URL:-}" ]; then
+    if [ -z "${RUNNEL_TEST_PG_PORT:-}" ] || ! pg_isready -q -h "${RUNNEL_TEST_PG_HOST:-127.0.0.1}" -p "$RUNNEL_TEST_PG_PORT" 2>/dev/null; then
+        # shellcheck source=../services/postgres.sh
+        source scripts/services/postgres.sh
+        RUNNEL_TEST_PG_PORT="${RUNNEL_TEST_PG_PORT:-5433}" postgres_start "$WORK/pg"
+        started_here=1
+    fi
+    RUNNEL_BENCH_PG_URL="postgres://${RUNNEL_TEST_PG_USER:-runnel}:${RUNNEL_TEST_PG_PASSWORD:-runnel-test-secret}@${RUNNEL_TEST_PG_HOST:-127.0.0.1}:${RUNNEL_TEST_PG_PORT:-5433}/${RUNNEL_TEST_PG_DATABASE:-runnel}"
+fi
+cleanup() { if [ -n "$started_here" ]; then postgres_stop "$WORK/pg"; fi; }
+trap cleanup EXIT
+
+# Connection parts for the spec (the password goes through the environment, as from a Secret).
+proto_less="${RUNNEL_BENCH_PG_URL#postgres://}"
+creds="${proto_less%%@*}"; hostpart="${proto_less#*@}"
+export BENCH_PG_USER="${creds%%:*}" BENCH_PG_PASSWORD="${creds#*:}"
+hostport="${hostpart%%/*}"; export BENCH_PG_DB="${hostpart#*/}"
+export BENCH_PG_HOST="${hostport%%:*}" BENCH_PG_PORT="${hostport##*:}"
+
+BIN=".build-pg/release/runnel-batch"
+if [ ! -x "$BIN" ]; then
+    echo "bench: building runnel-batch (release, trait Postgres)…" >&2
+    swift build -c release --traits Postgres --scratch-path .build-pg --product runnel-batch >&2
+fi
+
+CSV="$WORK/orders-$ROWS.csv"
+if [ ! -f "$CSV" ]; then
+    echo "bench: generating $ROWS rows into $CSV" >&2
+    # The generator the other benchmarks use (deterministic, 9 columns like the quickstart's).
+    python3 scripts/bench/generate_orders.py "$ROWS" > "$CSV"
+fi
+
+DDL="(order_id bigint PRIMARY KEY, customer_name text, customer_email text, country text, status text,
+      amount double precision, discount double precision, ordered_at timestamptz, updated_at timestamptz)"
+psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" <<SQL
+DROP SCHEMA IF EXISTS bench CASCADE;
+CREATE SCHEMA bench;
+CREATE TABLE bench.copy_target $DDL;
+CREATE TABLE bench.runnel_target $DDL;
+SQL
+
+now() { date +%s.%N; }
+
+echo "bench: psql \\copy …" >&2
+t0=$(now)
+psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" -c "\\copy bench.copy_target FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+t1=$(now)
+copy_s=$(echo "$t1 - $t0" | bc -l)
+
+SPEC="$WORK/bench.yaml"
+cat > "$SPEC" <<YAML
+pipeline: bench-postgres
+extract:
+  type: csv
+  path: $CSV
+transform:
+  - {type: null_if, fields: [discount], values: ["NA", ""]}
+  - type: cast
+    fields:
+      order_id: int
+      amount: double
+      discount: double
+      ordered_at: {type: timestamp, format: "%Y-%m-%d"}
+      updated_at: timestamp
+validate:
+  on_invalid: drop
+  rules:
+    - {field: order_id, required: true, type: int, min: 1}
+    - {field: amount, required: true, type: double, min: 0}
+    - {field: status, required: true, one_of: [pending, paid, shipped, cancelled, refunded]}
+load:
+  type: postgres
+  connection:
+    host: \${BENCH_PG_HOST}
+    port: \${BENCH_PG_PORT}
+    database: \${BENCH_PG_DB}
+    user: \${BENCH_PG_USER}
+    password: \${BENCH_PG_PASSWORD}
+    tls: disable
+  schema: bench
+  table: runnel_target
+  key: [order_id]
+  version: updated_at
+  columns: {order_id: bigint, customer_name: text, customer_email: text, country: text, status: text,
+            amount: double precision, discount: double precision, ordered_at: timestamptz, updated_at: timestamptz}
+checkpoint:
+  type: postgres
+  schema: bench
+batching:
+  max_records: ${RUNNEL_BENCH_BATCH:-10000}
+YAML
+
+echo "bench: runnel-batch run …" >&2
+t0=$(now)
+"$BIN" run "$SPEC" --no-progress --log-level warning >"$WORK/runnel-summary.txt"
+t1=$(now)
+runnel_s=$(echo "$t1 - $t0" | bc -l)
+
+copied=$(psql -Atq "$RUNNEL_BENCH_PG_URL" -c "SELECT count(*) FROM bench.copy_target")
+loaded=$(psql -Atq "$RUNNEL_BENCH_PG_URL" -c "SELECT count(*) FROM bench.runnel_target")
+diff=$(psql -Atq "$RUNNEL_BENCH_PG_URL" -c "SELECT count(*) FROM (SELECT * FROM bench.copy_target EXCEPT SELECT * FROM bench.runnel_target) x")
+
+copy_rps=$(echo "$copied / $copy_s" | bc -l)
+runnel_rps=$(echo "$loaded / $runnel_s" | bc -l)
+printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "psql \\copy (ingest ceiling)" "$copied" "$copy_s" "$copy_rps"
+printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "runnel-batch (cast+validate+upsert)" "$loaded" "$runnel_s" "$runnel_rps"
+printf 'ratio runnel / copy: %.2f (goal >= 0.60); rows differing between the tables: %s\n' "$(echo "$runnel_rps / $copy_rps" | bc -l)" "$diff"
