@@ -85,17 +85,7 @@
 
         /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, written without going through a String.
         mutating func writeTimestamp(_ t: Timestamp) {
-            var (secs, micros) = t.microseconds.quotientAndRemainder(dividingBy: 1_000_000)
-            if micros < 0 {
-                micros += 1_000_000
-                secs -= 1
-            }
-            var (days, sod) = secs.quotientAndRemainder(dividingBy: 86_400)
-            if sod < 0 {
-                sod += 86_400
-                days -= 1
-            }
-            let (y, m, d) = CivilDate.fromDays(days)
+            let (y, m, d, sod, micros) = t.components
             guard (1...9999).contains(y) else {
                 writeEscaped(t.iso8601)
                 return

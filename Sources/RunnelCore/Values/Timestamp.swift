@@ -18,8 +18,8 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// that keep timestamps as text and compare them in version guards).
     public var iso8601FixedWidth: String { format(alwaysFraction: true) }
 
-    /// Formats into a stack buffer: this runs once per timestamp per record on the load path.
-    private func format(alwaysFraction: Bool) -> String {
+    /// The UTC civil date, second of the day and microsecond, for formatters (flooring negatives).
+    public var components: (year: Int64, month: Int, day: Int, secondOfDay: Int64, microsecond: Int64) {
         var (secs, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
         if micros < 0 {
             micros += 1_000_000
@@ -31,6 +31,12 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             days -= 1
         }
         let (y, m, d) = CivilDate.fromDays(days)
+        return (y, m, d, secOfDay, micros)
+    }
+
+    /// Formats into a stack buffer: this runs once per timestamp per record on the load path.
+    private func format(alwaysFraction: Bool) -> String {
+        let (y, m, d, secOfDay, micros) = components
         return format4(y: y, m: m, d: d, secOfDay: secOfDay, micros: micros, alwaysFraction: alwaysFraction)
     }
 
