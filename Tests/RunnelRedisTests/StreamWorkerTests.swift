@@ -141,14 +141,20 @@
                 try await withClient { client in
                     var next = 1
                     while !stopProducing.value {
-                        try await produce(client, stream: spec.stream, ids: next..<(next + 200))
-                        next += 200
-                        try await Task.sleep(for: .milliseconds(5))
+                        try await produce(client, stream: spec.stream, ids: next..<(next + 500))
+                        next += 500
+                        try await Task.sleep(for: .milliseconds(1))
                     }
                     return next - 1
                 }
             }
-            try await eventually("the worker to be loading") { try spec.rows() >= 2_000 }
+            // "Under load": the worker is loading and a backlog waits behind it (on a busy machine the
+            // producer can fall behind the worker, so wait for the backlog rather than assume it).
+            try await eventually("the worker to be loading with a backlog") {
+                let rows = try spec.rows()
+                let length = try await withClient { try await $0.xlen(spec.stream) }
+                return rows >= 2_000 && length >= rows + 1_000
+            }
             let clock = ContinuousClock()
             let started = clock.now
             let r = stop(worker)
@@ -223,7 +229,9 @@
             var samples: [String: Double] = [:]
             try await eventually("the backlog gauge to reach 0") {
                 samples = metricSamples(try httpGet(port: http, "/metrics").body)
+                // The backlog gauges are polled every 500 ms: wait for both to catch up.
                 return samples["runnel_source_pending{pipeline=\"stream-test\",kind=\"pending\"}"] == 0
+                    && samples["runnel_source_pending{pipeline=\"stream-test\",kind=\"lag\"}"] == 0
             }
             #expect(samples["runnel_records_read_total\(p)"] == 106)
             #expect(samples["runnel_records_loaded_total\(p)"] == 100)
