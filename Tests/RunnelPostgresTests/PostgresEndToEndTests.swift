@@ -242,7 +242,8 @@
             defer { server.stop() }
             let settings = server.settings
             let db = try await TestDatabase.make("restart", settings: settings)
-            try await db.makeOrders("src", count: 30_000, tie: 3)
+            // Large enough that the run cannot finish between the first loaded row and the stop.
+            try await db.makeOrders("src", count: 60_000, tie: 3)
             var r = try Runner()
             r.environment = TestServer.environment(settings)
             let spec = try r.write(
