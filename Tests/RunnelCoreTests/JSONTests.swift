@@ -1,19 +1,9 @@
 import Foundation
+import RunnelTesting
 import Testing
 
 @testable import RunnelCore
 
-/// A deterministic generator so that random tests fail the same way every time.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private func parse(_ text: String) throws(JSONError) -> Value { try JSONText.parse(text) }
 
@@ -72,7 +62,7 @@ struct JSONParseTests {
 
     /// The exact fast path (Clinger) and the fallback must both agree with the standard library.
     @Test func decimalsAgreeWithStandardLibrary() throws {
-        var rng = SplitMix64(state: 7)
+        var rng = SeededGenerator(seed: 7)
         for _ in 0..<20_000 {
             let digits = Int.random(in: 1...19, using: &rng)
             var text = String(UInt64.random(in: 0...UInt64.max, using: &rng)).prefix(digits).description
@@ -86,7 +76,7 @@ struct JSONParseTests {
     }
 
     @Test func doublesRoundTripThroughTheirText() throws {
-        var rng = SplitMix64(state: 11)
+        var rng = SeededGenerator(seed: 11)
         for _ in 0..<20_000 {
             let d = Double(bitPattern: rng.next())
             guard d.isFinite else { continue }
@@ -255,7 +245,7 @@ struct JSONParseTests {
             #"{"id":123,"name":"Zo\u00eb \"Z\"","price":-1.25e-3,"tags":["a","\ud83d\ude00"],"ok":true,"n":null,"o":{}}"#,
             #"[0,-0.5,1E+2,"long string without escapes",[[[]]],{"k":[false]}]"#,
         ]
-        var rng = SplitMix64(state: 5)
+        var rng = SeededGenerator(seed: 5)
         for document in documents {
             let bytes = Array(document.utf8)
             guard case .success = parseExact(bytes[...]) else {
@@ -338,7 +328,7 @@ struct JSONWriteTests {
     }
 
     @Test func randomValuesRoundTrip() throws {
-        var rng = SplitMix64(state: 2024)
+        var rng = SeededGenerator(seed: 2024)
         for _ in 0..<2_000 {
             let value = Self.randomValue(depth: 0, using: &rng)
             let text = JSONText.encode(value)
@@ -348,7 +338,7 @@ struct JSONWriteTests {
     }
 
     /// Any value JSON can hold: no timestamps (they read back as strings), finite doubles, unique keys.
-    private static func randomValue(depth: Int, using rng: inout SplitMix64) -> Value {
+    private static func randomValue(depth: Int, using rng: inout SeededGenerator) -> Value {
         switch Int.random(in: 0..<(depth < 4 ? 8 : 6), using: &rng) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &rng))
@@ -368,7 +358,7 @@ struct JSONWriteTests {
         }
     }
 
-    private static func randomString(using rng: inout SplitMix64) -> String {
+    private static func randomString(using rng: inout SeededGenerator) -> String {
         let pieces: [String] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "€", "😀", "\u{FFFF}", "abcdefghij"]
         return (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
     }

@@ -189,19 +189,6 @@
         """
     }
 
-    /// A deterministic generator (SplitMix64) for kill instants, so a failure can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held. A condition
     /// that throws (the table does not exist yet) does not hold.
     func poll(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {

@@ -23,7 +23,8 @@ public final class SharedResources: Sendable {
 
     public init() {}
 
-    /// The resource under `key`, made on first request.
+    /// The resource under `key`, made on first request. Give `T` explicitly as a non-optional
+    /// type: with an optional `T`, a stored nil would read as a hit.
     public func resource<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
         if let existing = values.withLock({ $0[key] }) as? T { return existing }
         let made = try make()

@@ -107,12 +107,8 @@ public struct SpecNode {
 
     /// `250ms`, `10s`, `5m`, `1h`, or a number of seconds.
     public var duration: Duration? {
-        guard let s = string?.trimmingWhitespace() else { return nil }
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where s.hasSuffix(suffix) {
-            if let v = Double(s.dropLast(suffix.count)), v >= 0 { return .milliseconds(Int64(v * scale * 1000)) }
-        }
-        if let v = Double(s), v >= 0 { return .milliseconds(Int64(v * 1000)) }
+        guard let s = string else { return nil }
+        if let d = Duration(text: s) { return d }
         problem("expected a duration such as 250ms, 10s, 5m or 1h, found '\(s)'")
         return nil
     }

@@ -53,3 +53,18 @@ extension Duration {
 
     public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+extension Duration {
+    /// `250ms`, `20s`, `5m`, `1h`, or a number of seconds; nil for anything else (or a negative).
+    /// Used by the spec and by command-line flags, so both accept the same forms.
+    public init?(text: String) {
+        let s = text.trimmingWhitespace()
+        for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(suffix) {
+            guard let v = Double(s.dropLast(suffix.count)), v >= 0 else { return nil }
+            self = .milliseconds(Int64(v * scale * 1000))
+            return
+        }
+        guard let v = Double(s), v >= 0 else { return nil }
+        self = .milliseconds(Int64(v * 1000))
+    }
+}

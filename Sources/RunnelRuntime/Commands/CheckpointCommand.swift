@@ -15,9 +15,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
             try await withBackgroundTasks(spec) {
-                guard let store = spec.pipeline.checkpoints else {
-                    throw RunnelError.config("the spec has no 'checkpoint' section")
-                }
+                let store = try spec.requireCheckpoints()
                 if let c = try await store.load(pipeline: spec.pipeline.name) {
                     print(c.position)
                 } else {
@@ -36,9 +34,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
             try await withBackgroundTasks(spec) {
-                guard let store = spec.pipeline.checkpoints else {
-                    throw RunnelError.config("the spec has no 'checkpoint' section")
-                }
+                let store = try spec.requireCheckpoints()
                 try await store.reset(pipeline: spec.pipeline.name)
                 print("checkpoint of \(spec.pipeline.name) reset")
             }

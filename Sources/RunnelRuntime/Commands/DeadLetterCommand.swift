@@ -17,7 +17,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
             try await withBackgroundTasks(spec) {
-                guard let queue = spec.pipeline.deadLetters else { throw RunnelError.config("the spec has no 'dead_letter' section") }
+                let queue = try spec.requireDeadLetters()
                 let letters = try await queue.list(pipeline: spec.pipeline.name, limit: limit)
                 for l in letters {
                     if json {

@@ -78,10 +78,8 @@ public struct RunnelStream: AsyncParsableCommand {
 
 /// `250ms`, `20s`, `5m`, `1h` or a number of seconds, for duration flags.
 func parseDuration(_ text: String, flag: String) throws -> Duration {
-    let s = text.trimmingWhitespace()
-    for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where s.hasSuffix(suffix) {
-        if let v = Double(s.dropLast(suffix.count)), v >= 0 { return .milliseconds(Int64(v * scale * 1000)) }
+    guard let d = Duration(text: text) else {
+        throw RunnelError.config("\(flag) '\(text)' is not a duration such as 250ms, 20s or 5m")
     }
-    if let v = Double(s), v >= 0 { return .milliseconds(Int64(v * 1000)) }
-    throw RunnelError.config("\(flag) '\(text)' is not a duration such as 250ms, 20s or 5m")
+    return d
 }

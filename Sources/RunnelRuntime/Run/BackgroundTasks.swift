@@ -12,3 +12,17 @@ func withBackgroundTasks<R: Sendable>(_ spec: PipelineSpec, _ body: () async thr
         return try await body()
     }
 }
+
+extension PipelineSpec {
+    /// The checkpoint store, or a config error for commands that need one.
+    func requireCheckpoints() throws -> any CheckpointStore {
+        guard let store = pipeline.checkpoints else { throw RunnelError.config("the spec has no 'checkpoint' section") }
+        return store
+    }
+
+    /// The dead letter queue, or a config error for commands that need one.
+    func requireDeadLetters() throws -> any DeadLetterQueue {
+        guard let queue = pipeline.deadLetters else { throw RunnelError.config("the spec has no 'dead_letter' section") }
+        return queue
+    }
+}
