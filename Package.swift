@@ -145,9 +145,9 @@ let package = Package(
         .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelRuntime"],
+            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelFiles", "RunnelRuntime"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
