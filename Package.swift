@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "RunnelS3",
             dependencies: [
-                "RunnelCore", "RunnelFiles", "CZlib",
+                "RunnelCore", "RunnelFiles", "RunnelConfig", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -122,6 +122,8 @@ let package = Package(
             name: "RunnelRuntime",
             dependencies: [
                 "RunnelCore", "RunnelConfig",
+                // Until the standard bundle of issue #8 exists, the runtime's registry adds S3 itself.
+                .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -172,7 +174,9 @@ let package = Package(
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -100,6 +100,16 @@ public final class S3Client: Sendable {
         return objects
     }
 
+    /// Creates the bucket (for tests and examples; pipelines never create buckets).
+    public func createBucket() async throws(RunnelError) {
+        var body: [UInt8]?
+        if configuration.region != "us-east-1" {
+            body = Array(
+                "<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        _ = try await send("PUT", key: nil, body: body, operation: "create bucket \(description)", allow: [409])
+    }
+
     // MARK: Objects
 
     /// The object's size, ETag and headers, or nil when it does not exist.
