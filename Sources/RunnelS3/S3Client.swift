@@ -139,8 +139,10 @@ public final class S3Client: Sendable {
     }
 
     /// Writes a whole object in one request.
-    public func put(_ key: String, body: [UInt8], contentType: String) async throws(RunnelError) {
-        _ = try await send("PUT", key: key, headers: [("Content-Type", contentType)], body: body, operation: "write \(url(key))")
+    public func put(_ key: String, body: [UInt8], contentType: String, contentEncoding: String? = nil) async throws(RunnelError) {
+        var headers = [("Content-Type", contentType)]
+        if let contentEncoding { headers.append(("Content-Encoding", contentEncoding)) }
+        _ = try await send("PUT", key: key, headers: headers, body: body, operation: "write \(url(key))")
     }
 
     public func delete(_ key: String) async throws(RunnelError) {

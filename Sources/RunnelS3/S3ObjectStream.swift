@@ -111,25 +111,25 @@ final class S3ObjectStream: ByteStream {
     }
 
     func seek(to target: Int64) async throws(RunnelError) {
-        guard target > offset else { return }
+        guard target != offset else { return }
         if inflater == nil {
             // Plain objects: skip inside the chunk at hand, or start a new range at the target.
-            let inChunk = Int64(chunk.count - chunkStart)
-            if target - offset <= inChunk {
+            if target > offset, target - offset <= Int64(chunk.count - chunkStart) {
                 chunkStart += Int(target - offset)
             } else {
-                pending?.cancel()
-                pending = nil
-                chunk = []
-                chunkStart = 0
-                nextFetch = min(target, object.size)
-                prefetch()
+                restart(at: min(target, object.size))
             }
             storedRead = target
             offset = target
             return
         }
-        // gzip cannot start mid-stream: decompress up to the target and drop the bytes.
+        // gzip cannot start mid-stream: decompress from the start up to the target, dropping the bytes.
+        if target < offset {
+            restart(at: 0)
+            inflater = try GzipInflater(name: client.url(object.key))
+            storedRead = 0
+            offset = 0
+        }
         var scratch: [UInt8] = []
         while offset < target {
             scratch.removeAll(keepingCapacity: true)
@@ -137,6 +137,16 @@ final class S3ObjectStream: ByteStream {
                 throw RunnelError.failure("'\(client.url(object.key))' is shorter than the checkpoint's offset \(target); run `checkpoint reset` if it was replaced")
             }
         }
+    }
+
+    /// Drops what was fetched and starts fetching at stored byte `from`.
+    private func restart(at from: Int64) {
+        pending?.cancel()
+        pending = nil
+        chunk = []
+        chunkStart = 0
+        nextFetch = from
+        prefetch()
     }
 
     /// Moves the prefetched chunk in and asks for the one after it; false at the end.
