@@ -116,7 +116,7 @@ private func s3Client(_ ctx: ComponentContext) -> S3Client? {
     c.region = region
     c.endpoint = endpoint
     c.pathStyle = pathStyle
-    let id = "s3.client|\(bucket)|\(endpoint ?? region)|\(pathStyle.map(String.init) ?? "")|\(credentials.source.hashValue)"
+    let id = "\(bucket)|\(endpoint ?? region)|\(pathStyle.map(String.init) ?? "")|\(credentials.source.hashValue)"
     let made: S3Client
     do {
         made = try S3Client(c, credentials: credentials)
@@ -124,7 +124,7 @@ private func s3Client(_ ctx: ComponentContext) -> S3Client? {
         s.node.problem(error.message)
         return nil
     }
-    return ctx.resources.resource(id) { made }
+    return ctx.resources.resource(S3Client.resource, id: id) { made }
 }
 
 /// The CSV settings of an S3 extract section: the same keys as `type: csv`.

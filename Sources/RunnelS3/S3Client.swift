@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+public import RunnelConfig
 public import RunnelCore
 
 /// A client for one bucket of an S3-compatible store (AWS S3, MinIO, Ceph, R2, GCS's
@@ -43,6 +44,9 @@ public final class S3Client: Sendable {
         var body: [UInt8]
         var text: Substring { Substring(String(decoding: body, as: UTF8.self)) }
     }
+
+    /// One client per bucket, endpoint and keys, shared by the sections of a spec.
+    public static let resource = ResourceKey<S3Client>("s3.client")
 
     public let configuration: Configuration
     let credentials: S3Credentials
