@@ -8,6 +8,9 @@ import RunnelSQLite
 #if Redis
     import RunnelRedis
 #endif
+#if S3
+    import RunnelS3
+#endif
 
 /// A connector that comes in through a package trait: the types it registers, and its
 /// registration when this binary was built with the trait (nil otherwise).
@@ -31,6 +34,11 @@ let optionalConnectors: [OptionalConnector] = {
         all.append(.init(trait: "Redis", types: ["redis_stream"]) { $0.registerRedis() })
     #else
         all.append(.init(trait: "Redis", types: ["redis_stream"], register: nil))
+    #endif
+    #if S3
+        all.append(.init(trait: "S3", types: ["s3"]) { $0.registerS3() })
+    #else
+        all.append(.init(trait: "S3", types: ["s3"], register: nil))
     #endif
     return all
 }()

@@ -27,10 +27,18 @@ public struct CSVExtractor: Extractor {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     public func open(_ request: ExtractRequest) async throws -> any BatchReader {
-        let files = try FileGlob.expand(configuration.path)
-        let filter = try windowFilter(request.window, cursor: configuration.cursor, source: "csv")
+        try open(request, from: LocalFiles(pattern: configuration.path))
+    }
+
+    /// Reads the inputs of `catalog` (objects in a bucket, say) as this extractor reads files;
+    /// `configuration.path` is not used. A window applies to the `cursor` field; pass
+    /// `recordWindow: false` when the catalog has applied it to whole inputs instead.
+    public func open(_ request: ExtractRequest, from catalog: any InputCatalog, recordWindow: Bool = true) throws(RunnelError)
+        -> any BatchReader
+    {
+        let filter = recordWindow ? try windowFilter(request.window, cursor: configuration.cursor, source: "csv") : nil
         let format = CSVFormat(configuration: configuration)
-        return try FileBatchReader(format: format, files: files, request: request, windowFilter: filter)
+        return try FileBatchReader(format: format, catalog: catalog, request: request, windowFilter: filter)
     }
 
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? {

@@ -6,19 +6,20 @@ public import RunnelCore
     import Darwin
 #endif
 
-/// Reads a list of files as batches of records, for any `RowFormat`, with positions exact to the
-/// byte so that a restarted run resumes mid-file.
+/// Reads a catalog of inputs (local files, objects) as batches of records, for any `RowFormat`,
+/// with positions exact to the byte so that a restarted run resumes mid-input.
 ///
 /// Memory is bounded by one read buffer (grown only for a row larger than it) and one batch.
 final class FileBatchReader<Format: RowFormat>: BatchReader {
     private var format: Format
+    private let catalog: any InputCatalog
     private let files: [String]
     private var position: FilePosition
     private let request: ExtractRequest
     private let windowFilter: WindowFilter?
     private var remaining: Int?
 
-    private var file: InputFile?
+    private var file: (path: String, stream: any ByteStream)?
     private var fields: [String]?
     private var buffer: [UInt8] = []
     private var start = 0
@@ -27,9 +28,10 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     private var totalBytes: Int64?
     private var bytesDoneBefore: Int64 = 0
 
-    init(format: Format, files: [String], request: ExtractRequest, windowFilter: WindowFilter?) throws(RunnelError) {
+    init(format: Format, catalog: any InputCatalog, request: ExtractRequest, windowFilter: WindowFilter?) throws(RunnelError) {
         self.format = format
-        self.files = files
+        self.catalog = catalog
+        self.files = catalog.names
         self.request = request
         self.windowFilter = windowFilter
         self.remaining = request.limit
@@ -43,11 +45,11 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         }
         var total: Int64 = 0
         for f in files {
-            guard let size = fileSize(f) else {
+            guard let size = catalog.storedSize(of: f) else {
                 total = -1
                 break
             }
-            if position.done.contains(f) { bytesDoneBefore += size }
+            if position.isDone(f) { bytesDoneBefore += size }
             total += size
         }
         totalBytes = total >= 0 ? total : nil
@@ -65,14 +67,14 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
 
         while origins.count < maxRecords, bytes < request.batching.maxBytes, remaining != 0 {
             if file == nil {
-                guard try openNextFile() else { break }
+                guard try await openNextFile() else { break }
             }
             guard let current = file else { break }
-            let step = try nextStep(current)
+            let step = try await nextStep(current.stream)
             guard let step else {
                 // End of this file: a batch never spans files, so its checkpoint names one file.
-                position.done.append(current.path)
-                bytesDoneBefore += current.sizeOnDisk ?? 0
+                position.finish(current.path, inOrder: catalog.completesInOrder)
+                bytesDoneBefore += catalog.storedSize(of: current.path) ?? 0
                 position.file = nil
                 position.offset = 0
                 position.line = 1
@@ -161,7 +163,7 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         }
         var batch = Batch(schema: schema, records: records, sources: sources, checkpoint: position.checkpoint, byteCount: bytes)
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
-        let read = bytesDoneBefore + (file.map { $0.isCompressed ? $0.compressedOffset : position.offset } ?? 0)
+        let read = bytesDoneBefore + (file.map { $0.stream.storedOffset ?? position.offset } ?? 0)
         batch.progress = InputProgress(bytesRead: read, bytesTotal: totalBytes)
         return batch
     }
@@ -174,14 +176,14 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     }
 
     private func hasUnopenedFiles() -> Bool {
-        files.contains { !position.done.contains($0) }
+        files.contains { !position.isDone($0) }
     }
 
     /// Opens the next unfinished file, reading its preamble and moving to the checkpoint's offset.
-    private func openNextFile() throws(RunnelError) -> Bool {
-        guard let path = position.file ?? files.first(where: { !position.done.contains($0) }) else { return false }
-        let f = try InputFile(path: path)
-        file = f
+    private func openNextFile() async throws(RunnelError) -> Bool {
+        guard let path = position.file ?? files.first(where: { !position.isDone($0) }) else { return false }
+        let f = try await catalog.open(path)
+        file = (path, f)
         buffer.removeAll(keepingCapacity: true)
         start = 0
         eof = false
@@ -191,7 +193,7 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         position.offset = 0
         position.line = 1
         // A UTF-8 byte-order mark is not part of the first field name.
-        try fill(f)
+        try await fill(f)
         let mark = ByteOrderMark.length(buffer)
         if mark > 0 {
             start = mark
@@ -215,10 +217,10 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
                 position.line += result.lines
                 break
             }
-            try fill(f)
+            try await fill(f)
         }
         if resumeOffset > position.offset {
-            try f.seek(to: resumeOffset)
+            try await f.seek(to: resumeOffset)
             buffer.removeAll(keepingCapacity: true)
             start = 0
             eof = false
@@ -229,11 +231,11 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     }
 
     /// The next row of `f`, or nil at its end.
-    private func nextStep(_ f: InputFile) throws(RunnelError) -> ParseStep? {
+    private func nextStep(_ f: any ByteStream) async throws(RunnelError) -> ParseStep? {
         while true {
             if start >= buffer.count {
                 if eof { return nil }
-                try fill(f)
+                try await fill(f)
                 if start >= buffer.count && eof { return nil }
                 continue
             }
@@ -242,23 +244,18 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             }
             if let step, step.consumed > 0 { return step }
             if eof { return nil }
-            try fill(f)
+            try await fill(f)
         }
     }
 
     /// Drops consumed bytes and reads the next chunk; a row longer than the buffer grows it.
-    private func fill(_ f: InputFile) throws(RunnelError) {
+    private func fill(_ f: any ByteStream) async throws(RunnelError) {
         if start > 0 {
             buffer.removeSubrange(0..<start)
             start = 0
         }
         let want = max(chunk, buffer.count)
-        if try f.read(into: &buffer, count: want) == 0 { eof = true }
-    }
-
-    private func fileSize(_ path: String) -> Int64? {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+        if try await f.read(into: &buffer, count: want) == 0 { eof = true }
     }
 }
 

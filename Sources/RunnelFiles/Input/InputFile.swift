@@ -68,6 +68,12 @@ final class InputFile {
     var compressedOffset: Int64 { Int64(gzoffset(handle)) }
 }
 
+/// The size of a file on disk, or nil when it cannot be read.
+func fileSize(_ path: String) -> Int64? {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+}
+
 /// Expands a path or glob pattern into the sorted list of files it names.
 enum FileGlob {
     static func expand(_ pattern: String) throws(RunnelError) -> [String] {

@@ -39,7 +39,14 @@ public struct PartFileLoader: Loader {
     }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let first = batch.records.first else { return }
+        guard let (name, bytes) = encode(batch) else { return }
+        try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
+    }
+
+    /// The part of `batch`: its name (from the batch's first source position, so a replay gets
+    /// the same one) and its bytes; nil for a batch without records. Used by object-store loaders too.
+    public func encode(_ batch: Batch) -> (name: String, bytes: [UInt8])? {
+        guard let first = batch.records.first else { return nil }
         let name = partName(for: batch.sources[first.ordinal].origin)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.byteCount + 1024)
@@ -56,11 +63,11 @@ public struct PartFileLoader: Loader {
                 CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)
             }
         }
-        try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
+        return (name, bytes)
     }
 
     /// `part-orders.csv-000000000042.jsonl`: sortable, stable for the same batch.
-    func partName(for origin: Origin) -> String {
+    public func partName(for origin: Origin) -> String {
         let base = origin.source.split(separator: "/").last.map(String.init) ?? "input"
         var locator: String
         if let line = origin.line {
