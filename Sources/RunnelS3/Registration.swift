@@ -20,7 +20,9 @@ extension ComponentRegistry {
             let window = s.choice("window", ["key", "last_modified", "cursor"])
             if window == "cursor" && cursor == nil { s.node.problem("'window: cursor' needs 'cursor' to name the field") }
             let chunk = s.bytes("chunk_size")
-            if let chunk, chunk < 64 << 10 { s.node("chunk_size")?.problem("chunk_size must be at least 64KiB") }
+            if let chunk, chunk < 64 << 10 || chunk > 64 << 20 {
+                s.node("chunk_size")?.problem("chunk_size must be between 64KiB and 64MiB (two are held in memory)")
+            }
             var csv: CSVExtractor.Configuration?
             if format == "csv" { csv = csvConfiguration(s, cursor: cursor) }
             guard let client, let format else { return nil }

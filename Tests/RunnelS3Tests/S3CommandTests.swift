@@ -166,3 +166,66 @@ struct S3CommandTests {
         #expect(large - small < 12 << 10, "peak RSS \(small) KiB for 8 MiB, \(large) KiB for 72 MiB")
     }
 }
+
+/// S3 → S3 part objects under SIGKILL: the same parts with the same bytes as an uninterrupted run,
+/// and no multipart upload left open.
+struct S3PartCrashTests {
+    static func spec(source: String, target: String, dir: String) throws -> String {
+        let path = dir + "/pipeline.yaml"
+        try """
+        pipeline: s3-parts
+        extract: {type: s3, bucket: \(source), endpoint: "${S3_ENDPOINT}", prefix: in/, format: jsonl, chunk_size: 64KiB}
+        load: {type: s3, bucket: \(target), endpoint: "${S3_ENDPOINT}", prefix: out/, format: jsonl, gzip: true, part_size: 5MiB, abandoned_upload_age: 0s}
+        checkpoint: {type: file, path: state}
+        dead_letter: {type: jsonl, path: state}
+        batching: {max_records: 700}
+        retry: {max_attempts: 2, base_delay: 10ms, max_delay: 50ms}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func contents(_ client: S3Client) async throws -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for o in try await client.list(prefix: "out/") { out[o.key] = try await client.getSmall(o.key) }
+        return out
+    }
+
+    @Test func sigkillLeavesTheSamePartsAsAnUninterruptedRun() async throws {
+        let source = try await TestS3.freshBucket("pcrash-src")
+        try await source.put("in/a.jsonl", body: S3CommandTests.records(0..<8000), contentType: "x")
+        try await source.put("in/b.jsonl.gz", body: try Gzip.compress(S3CommandTests.records(8000..<14000)), contentType: "x")
+        let reference = try await TestS3.freshBucket("pcrash-ref")
+        let crashed = try await TestS3.freshBucket("pcrash-dst")
+        let env = TestS3.processEnvironment
+
+        let refDir = try CommandRunner.temporaryDirectory("runnel-s3-pref")
+        let ref = try CommandRunner.run(
+            S3CommandTests.batch, ["run", try Self.spec(source: source.configuration.bucket, target: reference.configuration.bucket, dir: refDir)],
+            environment: env)
+        #expect(ref.exitCode == 0, "\(ref.stderr)")
+        let expected = try await Self.contents(reference)
+        #expect(expected.count == 21)  // 12 batches of a.jsonl, 9 of b.jsonl.gz
+
+        let dir = try CommandRunner.temporaryDirectory("runnel-s3-pcrash")
+        let spec = try Self.spec(source: source.configuration.bucket, target: crashed.configuration.bucket, dir: dir)
+        var rng = SeededGenerator(seed: 3)
+        var kills = 0
+        var attempts = 0
+        while kills < 5, attempts < 40 {
+            attempts += 1
+            let p = try CommandRunner.start(S3CommandTests.batch, ["run", spec], environment: env)
+            usleep(UInt32(200_000 + rng.next() % 1_500_000))
+            p.kill(SIGKILL)
+            if p.wait() == 0 {
+                #expect(try CommandRunner.run(S3CommandTests.batch, ["checkpoint", "reset", spec], environment: env).exitCode == 0)
+                continue
+            }
+            kills += 1
+        }
+        let last = try CommandRunner.run(S3CommandTests.batch, ["run", spec], environment: env)
+        #expect(last.exitCode == 0, "\(last.stderr)")
+        #expect(kills >= 5, "the test must actually interrupt runs")
+        #expect(try await Self.contents(crashed) == expected)
+        #expect(try await crashed.listMultipartUploads(prefix: "").isEmpty)
+    }
+}
