@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "RunnelFiles", targets: ["RunnelFiles"]),
         .library(name: "RunnelSQLite", targets: ["RunnelSQLite"]),
         .library(name: "RunnelConfig", targets: ["RunnelConfig"]),
+        .library(name: "RunnelExpressions", targets: ["RunnelExpressions"]),
         .library(name: "RunnelRuntime", targets: ["RunnelRuntime"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
     ],
@@ -66,6 +67,8 @@ let package = Package(
         ),
         .target(name: "RunnelFiles", dependencies: ["RunnelCore", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "CSQLite"], swiftSettings: swiftSettings),
+        // The expression language (a CEL subset): pure Swift on RunnelCore, so no trait.
+        .target(name: "RunnelExpressions", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
             dependencies: [
@@ -152,6 +155,9 @@ let package = Package(
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RunnelConfigTests", dependencies: ["RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
