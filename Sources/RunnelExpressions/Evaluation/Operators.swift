@@ -150,7 +150,7 @@ enum Functions {
     }
 
     /// The order of two values of orderable types; numbers compare across int, uint and double
-    /// exactly (no rounding through Double). Nil when unordered (different types, NaN).
+    /// (int and uint exactly; against a double, as doubles). Nil when unordered (different types, NaN).
     static func order(_ x: CELValue, _ y: CELValue) -> Order? {
         switch (x, y) {
         case (.int(let a), .int(let b)): return cmp(a, b)
@@ -177,24 +177,14 @@ enum Functions {
 
     private static func cmp<T: Comparable>(_ a: T, _ b: T) -> Order { a < b ? .less : a > b ? .greater : .same }
 
+    /// int and uint against double compare as doubles, as CEL's conformance cases require
+    /// (`dyn(9223372036854775807) < 9223372036854775808.0` is false: the int rounds up).
     private static func compareInt(_ a: Int64, _ d: Double) -> Order? {
-        if d.isNaN { return nil }
-        if d < -9.223372036854775808e18 { return .greater }
-        if d >= 9.223372036854775808e18 { return .less }
-        let t = d.rounded(.towardZero)
-        let ti = Int64(t)
-        if a != ti { return cmp(a, ti) }
-        return d > t ? .less : d < t ? .greater : .same
+        d.isNaN ? nil : cmp(Double(a), d)
     }
 
     private static func compareUInt(_ a: UInt64, _ d: Double) -> Order? {
-        if d.isNaN { return nil }
-        if d < 0 { return .greater }
-        if d >= 1.8446744073709551616e19 { return .less }
-        let t = d.rounded(.towardZero)
-        let tu = UInt64(t)
-        if a != tu { return cmp(a, tu) }
-        return d > t ? .less : .same
+        d.isNaN ? nil : cmp(Double(a), d)
     }
 
     /// Heterogeneous equality: numbers on one number line, lists and maps element by element,

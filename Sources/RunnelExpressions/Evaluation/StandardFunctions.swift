@@ -210,7 +210,7 @@ enum Conversions {
         case .duration: return v
         case .string(let s):
             return CELDuration.parse(s).map { .duration($0) }
-                ?? .error(EvalError("cannot convert '\(s)' to duration (like '1h30m', '2.5s', '250ms'; range ±315576000000s)"))
+                ?? .error(EvalError("cannot convert '\(s)' to duration (like '1h30m', '2.5s', '250ms'; range about ±292 years)"))
         case .int(let i):
             // Seconds, as for timestamp(int).
             return CELDuration(nanoseconds: Int128(i) * 1_000_000_000).map { .duration($0) } ?? Functions.rangeError("duration")

@@ -110,14 +110,13 @@ public struct CELTimestamp: Sendable, Hashable, Comparable {
     }
 }
 
-/// A CEL duration (`google.protobuf.Duration`): signed nanoseconds, within protobuf's range of
-/// ±315,576,000,000 seconds (about 10,000 years).
+/// A CEL duration (`google.protobuf.Duration`): signed nanoseconds in one int64, as the language
+/// definition limits it (about ±292 years).
 public struct CELDuration: Sendable, Hashable, Comparable {
     public let nanoseconds: Int128
-    static let maxSeconds: Int128 = 315_576_000_000
 
     public init?(nanoseconds: Int128) {
-        guard nanoseconds.magnitude <= UInt128(Self.maxSeconds * 1_000_000_000 + 999_999_999) else { return nil }
+        guard nanoseconds >= Int128(Int64.min), nanoseconds <= Int128(Int64.max) else { return nil }
         self.nanoseconds = nanoseconds
     }
 
@@ -165,7 +164,7 @@ public struct CELDuration: Sendable, Hashable, Comparable {
                 }
             }
             total += amount
-            guard total <= maxSeconds * 1_000_000_000 * 2 else { return nil }
+            guard total <= Int128(Int64.max) + 1 else { return nil }
         }
         return CELDuration(nanoseconds: neg ? -total : total)
     }

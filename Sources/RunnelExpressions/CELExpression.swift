@@ -3,19 +3,25 @@ public import RunnelCore
 /// A compiled expression of Runnel's CEL subset: parsed and checked once, bound to each batch's
 /// schema (`bind`), evaluated per record without looking names up.
 ///
-///     let e = try Expression("amount * (1.0 - discount)")
+///     let e = try CELExpression("amount * (1.0 - discount)")
 ///     let bound = e.bind(batch.schema)
 ///     for r in batch.records { let total = bound.evaluate(r.values) }
 ///
 /// Top-level fields are bare names (`amount`) or `record.amount`; `` record.`unit-price` `` reaches
 /// names that are not identifiers; `record` alone is the whole record as a map.
-public struct Expression: Sendable {
+public struct CELExpression: Sendable {
     public struct Configuration: Sendable {
         /// Evaluation steps one evaluation may take (every node, every macro iteration, and long
         /// strings and lists by their size). Exceeding it is an error naming the limit.
         /// Default 100,000: far above any per-record expression, far below a hang.
         public var costLimit: Int = 100_000
-        public init(costLimit: Int = 100_000) { self.costLimit = costLimit }
+        /// Run the checker at compile time (on by default). Off only to test run-time behaviour of
+        /// expressions the checker would refuse, as CEL's conformance cases with `disable_check` do.
+        public var typeCheck: Bool = true
+        public init(costLimit: Int = 100_000, typeCheck: Bool = true) {
+            self.costLimit = costLimit
+            self.typeCheck = typeCheck
+        }
     }
 
     public let source: String
@@ -31,8 +37,10 @@ public struct Expression: Sendable {
         self.source = source
         self.configuration = configuration
         root = try Parser.parse(source)
-        var checker = Checker(source: source, declarations: declarations)
-        try checker.check(root)
+        if configuration.typeCheck {
+            var checker = Checker(source: source, declarations: declarations)
+            try checker.check(root)
+        }
     }
 
     /// Resolves the names against a batch's fields.
