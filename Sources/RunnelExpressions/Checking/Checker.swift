@@ -223,7 +223,7 @@ struct Checker {
             try expect(0, [.string])
             try expect(1, [.string])
             if case .literal(.string(let pattern)) = all[1].kind {
-                do { _ = try Regex(pattern) } catch { throw fail(error.message, all[1].offset) }
+                do { _ = try CELRegex(pattern) } catch { throw fail(error.message, all[1].offset) }
             }
             return .bool
         case .toInt:

@@ -124,7 +124,7 @@ struct Binder {
             }
             return .invalidCall("unbound function '\(name)'")
         }
-        if builtin == .matches, case .literal(.string(let pattern)) = all[1].kind, let regex = try? Regex(pattern) {
+        if builtin == .matches, case .literal(.string(let pattern)) = all[1].kind, let regex = try? CELRegex(pattern) {
             return .matchesConstant(bind(all[0]), regex)
         }
         return .call(builtin, all.map { bind($0) })

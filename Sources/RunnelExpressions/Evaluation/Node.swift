@@ -29,7 +29,7 @@ indirect enum Node: Sendable {
     case map([(key: Node, value: Node)])
     case call(Builtin, [Node])
     /// `matches` with a constant pattern, compiled once.
-    case matchesConstant(Node, Regex)
+    case matchesConstant(Node, CELRegex)
     case macro(Expr.Macro, range: Node, slot: Int, body: Node, transform: Node?)
     /// A function that does not exist or is called with the wrong arguments: an error when evaluated.
     case invalidCall(String)

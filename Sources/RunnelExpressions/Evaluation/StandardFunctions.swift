@@ -27,7 +27,7 @@ extension Functions {
             guard case .string(let s) = a[0], case .string(let pattern) = a[1] else { return noOverload("matches", a[0], a[1]) }
             guard ctx.charge(1 + (s.utf8.count + pattern.utf8.count) / 8) else { return ctx.costError }
             do {
-                return .bool(try Regex(pattern).matches(s))
+                return .bool(try CELRegex(pattern).matches(s))
             } catch {
                 return .error(EvalError(error.message))
             }

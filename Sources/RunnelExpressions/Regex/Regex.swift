@@ -9,7 +9,7 @@
 /// `(?i) (?s) (?m)` and `(?i: )`. Not supported (a compile error says so): Unicode classes
 /// `\p{..}`, back references (RE2 has none either), look-around.
 /// Matching is a search, as CEL specifies: `'hubba'.matches('ubb')` is true; anchor with `^...$`.
-public struct Regex: Sendable {
+public struct CELRegex: Sendable {
     let program: [Instruction]
     let start: Int
 

@@ -104,7 +104,7 @@ struct RegexParser {
         }
         guard j < s.count, s[j] == "}" else { return nil }
         i = j + 1
-        if lo > Regex.maxRepeat || (hi ?? 0) > Regex.maxRepeat { throw error("repetition count above \(Regex.maxRepeat)") }
+        if lo > CELRegex.maxRepeat || (hi ?? 0) > CELRegex.maxRepeat { throw error("repetition count above \(CELRegex.maxRepeat)") }
         if let hi, hi < lo { throw error("invalid repetition range {\(lo),\(hi)}") }
         return (lo, hi)
     }
@@ -302,8 +302,8 @@ struct RegexCompiler {
     mutating func append(_ inst: Instruction) { program.append(inst) }
 
     mutating func emit(_ node: RegexNode) throws(RegexError) {
-        if program.count > Regex.maxProgram {
-            throw RegexError(message: "invalid regular expression: the pattern is too large (above \(Regex.maxProgram) states)")
+        if program.count > CELRegex.maxProgram {
+            throw RegexError(message: "invalid regular expression: the pattern is too large (above \(CELRegex.maxProgram) states)")
         }
         switch node {
         case .empty: break
