@@ -37,8 +37,20 @@ struct Binder {
             return .select(bind(operand), field)
         case .call(let name, let target, let args):
             return call(name, target: target, args: args, offset: e.offset)
-        case .list(let items): return .list(items.map { bind($0) })
-        case .map(let entries): return .map(entries.map { (bind($0.key), bind($0.value)) })
+        case .list(let items):
+            let nodes = items.map { bind($0) }
+            // A list of constants is built once, not per record (`status in ['paid', 'shipped']`).
+            let constants = nodes.compactMap { n -> CELValue? in if case .literal(let v) = n { v } else { nil } }
+            return constants.count == nodes.count ? .literal(.list(CELList(constants))) : .list(nodes)
+        case .map(let entries):
+            let nodes = entries.map { (key: bind($0.key), value: bind($0.value)) }
+            let allConstant = nodes.allSatisfy { if case .literal = $0.key, case .literal = $0.value { true } else { false } }
+            if allConstant {
+                // Evaluated once; a bad key stays an error value, reported when the expression runs.
+                var ctx = Evaluation(record: [], fields: [], variables: [], locals: [], limit: Int.max)
+                return .literal(Functions.makeMap(nodes, &ctx))
+            }
+            return .map(nodes)
         case .macro(let macro, let range, let variable, let body, let transform):
             let r = bind(range)
             let slot = scopes.count
