@@ -67,8 +67,6 @@ let package = Package(
         ),
         .target(name: "RunnelFiles", dependencies: ["RunnelCore", "CZlib"], swiftSettings: swiftSettings),
         .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "CSQLite"], swiftSettings: swiftSettings),
-        // The expression language (a CEL subset): pure Swift on RunnelCore, so no trait.
-        .target(name: "RunnelExpressions", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
             dependencies: [
@@ -105,10 +103,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The expression language (a CEL subset) and its stages: pure Swift, so no trait.
+        .target(name: "RunnelExpressions", dependencies: ["RunnelCore", "RunnelConfig"], swiftSettings: swiftSettings),
         .target(
             name: "RunnelRuntime",
             dependencies: [
-                "RunnelCore", "RunnelConfig",
+                "RunnelCore", "RunnelConfig", "RunnelExpressions", "RunnelFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -24,6 +24,8 @@ public struct PipelineSpec: Sendable {
     public var stream: StreamSettings
     public var resources: SharedResources
     public var file: String
+    /// The `name:` of each transformer, where the spec gives one (`runnel-batch test ... until:`).
+    public var stageNames: [String?] = []
 
     /// Reads and builds the spec at `file`. Throws a config `RunnelError` listing every problem.
     public static func load(
@@ -82,15 +84,20 @@ public struct PipelineSpec: Sendable {
 
         let extractor = component("extract", registry.extractors, required: true)
         var transformers: [any Transformer] = []
+        var stageNames: [String?] = []
         if let list = top.node("transform")?.elements {
             for (i, element) in list.enumerated() {
-                guard let s = SpecSection(element, ignoring: ["type"]) else { continue }
+                // `name:` labels a stage for tests and `tap`; every transformer accepts it.
+                guard let s = SpecSection(element, ignoring: ["type", "name"]) else { continue }
+                let stageName: String? = element.entries?.first { $0.key == "name" }?.value.string
                 if let t = registry.build(registry.transformers, section: s, role: "transform[\(i)]", resources: resources, pipeline: pipelineName) {
                     transformers.append(t)
+                    stageNames.append(stageName)
                 }
             }
         }
-        let (validators, policy) = buildValidation(top.node("validate"))
+        let (validators, policy) = buildValidation(
+            top.node("validate"), registry: registry, resources: resources, pipeline: pipelineName)
         // The loader first: a sqlite checkpoint or dead letter table without a path uses its file.
         let loader = component("load", registry.loaders, required: true)
         let checkpoints = component("checkpoint", registry.checkpointStores, required: false)
@@ -114,7 +121,7 @@ public struct PipelineSpec: Sendable {
             name: name, extractor: extractor, transformers: transformers, validators: validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
             lease: checkpoints as? any RunLease)
-        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file)
+        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, stageNames: stageNames)
     }
 
     private static func buildBatching(_ node: SpecNode?) -> BatchingPolicy {

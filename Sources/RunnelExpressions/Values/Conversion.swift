@@ -100,3 +100,8 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension CELValue: CustomStringConvertible {
+    /// A CEL-like rendering: `1`, `2u`, `'a'`, `[1, 2]`, `{'k': 1}`, `timestamp('...')`.
+    public var description: String { CELText.describe(self) }
+}

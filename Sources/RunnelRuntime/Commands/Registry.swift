@@ -1,5 +1,6 @@
 public import RunnelConfig
 import RunnelCore
+import RunnelExpressions
 
 /// The component registry the commands build specs with. A custom binary registers its own
 /// stages before calling `CommandEntry.main`:
@@ -9,7 +10,11 @@ import RunnelCore
 ///     Runnel.registry = registry
 ///     await CommandEntry.main(RunnelBatch.self)
 public enum Runnel {
-    private static let current = Locked(ComponentRegistry.standard)
+    private static let current = Locked({
+        var r = ComponentRegistry.standard
+        r.registerExpressions()
+        return r
+    }())
     public static var registry: ComponentRegistry {
         get { current.value }
         set { current.withLock { $0 = newValue } }
