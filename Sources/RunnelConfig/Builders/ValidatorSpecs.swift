@@ -2,7 +2,7 @@ import RunnelCore
 
 /// `validate: {on_invalid, max_invalid_ratio, rules: [{field, required, type, min, max, pattern, one_of, max_length}]}`
 func buildValidation(
-    _ node: SpecNode?, registry: ComponentRegistry, resources: SharedResources, pipeline: String
+    _ node: SpecNode?, registry: ComponentRegistry, resources: SharedResources, pipeline: String, root: SpecSection
 ) -> (validators: [any Validator], policy: InvalidRecordPolicy) {
     var policy = InvalidRecordPolicy()
     guard let node, let s = SpecSection(node) else { return ([], policy) }
@@ -18,7 +18,7 @@ func buildValidation(
             guard let r = SpecSection(rule) else { continue }
             if let key = registry.validationRules.keys.sorted().first(where: { r.has($0) }) {
                 let context = ComponentContext(
-                    role: "validate.rules[\(i)]", type: key, section: r, resources: resources, pipeline: pipeline)
+                    role: "validate.rules[\(i)]", type: key, section: r, resources: resources, pipeline: pipeline, root: root)
                 do {
                     if let v = try registry.validationRules[key]!(context) { validators.append(v) }
                 } catch {

@@ -1,6 +1,6 @@
 public import RunnelConfig
+import RunnelStandard
 import RunnelCore
-import RunnelExpressions
 
 /// The component registry the commands build specs with. A custom binary registers its own
 /// stages before calling `CommandEntry.main`:
@@ -10,11 +10,7 @@ import RunnelExpressions
 ///     Runnel.registry = registry
 ///     await CommandEntry.main(RunnelBatch.self)
 public enum Runnel {
-    private static let current = Locked({
-        var r = ComponentRegistry.standard
-        r.registerExpressions()
-        return r
-    }())
+    private static let current = Locked(ComponentRegistry.standard)
     public static var registry: ComponentRegistry {
         get { current.value }
         set { current.withLock { $0 = newValue } }

@@ -53,7 +53,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             if let httpPort {
                 let health = HealthState(stallTimeout: spec.stream.stallTimeout, control: control, sourceReportsBacklog: false)
                 observers.append(HealthObserver(health: health))
-                extra.append(try HealthEndpoints.service(port: httpPort, health: health, logger: logger))
+                extra.append(try HTTPEndpoints.service(port: httpPort, health: health, logger: logger))
             }
             let summary = await PipelineExecution.run(
                 spec: spec, options: runOptions, observer: ObserverGroup(observers), control: control,
