@@ -34,6 +34,7 @@ transform:
       vip: "amount > 1000.0 && country == 'US'"
   - {type: lowercase, fields: [customer_name]}
 load: {type: jsonl, path: runnel-out}
+dead_letter: {type: jsonl, path: dead}
 batching: {max_records: 20000}
 SPEC
 
