@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "RunnelFiles", targets: ["RunnelFiles"]),
         .library(name: "RunnelSQLite", targets: ["RunnelSQLite"]),
         .library(name: "RunnelConfig", targets: ["RunnelConfig"]),
+        .library(name: "RunnelExpressions", targets: ["RunnelExpressions"]),
         .library(name: "RunnelStandard", targets: ["RunnelStandard"]),
         .library(name: "RunnelRuntime", targets: ["RunnelRuntime"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
@@ -118,7 +119,7 @@ let package = Package(
         .target(
             name: "RunnelStandard",
             dependencies: [
-                "RunnelCore", "RunnelConfig", "RunnelFiles", "RunnelSQLite",
+                "RunnelCore", "RunnelConfig", "RunnelExpressions", "RunnelFiles", "RunnelSQLite",
                 .target(name: "RunnelPostgres", condition: .when(traits: ["Postgres"])),
                 .target(name: "RunnelRedis", condition: .when(traits: ["Redis"])),
                 .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
@@ -139,10 +140,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The expression language (a CEL subset) and its stages: pure Swift, so no trait.
+        .target(name: "RunnelExpressions", dependencies: ["RunnelCore", "RunnelConfig"], swiftSettings: swiftSettings),
         .target(
             name: "RunnelRuntime",
             dependencies: [
-                "RunnelCore", "RunnelConfig", "RunnelStandard",
+                "RunnelCore", "RunnelConfig", "RunnelStandard", "RunnelExpressions", "RunnelFiles",
                 .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,6 +163,9 @@ let package = Package(
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelFiles", "RunnelRuntime"],
             swiftSettings: swiftSettings),

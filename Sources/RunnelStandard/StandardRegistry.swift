@@ -1,4 +1,5 @@
 public import RunnelConfig
+import RunnelExpressions
 import RunnelFiles
 import RunnelSQLite
 
@@ -48,6 +49,7 @@ extension ComponentRegistry {
     public static var standard: ComponentRegistry {
         var r = ComponentRegistry()
         r.registerCore()
+        r.registerExpressions()
         r.registerFiles()
         r.registerSQLite()
         for connector in optionalConnectors {

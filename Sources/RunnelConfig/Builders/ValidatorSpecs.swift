@@ -1,7 +1,9 @@
 import RunnelCore
 
 /// `validate: {on_invalid, max_invalid_ratio, rules: [{field, required, type, min, max, pattern, one_of, max_length}]}`
-func buildValidation(_ node: SpecNode?) -> (validators: [any Validator], policy: InvalidRecordPolicy) {
+func buildValidation(
+    _ node: SpecNode?, registry: ComponentRegistry, resources: SharedResources, pipeline: String, root: SpecSection
+) -> (validators: [any Validator], policy: InvalidRecordPolicy) {
     var policy = InvalidRecordPolicy()
     guard let node, let s = SpecSection(node) else { return ([], policy) }
     if let action = s.choice("on_invalid", InvalidRecordPolicy.Action.allCases.map(\.rawValue)) {
@@ -12,8 +14,19 @@ func buildValidation(_ node: SpecNode?) -> (validators: [any Validator], policy:
     }
     var validators: [any Validator] = []
     if let rules = s.node("rules")?.elements {
-        for rule in rules {
+        for (i, rule) in rules.enumerated() {
             guard let r = SpecSection(rule) else { continue }
+            if let key = registry.validationRules.keys.sorted().first(where: { r.has($0) }) {
+                let context = ComponentContext(
+                    role: "validate.rules[\(i)]", type: key, section: r, resources: resources, pipeline: pipeline, root: root)
+                do {
+                    if let v = try registry.validationRules[key]!(context) { validators.append(v) }
+                } catch {
+                    rule.problem("\(error)")
+                }
+                r.finish("validation rule")
+                continue
+            }
             let field = r.string("field", required: true)
             let required = r.bool("required") ?? false
             let type = r.choice("type", FieldRules.types)

@@ -11,6 +11,8 @@ public struct ComponentRegistry: Sendable {
     public var checkpointStores: [String: Factory<any CheckpointStore>] = [:]
     public var deadLetterQueues: [String: Factory<any DeadLetterQueue>] = [:]
     public var transformers: [String: Factory<any Transformer>] = [:]
+    /// Validation rules other than the field checks, chosen by a key the rule has (`expr`).
+    public var validationRules: [String: Factory<any Validator>] = [:]
     /// Types this build knows of but was built without, with the package trait that enables them.
     public var unavailable: [String: String] = [:]
 
@@ -30,6 +32,10 @@ public struct ComponentRegistry: Sendable {
     }
     public mutating func registerTransformer(_ type: String, _ factory: @escaping Factory<any Transformer>) {
         transformers[type] = factory
+    }
+    /// A kind of validation rule recognised by `key` (`{expr: ..., code: ...}` by `expr`).
+    public mutating func registerValidationRule(key: String, _ factory: @escaping Factory<any Validator>) {
+        validationRules[key] = factory
     }
 
     /// Records `types` as known but not built in, so a spec naming one is told which trait to enable.

@@ -26,6 +26,8 @@ public struct PipelineSpec: Sendable {
     public var file: String
     /// The `type` of each component section built (`load` → `sqlite`), for `validate`.
     public var types: [String: String]
+    /// The `name:` of each transformer, where the spec gives one (`runnel-batch test ... until:`).
+    public var stageNames: [String?] = []
 
     /// How the run commits, in words: whether the checkpoint is written in the load's
     /// transaction (effectively once) and which store holds the run lease. `validate` prints it.
@@ -124,6 +126,7 @@ public struct PipelineSpec: Sendable {
 
         var extractor: (any Extractor)?
         var transformers: [any Transformer] = []
+        var stageNames: [String?] = []
         var validation: (validators: [any Validator], policy: InvalidRecordPolicy) = ([], InvalidRecordPolicy())
         var loader: (any Loader)?
         var checkpoints: (any CheckpointStore)?
@@ -134,15 +137,19 @@ public struct PipelineSpec: Sendable {
             case "transform":
                 guard let list = top.node("transform")?.elements else { continue }
                 for (i, element) in list.enumerated() {
-                    guard let s = SpecSection(element, ignoring: ["type"]) else { continue }
+                    // `name:` labels a stage for `runnel-batch test` and `tap`; every transformer takes it.
+                    guard let s = SpecSection(element, ignoring: ["type", "name"]) else { continue }
+                    let stageName: String? = s.peek("name")?.string
                     if let t = registry.build(
                         registry.transformers, section: s, role: "transform[\(i)]", resources: resources,
                         pipeline: pipelineName, root: top)
                     {
                         transformers.append(t)
+                        stageNames.append(stageName)
                     }
                 }
-            case "validate": validation = buildValidation(top.node("validate"))
+            case "validate":
+                validation = buildValidation(top.node("validate"), registry: registry, resources: resources, pipeline: pipelineName, root: top)
             case "load": loader = component("load", registry.loaders, required: true)
             case "checkpoint": checkpoints = component("checkpoint", registry.checkpointStores, required: false)
             case "dead_letter": deadLetters = component("dead_letter", registry.deadLetterQueues, required: false)
@@ -169,7 +176,7 @@ public struct PipelineSpec: Sendable {
             name: name, extractor: extractor, transformers: transformers, validators: validation.validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
             lease: checkpoints?.lease)
-        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types)
+        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
     }
 
     /// The first line whose indentation holds a tab, with the tab's 1-based column. YAML forbids

@@ -9,6 +9,13 @@ public struct SpecSource: Sendable {
     public var directory: String
     public var environment: Environment
     public var problems: SpecProblems
+
+    public init(file: String, directory: String, environment: Environment, problems: SpecProblems) {
+        self.file = file
+        self.directory = directory
+        self.environment = environment
+        self.problems = problems
+    }
 }
 
 /// A node of the spec with its key path, so every problem can say where it is.
@@ -28,6 +35,32 @@ public struct SpecNode {
         source.problems.add(
             SpecProblem(file: source.file, line: node.mark?.line, column: node.mark?.column, path: path, message: message))
     }
+
+    /// Records a problem at a position inside this scalar's text (line and column 1-based, within
+    /// the text), located in the file: the scalar's own position, moved past the opening quote of a
+    /// quoted scalar, or to the lines below a block scalar (`|`, `>`), whose content is indented by
+    /// `blockIndent` (the YAML default for a key's value is the key's column + 2).
+    public func problem(_ message: String, textLine: Int, textColumn: Int) {
+        guard let mark = node.mark, case .scalar(let scalar) = node else {
+            problem(message)
+            return
+        }
+        var line = mark.line + textLine - 1
+        var column = textLine == 1 ? mark.column + textColumn - 1 : textColumn
+        switch scalar.style {
+        case .singleQuoted, .doubleQuoted:
+            if textLine == 1 { column += 1 }
+        case .literal, .folded:
+            // The text starts on the line after the indicator, indented under the parent key.
+            line = mark.line + textLine
+            column = textColumn + blockIndent
+        default: break
+        }
+        source.problems.add(SpecProblem(file: source.file, line: line, column: column, path: path, message: message))
+    }
+
+    /// Indentation of a block scalar's content, guessed from the key path depth (2 spaces a level).
+    private var blockIndent: Int { 2 * (path.split(separator: ".").count + path.filter { $0 == "[" }.count) }
 
     func child(_ node: Node, key: String) -> SpecNode {
         SpecNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", source: source)

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): JSON Lines → filter (CEL `expr`) + two derived fields (`map`) + lowercase →
+# JSON Lines, with runnel-batch (release build), side by side in one run with DuckDB (one thread,
+# read_json → WHERE → computed columns → COPY TO JSON) and `jq -c` doing the same. Reports
+# records/s, the ratios, and peak RSS (which must not grow from 1M to 4M records).
+#
+#   scripts/bench/expressions.sh [RECORDS...]     default: 1000000 4000000
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+SIZES=("$@")
+[ $# -gt 0 ] || SIZES=(1000000 4000000)
+WORK="$(mktemp -d /tmp/runnel-bench.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+command -v jq >/dev/null || { apt-get install -y jq >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y jq >/dev/null; }; }
+[ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }; }
+VENV="$ROOT/.venv-bench"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c "import duckdb" 2>/dev/null || "$VENV/bin/pip" install -q duckdb
+
+echo "==> release build of runnel-batch"
+swift build -c release --product runnel-batch >/dev/null
+BIN="$(swift build -c release --show-bin-path)/runnel-batch"
+
+# The same work three ways: keep paid/shipped orders above 20, add total and vip, lowercase the name.
+cat >"$WORK/pipeline.yaml" <<'SPEC'
+pipeline: bench-expressions
+extract: {type: jsonl, path: orders.jsonl}
+transform:
+  - {type: filter, expr: "status in ['paid', 'shipped'] && amount > 20.0"}
+  - type: map
+    fields:
+      total: "amount * (1.0 - discount)"
+      vip: "amount > 1000.0 && country == 'US'"
+  - {type: lowercase, fields: [customer_name]}
+load: {type: jsonl, path: runnel-out}
+dead_letter: {type: jsonl, path: dead}
+batching: {max_records: 20000}
+SPEC
+
+cat >"$WORK/duck.py" <<'PY'
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET threads = 1")
+con.execute(f"""COPY (
+  SELECT * REPLACE (lower(customer_name) AS customer_name),
+         amount * (1.0 - discount) AS total, amount > 1000.0 AND country = 'US' AS vip
+  FROM read_json('{sys.argv[1]}', format = 'newline_delimited')
+  WHERE status IN ('paid', 'shipped') AND amount > 20.0
+) TO '{sys.argv[2]}' (FORMAT JSON)""")
+PY
+JQ='select((.status == "paid" or .status == "shipped") and .amount > 20.0)
+  | .total = .amount * (1.0 - .discount) | .vip = (.amount > 1000.0 and .country == "US")
+  | .customer_name |= ascii_downcase'
+
+# Peak RSS (KiB) and wall seconds of a command, from GNU time.
+measure() {
+    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; return 1; }
+    cat "$WORK/time.txt"
+}
+
+printf "\n%-9s %-22s %12s %10s %12s\n" records tool "records/s" "seconds" "peak RSS"
+for n in "${SIZES[@]}"; do
+    python3 scripts/bench/generate_orders_jsonl.py "$n" >"$WORK/orders.jsonl"
+    rm -rf "$WORK/runnel-out" "$WORK/duck.jsonl"
+    read -r run_s run_kb < <(measure "$BIN" run "$WORK/pipeline.yaml" --no-progress)
+    read -r duck_s duck_kb < <(measure "$VENV/bin/python" "$WORK/duck.py" "$WORK/orders.jsonl" "$WORK/duck.jsonl")
+    read -r jq_s jq_kb < <(measure sh -c "jq -c '$JQ' '$WORK/orders.jsonl' >'$WORK/jq.jsonl'")
+    # The three must agree on what they kept.
+    run_n=$(cat "$WORK"/runnel-out/*.jsonl | wc -l)
+    duck_n=$(wc -l <"$WORK/duck.jsonl")
+    jq_n=$(wc -l <"$WORK/jq.jsonl")
+    [ "$run_n" -eq "$duck_n" ] && [ "$run_n" -eq "$jq_n" ] || { echo "kept: runnel $run_n, duckdb $duck_n, jq $jq_n"; exit 1; }
+    for row in "runnel-batch:$run_s:$run_kb" "duckdb (1 thread):$duck_s:$duck_kb" "jq -c:$jq_s:$jq_kb"; do
+        IFS=: read -r tool s kb <<<"$row"
+        printf "%-9s %-22s %12s %10s %9s MiB\n" "$n" "$tool" "$(python3 -c "print(round($n / $s))")" "$s" "$((kb / 1024))"
+    done
+    printf "%-9s kept %s; ratio runnel / duckdb: %s, runnel / jq: %s\n" "$n" "$run_n" \
+        "$(python3 -c "print(round($duck_s / $run_s, 2))")" "$(python3 -c "print(round($jq_s / $run_s, 2))")"
+done
