@@ -45,13 +45,19 @@ let optionalConnectors: [OptionalConnector] = {
 }()
 
 extension ComponentRegistry {
-    /// Every connector and transformer built into this binary.
-    public static var standard: ComponentRegistry {
+    /// What every build has, whatever its traits: the light path of the quickstart.
+    public static var alwaysBuiltIn: ComponentRegistry {
         var r = ComponentRegistry()
         r.registerCore()
         r.registerExpressions()
         r.registerFiles()
         r.registerSQLite()
+        return r
+    }
+
+    /// Every connector and transformer built into this binary.
+    public static var standard: ComponentRegistry {
+        var r = alwaysBuiltIn
         for connector in optionalConnectors {
             if let register = connector.register {
                 register(&r)

@@ -112,10 +112,7 @@ private let postgresSpec = """
     /// The bundle's table of optional connectors says which types each trait brings; it must
     /// match what the connectors register, so a build without a trait names the right one.
     @Test func theBundleTableMatchesWhatConnectorsRegister() {
-        var light = ComponentRegistry()
-        light.registerCore()
-        light.registerFiles()
-        light.registerSQLite()
+        let light = ComponentRegistry.alwaysBuiltIn
         let standard = ComponentRegistry.standard
         let optional = standard.registeredTypes.subtracting(light.registeredTypes)
         var listed = Set<String>()
