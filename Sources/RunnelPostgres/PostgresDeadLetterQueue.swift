@@ -102,6 +102,10 @@
             }
         }
 
+        public func prepare() async throws {
+            try await pool.withConnection("create dead letter table \(table)") { [self] c in try await ensureTable(c) }
+        }
+
         public func list(pipeline: String, limit: Int?) async throws -> [DeadLetter] {
             let limitValue = Int64(limit ?? Int(Int32.max))
             return try await pool.withConnection("list dead letters in \(table)") { [self] c in

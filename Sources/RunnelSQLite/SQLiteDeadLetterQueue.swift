@@ -27,6 +27,10 @@ public struct SQLiteDeadLetterQueue: DeadLetterQueue {
             """)
     }
 
+    public func prepare() async throws {
+        try database.transaction { c in try ensureTable(c) }
+    }
+
     public func write(_ letters: [DeadLetter]) async throws {
         guard !letters.isEmpty else { return }
         try database.transaction { c in
@@ -63,7 +67,7 @@ public struct SQLiteDeadLetterQueue: DeadLetterQueue {
             let rows = try c.query(
                 """
                 SELECT run_id, stage, error_code, error, field, attempts, source, line, "offset", source_id, record, raw, last_seen
-                FROM \(t) WHERE pipeline = ? ORDER BY first_seen, source, line, key LIMIT ?
+                FROM \(t) WHERE pipeline = ? ORDER BY \(SQLiteText.sortable("first_seen")), source, line, key LIMIT ?
                 """, [.string(pipeline), .int(Int64(limit ?? -1))])
             return rows.map { r in
                 func s(_ i: Int) -> String? { if case .string(let v) = r[i] { v } else { nil } }
