@@ -42,7 +42,7 @@
                 let rows = try await pool.rows("SELECT position FROM \(unescaped: qualified) WHERE pipeline = \(pipeline)", on: c)
                 guard let row = rows.first else { return nil }
                 guard let position = try row.decode(String?.self) else {
-                    throw RunnelError.failure("checkpoint of '\(pipeline)' in \(target) is null")
+                    throw RunnelError.dataContract("checkpoint of '\(pipeline)' in \(target) is null")
                 }
                 return Checkpoint(position)
             }
@@ -73,6 +73,8 @@
         }
 
         // MARK: RunLease
+
+        public var lease: (any RunLease)? { self }
 
         public func acquire(pipeline: String, scope: String) async throws -> any LeaseHandle {
             let name = "runnel:\(pipeline):\(scope)"

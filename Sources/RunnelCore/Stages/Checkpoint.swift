@@ -13,7 +13,11 @@ public protocol CheckpointStore: Sendable {
     func save(_ checkpoint: Checkpoint, pipeline: String) async throws
     /// Forgets the position: the next run starts from the beginning. Only `checkpoint reset` calls this.
     func reset(pipeline: String) async throws
+    /// The run lease this store holds, or nil when concurrent runs are harmless.
+    var lease: (any RunLease)? { get }
 }
+
+extension CheckpointStore { public var lease: (any RunLease)? { nil } }
 
 /// The checkpoint the runner asks a loader to write in the same transaction as the data.
 public struct CheckpointCommit: Sendable {

@@ -9,13 +9,17 @@ public struct FileCheckpointStore: CheckpointStore {
     public let directory: String
     public init(directory: String) { self.directory = directory }
 
+    /// An `flock` on `<pipeline>.<scope>.<hash>.lock` in the checkpoint folder, held for the run
+    /// (see `FileLease`).
+    public var lease: (any RunLease)? { FileLease(directory: directory) }
+
     private func file(_ pipeline: String) -> String { "\(directory)/\(pipeline).checkpoint" }
 
     public func load(pipeline: String) async throws -> Checkpoint? {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return nil }
         guard let bytes = readWholeFile(path) else {
-            throw RunnelError.failure("checkpoint file '\(path)' exists but cannot be read; fix it or run `checkpoint reset`")
+            throw RunnelError.io("checkpoint file '\(path)' exists but cannot be read; fix it or run `checkpoint reset`", errno: errno)
         }
         return Checkpoint(String(decoding: bytes, as: UTF8.self))
     }
@@ -27,7 +31,7 @@ public struct FileCheckpointStore: CheckpointStore {
 
     public func reset(pipeline: String) async throws {
         if unlink(file(pipeline)) != 0 && errno != ENOENT {
-            throw RunnelError.failure("cannot remove '\(file(pipeline))': \(String(cString: strerror(errno)))")
+            throw RunnelError.io("cannot remove '\(file(pipeline))'", errno: errno)
         }
     }
 }
@@ -63,11 +67,11 @@ public struct FileDeadLetterQueue: DeadLetterQueue {
     public func list(pipeline: String, limit: Int?) async throws -> [DeadLetter] {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return [] }
-        guard let bytes = readWholeFile(path) else { throw RunnelError.failure("cannot read dead letters '\(path)'") }
+        guard let bytes = readWholeFile(path) else { throw RunnelError.io("cannot read dead letters '\(path)'", errno: errno) }
         var letters: [DeadLetter] = []
         for (n, line) in bytes.split(separator: 0x0A).enumerated() {
             guard let v = try? JSONText.parse(Array(line)), let l = DeadLetter(envelope: v) else {
-                throw RunnelError.failure("\(path):\(n + 1): not a dead letter envelope")
+                throw RunnelError.dataContract("\(path):\(n + 1): not a dead letter envelope")
             }
             letters.append(l)
             if let limit, letters.count >= limit { break }
