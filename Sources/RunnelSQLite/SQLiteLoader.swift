@@ -43,6 +43,7 @@ public struct SQLiteLoader: Loader {
     }
 
     public var target: String { "sqlite \(database.path) table \(configuration.table)" }
+    public var key: [String] { configuration.key }
 
     public func writesCheckpoint(to store: any CheckpointStore) -> Bool {
         (store as? SQLiteCheckpointStore)?.database === database
@@ -54,6 +55,8 @@ public struct SQLiteLoader: Loader {
             throw RunnelError.config("load: key or version field '\(k)' is not among the columns (\(columns.map(\.name).joined(separator: ", ")))")
         }
         let table = configuration.table
+        try SQLiteText.checkIdentifier(table, role: "table name")
+        for col in columns { try SQLiteText.checkIdentifier(col.name, role: "column (field) name") }
         try database.withConnection { c in
             let info = try c.query("SELECT name FROM pragma_table_info(?)", [.string(table)])
             if info.isEmpty {
@@ -118,7 +121,8 @@ public struct SQLiteLoader: Loader {
         } else {
             sql += "ON CONFLICT (\(key)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
             if let v = configuration.version.map(SQLiteText.quote) {
-                sql += " WHERE \(t).\(v) IS NULL OR excluded.\(v) >= \(t).\(v)"
+                sql += " WHERE \(t).\(v) IS NULL OR "
+                    + "\(SQLiteText.sortable("excluded.\(v)")) >= \(SQLiteText.sortable("\(t).\(v)"))"
             }
         }
         return sql

@@ -76,7 +76,9 @@ public struct PipelineSpec: Sendable {
         let pipelineName = name ?? "pipeline"
 
         func component<T>(_ key: String, _ factories: [String: ComponentRegistry.Factory<T>], required: Bool) -> T? {
-            guard let n = top.node(key, required: required), let s = SpecSection(n, ignoring: ["type"]) else { return nil }
+            // `load.key_policy` is the runner's (KeyPolicy), read below, not the loader's.
+            let ignoring: Set<String> = key == "load" ? ["type", "key_policy"] : ["type"]
+            guard let n = top.node(key, required: required), let s = SpecSection(n, ignoring: ignoring) else { return nil }
             return registry.build(factories, section: s, role: key, resources: resources, pipeline: pipelineName)
         }
 
@@ -93,6 +95,9 @@ public struct PipelineSpec: Sendable {
         let (validators, policy) = buildValidation(top.node("validate"))
         // The loader first: a sqlite checkpoint or dead letter table without a path uses its file.
         let loader = component("load", registry.loaders, required: true)
+        let policyNode = top.node("load").flatMap { SpecSection($0) }
+        let keyPolicy = policyNode?.choice("key_policy", KeyPolicy.names).flatMap(KeyPolicy.init(name:)) ?? .lastWins
+        if let n = policyNode?.node("key_policy"), loader?.key.isEmpty == true { n.problem("key_policy needs a loader that writes by key") }
         let checkpoints = component("checkpoint", registry.checkpointStores, required: false)
         let deadLetters = component("dead_letter", registry.deadLetterQueues, required: false)
         if policy.action == .deadLetter, deadLetters == nil, !top.has("dead_letter") {
@@ -113,7 +118,7 @@ public struct PipelineSpec: Sendable {
         let pipeline = Pipeline(
             name: name, extractor: extractor, transformers: transformers, validators: validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
-            lease: checkpoints as? any RunLease)
+            lease: checkpoints?.lease, keyPolicy: keyPolicy)
         return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file)
     }
 
