@@ -31,6 +31,10 @@ public struct PostgresDeadLetterQueue: DeadLetterQueue {
         try await PostgresDDL.createOnce(sql, on: c, pool: pool)
     }
 
+    public func prepare() async throws {
+        try await pool.withConnection("create dead letter table \(table)") { [self] c in try await ensureTable(c) }
+    }
+
     public func write(_ letters: [DeadLetter]) async throws {
         guard !letters.isEmpty else { return }
         // One statement for the whole set: arrays unnested server-side. A key that occurs twice in

@@ -25,6 +25,10 @@ public struct SQLiteDeadLetterQueue: DeadLetterQueue {
             })
     }
 
+    public func prepare() async throws {
+        try database.transaction { c in try ensureTable(c) }
+    }
+
     public func write(_ letters: [DeadLetter]) async throws {
         guard !letters.isEmpty else { return }
         let columns = DeadLetterTable.columns.map(\.name)
@@ -53,7 +57,7 @@ public struct SQLiteDeadLetterQueue: DeadLetterQueue {
             let rows = try c.query(
                 """
                 SELECT \(DeadLetterTable.names(DeadLetterTable.readColumns, quote: SQLiteText.quote))
-                FROM \(t) WHERE pipeline = ? ORDER BY first_seen, source, line, key LIMIT ?
+                FROM \(t) WHERE pipeline = ? ORDER BY \(SQLiteText.sortable("first_seen")), source, line, key LIMIT ?
                 """, [.string(pipeline), .int(Int64(limit ?? -1))])
             return rows.map { DeadLetter(pipeline: pipeline, row: $0) }
         }

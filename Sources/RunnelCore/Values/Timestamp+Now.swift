@@ -10,6 +10,13 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+// On Linux `struct timespec` can be owned by the toolchain's SwiftOverlayShims rather than by Glibc:
+// whichever module clang loads first defines it, and in a whole-module (release) build that is the
+// shim module pulled in by Synchronization. With MemberImportVisibility, `tv_sec` is then visible
+// only if that module is imported too, so it is imported here where it exists.
+#if canImport(SwiftOverlayShims)
+    import SwiftOverlayShims
+#endif
 
 extension Timestamp {
     /// The current wall-clock time (CLOCK_REALTIME), without Foundation.

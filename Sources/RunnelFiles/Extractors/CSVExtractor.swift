@@ -103,21 +103,39 @@ struct CSVFormat: RowFormat {
             if names.isEmpty {
                 throw RunnelError.dataContract("\(file):1: the header row is blank")
             }
-            var seen: Set<String> = []
-            for (i, name) in names.enumerated() {
-                if name.isEmpty, configuration.columns == nil {
-                    throw RunnelError.dataContract("\(file):1: header column \(i + 1) has no name")
-                }
-                if !seen.insert(name).inserted, configuration.columns == nil {
-                    throw RunnelError.dataContract("\(file):1: header names '\(name)' twice")
-                }
-            }
+            // Names replaced by `columns` never become fields, so only a header in use is checked.
+            if configuration.columns == nil { try Self.checkHeader(names, file: file) }
             if let columns = configuration.columns, columns.count != names.count {
                 throw RunnelError.dataContract(
                     "\(file):1: the header has \(names.count) columns but 'columns' names \(columns.count)")
             }
             fields = configuration.columns ?? names
             return (fields, consumed, lines)
+        }
+    }
+
+    /// Header names become field names, and through loaders column names: each must be non-empty,
+    /// unique and free of control characters (a NUL or a line break in a name is damage, not a
+    /// name). The error names the file, line and column so the header can be fixed.
+    static func checkHeader(_ names: [String], file: String) throws(RunnelError) {
+        var seen: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
+            let place = "\(file):1: header column \(i + 1)"
+            if name.isEmpty {
+                throw RunnelError.dataContract("\(place) has no name; header names must be non-empty")
+            }
+            if let bad = name.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+                let hex = String(bad.value, radix: 16, uppercase: true)
+                let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                throw RunnelError.dataContract(
+                    "\(place) (\(name.debugDescription)) holds the control character \(code); "
+                        + "header names must be free of control characters")
+            }
+            if let first = seen[name] {
+                throw RunnelError.dataContract(
+                    "\(place) names '\(name)' again (first in column \(first + 1)); header names must be unique")
+            }
+            seen[name] = i
         }
     }
 

@@ -27,6 +27,12 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     private let chunk = 1 << 20
     private var totalBytes: Int64?
     private var bytesDoneBefore: Int64 = 0
+    /// Set when the current file's compressed data turned out damaged: everything decoded before
+    /// the damage is read as usual, the undecodable rest becomes one `truncated_input` dead letter.
+    private var damage: RunnelError?
+    private var damageReported = false
+    /// The damaged files of this run; once every file is read, the run fails with exit 3.
+    private var damagedFiles: [String] = []
 
     init(format: Format, catalog: any InputCatalog, request: ExtractRequest, windowFilter: WindowFilter?) throws(RunnelError) {
         self.format = format
@@ -113,6 +119,13 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             if remaining != nil { remaining! -= 1 }
         }
         if origins.isEmpty && file == nil && position.file == nil && !hasUnopenedFiles() {
+            if !damagedFiles.isEmpty {
+                // After the rows before the damage are committed and the damage is parked: a retry
+                // reads the same bytes, so this is a data contract error, not a transient one.
+                throw RunnelError.dataContract(
+                    "damaged input: \(damagedFiles.joined(separator: ", ")); every row that could be decoded was read, "
+                        + "the damage is a dead letter with code truncated_input; replace the file and run `checkpoint reset` to read it again")
+            }
             return nil
         }
         if origins.isEmpty && remaining == 0 { return nil }
@@ -187,6 +200,8 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         buffer.removeAll(keepingCapacity: true)
         start = 0
         eof = false
+        damage = nil
+        damageReported = false
         let resumeOffset = position.file == path ? position.offset : 0
         let resumeLine = position.file == path ? position.line : 1
         position.file = path
@@ -203,7 +218,8 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             var preambleError: RunnelError?
             let result = buffer.withUnsafeBytes { raw in
                 do {
-                    return try format.readPreamble(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof, file: path)
+                    return try format.readPreamble(
+                        UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof && damage == nil, file: path)
                 } catch {
                     preambleError = RunnelError.classify(error)
                     return nil
@@ -217,9 +233,11 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
                 position.line += result.lines
                 break
             }
+            if let damage { throw damage.adding(context: "the header row of '\(path)' cannot be read") }
             try await fill(f)
         }
         if resumeOffset > position.offset {
+            if damage != nil { throw RunnelError.dataContract("'\(path)' ends before byte \(resumeOffset), where the checkpoint is: the file is damaged or was replaced") }
             try await f.seek(to: resumeOffset)
             buffer.removeAll(keepingCapacity: true)
             start = 0
@@ -234,18 +252,34 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     private func nextStep(_ f: any ByteStream) async throws(RunnelError) -> ParseStep? {
         while true {
             if start >= buffer.count {
-                if eof { return nil }
+                if eof { return damageStep() }
                 try await fill(f)
-                if start >= buffer.count && eof { return nil }
+                if start >= buffer.count && eof { return damageStep() }
                 continue
             }
+            // Past damage the last row is cut off: it must not be read as a complete (shorter) row.
             let step = buffer.withUnsafeBytes { raw in
-                format.parseRow(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof)
+                format.parseRow(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof && damage == nil)
             }
             if let step, step.consumed > 0 { return step }
-            if eof { return nil }
+            if eof { return damageStep() }
             try await fill(f)
         }
+    }
+
+    /// Once per damaged file: the bytes after the last complete row, as one dead letter that names
+    /// the byte offset and line where the readable data ends.
+    private func damageStep() -> ParseStep? {
+        guard let damage, !damageReported else { return nil }
+        damageReported = true
+        if let path = file?.path { damagedFiles.append(path) }
+        let tail = buffer.count - start
+        let lines = buffer[start...].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let error = RecordError(
+            code: "truncated_input",
+            message: "\(damage.message); the readable data ends at byte \(position.offset + Int64(tail)), "
+                + "after \(tail) bytes of an incomplete row here; nothing after it could be decoded")
+        return ParseStep(row: .malformed(error), consumed: tail, lines: lines)
     }
 
     /// Drops consumed bytes and reads the next chunk; a row longer than the buffer grows it.
@@ -255,7 +289,12 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             start = 0
         }
         let want = max(chunk, buffer.count)
-        if try await f.read(into: &buffer, count: want) == 0 { eof = true }
+        do {
+            if try await f.read(into: &buffer, count: want) == 0 { eof = true }
+        } catch where InputFile.isDamage(error) {
+            damage = error
+            eof = true
+        }
     }
 }
 

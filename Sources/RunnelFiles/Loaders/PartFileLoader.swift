@@ -88,7 +88,7 @@ public enum AtomicFile {
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let tmp = (dir.isEmpty ? "." : dir) + "/.tmp-\(getpid())-" + (path.split(separator: "/").last.map(String.init) ?? "out")
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw RunnelError.failure("cannot create '\(tmp)': \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RunnelError.io("cannot create '\(tmp)'", errno: errno) }
         var written = 0
         let ok = bytes.withUnsafeBytes { raw -> Bool in
             while written < raw.count {
@@ -105,12 +105,12 @@ public enum AtomicFile {
         close(fd)
         guard ok else {
             unlink(tmp)
-            throw RunnelError.failure("cannot write '\(path)': \(String(cString: strerror(writeError)))")
+            throw RunnelError.io("cannot write '\(path)'", errno: writeError)
         }
         guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)
-            throw RunnelError.failure("cannot rename into '\(path)': \(String(cString: strerror(e)))")
+            throw RunnelError.io("cannot rename into '\(path)'", errno: e)
         }
         let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
         if dfd >= 0 {
@@ -126,7 +126,7 @@ public func makeDirectories(_ path: String) throws(RunnelError) {
     for part in path.split(separator: "/") {
         current += "/" + part
         if mkdir(current, 0o755) != 0 && errno != EEXIST {
-            throw RunnelError.failure("cannot create directory '\(current)': \(String(cString: strerror(errno)))")
+            throw RunnelError.io("cannot create directory '\(current)'", errno: errno)
         }
     }
 }

@@ -35,11 +35,11 @@ public struct FileDeadLetterQueue: DeadLetterQueue {
     public func list(pipeline: String, limit: Int?) async throws -> [DeadLetter] {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return [] }
-        guard let bytes = readWholeFile(path) else { throw RunnelError.failure("cannot read dead letters '\(path)'") }
+        guard let bytes = readWholeFile(path) else { throw RunnelError.io("cannot read dead letters '\(path)'", errno: errno) }
         var letters: [DeadLetter] = []
         for (n, line) in bytes.split(separator: 0x0A).enumerated() {
             guard let v = try? JSONText.parse(Array(line)), let l = DeadLetter(envelope: v) else {
-                throw RunnelError.failure("\(path):\(n + 1): not a dead letter envelope")
+                throw RunnelError.dataContract("\(path):\(n + 1): not a dead letter envelope")
             }
             letters.append(l)
             if let limit, letters.count >= limit { break }
