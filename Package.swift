@@ -31,6 +31,7 @@ let package = Package(
     traits: [
         .trait(name: "Postgres", description: "PostgreSQL extractor, loader, checkpoint store and lease (postgres-nio)."),
         .trait(name: "Redis", description: "Redis Streams extractor, loader and dead letter stream (SwiftNIO)."),
+        .trait(name: "Kafka", description: "Kafka consumer-group source, idempotent sink and dead letters (librdkafka)."),
         .trait(name: "HTTP", description: "/livez, /readyz and /metrics endpoints (hummingbird, swift-prometheus)."),
         .default(enabledTraits: []),
     ],
@@ -54,6 +55,9 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Debian's librdkafka-dev (2.0.x); the runtime image needs only librdkafka1.
+        .systemLibrary(name: "CRdkafka", path: "Sources/CRdkafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
 
         .target(
             name: "RunnelCore",
@@ -72,6 +76,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Redis"])),
                 .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["Redis"])),
                 .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["Redis"])),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KafkaClient",
+            dependencies: [
+                .target(name: "CRdkafka", condition: .when(traits: ["Kafka"])),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -155,6 +167,7 @@ let package = Package(
         .testTarget(name: "RunnelConfigTests", dependencies: ["RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
