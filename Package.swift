@@ -89,6 +89,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RunnelKafka",
+            dependencies: [
+                "RunnelCore",
+                .target(name: "KafkaClient", condition: .when(traits: ["Kafka"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "RunnelRedis",
             dependencies: [
                 "RunnelCore",
@@ -168,6 +176,7 @@ let package = Package(
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelKafkaTests", dependencies: ["RunnelKafka", "KafkaClient", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]

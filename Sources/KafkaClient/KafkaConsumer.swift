@@ -145,7 +145,11 @@
             }
             let handle = self.handle
             let core = self.core
-            poller.set(DedicatedThread(name: "runnel-kpoll") { core.pollLoop(handle.pointer) })
+            poller.set(
+                DedicatedThread(name: "runnel-kpoll") {
+                    core.pollLoop(handle.pointer)
+                    core.pollThreadEnded()
+                })
         }
 
         /// Up to `maxMessages` (and about `maxBytes`) buffered messages, in fetch order. When
@@ -228,6 +232,9 @@
             let handle = self.handle
             let core = self.core
             let poller = self.poller.take()
+            // Leaving the group runs the revoke handler, which may wait for the owner's commits;
+            // those run on `calls`, so the wait for the poll thread must not occupy it.
+            if poller != nil { await core.pollThreadEnd() }
             _ = try? await calls.run { () throws(KafkaError) in
                 poller?.join()
                 let destroy = core.state.withLock { state in
@@ -480,6 +487,27 @@
             guard case .waiting(_, let continuation) = s.waiter else { return nil }
             s.waiter = .none
             return continuation
+        }
+
+        private let ended = Locked<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func pollThreadEnded() {
+            let waiters = ended.withLock { e in
+                e.done = true
+                defer { e.waiters = [] }
+                return e.waiters
+            }
+            for w in waiters { w.resume() }
+        }
+
+        func pollThreadEnd() async {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let done = ended.withLock { e in
+                    if !e.done { e.waiters.append(c) }
+                    return e.done
+                }
+                if done { c.resume() }
+            }
         }
 
         func requestClose() {
