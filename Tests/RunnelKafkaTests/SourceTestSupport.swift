@@ -66,7 +66,11 @@
         let database: SQLiteDatabase
 
         init() throws {
-            path = try CommandRunner.temporaryDirectory("runnel-kafka") + "/out.db"
+            try self.init(path: CommandRunner.temporaryDirectory("runnel-kafka") + "/out.db")
+        }
+
+        init(path: String) {
+            self.path = path
             database = SQLiteDatabase(.init(path: path))
         }
 
