@@ -94,7 +94,10 @@ let package = Package(
         .target(name: "KafkaClient", dependencies: ["CRdkafka", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(
             name: "RunnelKafka",
-            dependencies: ["RunnelCore", "RunnelConfig", "KafkaClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RunnelCore", "RunnelConfig", "KafkaClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,6 @@
 import KafkaClient
 public import Logging
+import Metrics
 public import RunnelCore
 
 /// Reads Kafka topics as a consumer-group member, one micro-batch at a time.
@@ -42,7 +43,7 @@ public struct KafkaExtractor: Extractor, BacklogReporting {
         } catch let error as KafkaError where error.code == .invalidConfiguration {
             throw RunnelError.config("extract (kafka): \(error.message)")
         }
-        current.set(reader.consumer)
+        current.set(reader.consumer, pipeline: request.pipeline)
         return reader
     }
 
@@ -52,10 +53,11 @@ public struct KafkaExtractor: Extractor, BacklogReporting {
         return (Schema(object.keys), object.values)
     }
 
-    /// The lag of this member's partitions: high watermark minus committed offset, summed.
+    /// The lag of this member's partitions: high watermark minus committed offset, summed;
+    /// each partition's also as `runnel_source_lag_records{topic,partition}`.
     public func backlog() async throws -> SourceBacklog {
-        guard let consumer = current.get() else { return SourceBacklog(pending: 0, ownPending: 0, lag: nil) }
-        let partitions = Array(consumer.assignment)
+        guard let (consumer, pipeline) = current.get() else { return SourceBacklog(pending: 0, ownPending: 0, lag: nil) }
+        let partitions = consumer.assignment.sorted()
         guard !partitions.isEmpty else { return SourceBacklog(pending: 0, ownPending: 0, lag: 0) }
         let committed = try await consumer.committed(partitions)
         var lag = 0
@@ -63,7 +65,12 @@ public struct KafkaExtractor: Extractor, BacklogReporting {
             let (low, high) = try await consumer.watermarks(tp)
             let position = (committed[tp] ?? nil) ?? low
             // A broker whose watermark trails the committed offset (Tansu) would make it negative.
-            lag += Int(max(0, high - position))
+            let behind = Int(max(0, high - position))
+            lag += behind
+            Gauge(
+                label: "runnel_source_lag_records",
+                dimensions: [("pipeline", pipeline), ("topic", tp.topic), ("partition", String(tp.partition))]
+            ).record(behind)
         }
         return SourceBacklog(pending: 0, ownPending: 0, lag: lag)
     }
@@ -72,7 +79,7 @@ public struct KafkaExtractor: Extractor, BacklogReporting {
 /// The consumer of the reader that is open now. `@unchecked Sendable`: behind a lock.
 final class CurrentConsumer: @unchecked Sendable {
     private let lock = ConditionLock()
-    private var consumer: KafkaConsumer?
-    func set(_ c: KafkaConsumer?) { lock.withLock { consumer = c } }
-    func get() -> KafkaConsumer? { lock.withLock { consumer } }
+    private var consumer: (KafkaConsumer, String)?
+    func set(_ c: KafkaConsumer, pipeline: String) { lock.withLock { consumer = (c, pipeline) } }
+    func get() -> (KafkaConsumer, String)? { lock.withLock { consumer } }
 }
