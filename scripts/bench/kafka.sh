@@ -52,12 +52,17 @@ echo "==> producing $N messages to two topics ($PARTITIONS partitions each)" >&2
 "$PY" scripts/bench/kafka_produce.py "$BROKERS" bench-python "$PARTITIONS" "$N"
 
 # Polls the row count of DB's orders table until it reaches N; prints seconds from the first row.
+# Fails when process PID (the worker) is gone first.
 time_until_loaded() {
-    "$PY" - "$1" "$N" <<'PYEOF'
-import sqlite3, sys, time
-path, n = sys.argv[1], int(sys.argv[2])
+    "$PY" - "$1" "$N" "$2" <<'PYEOF'
+import os, sqlite3, sys, time
+path, n, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 first = None
 while True:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(f"the worker (pid {pid}) exited before loading {n} rows")
     try:
         c = sqlite3.connect(path, timeout=1).execute("SELECT count(*) FROM orders").fetchone()[0]
     except sqlite3.OperationalError:
@@ -84,13 +89,14 @@ transform:
     fields: {order_id: int, amount: double}
 load: {type: sqlite, path: runnel.db, table: orders, key: [order_id], columns: {order_id: integer, customer: text, amount: real, status: text}}
 checkpoint: {type: sqlite}
+dead_letter: {type: sqlite}
 batching: {max_records: 5000, max_bytes: 8MiB, max_linger: 50ms}
 YAML
 
 echo "==> Runnel: runnel-stream" >&2
 "$BIN" run "$WORK/pipeline.yaml" --json-logs >"$WORK/runnel.out" 2>"$WORK/runnel.err" &
 WORKER_PID=$!
-RUNNEL_SECONDS="$(time_until_loaded "$WORK/runnel.db")"
+RUNNEL_SECONDS="$(time_until_loaded "$WORK/runnel.db" "$WORKER_PID")" || { tail -n 20 "$WORK/runnel.err" >&2; exit 1; }
 kill -TERM "$WORKER_PID"; wait "$WORKER_PID" || true; WORKER_PID=""
 
 echo "==> Python: confluent-kafka + sqlite3 executemany" >&2
