@@ -14,6 +14,9 @@ struct KafkaOffsetCommit: Acknowledgement {
     let consumer: KafkaConsumer
     let offsets: [KafkaTopicPartition: Int64]
     let ledger: PartitionLedger
+    /// True when the offsets are also in the checkpoint store (which the next owner reads):
+    /// then the group commit only feeds lag tooling, and a broker outage must not fail the run.
+    let advisory: Bool
     let logger: Logger
 
     func acknowledge() async throws {

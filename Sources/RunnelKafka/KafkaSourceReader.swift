@@ -99,6 +99,16 @@ final class KafkaSourceReader: BatchReader {
         }
         let kept = ledger.seal(messages, stopAt: request.follow ? [:] : stops)
         guard !kept.isEmpty else { return empty }
+        // A message below where the partition started (its stored offset) means the log was
+        // truncated or the topic recreated (a broker that lost its data): loading it would move
+        // the stored offset backwards and mix two histories. Stop and say so.
+        for m in kept {
+            if let start = ledger.start(m.topicPartition), m.offset < start {
+                throw RunnelError.dataContract(
+                    "kafka \(m.topicPartition): the broker delivered offset \(m.offset), below the stored offset \(start); "
+                        + "the topic was truncated or recreated. 'checkpoint reset' starts the pipeline over")
+            }
+        }
         readSoFar += kept.count
         return makeBatch(kept)
     }
@@ -198,7 +208,8 @@ final class KafkaSourceReader: BatchReader {
         }
         var batch = Batch(
             schema: schema, records: records, sources: sources,
-            acknowledgement: KafkaOffsetCommit(consumer: consumer, offsets: next, ledger: ledger, logger: logger),
+            acknowledgement: KafkaOffsetCommit(
+                consumer: consumer, offsets: next, ledger: ledger, advisory: request.checkpoints != nil, logger: logger),
             byteCount: bytes)
         batch.sourceTimes = times
         for (tp, offset) in next { batch.partCheckpoints[StoredOffsets.part(tp)] = Checkpoint(String(offset)) }

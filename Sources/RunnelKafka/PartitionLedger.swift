@@ -118,6 +118,9 @@ final class PartitionLedger: Sendable {
         lock.withLock { state.sealed[tp] ?? state.starts[tp] }
     }
 
+    /// Where `tp` started in this assignment, where known.
+    func start(_ tp: KafkaTopicPartition) -> Int64? { lock.withLock { state.starts[tp] } }
+
     func setStart(_ tp: KafkaTopicPartition, _ offset: Int64) {
         lock.withLock { if state.starts[tp] == nil, state.assignedAt[tp] != nil { state.starts[tp] = offset } }
     }
