@@ -33,6 +33,7 @@ let package = Package(
     traits: [
         .trait(name: "Postgres", description: "PostgreSQL extractor, loader, checkpoint store and lease (postgres-nio)."),
         .trait(name: "Redis", description: "Redis Streams extractor, loader and dead letter stream (SwiftNIO)."),
+        .trait(name: "Kafka", description: "Kafka consumer-group source, idempotent sink and dead letters (librdkafka)."),
         .trait(name: "HTTP", description: "/livez, /readyz and /metrics endpoints (hummingbird, swift-prometheus)."),
         .trait(name: "S3", description: "S3-compatible object extractor, part-file loader and dead letters (async-http-client, swift-crypto)."),
         .default(enabledTraits: []),
@@ -59,6 +60,9 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Debian's librdkafka-dev (2.0.x); the runtime image needs only librdkafka1.
+        .systemLibrary(name: "CRdkafka", path: "Sources/CRdkafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
 
         .target(
             name: "RunnelCore",
@@ -88,6 +92,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "KafkaClient", dependencies: ["CRdkafka", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(
+            name: "RunnelKafka",
+            dependencies: [
+                "RunnelCore", "RunnelConfig", "KafkaClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,6 +136,7 @@ let package = Package(
                 .target(name: "RunnelPostgres", condition: .when(traits: ["Postgres"])),
                 .target(name: "RunnelRedis", condition: .when(traits: ["Redis"])),
                 .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
+                .target(name: "RunnelKafka", condition: .when(traits: ["Kafka"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -171,6 +185,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelKafkaTests", dependencies: ["RunnelKafka", "KafkaClient", "RunnelSQLite", "RunnelTesting", "RunnelConfig"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],

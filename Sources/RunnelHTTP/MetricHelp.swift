@@ -19,6 +19,7 @@ enum MetricHelp {
         "runnel_batch_records": "Records read per batch.",
         "runnel_end_to_end_latency_seconds": "Time from a stream entry's creation (its id) to its commit.",
         "runnel_source_pending": "The consumer group's backlog: entries pending for this consumer, and lag.",
+        "runnel_source_lag_records": "Kafka: messages of an assigned partition past the group's committed offset (high watermark minus commit).",
         "runnel_last_commit_timestamp_seconds": "Unix time of the last committed batch.",
     ]
 

@@ -258,7 +258,7 @@ public struct PostgresLoader: Loader {
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: distinct ? p.mergeDistinct : p.merge), on: conn)
                 }
                 if let commit, let checkpoints {
-                    try await checkpoints.write(commit.checkpoint, pipeline: commit.pipeline, on: conn)
+                    for entry in commit.entries { try await checkpoints.write(entry.checkpoint, pipeline: entry.key, on: conn) }
                 }
             }
         }

@@ -85,7 +85,7 @@ public struct SQLiteLoader: Loader {
                 try s.bindAndStep(r.values, positions: positions)
                 s.reset()
             }
-            if let commit { try SQLiteCheckpointStore.write(commit.checkpoint, pipeline: commit.pipeline, in: c) }
+            for entry in commit?.entries ?? [] { try SQLiteCheckpointStore.write(entry.checkpoint, pipeline: entry.key, in: c) }
         }
     }
 

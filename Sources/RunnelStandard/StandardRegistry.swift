@@ -12,6 +12,9 @@ import RunnelSQLite
 #if S3
     import RunnelS3
 #endif
+#if Kafka
+    import RunnelKafka
+#endif
 
 /// A connector that comes in through a package trait: the types it registers, and its
 /// registration when this binary was built with the trait (nil otherwise).
@@ -40,6 +43,11 @@ let optionalConnectors: [OptionalConnector] = {
         all.append(.init(trait: "S3", types: ["s3"]) { $0.registerS3() })
     #else
         all.append(.init(trait: "S3", types: ["s3"], register: nil))
+    #endif
+    #if Kafka
+        all.append(.init(trait: "Kafka", types: ["kafka"]) { $0.registerKafka() })
+    #else
+        all.append(.init(trait: "Kafka", types: ["kafka"], register: nil))
     #endif
     return all
 }()

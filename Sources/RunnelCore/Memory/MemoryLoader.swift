@@ -55,7 +55,7 @@ public final class MemoryLoader: Loader {
             }
         }
         if let commit, let store = transactionalStore {
-            try await store.save(commit.checkpoint, pipeline: commit.pipeline)
+            for entry in commit.entries { try await store.save(entry.checkpoint, pipeline: entry.key) }
         }
     }
 

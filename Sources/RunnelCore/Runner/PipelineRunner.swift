@@ -79,13 +79,16 @@ public struct PipelineRunner: Sendable {
             checkpoint = try await retrying("load checkpoint") { try await store.load(pipeline: pipeline.name) }
         }
         summary.checkpoint = checkpoint?.position
-        let request = ExtractRequest(
+        var request = ExtractRequest(
             checkpoint: checkpoint, window: options.window, batching: pipeline.batching, shard: options.shard,
             limit: options.limit, follow: options.mode == .streaming)
+        request.pipeline = pipeline.name
+        if incremental { request.checkpoints = pipeline.checkpoints }
+        let opened = request
 
         let batches = AsyncThrowingChannel<Batch, any Error>()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await produce(request, into: batches) }
+            group.addTask { await produce(opened, into: batches) }
             var committer = Committer(runner: self)
             for try await batch in batches {
                 try await committer.commit(batch, summary: &summary)
@@ -113,7 +116,9 @@ public struct PipelineRunner: Sendable {
                 guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
                 // A streaming reader returns an empty batch when its linger time passed without
                 // input, so that a stop request is noticed: nothing to load, count or commit.
-                if batch.readCount == 0, batch.acknowledgement == nil, batch.checkpoint == nil { continue }
+                if batch.readCount == 0, batch.acknowledgement == nil, batch.checkpoint == nil, batch.partCheckpoints.isEmpty {
+                    continue
+                }
                 // A batch whose every record was rejected while reading (a micro-batch holding one
                 // malformed entry) has nothing to transform, and may lack the fields stages name.
                 if !batch.records.isEmpty { try applyStages(to: &batch) }
@@ -216,13 +221,21 @@ struct Committer {
                 // Idempotent by source position: a replay after a crash here parks nothing twice.
                 try await runner.retrying("write dead letters") { try await queue.write(letters) }
             }
-            let commit =
-                transactional ? batch.checkpoint.map { CheckpointCommit(pipeline: pipeline.name, checkpoint: $0) } : nil
+            var entries: [CheckpointCommit.Entry] = []
+            if store != nil {
+                if let c = batch.checkpoint { entries.append(.init(key: pipeline.name, checkpoint: c)) }
+                for part in batch.partCheckpoints.keys.sorted() {
+                    entries.append(.init(key: CheckpointCommit.key(pipeline: pipeline.name, part: part), checkpoint: batch.partCheckpoints[part]!))
+                }
+            }
+            let commit = transactional && !entries.isEmpty ? CheckpointCommit(entries: entries) : nil
             if !batch.records.isEmpty || commit != nil {
                 try await runner.retrying("load") { try await pipeline.loader.load(batch, commit: commit) }
             }
-            if let store, !transactional, let checkpoint = batch.checkpoint {
-                try await runner.retrying("save checkpoint") { try await store.save(checkpoint, pipeline: pipeline.name) }
+            if let store, !transactional {
+                for entry in entries {
+                    try await runner.retrying("save checkpoint") { try await store.save(entry.checkpoint, pipeline: entry.key) }
+                }
             }
             if let ack = batch.acknowledgement {
                 try await runner.retrying("acknowledge") { try await ack.acknowledge() }

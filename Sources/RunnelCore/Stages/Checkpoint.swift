@@ -50,12 +50,30 @@ public struct TransactionDomain: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The checkpoint the runner asks a loader to write in the same transaction as the data.
+/// The checkpoints the runner asks a loader to write in the same transaction as the data: the
+/// pipeline's own position and, for sources read in parts by several workers at once (Kafka
+/// partitions), one position per part, each under its own key.
 public struct CheckpointCommit: Sendable {
-    public var pipeline: String
-    public var checkpoint: Checkpoint
-    public init(pipeline: String, checkpoint: Checkpoint) {
-        self.pipeline = pipeline
-        self.checkpoint = checkpoint
+    public struct Entry: Sendable, Hashable {
+        /// The key the store saves it under: the pipeline name, or `CheckpointCommit.key(pipeline:part:)`.
+        public var key: String
+        public var checkpoint: Checkpoint
+        public init(key: String, checkpoint: Checkpoint) {
+            self.key = key
+            self.checkpoint = checkpoint
+        }
     }
+
+    public var entries: [Entry]
+
+    public init(entries: [Entry]) { self.entries = entries }
+
+    public init(pipeline: String, checkpoint: Checkpoint) {
+        self.entries = [Entry(key: pipeline, checkpoint: checkpoint)]
+    }
+
+    /// The store key of one part's position. Workers that share a pipeline name (the members of
+    /// one consumer group) each write only the parts they hold, so they never overwrite each
+    /// other's positions, and a worker that is handed a part reads that part's key.
+    public static func key(pipeline: String, part: String) -> String { "\(pipeline)#\(part)" }
 }

@@ -25,6 +25,12 @@ public struct ExtractRequest: Sendable {
     public var limit: Int?
     /// True for the long-running streaming worker: wait for new input instead of ending.
     public var follow: Bool
+    /// The pipeline's name and checkpoint store (nil for backfills and pipelines without one).
+    /// A source whose parts are handed to it during the run (Kafka partitions, assigned by the
+    /// group at any rebalance) reads each part's stored position when it gets the part, with
+    /// `CheckpointCommit.key(pipeline:part:)`; `checkpoint` above is read only once, at open.
+    public var pipeline: String = ""
+    public var checkpoints: (any CheckpointStore)?
 
     public init(
         checkpoint: Checkpoint? = nil, window: Window? = nil, batching: BatchingPolicy = .init(),

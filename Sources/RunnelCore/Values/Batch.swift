@@ -15,6 +15,10 @@ public struct Batch: Sendable {
     public var rejections: [Rejection]
     /// The position reading resumes from after this batch, saved when the batch is committed.
     public var checkpoint: Checkpoint?
+    /// Positions of the parts of the source this batch came from (a Kafka partition's next
+    /// offset), by part name, saved under `CheckpointCommit.key(pipeline:part:)` when the batch
+    /// is committed — in the loader's transaction where the loader writes the checkpoints.
+    public var partCheckpoints: [String: Checkpoint] = [:]
     /// Sent after the batch is stored (a broker's ack); nil for sources without acknowledgements.
     public var acknowledgement: (any Acknowledgement)?
     /// Approximate size of the input this batch was read from, for byte-based batching and progress.

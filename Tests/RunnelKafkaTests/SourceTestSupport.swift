@@ -1,0 +1,146 @@
+#if Kafka
+    import Foundation
+    import KafkaClient
+    import Logging
+    import RunnelCore
+    import RunnelKafka
+    import RunnelSQLite
+    import RunnelTesting
+
+    /// The broker scripts/test starts (scripts/services/kafka.sh), or a local one on 19092.
+    let testBrokers = ProcessInfo.processInfo.environment["RUNNEL_TEST_KAFKA_BROKERS"] ?? "127.0.0.1:19092"
+
+    let testLogger: Logger = {
+        if ProcessInfo.processInfo.environment["RUNNEL_TEST_LOG"] != nil {
+            var logger = Logger(label: "runnel-kafka-tests")
+            logger.logLevel = .debug
+            return logger
+        }
+        return Logger(label: "runnel-kafka-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+    }()
+
+    /// Client settings for the test broker: Kafka's minimum session timeout (6 s), because
+    /// Tansu waits about half of it for other members before it completes a join.
+    var testClient: KafkaConfiguration {
+        var c = KafkaConfiguration(brokers: [testBrokers])
+        c.properties["session.timeout.ms"] = "6000"
+        c.properties["heartbeat.interval.ms"] = "500"
+        return c
+    }
+
+    func uniqueName(_ name: String) -> String {
+        "runnel-test-\(name)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    func makeTopic(_ name: String, partitions: Int32) async throws -> String {
+        let topic = uniqueName(name)
+        try await KafkaAdmin(testClient, logger: testLogger).createTopic(topic, partitions: partitions)
+        return topic
+    }
+
+    /// Sends `{"n": i, "v": "value i"}` keyed `k<i>` for every i in `range`. `oneByOne` sends
+    /// each message as its own request: Tansu then reports exact high watermarks (it counts a
+    /// multi-message record batch as one offset there).
+    func produce(_ topic: String, _ range: Range<Int>, oneByOne: Bool = false, client: KafkaConfiguration = testClient) async throws {
+        let producer = try KafkaProducer(.init(client: client), logger: testLogger)
+        let messages = range.map {
+            KafkaOutgoingMessage(topic: topic, key: Array("k\($0)".utf8), value: Array("{\"n\":\($0),\"v\":\"value \($0)\"}".utf8))
+        }
+        if oneByOne {
+            for m in messages { try await producer.send([m]) }
+        } else {
+            try await producer.send(messages)
+        }
+        await producer.close()
+    }
+
+    func sendRaw(_ topic: String, key: String, value: String) async throws {
+        let producer = try KafkaProducer(.init(client: testClient), logger: testLogger)
+        try await producer.send([KafkaOutgoingMessage(topic: topic, key: Array(key.utf8), value: Array(value.utf8))])
+        await producer.close()
+    }
+
+    /// A Kafka → SQLite pipeline with the offsets in the load's transaction.
+    struct SQLiteTarget {
+        let path: String
+        let database: SQLiteDatabase
+
+        init() throws {
+            try self.init(path: CommandRunner.temporaryDirectory("runnel-kafka") + "/out.db")
+        }
+
+        init(path: String) {
+            self.path = path
+            database = SQLiteDatabase(.init(path: path))
+        }
+
+        func pipeline(_ source: KafkaSourceConfiguration, name: String, maxRecords: Int = 50) -> Pipeline {
+            let store = SQLiteCheckpointStore(database: database)
+            return Pipeline(
+                name: name, extractor: KafkaExtractor(source, logger: testLogger),
+                loader: SQLiteLoader(.init(table: "orders", key: ["n"]), database: database),
+                checkpoints: store, deadLetters: SQLiteDeadLetterQueue(database: database),
+                batching: BatchingPolicy(maxRecords: maxRecords, maxBytes: 1 << 20, maxLinger: .milliseconds(20)),
+                retry: .exponentialJitter(maxAttempts: 3, baseDelay: .milliseconds(50), maxDelay: .milliseconds(500)))
+        }
+
+        func rows(_ sql: String) throws -> [[String]] {
+            try database.withConnection { try $0.query(sql) }.map { $0.map(\.text) }
+        }
+
+        func count(_ table: String = "orders") throws -> Int {
+            (try? rows("SELECT count(*) FROM \(table)").first.map { Int($0[0]) ?? 0 }) ?? 0
+        }
+
+        /// The stored next offset per partition part (`topic/partition`).
+        func storedOffsets(pipeline: String) throws -> [String: Int64] {
+            var out: [String: Int64] = [:]
+            for row in try rows("SELECT pipeline, position FROM runnel_checkpoints WHERE pipeline LIKE '\(pipeline)#%'") {
+                out[String(row[0].dropFirst(pipeline.count + 1))] = Int64(row[1])
+            }
+            return out
+        }
+    }
+
+    func source(_ topic: String, group: String) -> KafkaSourceConfiguration {
+        var c = KafkaSourceConfiguration(client: testClient, subscription: .names([topic]), group: group)
+        c.idleWait = .milliseconds(100)
+        return c
+    }
+
+    final class Finished: @unchecked Sendable {
+        // `@unchecked`: behind the lock.
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
+    }
+
+    struct Timeout: Error, CustomStringConvertible { var description: String }
+
+    /// Polls `condition` until it holds, failing after `timeout`. Waits on an outcome; the
+    /// short pause between polls only keeps it from spinning.
+    func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw Timeout(description: "\(what): not after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Runs a streaming pipeline until `done` holds, then stops it and returns its summary.
+    func runStreaming(_ pipeline: Pipeline, until what: String, _ done: @escaping @Sendable () throws -> Bool) async throws -> RunSummary {
+        let control = RunControl()
+        let runner = PipelineRunner(pipeline: pipeline, options: RunOptions(mode: .streaming), control: control)
+        let run = Task { await runner.run() }
+        do {
+            try await eventually(what) { try done() }
+        } catch {
+            control.requestStop()
+            _ = await run.value
+            throw error
+        }
+        control.requestStop()
+        return await run.value
+    }
+#endif
