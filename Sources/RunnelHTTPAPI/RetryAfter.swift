@@ -25,7 +25,7 @@ enum RetryAfter {
         var month: Int?
         var year: Int64?
         var time: String?
-        if words.count >= 5, words[1].contains("-") {
+        if words.count >= 3, words[1].contains("-") {
             // RFC 850: the date's parts joined by '-', a two-digit year.
             let d = words[1].split(separator: "-")
             guard d.count == 3 else { return nil }
