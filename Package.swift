@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "RunnelFiles", targets: ["RunnelFiles"]),
         .library(name: "RunnelSQLite", targets: ["RunnelSQLite"]),
         .library(name: "RunnelConfig", targets: ["RunnelConfig"]),
+        .library(name: "RunnelStandard", targets: ["RunnelStandard"]),
         .library(name: "RunnelRuntime", targets: ["RunnelRuntime"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
     ],
@@ -66,60 +67,80 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "RunnelFiles", dependencies: ["RunnelCore", "CZlib"], swiftSettings: swiftSettings),
-        .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "CSQLite"], swiftSettings: swiftSettings),
+        // The spec module: YAML, ${ENV}, the component registry, typed shared resources, lint.
+        // It knows no connector; connectors register themselves (see docs/architecture.md).
+        .target(
+            name: "RunnelConfig",
+            dependencies: ["RunnelCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Connectors: each module holds its stages and its own `register…()`. Their client
+        // libraries are plain dependencies; the traits appear only in RunnelStandard below.
+        .target(name: "RunnelFiles", dependencies: ["RunnelCore", "RunnelConfig", "CZlib"], swiftSettings: swiftSettings),
+        .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "RunnelConfig", "CSQLite"], swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Redis"])),
-                .product(name: "NIOPosix", package: "swift-nio", condition: .when(traits: ["Redis"])),
-                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["Redis"])),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RunnelRedis",
-            dependencies: [
-                "RunnelCore",
-                .target(name: "RedisClient", condition: .when(traits: ["Redis"])),
-            ],
+            dependencies: ["RunnelCore", "RunnelConfig", "RedisClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RunnelPostgres",
-            dependencies: [
-                "RunnelCore",
-                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["Postgres"])),
-            ],
+            dependencies: ["RunnelCore", "RunnelConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
-        // Built only when a binary's trait asks for it; depends on its client unconditionally.
         .target(
             name: "RunnelHTTPAPI",
             dependencies: [
-                "RunnelCore",
+                "RunnelCore", "RunnelConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+
+        // The bundle: `ComponentRegistry.standard`, one line per connector; the only place where
+        // connector traits appear.
         .target(
-            name: "RunnelConfig",
+            name: "RunnelStandard",
             dependencies: [
-                "RunnelCore", "RunnelFiles", "RunnelSQLite",
+                "RunnelCore", "RunnelConfig", "RunnelFiles", "RunnelSQLite",
                 .target(name: "RunnelPostgres", condition: .when(traits: ["Postgres"])),
                 .target(name: "RunnelRedis", condition: .when(traits: ["Redis"])),
-                .product(name: "Yams", package: "Yams"),
+                .target(name: "RunnelHTTPAPI", condition: .when(traits: ["HTTPAPI"])),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // /livez, /readyz, /metrics on hummingbird; used by RunnelRuntime when the HTTP trait is on.
+        .target(
+            name: "RunnelHTTP",
+            dependencies: [
+                "RunnelCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "RunnelRuntime",
             dependencies: [
-                "RunnelCore", "RunnelConfig",
+                "RunnelCore", "RunnelConfig", "RunnelStandard",
+                .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -128,51 +149,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(
-            name: "RunnelHTTP",
-            dependencies: [
-                "RunnelCore", "RunnelRuntime",
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["HTTP"])),
-                .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["HTTP"])),
-            ],
-            swiftSettings: swiftSettings
-        ),
         .target(name: "RunnelTesting", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "runnel-batch",
-            dependencies: [
-                "RunnelRuntime",
-                .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "runnel",
-            dependencies: [
-                "RunnelRuntime",
-                .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "runnel-stream",
-            dependencies: [
-                "RunnelRuntime",
-                .target(name: "RunnelHTTP", condition: .when(traits: ["HTTP"])),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        .executableTarget(name: "runnel-batch", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "runnel-stream", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
+        .executableTarget(name: "runnel", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelConfigTests", dependencies: ["RunnelConfig"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite"],
+            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelFiles", "RunnelRuntime"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,3 @@
-#if Redis
 import NIOCore
 
 /// The channel-facing decoder: turns bytes into complete replies for `RedisCommandHandler`.
@@ -308,5 +307,3 @@ extension RESPEncoder {
         return Array(buffer.readableBytesView)
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 import NIOCore
 
 /// Writes commands (and, for tests and fakes, reply values) in RESP wire format.
@@ -155,5 +154,3 @@ enum RESPEncoder {
         if value < 0 { pointer[0] = UInt8(ascii: "-") }
     }
 }
-
-#endif

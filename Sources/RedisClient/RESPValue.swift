@@ -1,4 +1,3 @@
-#if Redis
 
 /// One reply from a Redis server, in the RESP2/RESP3 data model.
 ///
@@ -120,5 +119,3 @@ extension RESPValue {
         return nil
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 public import Logging
 public import NIOCore
 import Synchronization
@@ -250,5 +249,3 @@ public final class RedisClient: RedisCommandSender {
         }
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 
 /// One argument of a command. Kept in its native form and written straight into the outgoing
 /// buffer, so that no intermediate `String` is built for integers or byte payloads.
@@ -64,5 +63,3 @@ public struct RedisCommand: Sendable, Hashable, ExpressibleByArrayLiteral, Custo
 
     public var description: String { "\(name) (\(arguments.count - 1) arguments)" }
 }
-
-#endif

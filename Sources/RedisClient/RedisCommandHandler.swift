@@ -1,4 +1,3 @@
-#if Redis
 import NIOCore
 
 /// Encoded commands on their way to the socket, and where their replies go.
@@ -88,5 +87,3 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         }
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 
 /// Where and how to connect to Redis.
 ///
@@ -233,5 +232,3 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         }
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 public import Logging
 public import NIOCore
 import NIOPosix
@@ -313,5 +312,3 @@ public final class RedisConnection: Sendable {
         host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 
 /// An error from the Redis client or from the server.
 ///
@@ -106,5 +105,3 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 
 /// A stream entry ID, `<milliseconds>-<sequence>`, ordered as Redis orders them.
 public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible, LosslessStringConvertible {
@@ -117,5 +116,3 @@ public struct StreamGroupInfo: Sendable, Hashable {
         self.lag = lag
     }
 }
-
-#endif

@@ -1,4 +1,3 @@
-#if Redis
 
 /// Typed Redis Streams commands. Replies are read in both their RESP2 and RESP3 shapes
 /// (RESP3 sends XREADGROUP and XINFO as maps where RESP2 sends flat arrays).
@@ -310,5 +309,3 @@ extension RedisCommandSender {
         return RedisError(code: .unexpectedReply, message: "unexpected reply shape: \(shape)", command: command)
     }
 }
-
-#endif

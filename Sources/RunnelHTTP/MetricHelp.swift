@@ -1,43 +1,41 @@
-#if HTTP
-    /// `# HELP` lines for the exposition text.
-    ///
-    /// swift-prometheus's swift-metrics factory registers metrics without help text, and its
-    /// registry refuses a later registration with different help, so the help is added to the text
-    /// as it is served: a `# HELP` line before each `# TYPE` line that lacks one. `promtool check
-    /// metrics` requires it.
-    enum MetricHelp {
-        static let texts: [String: String] = [
-            "runnel_records_read_total": "Records read from the source, including those that could not be parsed.",
-            "runnel_records_loaded_total": "Records written to the target.",
-            "runnel_records_filtered_total": "Records left out by a filter transformer.",
-            "runnel_records_rejected_total": "Records rejected, by the stage that rejected them.",
-            "runnel_dead_letters_total": "Rejected records parked in the dead letter queue.",
-            "runnel_batches_total": "Batches committed.",
-            "runnel_retries_total": "Transient failures retried, by operation.",
-            "runnel_runs_total": "Runs finished, by status.",
-            "runnel_batch_duration_seconds": "Time from a batch's arrival at the committer to its commit.",
-            "runnel_batch_records": "Records read per batch.",
-            "runnel_end_to_end_latency_seconds": "Time from a stream entry's creation (its id) to its commit.",
-            "runnel_source_pending": "The consumer group's backlog: entries pending for this consumer, and lag.",
-            "runnel_last_commit_timestamp_seconds": "Unix time of the last committed batch.",
-        ]
+/// `# HELP` lines for the exposition text.
+///
+/// swift-prometheus's swift-metrics factory registers metrics without help text, and its
+/// registry refuses a later registration with different help, so the help is added to the text
+/// as it is served: a `# HELP` line before each `# TYPE` line that lacks one. `promtool check
+/// metrics` requires it.
+enum MetricHelp {
+    static let texts: [String: String] = [
+        "runnel_records_read_total": "Records read from the source, including those that could not be parsed.",
+        "runnel_records_loaded_total": "Records written to the target.",
+        "runnel_records_filtered_total": "Records left out by a filter transformer.",
+        "runnel_records_rejected_total": "Records rejected, by the stage that rejected them.",
+        "runnel_dead_letters_total": "Rejected records parked in the dead letter queue.",
+        "runnel_batches_total": "Batches committed.",
+        "runnel_retries_total": "Transient failures retried, by operation.",
+        "runnel_runs_total": "Runs finished, by status.",
+        "runnel_batch_duration_seconds": "Time from a batch's arrival at the committer to its commit.",
+        "runnel_batch_records": "Records read per batch.",
+        "runnel_end_to_end_latency_seconds": "Time from a stream entry's creation (its id) to its commit.",
+        "runnel_source_pending": "The consumer group's backlog: entries pending for this consumer, and lag.",
+        "runnel_last_commit_timestamp_seconds": "Unix time of the last committed batch.",
+    ]
 
-        static func annotate(_ exposition: [UInt8]) -> [UInt8] {
-            let text = String(decoding: exposition, as: UTF8.self)
-            var out = ""
-            out.reserveCapacity(text.utf8.count + 2048)
-            var previous: Substring = ""
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                if line.hasPrefix("# TYPE "), !previous.hasPrefix("# HELP ") {
-                    let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
-                    out += "# HELP \(name) \(texts[name] ?? "Runnel metric \(name).")\n"
-                }
-                out += line
-                out += "\n"
-                previous = line
+    static func annotate(_ exposition: [UInt8]) -> [UInt8] {
+        let text = String(decoding: exposition, as: UTF8.self)
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 2048)
+        var previous: Substring = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), !previous.hasPrefix("# HELP ") {
+                let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
+                out += "# HELP \(name) \(texts[name] ?? "Runnel metric \(name).")\n"
             }
-            if out.hasSuffix("\n\n") { out.removeLast() }
-            return Array(out.utf8)
+            out += line
+            out += "\n"
+            previous = line
         }
+        if out.hasSuffix("\n\n") { out.removeLast() }
+        return Array(out.utf8)
     }
-#endif
+}

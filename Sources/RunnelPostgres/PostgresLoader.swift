@@ -1,311 +1,302 @@
-#if Postgres
-    import PostgresNIO
-    public import RunnelCore
+import PostgresNIO
+public import RunnelCore
 
-    /// Upserts records into a PostgreSQL table by key, effectively once:
-    ///
-    ///     BEGIN
-    ///     COPY runnel_stage_… FROM STDIN                -- the batch, text format
-    ///     INSERT INTO t (…) SELECT DISTINCT ON (key) … FROM runnel_stage_…
-    ///       ORDER BY key, version DESC NULLS LAST, ordinal DESC   -- the newest row per key
-    ///     ON CONFLICT (key) DO UPDATE SET …
-    ///       WHERE t.version IS NULL OR excluded.version >= t.version
-    ///     INSERT INTO runnel_checkpoints … ON CONFLICT …  -- when the store shares the pool
-    ///     COMMIT
-    ///
-    /// The guard is the SQLite loader's (`>=`): replaying the same version rewrites the same values
-    /// (idempotent), an older version (a backfill behind the stream) changes nothing. Within one batch
-    /// the newest version of a key wins, and among equal versions the last one read, as applying the
-    /// rows in order would give; `DISTINCT ON` also keeps the statement from touching a row twice
-    /// (which `ON CONFLICT DO UPDATE` refuses).
-    ///
-    /// The staging table is a session temporary table (`ON COMMIT DELETE ROWS`) with the target's
-    /// column types, created once per pooled connection; COPY parses each field with the target
-    /// column's input function.
-    public struct PostgresLoader: Loader {
-        public struct Column: Sendable, Hashable {
-            public var name: String
-            /// A PostgreSQL type (`bigint`, `numeric(12,2)`, `timestamptz`, `text`, `jsonb`, …).
-            public var type: String
-            public init(name: String, type: String) {
-                self.name = name
-                self.type = type
-            }
-        }
+/// Upserts records into a PostgreSQL table by key, effectively once:
+///
+///     BEGIN
+///     COPY runnel_stage_… FROM STDIN                -- the batch, text format
+///     INSERT INTO t (…) SELECT DISTINCT ON (key) … FROM runnel_stage_…
+///       ORDER BY key, version DESC NULLS LAST, ordinal DESC   -- the newest row per key
+///     ON CONFLICT (key) DO UPDATE SET …
+///       WHERE t.version IS NULL OR excluded.version >= t.version
+///     INSERT INTO runnel_checkpoints … ON CONFLICT …  -- when the store shares the pool
+///     COMMIT
+///
+/// The guard is the SQLite loader's (`>=`): replaying the same version rewrites the same values
+/// (idempotent), an older version (a backfill behind the stream) changes nothing. Within one batch
+/// the newest version of a key wins, and among equal versions the last one read, as applying the
+/// rows in order would give; `DISTINCT ON` also keeps the statement from touching a row twice
+/// (which `ON CONFLICT DO UPDATE` refuses).
+///
+/// The staging table is a session temporary table (`ON COMMIT DELETE ROWS`) with the target's
+/// column types, created once per pooled connection; COPY parses each field with the target
+/// column's input function.
+public struct PostgresLoader: Loader {
+    public typealias Column = TableTarget.Column
 
-        public struct Configuration: Sendable {
-            public var schema: String?
-            public var table: String
-            public var key: [String]
-            public var version: String?
-            /// The table's columns in order, used to create it or to check an existing one. Nil: the
-            /// batch's fields, and the table must exist.
-            public var columns: [Column]?
-            /// Create the table when it does not exist (default true). False: a missing table is a
-            /// data-contract error.
-            public var create: Bool = true
-            public init(table: String, key: [String]) {
-                self.table = table
-                self.key = key
-            }
-        }
+    /// The table (`schema`, `table`, `key`, `version`, `columns` with PostgreSQL types; nil
+    /// columns: the batch's fields, and the table must exist) and how to treat it.
+    @dynamicMemberLookup
+    public struct Configuration: Sendable {
+        public var target: TableTarget
+        /// Create the table when it does not exist (default true). False: a missing table is a
+        /// data-contract error.
+        public var create: Bool = true
+        /// The checkpoint table written in the load's transaction, when the pipeline's
+        /// checkpoint store is a `PostgresCheckpointStore` on this pool with the same table.
+        public var checkpointSchema: String?
+        public var checkpointTable: String = PostgresCheckpointStore.defaultTable
 
-        public let configuration: Configuration
-        public let pool: PostgresPool
-        private let prepared = Locked<Prepared?>(nil)
-        /// The checkpoint store the runner commits through this loader (see `writesCheckpoint(to:)`).
-        private let checkpointStoreBox = Locked<PostgresCheckpointStore?>(nil)
+        public init(table: String, key: [String]) { self.target = TableTarget(table: table, key: key) }
+        public init(_ target: TableTarget) { self.target = target }
 
-        /// What `prepare` fixed: the columns written and the statements that write them.
-        struct Prepared: Sendable {
-            var columns: [String]
-            var createStaging: String
-            var staging: String
-            var stagingColumns: [String]
-            var merge: String
-            /// The same merge without `DISTINCT ON … ORDER BY`, for batches whose keys are all distinct
-            /// (the common case): it saves the sort of every batch.
-            var mergeDistinct: String
-            var keyPositions: [Int]
-        }
-
-        public init(_ configuration: Configuration, pool: PostgresPool) {
-            self.configuration = configuration
-            self.pool = pool
-        }
-
-        public var target: String { "\(pool.settings) table \(displayName)" }
-
-        private var displayName: String { (configuration.schema.map { "\($0)." } ?? "") + configuration.table }
-        private var qualified: String { PostgresSQL.qualified(schema: configuration.schema, table: configuration.table) }
-
-        /// True for a `PostgresCheckpointStore` on this loader's pool (same database, same client);
-        /// the store is remembered so that its table is the one written in the load's transaction.
-        public func writesCheckpoint(to store: any CheckpointStore) -> Bool {
-            guard let s = store as? PostgresCheckpointStore, s.pool === pool else { return false }
-            checkpointStoreBox.withLock { $0 = s }
-            return true
-        }
-
-        // MARK: prepare
-
-        public func prepare(schema: Schema?) async throws {
-            let c = configuration
-            let specColumns = c.columns
-            let columns = specColumns?.map(\.name) ?? schema?.fields ?? []
-            for k in c.key + [c.version].compactMap({ $0 }) where !columns.contains(k) {
-                throw RunnelError.config(
-                    "load: key or version column '\(k)' is not among the columns (\(columns.joined(separator: ", ")))")
-            }
-            guard !columns.isEmpty else { throw RunnelError.config("load: no columns to write to \(displayName)") }
-            let qualified = self.qualified
-            let displayName = self.displayName
-            let settings = pool.settings
-            let pool = self.pool
-            try await pool.withConnection("prepare table \(displayName)") { conn in
-                // The spec's types, as the server spells them (an unknown type is a spec error).
-                var canonical: [String: String] = [:]
-                for col in specColumns ?? [] {
-                    let rows = try await pool.rows("SELECT to_regtype(\(col.type))::text", on: conn)
-                    guard let name = try rows.first?.decode(String?.self) else {
-                        throw RunnelError.config("load.columns.\(col.name): '\(col.type)' is not a PostgreSQL type known to \(settings)")
-                    }
-                    canonical[col.name] = name
-                }
-                let existing = try await Self.tableColumns(qualified, on: conn, pool: pool)
-                if existing.isEmpty {
-                    guard c.create else {
-                        throw RunnelError.dataContract("table \(displayName) does not exist in \(settings) (create: false)")
-                    }
-                    guard let specColumns else {
-                        throw RunnelError.dataContract(
-                            "table \(displayName) does not exist in \(settings) and the spec gives no 'columns' to create it with")
-                    }
-                    let defs = specColumns.map { "\(PostgresSQL.quote($0.name)) \($0.type)" }
-                    let pk = c.key.map(PostgresSQL.quote).joined(separator: ", ")
-                    let ddl = "CREATE TABLE IF NOT EXISTS \(qualified) (\(defs.joined(separator: ", ")), PRIMARY KEY (\(pk)))"
-                    do {
-                        _ = try await pool.rows(PostgresQuery(unsafeSQL: ddl), on: conn)
-                    } catch let e as PSQLError where ["23505", "42P07"].contains(e.serverInfo?[.sqlState] ?? "") {
-                        // another run created it at the same instant
-                    }
-                } else {
-                    try Self.check(existing: existing, columns: columns, canonical: canonical, table: displayName, settings: settings)
-                    try await Self.checkUniqueKey(qualified, key: c.key, on: conn, pool: pool, table: displayName, settings: settings)
-                }
-            }
-            prepared.withLock { $0 = makeStatements(columns) }
-        }
-
-        /// The table's columns and their types (`format_type` without modifiers), empty when the table does not exist.
-        static func tableColumns(_ qualified: String, on c: PostgresConnection, pool: PostgresPool) async throws -> [(String, String)] {
-            let rows = try await pool.rows(
-                """
-                SELECT a.attname::text, format_type(a.atttypid, NULL) FROM pg_attribute a
-                WHERE a.attrelid = to_regclass(\(qualified)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
-                """, on: c)
-            return try rows.map { try $0.decode((String, String).self) }
-        }
-
-        /// Every column the spec writes must exist with a compatible type.
-        static func check(
-            existing: [(String, String)], columns: [String], canonical: [String: String], table: String, settings: PostgresSettings
-        ) throws {
-            let types = Dictionary(existing, uniquingKeysWith: { a, _ in a })
-            let missing = columns.filter { types[$0] == nil }
-            if !missing.isEmpty {
-                throw RunnelError.dataContract(
-                    "table \(table) in \(settings) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")); "
-                        + "it has \(existing.map(\.0).joined(separator: ", ")). Nothing was written.")
-            }
-            for col in columns {
-                guard let want = canonical[col], let have = types[col] else { continue }
-                if !compatible(spec: want, existing: have) {
-                    throw RunnelError.dataContract(
-                        "column '\(col)' of table \(table) in \(settings) is \(have), which cannot hold the spec's \(want). "
-                            + "Nothing was written.")
-                }
-            }
-        }
-
-        /// Type families a value can move within without loss of meaning.
-        static func compatible(spec: String, existing: String) -> Bool {
-            if spec == existing { return true }
-            let integers: Set = ["smallint", "integer", "bigint"]
-            let numbers: Set = ["real", "double precision", "numeric"]
-            let texts: Set = ["text", "character varying", "character", "name", "citext"]
-            let times: Set = ["timestamp with time zone", "timestamp without time zone", "date"]
-            let jsons: Set = ["json", "jsonb"]
-            if integers.contains(spec) { return integers.contains(existing) || numbers.contains(existing) }
-            for family in [numbers, texts, times, jsons] where family.contains(spec) { return family.contains(existing) }
-            return false
-        }
-
-        /// `ON CONFLICT (key)` needs a unique index on exactly the key columns.
-        static func checkUniqueKey(
-            _ qualified: String, key: [String], on c: PostgresConnection, pool: PostgresPool, table: String, settings: PostgresSettings
-        ) async throws {
-            let rows = try await pool.rows(
-                """
-                SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i
-                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                WHERE i.indrelid = to_regclass(\(qualified)) AND i.indisunique AND i.indpred IS NULL
-                GROUP BY i.indexrelid
-                """, on: c)
-            let want = key.sorted()
-            for row in rows where try row.decode([String].self) == want { return }
-            throw RunnelError.dataContract(
-                "table \(table) in \(settings) has no PRIMARY KEY or UNIQUE index on (\(key.joined(separator: ", "))), "
-                    + "which upserts need. Nothing was written.")
-        }
-
-        func makeStatements(_ columns: [String]) -> Prepared {
-            let c = configuration
-            let q = PostgresSQL.quote
-            // Named after the target and the column list, so two loaders never share a staging table.
-            let staging = "runnel_stage_" + PostgresSQL.hash(qualified + "|" + columns.joined(separator: "|"))
-            let stagingColumns = ["runnel_ord"] + columns.indices.map { "c\($0)" }
-            let selectList = columns.enumerated().map { "\(q($1)) AS c\($0)" }.joined(separator: ", ")
-            let createStaging =
-                "CREATE TEMP TABLE IF NOT EXISTS \(staging) ON COMMIT DELETE ROWS AS "
-                + "SELECT 0::bigint AS runnel_ord, \(selectList) FROM \(qualified) WITH NO DATA"
-            let stageOf = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, "c\($0)") })
-            let keyStage = c.key.map { stageOf[$0]! }
-            var order = keyStage
-            if let v = c.version { order.append("\(stageOf[v]!) DESC NULLS LAST") }
-            order.append("runnel_ord DESC")
-            let insert = "INSERT INTO \(qualified) AS t (\(columns.map(q).joined(separator: ", "))) "
-            let values = columns.indices.map { "c\($0)" }.joined(separator: ", ")
-            var merge =
-                insert + "SELECT DISTINCT ON (\(keyStage.joined(separator: ", "))) \(values) "
-                + "FROM \(staging) ORDER BY \(order.joined(separator: ", ")) "
-            var mergeDistinct = insert + "SELECT \(values) FROM \(staging) "
-            let updates = columns.filter { !c.key.contains($0) }.map(q)
-            let conflict = c.key.map(q).joined(separator: ", ")
-            var conflictClause: String
-            if updates.isEmpty {
-                conflictClause = "ON CONFLICT (\(conflict)) DO NOTHING"
-            } else {
-                conflictClause = "ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-                if let v = c.version.map(q) {
-                    conflictClause += " WHERE t.\(v) IS NULL OR excluded.\(v) >= t.\(v)"
-                }
-            }
-            merge += conflictClause
-            mergeDistinct += conflictClause
-            return Prepared(
-                columns: columns, createStaging: createStaging, staging: staging, stagingColumns: stagingColumns, merge: merge,
-                mergeDistinct: mergeDistinct, keyPositions: c.key.compactMap { columns.firstIndex(of: $0) })
-        }
-
-        // MARK: load
-
-        public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-            guard let p = prepared.value else {
-                throw RunnelError.failure("load into \(displayName) before prepare")
-            }
-            let distinct = Self.keysAreDistinct(batch, columns: p.columns, keyPositions: p.keyPositions)
-            // The store the runner asked about in `writesCheckpoint(to:)`; its table may be configured.
-            let pool = self.pool
-            let checkpoints = commit.map { _ in checkpointStoreBox.value ?? PostgresCheckpointStore(pool: pool) }
-            let logger = pool.logger
-            let hasRows = !batch.records.isEmpty
-            try await pool.withConnection("load into \(displayName)") { conn in
-                // Outside the transaction: a concurrent CREATE must not abort the load's transaction.
-                if let checkpoints { try await checkpoints.ensureTable(conn) }
-                try await conn.withTransaction(logger: logger) { conn in
-                    if hasRows {
-                        _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
-                        try await conn.copyFrom(table: p.staging, columns: p.stagingColumns, logger: logger) { writer in
-                            // Encoded in chunks while the server parses the previous ones.
-                            try await Self.writeCopyText(batch, columns: p.columns) { try await writer.write(ByteBuffer(bytes: $0)) }
-                        }
-                        _ = try await pool.rows(PostgresQuery(unsafeSQL: distinct ? p.mergeDistinct : p.merge), on: conn)
-                    }
-                    if let commit, let checkpoints {
-                        try await checkpoints.write(commit.checkpoint, pipeline: commit.pipeline, on: conn)
-                    }
-                }
-            }
-        }
-
-
-        /// The batch as COPY text (the record's ordinal in the batch, then the columns in order),
-        /// handed to `send` in chunks of about 256 KiB.
-        static func writeCopyText(
-            _ batch: Batch, columns: [String], chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
-        ) async throws {
-            let positions = columns.map { batch.schema.index(of: $0) }
-            var w = CopyTextWriter(capacity: chunk + (1 << 12))
-            for (n, r) in batch.records.enumerated() {
-                w.writeInt(Int64(n))
-                for p in positions {
-                    w.fieldSeparator()
-                    if let p, p < r.values.count { w.write(r.values[p]) } else { w.write(.null) }
-                }
-                w.endRow()
-                if w.bytes.count >= chunk {
-                    try await send(w.bytes)
-                    w.removeAll()
-                }
-            }
-            if !w.bytes.isEmpty { try await send(w.bytes) }
-        }
-
-        /// True when no key occurs twice in the batch, so the merge needs no `DISTINCT ON`.
-        static func keysAreDistinct(_ batch: Batch, columns: [String], keyPositions: [Int]) -> Bool {
-            let positions = keyPositions.map { batch.schema.index(of: columns[$0]) }
-            var seen = Set<[Value]>(minimumCapacity: batch.records.count)
-            if positions.count == 1, let p = positions[0] {
-                var single = Set<Value>(minimumCapacity: batch.records.count)
-                for r in batch.records where !single.insert(p < r.values.count ? r.values[p] : .null).inserted { return false }
-                return true
-            }
-            for r in batch.records {
-                let key = positions.map { p in p.flatMap { $0 < r.values.count ? r.values[$0] : nil } ?? .null }
-                if !seen.insert(key).inserted { return false }
-            }
-            return true
+        public subscript<T>(dynamicMember path: WritableKeyPath<TableTarget, T>) -> T {
+            get { target[keyPath: path] }
+            set { target[keyPath: path] = newValue }
         }
     }
-#endif
+
+    public let configuration: Configuration
+    public let pool: PostgresPool
+    private let prepared = Locked<Prepared?>(nil)
+    /// The checkpoint store the runner commits through this loader (see `writesCheckpoint(to:)`).
+    private let checkpointStoreBox = Locked<PostgresCheckpointStore?>(nil)
+
+    /// What `prepare` fixed: the columns written and the statements that write them.
+    struct Prepared: Sendable {
+        var columns: [String]
+        var createStaging: String
+        var staging: String
+        var stagingColumns: [String]
+        var merge: String
+        /// The same merge without `DISTINCT ON … ORDER BY`, for batches whose keys are all distinct
+        /// (the common case): it saves the sort of every batch.
+        var mergeDistinct: String
+        var keyPositions: [Int]
+    }
+
+    public init(_ configuration: Configuration, pool: PostgresPool) {
+        self.configuration = configuration
+        self.pool = pool
+    }
+
+    public var target: String { "\(pool.settings) table \(displayName)" }
+
+    private var displayName: String { (configuration.schema.map { "\($0)." } ?? "") + configuration.table }
+    private var qualified: String { PostgresSQL.qualified(schema: configuration.schema, table: configuration.table) }
+
+    /// The store whose table this loader writes checkpoints to in its transaction.
+    private var checkpoints: PostgresCheckpointStore {
+        PostgresCheckpointStore(pool: pool, schema: configuration.checkpointSchema, table: configuration.checkpointTable)
+    }
+
+    /// Equal to a `PostgresCheckpointStore`'s on the same pool and table: the checkpoint then
+    /// commits in the load's transaction.
+    public var transactionDomain: TransactionDomain? { checkpoints.transactionDomain }
+
+    // MARK: prepare
+
+    public func prepare(schema: Schema?) async throws {
+        let c = configuration
+        let specColumns = c.columns
+        let columns = try c.target.columnNames(batch: schema)
+        guard !columns.isEmpty else { throw RunnelError.config("load: no columns to write to \(displayName)") }
+        let qualified = self.qualified
+        let displayName = self.displayName
+        let settings = pool.settings
+        let pool = self.pool
+        try await pool.withConnection("prepare table \(displayName)") { conn in
+            // The spec's types, as the server spells them (an unknown type is a spec error).
+            var canonical: [String: String] = [:]
+            for col in specColumns ?? [] {
+                let rows = try await pool.rows("SELECT to_regtype(\(col.type))::text", on: conn)
+                guard let name = try rows.first?.decode(String?.self) else {
+                    throw RunnelError.config("load.columns.\(col.name): '\(col.type)' is not a PostgreSQL type known to \(settings)")
+                }
+                canonical[col.name] = name
+            }
+            let existing = try await Self.tableColumns(qualified, on: conn, pool: pool)
+            if existing.isEmpty {
+                guard c.create else {
+                    throw RunnelError.dataContract("table \(displayName) does not exist in \(settings) (create: false)")
+                }
+                guard let specColumns else {
+                    throw RunnelError.dataContract(
+                        "table \(displayName) does not exist in \(settings) and the spec gives no 'columns' to create it with")
+                }
+                let defs = specColumns.map { "\(PostgresSQL.quote($0.name)) \($0.type)" }
+                let pk = c.key.map(PostgresSQL.quote).joined(separator: ", ")
+                let ddl = "CREATE TABLE IF NOT EXISTS \(qualified) (\(defs.joined(separator: ", ")), PRIMARY KEY (\(pk)))"
+                do {
+                    _ = try await pool.rows(PostgresQuery(unsafeSQL: ddl), on: conn)
+                } catch let e as PSQLError where ["23505", "42P07"].contains(e.serverInfo?[.sqlState] ?? "") {
+                    // another run created it at the same instant
+                }
+            } else {
+                try Self.check(existing: existing, columns: columns, canonical: canonical, table: displayName, settings: settings)
+                try await Self.checkUniqueKey(qualified, key: c.key, on: conn, pool: pool, table: displayName, settings: settings)
+            }
+        }
+        prepared.withLock { $0 = makeStatements(columns) }
+    }
+
+    /// The table's columns and their types (`format_type` without modifiers), empty when the table does not exist.
+    static func tableColumns(_ qualified: String, on c: PostgresConnection, pool: PostgresPool) async throws -> [(String, String)] {
+        let rows = try await pool.rows(
+            """
+            SELECT a.attname::text, format_type(a.atttypid, NULL) FROM pg_attribute a
+            WHERE a.attrelid = to_regclass(\(qualified)) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            """, on: c)
+        return try rows.map { try $0.decode((String, String).self) }
+    }
+
+    /// Every column the spec writes must exist with a compatible type.
+    static func check(
+        existing: [(String, String)], columns: [String], canonical: [String: String], table: String, settings: PostgresSettings
+    ) throws {
+        let types = Dictionary(existing, uniquingKeysWith: { a, _ in a })
+        let missing = columns.filter { types[$0] == nil }
+        if !missing.isEmpty {
+            throw RunnelError.dataContract(
+                "table \(table) in \(settings) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")); "
+                    + "it has \(existing.map(\.0).joined(separator: ", ")). Nothing was written.")
+        }
+        for col in columns {
+            guard let want = canonical[col], let have = types[col] else { continue }
+            if !compatible(spec: want, existing: have) {
+                throw RunnelError.dataContract(
+                    "column '\(col)' of table \(table) in \(settings) is \(have), which cannot hold the spec's \(want). "
+                        + "Nothing was written.")
+            }
+        }
+    }
+
+    /// Type families a value can move within without loss of meaning.
+    static func compatible(spec: String, existing: String) -> Bool {
+        if spec == existing { return true }
+        let integers: Set = ["smallint", "integer", "bigint"]
+        let numbers: Set = ["real", "double precision", "numeric"]
+        let texts: Set = ["text", "character varying", "character", "name", "citext"]
+        let times: Set = ["timestamp with time zone", "timestamp without time zone", "date"]
+        let jsons: Set = ["json", "jsonb"]
+        if integers.contains(spec) { return integers.contains(existing) || numbers.contains(existing) }
+        for family in [numbers, texts, times, jsons] where family.contains(spec) { return family.contains(existing) }
+        return false
+    }
+
+    /// `ON CONFLICT (key)` needs a unique index on exactly the key columns.
+    static func checkUniqueKey(
+        _ qualified: String, key: [String], on c: PostgresConnection, pool: PostgresPool, table: String, settings: PostgresSettings
+    ) async throws {
+        let rows = try await pool.rows(
+            """
+            SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+            WHERE i.indrelid = to_regclass(\(qualified)) AND i.indisunique AND i.indpred IS NULL
+            GROUP BY i.indexrelid
+            """, on: c)
+        let want = key.sorted()
+        for row in rows where try row.decode([String].self) == want { return }
+        throw RunnelError.dataContract(
+            "table \(table) in \(settings) has no PRIMARY KEY or UNIQUE index on (\(key.joined(separator: ", "))), "
+                + "which upserts need. Nothing was written.")
+    }
+
+    func makeStatements(_ columns: [String]) -> Prepared {
+        let c = configuration
+        let q = PostgresSQL.quote
+        // Named after the target and the column list, so two loaders never share a staging table.
+        let staging = "runnel_stage_" + PostgresSQL.hash(qualified + "|" + columns.joined(separator: "|"))
+        let stagingColumns = ["runnel_ord"] + columns.indices.map { "c\($0)" }
+        let selectList = columns.enumerated().map { "\(q($1)) AS c\($0)" }.joined(separator: ", ")
+        let createStaging =
+            "CREATE TEMP TABLE IF NOT EXISTS \(staging) ON COMMIT DELETE ROWS AS "
+            + "SELECT 0::bigint AS runnel_ord, \(selectList) FROM \(qualified) WITH NO DATA"
+        let stageOf = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, "c\($0)") })
+        let keyStage = c.key.map { stageOf[$0]! }
+        var order = keyStage
+        if let v = c.version { order.append("\(stageOf[v]!) DESC NULLS LAST") }
+        order.append("runnel_ord DESC")
+        let insert = "INSERT INTO \(qualified) AS t (\(columns.map(q).joined(separator: ", "))) "
+        let values = columns.indices.map { "c\($0)" }.joined(separator: ", ")
+        var merge =
+            insert + "SELECT DISTINCT ON (\(keyStage.joined(separator: ", "))) \(values) "
+            + "FROM \(staging) ORDER BY \(order.joined(separator: ", ")) "
+        var mergeDistinct = insert + "SELECT \(values) FROM \(staging) "
+        let updates = columns.filter { !c.key.contains($0) }.map(q)
+        let conflict = c.key.map(q).joined(separator: ", ")
+        var conflictClause: String
+        if updates.isEmpty {
+            conflictClause = "ON CONFLICT (\(conflict)) DO NOTHING"
+        } else {
+            conflictClause = "ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            if let v = c.version.map(q) {
+                conflictClause += " WHERE t.\(v) IS NULL OR excluded.\(v) >= t.\(v)"
+            }
+        }
+        merge += conflictClause
+        mergeDistinct += conflictClause
+        return Prepared(
+            columns: columns, createStaging: createStaging, staging: staging, stagingColumns: stagingColumns, merge: merge,
+            mergeDistinct: mergeDistinct, keyPositions: c.key.compactMap { columns.firstIndex(of: $0) })
+    }
+
+    // MARK: load
+
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+        guard let p = prepared.value else {
+            throw RunnelError.failure("load into \(displayName) before prepare")
+        }
+        let distinct = Self.keysAreDistinct(batch, columns: p.columns, keyPositions: p.keyPositions)
+        let pool = self.pool
+        let checkpoints = commit.map { _ in self.checkpoints }
+        let logger = pool.logger
+        let hasRows = !batch.records.isEmpty
+        try await pool.withConnection("load into \(displayName)") { conn in
+            // Outside the transaction: a concurrent CREATE must not abort the load's transaction.
+            if let checkpoints { try await checkpoints.ensureTable(conn) }
+            try await conn.withTransaction(logger: logger) { conn in
+                if hasRows {
+                    _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
+                    try await conn.copyFrom(table: p.staging, columns: p.stagingColumns, logger: logger) { writer in
+                        // Encoded in chunks while the server parses the previous ones.
+                        try await Self.writeCopyText(batch, columns: p.columns) { try await writer.write(ByteBuffer(bytes: $0)) }
+                    }
+                    _ = try await pool.rows(PostgresQuery(unsafeSQL: distinct ? p.mergeDistinct : p.merge), on: conn)
+                }
+                if let commit, let checkpoints {
+                    try await checkpoints.write(commit.checkpoint, pipeline: commit.pipeline, on: conn)
+                }
+            }
+        }
+    }
+
+
+    /// The batch as COPY text (the record's ordinal in the batch, then the columns in order),
+    /// handed to `send` in chunks of about 256 KiB.
+    static func writeCopyText(
+        _ batch: Batch, columns: [String], chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
+    ) async throws {
+        let positions = columns.map { batch.schema.index(of: $0) }
+        var w = CopyTextWriter(capacity: chunk + (1 << 12))
+        for (n, r) in batch.records.enumerated() {
+            w.writeInt(Int64(n))
+            for p in positions {
+                w.fieldSeparator()
+                if let p, p < r.values.count { w.write(r.values[p]) } else { w.write(.null) }
+            }
+            w.endRow()
+            if w.bytes.count >= chunk {
+                try await send(w.bytes)
+                w.removeAll()
+            }
+        }
+        if !w.bytes.isEmpty { try await send(w.bytes) }
+    }
+
+    /// True when no key occurs twice in the batch, so the merge needs no `DISTINCT ON`.
+    static func keysAreDistinct(_ batch: Batch, columns: [String], keyPositions: [Int]) -> Bool {
+        let positions = keyPositions.map { batch.schema.index(of: columns[$0]) }
+        var seen = Set<[Value]>(minimumCapacity: batch.records.count)
+        if positions.count == 1, let p = positions[0] {
+            var single = Set<Value>(minimumCapacity: batch.records.count)
+            for r in batch.records where !single.insert(p < r.values.count ? r.values[p] : .null).inserted { return false }
+            return true
+        }
+        for r in batch.records {
+            let key = positions.map { p in p.flatMap { $0 < r.values.count ? r.values[$0] : nil } ?? .null }
+            if !seen.insert(key).inserted { return false }
+        }
+        return true
+    }
+}

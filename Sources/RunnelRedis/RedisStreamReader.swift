@@ -1,305 +1,303 @@
-#if Redis
-    import Logging
-    import RedisClient
-    import RunnelCore
+import Logging
+import RedisClient
+import RunnelCore
 
-    /// The reader `RedisStreamExtractor.open` returns; used by the runner's producer task only.
-    ///
-    /// Micro-batching: a batch is complete when it holds `max_records` entries or `max_bytes` of
-    /// payload, or `max_linger` after its first entry arrived, whichever comes first. With no
-    /// input at all, `next()` returns an empty batch every `idleBlock`, so the runner notices a
-    /// stop request; backpressure comes from the runner, which reads one batch ahead.
-    final class RedisStreamReader: BatchReader {
-        private enum Phase {
-            /// Re-reading this consumer's own pending entries, from after `cursor`.
-            case history(cursor: StreamID)
-            /// New entries (`>`), with periodic claims of idle ones.
-            case live
-        }
+/// The reader `RedisStreamExtractor.open` returns; used by the runner's producer task only.
+///
+/// Micro-batching: a batch is complete when it holds `max_records` entries or `max_bytes` of
+/// payload, or `max_linger` after its first entry arrived, whichever comes first. With no
+/// input at all, `next()` returns an empty batch every `idleBlock`, so the runner notices a
+/// stop request; backpressure comes from the runner, which reads one batch ahead.
+final class RedisStreamReader: BatchReader {
+    private enum Phase {
+        /// Re-reading this consumer's own pending entries, from after `cursor`.
+        case history(cursor: StreamID)
+        /// New entries (`>`), with periodic claims of idle ones.
+        case live
+    }
 
-        private let c: RedisStreamExtractor.Configuration
-        private let client: RedisClient
-        private let blockingClient: RedisClient
-        private let request: ExtractRequest
-        private let logger: Logger
-        private var phase = Phase.history(cursor: .zero)
-        private var groupReady = false
-        private var claimCursor = StreamID.zero
-        private var nextClaim: ContinuousClock.Instant
-        private var failures = 0
-        private var readSoFar = 0
-        private var exhausted = false
-        /// Field names seen so far in this run, and the schema over them (shared by batches
-        /// until a new field appears).
-        private var names: [String] = []
-        private var positions: [String: Int] = [:]
-        private var schema = Schema([])
-        /// Keeps a producer that sends ever new keys from growing every record without bound.
-        static let maximumFields = 1_024
+    private let c: RedisStreamExtractor.Configuration
+    private let client: RedisClient
+    private let blockingClient: RedisClient
+    private let request: ExtractRequest
+    private let logger: Logger
+    private var phase = Phase.history(cursor: .zero)
+    private var groupReady = false
+    private var claimCursor = StreamID.zero
+    private var nextClaim: ContinuousClock.Instant
+    private var failures = 0
+    private var readSoFar = 0
+    private var exhausted = false
+    /// Field names seen so far in this run, and the schema over them (shared by batches
+    /// until a new field appears).
+    private var names: [String] = []
+    private var positions: [String: Int] = [:]
+    private var schema = Schema([])
+    /// Keeps a producer that sends ever new keys from growing every record without bound.
+    static let maximumFields = 1_024
 
-        init(
-            configuration: RedisStreamExtractor.Configuration, client: RedisClient, blockingClient: RedisClient,
-            request: ExtractRequest, logger: Logger
-        ) {
-            self.c = configuration
-            self.client = client
-            self.blockingClient = blockingClient
-            self.request = request
-            self.logger = logger
-            // Claim at once on start: entries of a consumer that died before this one started.
-            self.nextClaim = .now
-        }
+    init(
+        configuration: RedisStreamExtractor.Configuration, client: RedisClient, blockingClient: RedisClient,
+        request: ExtractRequest, logger: Logger
+    ) {
+        self.c = configuration
+        self.client = client
+        self.blockingClient = blockingClient
+        self.request = request
+        self.logger = logger
+        // Claim at once on start: entries of a consumer that died before this one started.
+        self.nextClaim = .now
+    }
 
-        private var maxRecords: Int {
-            let n = request.batching.maxRecords
-            guard let limit = request.limit else { return n }
-            return max(1, min(n, limit - readSoFar))
-        }
+    private var maxRecords: Int {
+        let n = request.batching.maxRecords
+        guard let limit = request.limit else { return n }
+        return max(1, min(n, limit - readSoFar))
+    }
 
-        func next() async throws -> Batch? {
-            if let limit = request.limit, readSoFar >= limit { return nil }
-            if exhausted { return nil }
-            do {
-                if !groupReady {
-                    let created = try await client.xgroupCreate(c.stream, group: c.group, startID: c.startID, mkstream: true)
-                    if created {
-                        logger.info("created consumer group", metadata: ["runnel.group": "\(c.group)", "runnel.start_id": "\(c.startID)"])
-                    }
-                    groupReady = true
+    func next() async throws -> Batch? {
+        if let limit = request.limit, readSoFar >= limit { return nil }
+        if exhausted { return nil }
+        do {
+            if !groupReady {
+                let created = try await client.xgroupCreate(c.stream, group: c.group, startID: c.startID, mkstream: true)
+                if created {
+                    logger.info("created consumer group", metadata: ["runnel.group": "\(c.group)", "runnel.start_id": "\(c.startID)"])
                 }
-                let batch = try await read()
-                if failures > 0 {
-                    logger.info("redis stream reachable again", metadata: ["runnel.failures": "\(failures)"])
-                    failures = 0
-                }
-                if let batch { readSoFar += batch.readCount }
-                return batch
-            } catch let error as RedisError where error.serverErrorCode == "NOGROUP" {
-                // The group (or the stream) went away: a Redis restart without persistence, or
-                // someone deleted it. Create it again and start over from this consumer's pending.
-                logger.warning("consumer group missing, creating it again", metadata: ["runnel.group": "\(c.group)"])
-                groupReady = false
-                phase = .history(cursor: .zero)
-                return empty
-            } catch let error as RedisError where error.isTransient && request.follow {
-                // A streaming worker rides out an outage: back off, then try again. The health
-                // poller marks the source unreachable meanwhile. After reconnecting, re-read this
-                // consumer's pending entries: a reply lost with the connection may have delivered
-                // entries that nobody would otherwise see before min_idle.
-                failures += 1
-                let delay = Duration.milliseconds(min(2_000, 50 << min(failures, 6)))
-                logger.warning(
-                    "redis stream unreachable, retrying",
-                    metadata: ["runnel.error": "\(error)", "runnel.failures": "\(failures)", "runnel.retry_in_ms": "\(delay.milliseconds)"])
-                try await Task.sleep(for: delay)
-                phase = .history(cursor: .zero)
-                return empty
+                groupReady = true
             }
+            let batch = try await read()
+            if failures > 0 {
+                logger.info("redis stream reachable again", metadata: ["runnel.failures": "\(failures)"])
+                failures = 0
+            }
+            if let batch { readSoFar += batch.readCount }
+            return batch
+        } catch let error as RedisError where error.serverErrorCode == "NOGROUP" {
+            // The group (or the stream) went away: a Redis restart without persistence, or
+            // someone deleted it. Create it again and start over from this consumer's pending.
+            logger.warning("consumer group missing, creating it again", metadata: ["runnel.group": "\(c.group)"])
+            groupReady = false
+            phase = .history(cursor: .zero)
+            return empty
+        } catch let error as RedisError where error.isTransient && request.follow {
+            // A streaming worker rides out an outage: back off, then try again. The health
+            // poller marks the source unreachable meanwhile. After reconnecting, re-read this
+            // consumer's pending entries: a reply lost with the connection may have delivered
+            // entries that nobody would otherwise see before min_idle.
+            failures += 1
+            let delay = Duration.milliseconds(min(2_000, 50 << min(failures, 6)))
+            logger.warning(
+                "redis stream unreachable, retrying",
+                metadata: ["runnel.error": "\(error)", "runnel.failures": "\(failures)", "runnel.retry_in_ms": "\(delay.milliseconds)"])
+            try await Task.sleep(for: delay)
+            phase = .history(cursor: .zero)
+            return empty
         }
+    }
 
-        func close() async {
-            await blockingClient.close()
+    func close() async {
+        await blockingClient.close()
+    }
+
+    private var empty: Batch { Batch(schema: Schema([]), records: [], sources: []) }
+
+    // MARK: - Reading
+
+    private func read() async throws -> Batch? {
+        if case .history(let cursor) = phase {
+            let entries = try await client.xreadgroup(
+                group: c.group, consumer: c.consumer, key: c.stream, id: cursor.description, count: maxRecords)
+            if let last = entries.last {
+                phase = .history(cursor: last.id)
+                return try await makeBatch(entries, redelivered: true)
+            }
+            phase = .live
         }
-
-        private var empty: Batch { Batch(schema: Schema([]), records: [], sources: []) }
-
-        // MARK: - Reading
-
-        private func read() async throws -> Batch? {
-            if case .history(let cursor) = phase {
-                let entries = try await client.xreadgroup(
-                    group: c.group, consumer: c.consumer, key: c.stream, id: cursor.description, count: maxRecords)
-                if let last = entries.last {
-                    phase = .history(cursor: last.id)
-                    return try await makeBatch(entries, redelivered: true)
-                }
-                phase = .live
-            }
-            if ContinuousClock.now >= nextClaim {
-                let claimed = try await claim()
-                if !claimed.isEmpty { return try await makeBatch(claimed, redelivered: true) }
-            }
-            guard request.follow else {
-                let entries = try await client.xreadgroup(
-                    group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: maxRecords)
-                if entries.isEmpty {
-                    exhausted = true
-                    return nil
-                }
-                return try await makeBatch(entries, redelivered: false)
-            }
-            return try await gather()
+        if ContinuousClock.now >= nextClaim {
+            let claimed = try await claim()
+            if !claimed.isEmpty { return try await makeBatch(claimed, redelivered: true) }
         }
-
-        /// New entries, lingering up to `max_linger` after the first one to fill the batch.
-        private func gather() async throws -> Batch {
-            let limit = maxRecords
-            var entries = try await blockingClient.xreadgroup(
-                group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit,
-                blockMilliseconds: max(1, Int(c.idleBlock.milliseconds)))
-            if entries.isEmpty { return empty }
-            let deadline = ContinuousClock.now + request.batching.maxLinger
-            var bytes = Self.size(entries)
-            while entries.count < limit, bytes < request.batching.maxBytes {
-                let left = (deadline - .now).milliseconds
-                guard left >= 1 else { break }
-                let more = try await blockingClient.xreadgroup(
-                    group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit - entries.count,
-                    blockMilliseconds: Int(left))
-                if more.isEmpty { break }
-                bytes += Self.size(more)
-                entries += more
+        guard request.follow else {
+            let entries = try await client.xreadgroup(
+                group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: maxRecords)
+            if entries.isEmpty {
+                exhausted = true
+                return nil
             }
             return try await makeBatch(entries, redelivered: false)
         }
-
-        /// `XAUTOCLAIM` of entries idle longer than `min_idle`, one page per call; the scan
-        /// continues from its cursor and starts again after `claim_interval` once complete.
-        private func claim() async throws -> [StreamEntry] {
-            let result = try await client.xautoclaim(
-                c.stream, group: c.group, consumer: c.consumer, minIdleMilliseconds: Int(c.minIdle.milliseconds),
-                start: claimCursor, count: maxRecords)
-            claimCursor = result.next
-            if result.next == .zero { nextClaim = .now + c.claimInterval }
-            if !result.entries.isEmpty {
-                logger.info(
-                    "claimed idle entries", metadata: ["runnel.count": "\(result.entries.count)", "runnel.min_idle": "\(c.minIdle)"])
-            }
-            return result.entries
-        }
-
-        // MARK: - Entries to a batch
-
-        private func makeBatch(_ entries: [StreamEntry], redelivered: Bool) async throws -> Batch {
-            // Delivery counts matter only for entries delivered before (own pending, claimed).
-            var deliveries: [StreamID: Int] = [:]
-            if redelivered, let first = entries.first, let last = entries.last {
-                let rows = try await client.xpendingRange(
-                    c.stream, group: c.group, start: first.id.description, end: last.id.description,
-                    count: entries.count + 4 * request.batching.maxRecords, consumer: c.consumer)
-                for row in rows { deliveries[row.id] = row.deliveryCount }
-            }
-
-            var ids: [StreamID] = []
-            ids.reserveCapacity(entries.count)
-            var objects: [Object?] = []
-            var origins: [Origin] = []
-            var times: [Timestamp] = []
-            var raws: [Int: String] = [:]
-            var rejections: [(Int, RecordError)] = []
-            var bytes = 0
-            for entry in entries {
-                ids.append(entry.id)
-                if entry.isDeleted { continue }  // pending but trimmed from the stream: only acknowledged
-                let ordinal = objects.count
-                origins.append(Origin(source: c.stream, id: entry.id.description))
-                times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
-                for f in entry.fields { bytes += f.value.count + f.name.utf8.count }
-                var object: Object?
-                do {
-                    object = try record(entry)
-                } catch {
-                    rejections.append((ordinal, error))
-                    raws[ordinal] = rawText(entry)
-                }
-                if let count = deliveries[entry.id], count > c.maxDeliveries, object != nil {
-                    rejections.append(
-                        (
-                            ordinal,
-                            RecordError(
-                                code: "max_deliveries",
-                                message: "delivered \(count) times, more than max_deliveries \(c.maxDeliveries); "
-                                    + "moved to the dead letter queue instead of being loaded again")
-                        ))
-                    raws[ordinal] = rawText(entry)
-                }
-                objects.append(object)
-            }
-
-            // Self-describing records: the schema is the union of the keys seen so far in this run
-            // (in order of first appearance), so that a micro-batch whose records happen to lack
-            // an optional field still has it (as null) for the stages that name it.
-            var grown = false
-            for case let o? in objects {
-                for k in o.keys where positions[k] == nil && names.count < Self.maximumFields {
-                    positions[k] = names.count
-                    names.append(k)
-                    grown = true
-                }
-            }
-            if grown { schema = Schema(names) }
-            let names = self.names
-            let positions = self.positions
-            let schema = self.schema
-            let rejected = Set(rejections.map(\.0))
-            var records: [Record] = []
-            records.reserveCapacity(objects.count)
-            var sources: [SourceRecord] = []
-            sources.reserveCapacity(objects.count)
-            for (i, o) in objects.enumerated() {
-                var values: [Value] = []
-                if let o {
-                    values = [Value](repeating: .null, count: names.count)
-                    for (k, v) in zip(o.keys, o.values) {
-                        if let p = positions[k] { values[p] = v }
-                    }
-                }
-                sources.append(SourceRecord(origin: origins[i], values: values, raw: raws[i]))
-                if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
-            }
-            var batch = Batch(
-                schema: schema, records: records, sources: sources,
-                acknowledgement: ids.isEmpty ? nil : RedisStreamAcknowledgement(client: client, stream: c.stream, group: c.group, ids: ids),
-                byteCount: bytes)
-            batch.sourceTimes = times
-            for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
-            return batch
-        }
-
-        private func record(_ entry: StreamEntry) throws(RecordError) -> Object {
-            var object: Object
-            if c.format.isJSON {
-                guard let payload = entry[field: c.field] else {
-                    throw RecordError(
-                        code: "malformed_entry", message: "the entry has no '\(c.field)' field (extract.field)", field: c.field)
-                }
-                object = try Self.parseJSONObject(payload)
-            } else {
-                object = Object()
-                for f in entry.fields { object.set(f.name, .string(String(decoding: f.value, as: UTF8.self))) }
-            }
-            if let idField = c.idField { object.set(idField, .string(entry.id.description)) }
-            return object
-        }
-
-        static func parseJSONObject(_ bytes: [UInt8]) throws(RecordError) -> Object {
-            let value: Value
-            do { value = try JSONText.parse(bytes) } catch {
-                throw RecordError(code: "malformed_entry", message: "not valid JSON: \(error)")
-            }
-            guard case .object(let object) = value else {
-                throw RecordError(code: "malformed_entry", message: "the payload is a JSON \(value.typeName), not an object")
-            }
-            return object
-        }
-
-        /// The entry as text for a dead letter: the payload field, or all fields as a JSON object.
-        private func rawText(_ entry: StreamEntry) -> String {
-            if c.format.isJSON, let payload = entry[field: c.field] { return String(decoding: payload, as: UTF8.self) }
-            var o = Object()
-            for f in entry.fields { o.set(f.name, .string(String(decoding: f.value, as: UTF8.self))) }
-            return JSONText.encode(.object(o))
-        }
-
-        private static func size(_ entries: [StreamEntry]) -> Int {
-            var n = 0
-            for e in entries { for f in e.fields { n += f.value.count } }
-            return n
-        }
+        return try await gather()
     }
 
-    extension Duration {
-        /// Whole milliseconds, rounded down.
-        var milliseconds: Int64 { nanoseconds / 1_000_000 }
+    /// New entries, lingering up to `max_linger` after the first one to fill the batch.
+    private func gather() async throws -> Batch {
+        let limit = maxRecords
+        var entries = try await blockingClient.xreadgroup(
+            group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit,
+            blockMilliseconds: max(1, Int(c.idleBlock.milliseconds)))
+        if entries.isEmpty { return empty }
+        let deadline = ContinuousClock.now + request.batching.maxLinger
+        var bytes = Self.size(entries)
+        while entries.count < limit, bytes < request.batching.maxBytes {
+            let left = (deadline - .now).milliseconds
+            guard left >= 1 else { break }
+            let more = try await blockingClient.xreadgroup(
+                group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit - entries.count,
+                blockMilliseconds: Int(left))
+            if more.isEmpty { break }
+            bytes += Self.size(more)
+            entries += more
+        }
+        return try await makeBatch(entries, redelivered: false)
     }
-#endif
+
+    /// `XAUTOCLAIM` of entries idle longer than `min_idle`, one page per call; the scan
+    /// continues from its cursor and starts again after `claim_interval` once complete.
+    private func claim() async throws -> [StreamEntry] {
+        let result = try await client.xautoclaim(
+            c.stream, group: c.group, consumer: c.consumer, minIdleMilliseconds: Int(c.minIdle.milliseconds),
+            start: claimCursor, count: maxRecords)
+        claimCursor = result.next
+        if result.next == .zero { nextClaim = .now + c.claimInterval }
+        if !result.entries.isEmpty {
+            logger.info(
+                "claimed idle entries", metadata: ["runnel.count": "\(result.entries.count)", "runnel.min_idle": "\(c.minIdle)"])
+        }
+        return result.entries
+    }
+
+    // MARK: - Entries to a batch
+
+    private func makeBatch(_ entries: [StreamEntry], redelivered: Bool) async throws -> Batch {
+        // Delivery counts matter only for entries delivered before (own pending, claimed).
+        var deliveries: [StreamID: Int] = [:]
+        if redelivered, let first = entries.first, let last = entries.last {
+            let rows = try await client.xpendingRange(
+                c.stream, group: c.group, start: first.id.description, end: last.id.description,
+                count: entries.count + 4 * request.batching.maxRecords, consumer: c.consumer)
+            for row in rows { deliveries[row.id] = row.deliveryCount }
+        }
+
+        var ids: [StreamID] = []
+        ids.reserveCapacity(entries.count)
+        var objects: [Object?] = []
+        var origins: [Origin] = []
+        var times: [Timestamp] = []
+        var raws: [Int: String] = [:]
+        var rejections: [(Int, RecordError)] = []
+        var bytes = 0
+        for entry in entries {
+            ids.append(entry.id)
+            if entry.isDeleted { continue }  // pending but trimmed from the stream: only acknowledged
+            let ordinal = objects.count
+            origins.append(Origin(source: c.stream, id: entry.id.description))
+            times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
+            for f in entry.fields { bytes += f.value.count + f.name.utf8.count }
+            var object: Object?
+            do {
+                object = try record(entry)
+            } catch {
+                rejections.append((ordinal, error))
+                raws[ordinal] = rawText(entry)
+            }
+            if let count = deliveries[entry.id], count > c.maxDeliveries, object != nil {
+                rejections.append(
+                    (
+                        ordinal,
+                        RecordError(
+                            code: "max_deliveries",
+                            message: "delivered \(count) times, more than max_deliveries \(c.maxDeliveries); "
+                                + "moved to the dead letter queue instead of being loaded again")
+                    ))
+                raws[ordinal] = rawText(entry)
+            }
+            objects.append(object)
+        }
+
+        // Self-describing records: the schema is the union of the keys seen so far in this run
+        // (in order of first appearance), so that a micro-batch whose records happen to lack
+        // an optional field still has it (as null) for the stages that name it.
+        var grown = false
+        for case let o? in objects {
+            for k in o.keys where positions[k] == nil && names.count < Self.maximumFields {
+                positions[k] = names.count
+                names.append(k)
+                grown = true
+            }
+        }
+        if grown { schema = Schema(names) }
+        let names = self.names
+        let positions = self.positions
+        let schema = self.schema
+        let rejected = Set(rejections.map(\.0))
+        var records: [Record] = []
+        records.reserveCapacity(objects.count)
+        var sources: [SourceRecord] = []
+        sources.reserveCapacity(objects.count)
+        for (i, o) in objects.enumerated() {
+            var values: [Value] = []
+            if let o {
+                values = [Value](repeating: .null, count: names.count)
+                for (k, v) in zip(o.keys, o.values) {
+                    if let p = positions[k] { values[p] = v }
+                }
+            }
+            sources.append(SourceRecord(origin: origins[i], values: values, raw: raws[i]))
+            if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
+        }
+        var batch = Batch(
+            schema: schema, records: records, sources: sources,
+            acknowledgement: ids.isEmpty ? nil : RedisStreamAcknowledgement(client: client, stream: c.stream, group: c.group, ids: ids),
+            byteCount: bytes)
+        batch.sourceTimes = times
+        for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
+        return batch
+    }
+
+    private func record(_ entry: StreamEntry) throws(RecordError) -> Object {
+        var object: Object
+        if c.format.isJSON {
+            guard let payload = entry[field: c.field] else {
+                throw RecordError(
+                    code: "malformed_entry", message: "the entry has no '\(c.field)' field (extract.field)", field: c.field)
+            }
+            object = try Self.parseJSONObject(payload)
+        } else {
+            object = Object()
+            for f in entry.fields { object.set(f.name, .string(String(decoding: f.value, as: UTF8.self))) }
+        }
+        if let idField = c.idField { object.set(idField, .string(entry.id.description)) }
+        return object
+    }
+
+    static func parseJSONObject(_ bytes: [UInt8]) throws(RecordError) -> Object {
+        let value: Value
+        do { value = try JSONText.parse(bytes) } catch {
+            throw RecordError(code: "malformed_entry", message: "not valid JSON: \(error)")
+        }
+        guard case .object(let object) = value else {
+            throw RecordError(code: "malformed_entry", message: "the payload is a JSON \(value.typeName), not an object")
+        }
+        return object
+    }
+
+    /// The entry as text for a dead letter: the payload field, or all fields as a JSON object.
+    private func rawText(_ entry: StreamEntry) -> String {
+        if c.format.isJSON, let payload = entry[field: c.field] { return String(decoding: payload, as: UTF8.self) }
+        var o = Object()
+        for f in entry.fields { o.set(f.name, .string(String(decoding: f.value, as: UTF8.self))) }
+        return JSONText.encode(.object(o))
+    }
+
+    private static func size(_ entries: [StreamEntry]) -> Int {
+        var n = 0
+        for e in entries { for f in e.fields { n += f.value.count } }
+        return n
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 { nanoseconds / 1_000_000 }
+}

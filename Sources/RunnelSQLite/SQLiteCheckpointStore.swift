@@ -11,6 +11,12 @@ public struct SQLiteCheckpointStore: CheckpointStore {
 
     public init(database: SQLiteDatabase) { self.database = database }
 
+    public var transactionDomain: TransactionDomain? { Self.domain(database) }
+
+    static func domain(_ database: SQLiteDatabase) -> TransactionDomain {
+        TransactionDomain(database: database, checkpointTable: table, description: "sqlite \(database.path)")
+    }
+
     static func ensureTable(_ c: SQLiteConnection) throws {
         try c.execute(
             "CREATE TABLE IF NOT EXISTS \(table) (pipeline TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at TEXT NOT NULL)")

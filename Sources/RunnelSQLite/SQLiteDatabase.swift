@@ -19,17 +19,27 @@ public final class SQLiteDatabase: Sendable {
         public init(path: String) { self.path = path }
     }
 
-    public let configuration: Configuration
+    private let settings: Mutex<Configuration>
     private let connection = Mutex<SQLiteConnection?>(nil)
+    public let path: String
 
-    public init(_ configuration: Configuration) { self.configuration = configuration }
+    public init(_ configuration: Configuration) {
+        self.settings = Mutex(configuration)
+        self.path = configuration.path
+    }
 
-    public var path: String { configuration.path }
+    public var configuration: Configuration { settings.withLock { $0 } }
+
+    /// Changes settings before the file is opened (the loader's `synchronous`, whichever
+    /// component asked for the database first). Settings do not change an open connection.
+    public func configure(_ update: (inout Configuration) -> Void) {
+        settings.withLock { update(&$0) }
+    }
 
     /// Runs `body` with the open connection, opening it on first use.
     public func withConnection<R>(_ body: (SQLiteConnection) throws -> R) throws -> R {
         try connection.withLock { conn in
-            if conn == nil { conn = try SQLiteConnection(configuration: configuration) }
+            if conn == nil { conn = try SQLiteConnection(configuration: settings.withLock { $0 }) }
             return try body(conn!)
         }
     }
@@ -46,21 +56,6 @@ public final class SQLiteDatabase: Sendable {
                 try? c.execute("ROLLBACK")
                 throw error
             }
-        }
-    }
-}
-
-/// Holds the databases of one pipeline by path, so components naming the same file share it.
-public final class SQLiteDatabases: Sendable {
-    private let open = Mutex<[String: SQLiteDatabase]>([:])
-    public init() {}
-
-    public func database(_ configuration: SQLiteDatabase.Configuration) -> SQLiteDatabase {
-        open.withLock { dbs in
-            if let db = dbs[configuration.path] { return db }
-            let db = SQLiteDatabase(configuration)
-            dbs[configuration.path] = db
-            return db
         }
     }
 }

@@ -10,27 +10,9 @@ public import RunnelCore
 /// inside a batch resolve in order (the guard applies between them too). When the checkpoint
 /// store lives in the same database file, the checkpoint is written in that transaction.
 public struct SQLiteLoader: Loader {
-    public struct Column: Sendable, Hashable {
-        public var name: String
-        /// An SQLite type name (`INTEGER`, `REAL`, `TEXT`, `BLOB`, `NUMERIC`) or empty for none.
-        public var type: String
-        public init(name: String, type: String) {
-            self.name = name
-            self.type = type
-        }
-    }
-
-    public struct Configuration: Sendable {
-        public var table: String
-        public var key: [String]
-        public var version: String?
-        /// The table's columns in order. Nil: the batch's fields, untyped.
-        public var columns: [Column]?
-        public init(table: String, key: [String]) {
-            self.table = table
-            self.key = key
-        }
-    }
+    public typealias Column = TableTarget.Column
+    /// The table, key, version and columns (`type` an SQLite type name, or empty for none).
+    public typealias Configuration = TableTarget
 
     public let configuration: Configuration
     public let database: SQLiteDatabase
@@ -44,15 +26,13 @@ public struct SQLiteLoader: Loader {
 
     public var target: String { "sqlite \(database.path) table \(configuration.table)" }
 
-    public func writesCheckpoint(to store: any CheckpointStore) -> Bool {
-        (store as? SQLiteCheckpointStore)?.database === database
-    }
+    /// The checkpoint table of this loader's file: with an `SQLiteCheckpointStore` on the same
+    /// database, the checkpoint commits with the batch.
+    public var transactionDomain: TransactionDomain? { SQLiteCheckpointStore.domain(database) }
 
     public func prepare(schema: Schema?) async throws {
-        let columns = configuration.columns ?? schema?.fields.map { Column(name: $0, type: "") } ?? []
-        for k in configuration.key + [configuration.version].compactMap({ $0 }) where !columns.contains(where: { $0.name == k }) {
-            throw RunnelError.config("load: key or version field '\(k)' is not among the columns (\(columns.map(\.name).joined(separator: ", ")))")
-        }
+        let names = try configuration.columnNames(batch: schema)
+        let columns = configuration.columns ?? names.map { Column(name: $0, type: "") }
         let table = configuration.table
         try database.withConnection { c in
             let info = try c.query("SELECT name FROM pragma_table_info(?)", [.string(table)])

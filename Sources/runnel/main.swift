@@ -4,16 +4,9 @@ import RunnelRuntime
     import Glibc
 #endif
 
-#if HTTP
-    import RunnelHTTP
-#endif
-
 // One binary for the image: it is `runnel-batch` or `runnel-stream` by the name it is called
 // with (the image links both names to it), or `runnel batch …` / `runnel stream …`. Two fully
 // static Swift binaries would carry the same runtime, Foundation and NIO twice (110 MB each).
-#if HTTP
-    RunnelHTTP.install()
-#endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let name = CommandLine.arguments.first?.split(separator: "/").last.map(String.init) ?? "runnel"

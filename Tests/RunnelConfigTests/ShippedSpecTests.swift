@@ -3,6 +3,7 @@ import RunnelCore
 import Testing
 import Yams
 @testable import RunnelConfig
+import RunnelStandard
 
 /// Every pipeline spec the project ships — examples, the Helm chart's values files, the plain
 /// manifests — must build with this version of the spec parser, so the docs never drift from the code.

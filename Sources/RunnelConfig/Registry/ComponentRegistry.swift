@@ -1,48 +1,4 @@
 public import RunnelCore
-public import RunnelSQLite
-import Synchronization
-
-/// What a component factory gets: its section of the spec and the resources it may share with
-/// other components (one SQLite connection per file, one PostgreSQL client per server).
-public struct ComponentContext {
-    /// `extract`, `load`, `checkpoint`, `dead_letter`, `transform[2]`.
-    public let role: String
-    public let type: String
-    public let section: SpecSection
-    public let resources: SharedResources
-    /// The pipeline's name, for components that key their state by it.
-    public let pipeline: String
-}
-
-/// Resources the components of one pipeline share, and long-running tasks they need run
-/// (a connection pool's `run()`), which the runtime runs beside the pipeline.
-public final class SharedResources: Sendable {
-    public let sqlite = SQLiteDatabases()
-    private let values = Mutex<[String: any Sendable]>([:])
-    private let tasks = Mutex<[any BackgroundTask]>([])
-
-    public init() {}
-
-    /// The resource under `key`, made on first request. Give `T` explicitly as a non-optional
-    /// type: with an optional `T`, a stored nil would read as a hit.
-    public func resource<T: Sendable>(_ key: String, make: () throws -> T) rethrows -> T {
-        if let existing = values.withLock({ $0[key] }) as? T { return existing }
-        let made = try make()
-        values.withLock { $0[key] = made }
-        return made
-    }
-
-    public func set(_ key: String, _ value: any Sendable) { values.withLock { $0[key] = value } }
-    public func get<T>(_ key: String, as: T.Type = T.self) -> T? { values.withLock { $0[key] } as? T }
-
-    public func addBackgroundTask(_ task: any BackgroundTask) { tasks.withLock { $0.append(task) } }
-    public var backgroundTasks: [any BackgroundTask] { tasks.withLock { $0 } }
-}
-
-/// A long-running task a component needs (a connection pool). Runs until cancelled.
-public protocol BackgroundTask: Sendable {
-    func run() async throws
-}
 
 /// Maps the `type:` names of a spec to factories. `ComponentRegistry.standard` holds every
 /// connector built into this binary; a Swift package that depends on Runnel registers its own
@@ -76,10 +32,22 @@ public struct ComponentRegistry: Sendable {
         transformers[type] = factory
     }
 
+    /// Records `types` as known but not built in, so a spec naming one is told which trait to enable.
+    public mutating func markUnavailable(_ types: [String], trait: String) {
+        for t in types { unavailable[t] = trait }
+    }
+
+    /// Every type name registered, in any role.
+    public var registeredTypes: Set<String> {
+        Set(extractors.keys).union(loaders.keys).union(checkpointStores.keys).union(deadLetterQueues.keys)
+            .union(transformers.keys)
+    }
+
     /// Builds the component of `section` from `factories`, reporting an unknown or unavailable
     /// type, unknown keys, and errors the factory throws.
     func build<T>(
-        _ factories: [String: Factory<T>], section: SpecSection, role: String, resources: SharedResources, pipeline: String
+        _ factories: [String: Factory<T>], section: SpecSection, role: String, resources: SharedResources, pipeline: String,
+        root: SpecSection
     ) -> T? {
         guard let typeNode = section.node("type", required: true), let type = typeNode.string else { return nil }
         guard let factory = factories[type] else {
@@ -95,7 +63,8 @@ public struct ComponentRegistry: Sendable {
             }
             return nil
         }
-        let context = ComponentContext(role: role, type: type, section: section, resources: resources, pipeline: pipeline)
+        let context = ComponentContext(
+            role: role, type: type, section: section, resources: resources, pipeline: pipeline, root: root)
         do {
             let built = try factory(context)
             section.finish("\(role) (\(type))")

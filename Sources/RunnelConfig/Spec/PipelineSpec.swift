@@ -24,10 +24,31 @@ public struct PipelineSpec: Sendable {
     public var stream: StreamSettings
     public var resources: SharedResources
     public var file: String
+    /// The `type` of each component section built (`load` → `sqlite`), for `validate`.
+    public var types: [String: String]
+
+    /// How the run commits, in words: whether the checkpoint is written in the load's
+    /// transaction (effectively once) and which store holds the run lease. `validate` prints it.
+    public var commitMode: [String] {
+        var lines: [String] = []
+        let p = pipeline
+        if let store = types["checkpoint"] {
+            if p.checkpointsInLoad {
+                lines.append("checkpoint: \(store) (in the loader's transaction: effectively once)")
+            } else {
+                lines.append("checkpoint: \(store) (saved after each load: at least once, loads idempotent by key)")
+            }
+            lines.append(p.lease == nil ? "lease: none (concurrent runs are not prevented)" : "lease: held by the \(store) checkpoint store")
+        } else {
+            lines.append("checkpoint: none (every run reads all input; loads idempotent by key)")
+        }
+        if let dl = types["dead_letter"] { lines.append("dead letters: \(dl)") }
+        return lines
+    }
 
     /// Reads and builds the spec at `file`. Throws a config `RunnelError` listing every problem.
     public static func load(
-        file: String, environment: Environment = .process, registry: ComponentRegistry = .standard
+        file: String, environment: Environment = .process, registry: ComponentRegistry
     ) throws(RunnelError) -> PipelineSpec {
         guard let bytes = readFile(file) else {
             throw RunnelError.config("cannot read spec '\(file)': \(String(cString: strerror(errno)))")
@@ -42,6 +63,18 @@ public struct PipelineSpec: Sendable {
     public static func parse(
         yaml: String, file: String, directory: String, environment: Environment, registry: ComponentRegistry
     ) throws(RunnelError) -> PipelineSpec {
+        try parse(yaml: yaml, file: file, directory: directory, environment: environment, registry: registry, order: buildOrder)
+    }
+
+    /// The order component sections are built in. Nothing depends on it (a factory reads other
+    /// sections through `ComponentContext.peer`); a test builds them in another order.
+    static let buildOrder = ["extract", "transform", "validate", "load", "checkpoint", "dead_letter"]
+
+    static func parse(
+        yaml: String, file: String, directory: String, environment: Environment, registry: ComponentRegistry,
+        order: [String]
+    ) throws(RunnelError) -> PipelineSpec {
+
         let node: Node
         do {
             guard let n = try Yams.compose(yaml: yaml) else { throw RunnelError.config("\(file): the spec is empty") }
@@ -49,19 +82,25 @@ public struct PipelineSpec: Sendable {
         } catch let e as RunnelError {
             throw e
         } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _) {
+            // libyaml's word for a tab in the indentation is "found character that cannot start
+            // any token": name the cause where it is.
+            if let tab = indentationTab(in: yaml), tab.line <= mark.line {
+                throw RunnelError.config(
+                    "\(file):\(tab.line):\(tab.column): YAML syntax error: a tab indents this line; YAML indentation must use spaces")
+            }
             throw RunnelError.config("\(file):\(mark.line):\(mark.column): YAML syntax error: \(problem)")
         } catch {
             throw RunnelError.config("\(file): YAML error: \(error)")
         }
         let problems = SpecProblems()
         let source = SpecSource(file: file, directory: directory, environment: environment, problems: problems)
-        let spec = build(SpecNode(node: node, path: "", source: source), registry: registry, file: file)
+        let spec = build(SpecNode(node: node, path: "", source: source), registry: registry, file: file, order: order)
         if let error = problems.error { throw error }
         guard let spec else { throw RunnelError.config("\(file): the spec could not be built") }
         return spec
     }
 
-    private static func build(_ root: SpecNode, registry: ComponentRegistry, file: String) -> PipelineSpec? {
+    private static func build(_ root: SpecNode, registry: ComponentRegistry, file: String, order: [String]) -> PipelineSpec? {
         guard let top = SpecSection(root) else { return nil }
         let resources = SharedResources()
         let name = top.node("pipeline", required: true).flatMap { n -> String? in
@@ -74,27 +113,43 @@ public struct PipelineSpec: Sendable {
         }
         _ = top.string("description")
         let pipelineName = name ?? "pipeline"
+        var types: [String: String] = [:]
 
         func component<T>(_ key: String, _ factories: [String: ComponentRegistry.Factory<T>], required: Bool) -> T? {
             guard let n = top.node(key, required: required), let s = SpecSection(n, ignoring: ["type"]) else { return nil }
-            return registry.build(factories, section: s, role: key, resources: resources, pipeline: pipelineName)
+            let built = registry.build(factories, section: s, role: key, resources: resources, pipeline: pipelineName, root: top)
+            if built != nil, let type = s.peek("type")?.string { types[key] = type }
+            return built
         }
 
-        let extractor = component("extract", registry.extractors, required: true)
+        var extractor: (any Extractor)?
         var transformers: [any Transformer] = []
-        if let list = top.node("transform")?.elements {
-            for (i, element) in list.enumerated() {
-                guard let s = SpecSection(element, ignoring: ["type"]) else { continue }
-                if let t = registry.build(registry.transformers, section: s, role: "transform[\(i)]", resources: resources, pipeline: pipelineName) {
-                    transformers.append(t)
+        var validation: (validators: [any Validator], policy: InvalidRecordPolicy) = ([], InvalidRecordPolicy())
+        var loader: (any Loader)?
+        var checkpoints: (any CheckpointStore)?
+        var deadLetters: (any DeadLetterQueue)?
+        for section in order {
+            switch section {
+            case "extract": extractor = component("extract", registry.extractors, required: true)
+            case "transform":
+                guard let list = top.node("transform")?.elements else { continue }
+                for (i, element) in list.enumerated() {
+                    guard let s = SpecSection(element, ignoring: ["type"]) else { continue }
+                    if let t = registry.build(
+                        registry.transformers, section: s, role: "transform[\(i)]", resources: resources,
+                        pipeline: pipelineName, root: top)
+                    {
+                        transformers.append(t)
+                    }
                 }
+            case "validate": validation = buildValidation(top.node("validate"))
+            case "load": loader = component("load", registry.loaders, required: true)
+            case "checkpoint": checkpoints = component("checkpoint", registry.checkpointStores, required: false)
+            case "dead_letter": deadLetters = component("dead_letter", registry.deadLetterQueues, required: false)
+            default: preconditionFailure("unknown section \(section) in the build order")
             }
         }
-        let (validators, policy) = buildValidation(top.node("validate"))
-        // The loader first: a sqlite checkpoint or dead letter table without a path uses its file.
-        let loader = component("load", registry.loaders, required: true)
-        let checkpoints = component("checkpoint", registry.checkpointStores, required: false)
-        let deadLetters = component("dead_letter", registry.deadLetterQueues, required: false)
+        let policy = validation.policy
         if policy.action == .deadLetter, deadLetters == nil, !top.has("dead_letter") {
             top.node.problem(
                 "rejected records go to the dead letter queue (validate.on_invalid: dead_letter, the default) "
@@ -111,18 +166,39 @@ public struct PipelineSpec: Sendable {
         top.finish("the spec")
         guard let name, let extractor, let loader else { return nil }
         let pipeline = Pipeline(
-            name: name, extractor: extractor, transformers: transformers, validators: validators, loader: loader,
+            name: name, extractor: extractor, transformers: transformers, validators: validation.validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
-            lease: checkpoints as? any RunLease)
-        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file)
+            lease: checkpoints?.lease)
+        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types)
+    }
+
+    /// The first line whose indentation holds a tab, with the tab's 1-based column. YAML forbids
+    /// tabs there, and libyaml's own message ("found character that cannot start any token")
+    /// does not say so. Tabs inside values and after the indentation are fine.
+    static func indentationTab(in yaml: String) -> (line: Int, column: Int)? {
+        var line = 1
+        var column = 1
+        var inIndent = true
+        for byte in yaml.utf8 {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+                inIndent = true
+                continue
+            }
+            if inIndent {
+                if byte == UInt8(ascii: "\t") { return (line, column) }
+                if byte != UInt8(ascii: " ") { inIndent = false }
+            }
+            column += 1
+        }
+        return nil
     }
 
     private static func buildBatching(_ node: SpecNode?) -> BatchingPolicy {
         var b = BatchingPolicy()
         guard let node, let s = SpecSection(node) else { return b }
-        if let n = s.node("max_records"), let v = n.int {
-            if v > 0 { b.maxRecords = v } else { n.problem("must be at least 1") }
-        }
+        if let v = s.int("max_records", in: 1...Int.max) { b.maxRecords = v }
         if let v = s.bytes("max_bytes") { b.maxBytes = v }
         if let v = s.duration("max_linger") { b.maxLinger = v }
         s.finish("batching")
@@ -131,10 +207,7 @@ public struct PipelineSpec: Sendable {
 
     private static func buildRetry(_ node: SpecNode?) -> RetryPolicy {
         guard let node, let s = SpecSection(node) else { return .exponentialJitter() }
-        var attempts = 5
-        if let n = s.node("max_attempts"), let v = n.int {
-            if v >= 1 { attempts = v } else { n.problem("must be at least 1") }
-        }
+        let attempts = s.int("max_attempts", in: 1...Int.max) ?? 5
         let base = s.duration("base_delay") ?? .milliseconds(200)
         let cap = s.duration("max_delay") ?? .seconds(10)
         s.finish("retry")

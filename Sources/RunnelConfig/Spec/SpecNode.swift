@@ -195,6 +195,23 @@ public final class SpecSection {
 
     public func has(_ key: String) -> Bool { map.contains { $0.key == key } }
 
+    /// The node under `key` without recording it as read (for looking at another section).
+    public func peek(_ key: String) -> SpecNode? { map.first(where: { $0.key == key })?.value }
+
+    /// A whole number under `key` within `range`, with a problem naming the range otherwise.
+    public func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
+        guard let n = node(key, required: required), let v = n.int else { return nil }
+        guard range.contains(v) else {
+            if range.upperBound == Int.max {
+                n.problem("must be at least \(range.lowerBound)")
+            } else {
+                n.problem("must be \(range.lowerBound) to \(range.upperBound)")
+            }
+            return nil
+        }
+        return v
+    }
+
     public func string(_ key: String, required: Bool = false) -> String? { node(key, required: required)?.string }
     public func int(_ key: String, required: Bool = false) -> Int? { node(key, required: required)?.int }
     public func double(_ key: String, required: Bool = false) -> Double? { node(key, required: required)?.double }

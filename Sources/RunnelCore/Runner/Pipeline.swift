@@ -41,6 +41,14 @@ public struct Pipeline: Sendable {
         self.retry = retry
         self.lease = lease
     }
+
+    /// True when the loader writes the checkpoint in the load's transaction (the two share a
+    /// database and table): a crash can neither lose nor re-apply a batch. Resolved from what the
+    /// types declare, once, when the pipeline is assembled.
+    public var checkpointsInLoad: Bool {
+        guard let domain = loader.transactionDomain, let store = checkpoints?.transactionDomain else { return false }
+        return domain == store
+    }
 }
 
 /// How one run of a pipeline goes.

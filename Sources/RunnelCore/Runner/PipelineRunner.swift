@@ -154,7 +154,13 @@ struct Committer {
     var prepared = false
     private let clock = ContinuousClock()
 
-    init(runner: PipelineRunner) { self.runner = runner }
+    /// Resolved once per run, not per batch.
+    private let checkpointsInLoad: Bool
+
+    init(runner: PipelineRunner) {
+        self.runner = runner
+        self.checkpointsInLoad = runner.pipeline.checkpointsInLoad
+    }
 
     private var pipeline: Pipeline { runner.pipeline }
     private var options: RunOptions { runner.options }
@@ -185,7 +191,7 @@ struct Committer {
 
         let letters = policy.action == .deadLetter ? deadLetters(for: batch) : []
         let store = runner.options.window == nil ? pipeline.checkpoints : nil
-        let transactional = store.map { pipeline.loader.writesCheckpoint(to: $0) } ?? false
+        let transactional = store != nil && checkpointsInLoad
 
         if !options.dryRun {
             if !letters.isEmpty {

@@ -70,12 +70,12 @@ public protocol Loader: Sendable {
     /// spec is a data-contract error, reported before anything is written.
     func prepare(schema: Schema?) async throws
 
-    /// Writes the batch's records. When `commit` is given (see `writesCheckpoint(to:)`), the
-    /// checkpoint is written in the same transaction.
+    /// Writes the batch's records. When `commit` is given (the loader's `transactionDomain` equals
+    /// the checkpoint store's), the checkpoint is written in the same transaction.
     func load(_ batch: Batch, commit: CheckpointCommit?) async throws
 
-    /// True when this loader can write `store`'s checkpoints in its own transaction.
-    func writesCheckpoint(to store: any CheckpointStore) -> Bool
+    /// Where this loader can write checkpoints in its own transaction; nil when it cannot.
+    var transactionDomain: TransactionDomain? { get }
 
     /// Finishes the run's output (closes files, flushes). Called once after the last batch.
     func finish() async throws
@@ -86,7 +86,7 @@ public protocol Loader: Sendable {
 
 extension Loader {
     public func prepare(schema: Schema?) async throws {}
-    public func writesCheckpoint(to store: any CheckpointStore) -> Bool { false }
+    public var transactionDomain: TransactionDomain? { nil }
     public func finish() async throws {}
 }
 

@@ -54,8 +54,7 @@ public struct CSVExtractor: Extractor {
         var format = CSVFormat(configuration: configuration)
         while true {
             let n = (try? f.read(into: &buffer, count: 1 << 16)) ?? 0
-            var start = 0
-            if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { start = 3 }
+            let start = ByteOrderMark.length(buffer)
             let r = try? buffer.withUnsafeBytes { raw throws(RunnelError) in
                 try format.readPreamble(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: n == 0, file: path)
             }
@@ -139,14 +138,4 @@ struct CSVFormat: RowFormat {
             return ParseStep(row: .fields(row), consumed: consumed, lines: lines)
         }
     }
-}
-
-/// The window filter for a file extractor, or a config error when a window is asked of an
-/// extractor without a cursor field.
-func windowFilter(_ window: Window?, cursor: String?, source: String) throws(RunnelError) -> WindowFilter? {
-    guard let window else { return nil }
-    guard let cursor else {
-        throw RunnelError.config("--from/--to need a cursor: set 'extract.cursor' to the field the window applies to (\(source) extractor)")
-    }
-    return WindowFilter(field: cursor, window: window)
 }

@@ -192,9 +192,10 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         position.line = 1
         // A UTF-8 byte-order mark is not part of the first field name.
         try fill(f)
-        if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
-            start = 3
-            position.offset = 3
+        let mark = ByteOrderMark.length(buffer)
+        if mark > 0 {
+            start = mark
+            position.offset = Int64(mark)
         }
         while true {
             var preambleError: RunnelError?
@@ -258,5 +259,14 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     private func fileSize(_ path: String) -> Int64? {
         var st = stat()
         return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+    }
+}
+
+/// The UTF-8 byte-order mark some tools write at the start of a file; it is not part of the
+/// first field name.
+enum ByteOrderMark {
+    /// 3 when `bytes` starts with the mark, else 0.
+    static func length(_ bytes: [UInt8]) -> Int {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
     }
 }

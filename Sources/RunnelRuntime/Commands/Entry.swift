@@ -9,6 +9,7 @@ import RunnelCore
 /// `RunnelError`s exit with their code's number, help and version exit 0.
 public enum CommandEntry {
     public static func main(_ root: any AsyncParsableCommand.Type, arguments: [String]? = nil) async -> Never {
+        HTTPEndpoints.bootstrapMetrics()
         do {
             var command = try root.parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {

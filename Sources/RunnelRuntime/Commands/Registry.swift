@@ -1,4 +1,5 @@
 public import RunnelConfig
+import RunnelStandard
 import RunnelCore
 
 /// The component registry the commands build specs with. A custom binary registers its own

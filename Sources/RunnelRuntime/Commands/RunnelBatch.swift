@@ -53,7 +53,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             if let httpPort {
                 let health = HealthState(stallTimeout: spec.stream.stallTimeout, control: control, sourceReportsBacklog: false)
                 observers.append(HealthObserver(health: health))
-                extra.append(try HealthEndpoints.service(port: httpPort, health: health, logger: logger))
+                extra.append(try HTTPEndpoints.service(port: httpPort, health: health, logger: logger))
             }
             let summary = await PipelineExecution.run(
                 spec: spec, options: runOptions, observer: ObserverGroup(observers), control: control,
@@ -73,6 +73,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             let (spec, _) = try options.load(registry: Runnel.registry)
             let p = spec.pipeline
             print("\(options.spec): ok — pipeline \(p.name): \(p.transformers.count) transformers, \(p.validators.count) validation rules, load to \(p.loader.target)")
+            for line in spec.commitMode { print("  " + line) }
         }
     }
 }

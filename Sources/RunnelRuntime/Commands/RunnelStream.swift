@@ -58,7 +58,7 @@ public struct RunnelStream: AsyncParsableCommand {
             if let source {
                 extra.append(BacklogPoller(source: source, health: health, pipeline: spec.pipeline.name, logger: logger))
             }
-            if let httpPort { extra.append(try HealthEndpoints.service(port: httpPort, health: health, logger: logger)) }
+            if let httpPort { extra.append(try HTTPEndpoints.service(port: httpPort, health: health, logger: logger)) }
             let observer = ObserverGroup([LoggingObserver(logger: logger), MetricsObserver(), HealthObserver(health: health)])
             let drainTimeout = drain ?? spec.stream.drainTimeout
             logger.info(

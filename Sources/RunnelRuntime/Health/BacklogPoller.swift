@@ -46,31 +46,3 @@ public struct BacklogPoller: Service {
         }
     }
 }
-
-/// Makes the HTTP endpoints service (`/livez`, `/readyz`, `/metrics`). Binaries built with the
-/// HTTP trait install one (`RunnelHTTP.install()`); without it, `--http-port` is a usage error.
-public enum HealthEndpoints {
-    public struct Context: Sendable {
-        public var port: Int
-        public var host: String
-        public var health: HealthState
-        public var logger: Logger
-    }
-
-    public typealias Factory = @Sendable (Context) -> any Service
-    private static let current = Locked<Factory?>(nil)
-
-    public static var factory: Factory? {
-        get { current.value }
-        set { current.withLock { $0 = newValue } }
-    }
-
-    /// The endpoints service for `port`, or a config error when this binary has none.
-    static func service(port: Int, health: HealthState, logger: Logger) throws -> any Service {
-        guard let factory else {
-            throw RunnelError.config("--http-port needs the HTTP endpoints; this binary was built without the 'HTTP' trait")
-        }
-        guard (0...65_535).contains(port) else { throw RunnelError.config("--http-port \(port) is not a port number") }
-        return factory(Context(port: port, host: "0.0.0.0", health: health, logger: logger))
-    }
-}

@@ -1,4 +1,3 @@
-public import RunnelCore
 import Synchronization
 
 /// What `/livez` and `/readyz` answer, derived from progress rather than from a TCP connection.

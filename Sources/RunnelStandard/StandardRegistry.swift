@@ -1,0 +1,59 @@
+public import RunnelConfig
+import RunnelFiles
+import RunnelSQLite
+
+#if Postgres
+    import RunnelPostgres
+#endif
+#if Redis
+    import RunnelRedis
+#endif
+
+/// A connector that comes in through a package trait: the types it registers, and its
+/// registration when this binary was built with the trait (nil otherwise).
+struct OptionalConnector: Sendable {
+    let trait: String
+    let types: [String]
+    let register: (@Sendable (inout ComponentRegistry) -> Void)?
+}
+
+/// The one table of optional connectors. A build without a trait still knows the types, so a
+/// spec naming one is told which trait brings it. Adding a connector: one line here (and its
+/// trait in Package.swift); a test checks that each line's types are what it registers.
+let optionalConnectors: [OptionalConnector] = {
+    var all: [OptionalConnector] = []
+    #if Postgres
+        all.append(.init(trait: "Postgres", types: ["postgres"]) { $0.registerPostgres() })
+    #else
+        all.append(.init(trait: "Postgres", types: ["postgres"], register: nil))
+    #endif
+    #if Redis
+        all.append(.init(trait: "Redis", types: ["redis_stream"]) { $0.registerRedis() })
+    #else
+        all.append(.init(trait: "Redis", types: ["redis_stream"], register: nil))
+    #endif
+    return all
+}()
+
+extension ComponentRegistry {
+    /// Every connector and transformer built into this binary.
+    public static var standard: ComponentRegistry {
+        var r = ComponentRegistry()
+        r.registerCore()
+        r.registerFiles()
+        r.registerSQLite()
+        for connector in optionalConnectors {
+            if let register = connector.register {
+                register(&r)
+            } else {
+                r.markUnavailable(connector.types, trait: connector.trait)
+            }
+        }
+        return r
+    }
+
+    /// The optional connectors' traits and types, for a test that they match what is registered.
+    public static var optionalConnectorTypes: [(trait: String, types: [String], builtIn: Bool)] {
+        optionalConnectors.map { ($0.trait, $0.types, $0.register != nil) }
+    }
+}
