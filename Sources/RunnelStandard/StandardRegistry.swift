@@ -8,6 +8,9 @@ import RunnelSQLite
 #if Redis
     import RunnelRedis
 #endif
+#if HTTPAPI
+    import RunnelHTTPAPI
+#endif
 
 /// A connector that comes in through a package trait: the types it registers, and its
 /// registration when this binary was built with the trait (nil otherwise).
@@ -31,6 +34,11 @@ let optionalConnectors: [OptionalConnector] = {
         all.append(.init(trait: "Redis", types: ["redis_stream"]) { $0.registerRedis() })
     #else
         all.append(.init(trait: "Redis", types: ["redis_stream"], register: nil))
+    #endif
+    #if HTTPAPI
+        all.append(.init(trait: "HTTPAPI", types: ["http"]) { $0.registerHTTPAPI() })
+    #else
+        all.append(.init(trait: "HTTPAPI", types: ["http"], register: nil))
     #endif
     return all
 }()
