@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 public import NIOCore
 import NIOHTTP1
+import Synchronization
 public import RunnelCore
 
 /// The HTTP client of the `http` components: async-http-client (HTTP/1.1, and HTTP/2 over TLS
@@ -10,15 +11,29 @@ public import RunnelCore
 /// One client per spec is shared by its components; `run()` keeps it until cancelled and then
 /// shuts it down (the runtime runs it beside the pipeline). Tests call `shutdown()` themselves.
 public final class HTTPAPIClient: Sendable {
-    let client: HTTPClient
+    private let configuration: HTTPClient.Configuration
+    /// Made on the first request: a client that was never used needs no shutdown, so commands
+    /// that build a spec without running it (`validate`) leave nothing behind.
+    private let made = Mutex<(client: HTTPClient?, shutDown: Bool)>((nil, false))
 
     public init(connectTimeout: Duration = .seconds(10)) {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: TimeAmount(connectTimeout), read: nil)
         configuration.httpVersion = .automatic
-        // A redirect to another host must not carry the credentials there.
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.configuration = configuration
+    }
+
+    var client: HTTPClient {
+        get throws {
+            try made.withLock { state in
+                if state.shutDown { throw RunnelError(.cancelled, "the HTTP client was shut down") }
+                if let c = state.client { return c }
+                let c = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+                state.client = c
+                return c
+            }
+        }
     }
 
     /// Waits until cancelled, then shuts the client down.
@@ -29,7 +44,14 @@ public final class HTTPAPIClient: Sendable {
         try? await shutdown()
     }
 
-    public func shutdown() async throws { try await client.shutdown() }
+    public func shutdown() async throws {
+        let client = made.withLock { state -> HTTPClient? in
+            state.shutDown = true
+            defer { state.client = nil }
+            return state.client
+        }
+        try await client?.shutdown()
+    }
 }
 
 /// One request to send; the endpoint adds its headers, auth and query.

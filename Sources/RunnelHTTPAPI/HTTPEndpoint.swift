@@ -5,7 +5,7 @@ public import RunnelCore
 /// Secrets (the `auth` values) reach this struct already expanded from `${ENV}`; they are kept
 /// out of every text Runnel prints through `redactor` (`description`, errors, dead letters,
 /// checkpoints).
-public struct HTTPEndpoint: Sendable {
+public struct HTTPEndpoint: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// How failed requests are retried: 408, 429, 502, 503, 504 and connection errors, with
     /// exponential back-off and full jitter, or exactly as long as a `Retry-After` header says.
     public struct Retry: Sendable, Hashable {
@@ -50,11 +50,15 @@ public struct HTTPEndpoint: Sendable {
 
     /// `GET https://host/path`, with secret query parameters masked.
     public var description: String { "\(method) \(redactor.url(url))" }
+    public var debugDescription: String { description }
+    /// Reflection (`String(describing:)` of a struct holding this, `dump`) sees no secret either:
+    /// service-lifecycle logs its services that way at debug level.
+    public var customMirror: Mirror { Mirror(self, children: ["endpoint": description], displayStyle: .struct) }
 }
 
 /// Credentials for an HTTP API: a bearer token, basic credentials, or an API key in a header or
 /// a query parameter. Values come from `${ENV}` in the spec and are never printed.
-public struct HTTPAuth: Sendable {
+public struct HTTPAuth: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     enum Kind: Sendable {
         case bearer(String)
         case basic(user: String, password: String)
@@ -62,6 +66,18 @@ public struct HTTPAuth: Sendable {
         case queryKey(name: String, value: String)
     }
     let kind: Kind
+
+    /// The kind of credentials, never their values.
+    public var description: String {
+        switch kind {
+        case .bearer: "bearer ***"
+        case .basic(let user, _): "basic \(user):***"
+        case .headerKey(let name, _): "api_key header \(name): ***"
+        case .queryKey(let name, _): "api_key query \(name)=***"
+        }
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["auth": description], displayStyle: .struct) }
 
     /// `Authorization: Bearer <token>`.
     public static func bearer(_ token: String) -> HTTPAuth { HTTPAuth(kind: .bearer(token)) }
