@@ -36,6 +36,7 @@ let package = Package(
         .trait(name: "Kafka", description: "Kafka consumer-group source, idempotent sink and dead letters (librdkafka)."),
         .trait(name: "HTTP", description: "/livez, /readyz and /metrics endpoints (hummingbird, swift-prometheus)."),
         .trait(name: "S3", description: "S3-compatible object extractor, part-file loader and dead letters (async-http-client, swift-crypto)."),
+        .trait(name: "HTTPAPI", description: "HTTP API extractor and webhook loader, `type: http` (async-http-client)."),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -114,6 +115,18 @@ let package = Package(
             dependencies: ["RunnelCore", "RunnelConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RunnelHTTPAPI",
+            dependencies: [
+                "RunnelCore", "RunnelConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // To read a secret's raw spec text (it must be a ${VAR} reference).
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         .target(
             name: "RunnelS3",
@@ -137,6 +150,7 @@ let package = Package(
                 .target(name: "RunnelRedis", condition: .when(traits: ["Redis"])),
                 .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
                 .target(name: "RunnelKafka", condition: .when(traits: ["Kafka"])),
+                .target(name: "RunnelHTTPAPI", condition: .when(traits: ["HTTPAPI"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -192,6 +206,9 @@ let package = Package(
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]

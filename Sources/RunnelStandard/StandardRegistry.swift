@@ -15,6 +15,9 @@ import RunnelSQLite
 #if Kafka
     import RunnelKafka
 #endif
+#if HTTPAPI
+    import RunnelHTTPAPI
+#endif
 
 /// A connector that comes in through a package trait: the types it registers, and its
 /// registration when this binary was built with the trait (nil otherwise).
@@ -48,6 +51,11 @@ let optionalConnectors: [OptionalConnector] = {
         all.append(.init(trait: "Kafka", types: ["kafka"]) { $0.registerKafka() })
     #else
         all.append(.init(trait: "Kafka", types: ["kafka"], register: nil))
+    #endif
+    #if HTTPAPI
+        all.append(.init(trait: "HTTPAPI", types: ["http"]) { $0.registerHTTPAPI() })
+    #else
+        all.append(.init(trait: "HTTPAPI", types: ["http"], register: nil))
     #endif
     return all
 }()

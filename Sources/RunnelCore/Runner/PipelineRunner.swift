@@ -177,11 +177,12 @@ struct Committer {
     private var options: RunOptions { runner.options }
 
     mutating func commit(_ batch: Batch, summary: inout RunSummary) async throws {
+        var batch = batch
         let started = clock.now
         let policy = pipeline.invalidRecords
-        let rejected = batch.rejections.count
+        let rejectedByStages = batch.rejections.count
 
-        if rejected > 0, policy.action == .fail {
+        if rejectedByStages > 0, policy.action == .fail {
             let r = batch.rejections[0]
             throw RunnelError(
                 .dataContract,
@@ -189,7 +190,7 @@ struct Committer {
         }
         if let maxRatio = policy.maxInvalidRatio {
             let read = summary.read + batch.readCount
-            let invalid = summary.rejected + rejected
+            let invalid = summary.rejected + rejectedByStages
             if read > 0, Double(invalid) / Double(read) > maxRatio {
                 let ratio = (Double(invalid) / Double(read) * 10_000).rounded() / 10_000
                 throw RunnelError(
@@ -229,10 +230,17 @@ struct Committer {
                 }
             }
             let commit = transactional && !entries.isEmpty ? CheckpointCommit(entries: entries) : nil
+            var checkpointWritten = transactional
             if !batch.records.isEmpty || commit != nil {
-                try await runner.retrying("load") { try await pipeline.loader.load(batch, commit: commit) }
+                do {
+                    try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: commit) }
+                } catch let e as RunnelError where e.underlying is LoadRefusal {
+                    try await park(e.underlying as! LoadRefusal, of: &batch)
+                    // The load's transaction (if any) did not commit: the position is saved below.
+                    checkpointWritten = false
+                }
             }
-            if let store, !transactional {
+            if let store, !checkpointWritten {
                 for entry in entries {
                     try await runner.retrying("save checkpoint") { try await store.save(entry.checkpoint, pipeline: entry.key) }
                 }
@@ -242,6 +250,7 @@ struct Committer {
             }
         }
 
+        let rejected = batch.rejections.count
         var byStage: [String: Int] = [:]
         for r in batch.rejections { byStage[r.stage, default: 0] += 1 }
         let loaded = batch.records.count - batch.supersededWritten
@@ -267,6 +276,36 @@ struct Committer {
                 dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
                 committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,
                 sourceTimes: loadedTimes))
+    }
+
+    /// Moves the records a loader refused into the batch's rejections and handles them per
+    /// `on_invalid`, as if a validator had rejected them.
+    private func park(_ refusal: LoadRefusal, of batch: inout Batch) async throws {
+        let stage = "load"
+        let refused = Dictionary(refusal.refused.map { ($0.ordinal, $0.error) }, uniquingKeysWith: { a, _ in a })
+        var added: [Rejection] = []
+        for record in batch.records {
+            if let error = refused[record.ordinal] { added.append(Rejection(ordinal: record.ordinal, stage: stage, error: error)) }
+        }
+        batch.records.removeAll { refused[$0.ordinal] != nil }
+        batch.rejections += added
+        guard let first = added.first else { return }
+        switch pipeline.invalidRecords.action {
+        case .fail:
+            throw RunnelError(
+                .dataContract,
+                "\(batch.sources[first.ordinal].origin): refused by the target: \(first.error) (on_invalid: fail)")
+        case .drop:
+            return
+        case .deadLetter:
+            guard let queue = pipeline.deadLetters else {
+                throw RunnelError.config("on_invalid is dead_letter but the pipeline has no dead_letter queue")
+            }
+            var only = batch
+            only.rejections = added
+            let letters = deadLetters(for: only)
+            try await runner.retrying("write dead letters") { try await queue.write(letters) }
+        }
     }
 
     private func deadLetters(for batch: Batch) -> [DeadLetter] {

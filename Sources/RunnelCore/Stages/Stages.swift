@@ -123,3 +123,18 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
     public var description: String { "\(index)/\(count)" }
 }
+
+/// Thrown by a loader whose target refused some of a batch's records for reasons of the records
+/// themselves (a webhook answering 422): nothing a retry can fix. The runner treats the refused
+/// records like records a validator rejected — dead letter, drop or fail per `on_invalid` —
+/// stores the rest as usual and commits the batch's position.
+///
+/// The loader must not have stored the refused records; the others it has stored.
+public struct LoadRefusal: Error, Sendable, CustomStringConvertible {
+    /// The refused records, by `Record.ordinal`, each with the reason (the target's answer).
+    public var refused: [(ordinal: Int, error: RecordError)]
+    public init(refused: [(ordinal: Int, error: RecordError)]) { self.refused = refused }
+    public var description: String {
+        "the target refused \(refused.count) record(s)" + (refused.first.map { ": \($0.error.message)" } ?? "")
+    }
+}
