@@ -101,19 +101,7 @@ public struct S3DeadLetterQueue: DeadLetterQueue {
 
     public func write(_ letters: [DeadLetter]) async throws {
         guard let pipeline = letters.first?.pipeline else { return }
-        var all = try await list(pipeline: pipeline, limit: nil)
-        var index: [String: Int] = [:]
-        for (i, l) in all.enumerated() { index[l.key] = i }
-        for l in letters {
-            if let i = index[l.key] {
-                var merged = l
-                merged.attempts = max(all[i].attempts, l.attempts)
-                all[i] = merged
-            } else {
-                index[l.key] = all.count
-                all.append(l)
-            }
-        }
+        let all = DeadLetter.merging(letters, into: try await list(pipeline: pipeline, limit: nil))
         try await save(all, pipeline: pipeline)
     }
 

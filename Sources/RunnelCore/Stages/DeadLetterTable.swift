@@ -68,3 +68,25 @@ extension DeadLetter {
             record: record, raw: s(11), time: time)
     }
 }
+
+extension DeadLetter {
+    /// `existing` with `letters` written over it by key (a replayed letter replaces its row and
+    /// keeps the higher attempt count), in first-seen order: the merge of stores that rewrite a
+    /// whole file or object of envelopes.
+    public static func merging(_ letters: [DeadLetter], into existing: [DeadLetter]) -> [DeadLetter] {
+        var all = existing
+        var index: [String: Int] = [:]
+        for (i, l) in all.enumerated() { index[l.key] = i }
+        for l in letters {
+            if let i = index[l.key] {
+                var merged = l
+                merged.attempts = max(all[i].attempts, l.attempts)
+                all[i] = merged
+            } else {
+                index[l.key] = all.count
+                all.append(l)
+            }
+        }
+        return all
+    }
+}
