@@ -152,9 +152,9 @@ let package = Package(
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelConfigTests", dependencies: ["RunnelConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
