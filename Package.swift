@@ -195,10 +195,10 @@ let package = Package(
             name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelFiles", "RunnelRuntime"],
+            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelFiles", "RunnelRuntime", "RunnelTesting"],
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelKafkaTests", dependencies: ["RunnelKafka", "KafkaClient", "RunnelSQLite", "RunnelTesting", "RunnelConfig"],

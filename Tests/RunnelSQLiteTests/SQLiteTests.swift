@@ -70,6 +70,35 @@ private func batch(_ rows: [[Value]]) -> Batch {
         #expect(try rows(db, "SELECT v FROM t WHERE id = 2") == [["v10"]])
     }
 
+    @Test func anyIdentifierReachesSQLiteQuotedAndANulIsAContractError() async throws {
+        // Seeded random names made of quotes, brackets, spaces, control characters, SQL words and
+        // non-ASCII: each must come back from the table's schema exactly as it went in.
+        var rng = SeededGenerator(seed: 11)
+        let pieces = ["\"", "'", "`", "[", "]", " ", "\t", "\n", "\r", "\u{1}", "\u{7F}", ";", "--", "/*", "?", ":a", "$1",
+            "select", "DROP TABLE t", "é", "名", "😀", "\\", ".", ",", "(", ")"]
+        for round in 0..<60 {
+            let db = try database()
+            var names: [String] = []
+            while names.count < 3 {
+                let name = (0..<Int(rng.next() % 5 + 1)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+                if !names.contains(name) { names.append(name) }
+            }
+            let table = "t \"\(round)\" \(names[0])"
+            let loader = SQLiteLoader(SQLiteLoader.Configuration(table: table, key: [names[0]]), database: db)
+            try await loader.prepare(schema: Schema(names))
+            try await loader.load(
+                Batch(schema: Schema(names), rows: [["k", "v1", "v2"]], origins: [Origin(source: "t", line: 1)]), commit: nil)
+            #expect(try rows(db, "SELECT name FROM pragma_table_info('\(table.replacingOccurrences(of: "'", with: "''"))')") == names.map { [.string($0)] })
+        }
+        let db = try database()
+        let loader = SQLiteLoader(SQLiteLoader.Configuration(table: "t", key: ["id"]), database: db)
+        await #expect {
+            try await loader.prepare(schema: Schema(["id", "na\u{0}me"]))
+        } throws: { e in
+            (e as? RunnelError)?.code == .dataContract && (e as! RunnelError).message.contains("NUL")
+        }
+    }
+
     @Test func aCleanLoadLeavesAnEmptyDeadLetterTable() async throws {
         let db = try database()
         let pipeline = Pipeline(
