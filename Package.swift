@@ -34,6 +34,7 @@ let package = Package(
         .trait(name: "Postgres", description: "PostgreSQL extractor, loader, checkpoint store and lease (postgres-nio)."),
         .trait(name: "Redis", description: "Redis Streams extractor, loader and dead letter stream (SwiftNIO)."),
         .trait(name: "HTTP", description: "/livez, /readyz and /metrics endpoints (hummingbird, swift-prometheus)."),
+        .trait(name: "S3", description: "S3-compatible object extractor, part-file loader and dead letters (async-http-client, swift-crypto)."),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -49,6 +50,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries: Debian's libsqlite3-dev and zlib1g-dev.
@@ -99,6 +102,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "RunnelS3",
+            dependencies: [
+                "RunnelCore", "RunnelConfig", "RunnelFiles", "CZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The bundle: `ComponentRegistry.standard`, one line per connector; the only place where
         // connector traits appear.
         .target(
@@ -107,6 +122,7 @@ let package = Package(
                 "RunnelCore", "RunnelConfig", "RunnelExpressions", "RunnelFiles", "RunnelSQLite",
                 .target(name: "RunnelPostgres", condition: .when(traits: ["Postgres"])),
                 .target(name: "RunnelRedis", condition: .when(traits: ["Redis"])),
+                .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -151,11 +167,14 @@ let package = Package(
             name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelRuntime"],
+            name: "RunnelConfigTests", dependencies: ["RunnelConfig", "RunnelStandard", "RunnelSQLite", "RunnelFiles", "RunnelRuntime"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
 )

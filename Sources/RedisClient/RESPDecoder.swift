@@ -6,19 +6,19 @@ import NIOCore
 /// passes it to `errorCaught`, where the command handler fails every waiting command and
 /// closes the connection (after a framing error nothing later on the stream can be trusted).
 struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
-typealias InboundOut = RESPValue
+    typealias InboundOut = RESPValue
 
-private var parser = RESPParser()
+    private var parser = RESPParser()
 
-mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
-    try parser.next(from: &buffer)
-}
+    mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
+        try parser.next(from: &buffer)
+    }
 
-mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
-    // A reply cut off by EOF is not an error of its own: the channel is going inactive and
-    // the handler fails the waiting commands with `.connectionClosed`.
-    try parser.next(from: &buffer)
-}
+    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
+        // A reply cut off by EOF is not an error of its own: the channel is going inactive and
+        // the handler fails the waiting commands with `.connectionClosed`.
+        try parser.next(from: &buffer)
+    }
 }
 
 /// An incremental RESP2/RESP3 parser.
@@ -29,281 +29,281 @@ mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESP
 /// read. Every length and count is checked against `Limits` before any allocation, so hostile
 /// input can neither crash the process nor make it reserve huge buffers.
 struct RESPParser {
-struct Limits {
-    /// Redis' own `proto-max-bulk-len` default.
-    var maxBulkLength = 512 * 1024 * 1024
-    /// Elements of one aggregate (map entries count twice).
-    var maxAggregateCount = Int(Int32.max)
-    /// Nesting depth; Redis replies are at most a few levels deep.
-    var maxDepth = 64
-    /// Length of a type/length/simple-string line; Redis' inline limit is 64 KiB.
-    var maxLineLength = 64 * 1024
-}
+    struct Limits {
+        /// Redis' own `proto-max-bulk-len` default.
+        var maxBulkLength = 512 * 1024 * 1024
+        /// Elements of one aggregate (map entries count twice).
+        var maxAggregateCount = Int(Int32.max)
+        /// Nesting depth; Redis replies are at most a few levels deep.
+        var maxDepth = 64
+        /// Length of a type/length/simple-string line; Redis' inline limit is 64 KiB.
+        var maxLineLength = 64 * 1024
+    }
 
-private enum AggregateKind {
-    case array, set, map, push, attribute
-}
+    private enum AggregateKind {
+        case array, set, map, push, attribute
+    }
 
-private struct Aggregate {
-    var kind: AggregateKind
-    var remaining: Int
-    var elements: [RESPValue]
-}
+    private struct Aggregate {
+        var kind: AggregateKind
+        var remaining: Int
+        var elements: [RESPValue]
+    }
 
-private enum Token {
-    case value(RESPValue)
-    case aggregate(AggregateKind, count: Int)
-}
+    private enum Token {
+        case value(RESPValue)
+        case aggregate(AggregateKind, count: Int)
+    }
 
-/// What an aggregate or scalar turned into once complete: a value, or nothing for attributes
-/// and push messages, which this client does not use.
-private enum Finished {
-    case value(RESPValue)
-    case dropped
-}
+    /// What an aggregate or scalar turned into once complete: a value, or nothing for attributes
+    /// and push messages, which this client does not use.
+    private enum Finished {
+        case value(RESPValue)
+        case dropped
+    }
 
-let limits: Limits
-private var stack: [Aggregate] = []
+    let limits: Limits
+    private var stack: [Aggregate] = []
 
-init(limits: Limits = Limits()) {
-    self.limits = limits
-}
+    init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
 
-/// Parses the next complete top-level reply, or returns `nil` when more bytes are needed.
-mutating func next(from buffer: inout ByteBuffer) throws -> RESPValue? {
-    while let token = try readToken(from: &buffer) {
-        var finished: Finished
-        switch token {
-        case .value(let value):
-            finished = .value(value)
-        case .aggregate(let kind, let count):
-            if count > 0 {
-                guard stack.count < limits.maxDepth else {
-                    throw Self.error("replies nested deeper than \(limits.maxDepth) levels")
+    /// Parses the next complete top-level reply, or returns `nil` when more bytes are needed.
+    mutating func next(from buffer: inout ByteBuffer) throws -> RESPValue? {
+        while let token = try readToken(from: &buffer) {
+            var finished: Finished
+            switch token {
+            case .value(let value):
+                finished = .value(value)
+            case .aggregate(let kind, let count):
+                if count > 0 {
+                    guard stack.count < limits.maxDepth else {
+                        throw Self.error("replies nested deeper than \(limits.maxDepth) levels")
+                    }
+                    stack.append(Aggregate(kind: kind, remaining: count, elements: []))
+                    stack[stack.count - 1].elements.reserveCapacity(min(count, 1024))
+                    continue
                 }
-                stack.append(Aggregate(kind: kind, remaining: count, elements: []))
-                stack[stack.count - 1].elements.reserveCapacity(min(count, 1024))
-                continue
+                finished = complete(Aggregate(kind: kind, remaining: 0, elements: []), isTopLevel: stack.isEmpty)
             }
-            finished = complete(Aggregate(kind: kind, remaining: 0, elements: []), isTopLevel: stack.isEmpty)
-        }
 
-        // Hand the finished item to its parent, closing every aggregate it completes.
-        while true {
-            guard !stack.isEmpty else {
-                if case .value(let value) = finished { return value }
-                break  // a dropped push or attribute at top level: read on
+            // Hand the finished item to its parent, closing every aggregate it completes.
+            while true {
+                guard !stack.isEmpty else {
+                    if case .value(let value) = finished { return value }
+                    break  // a dropped push or attribute at top level: read on
+                }
+                if case .value(let value) = finished {
+                    stack[stack.count - 1].elements.append(value)
+                    stack[stack.count - 1].remaining -= 1
+                }
+                guard stack[stack.count - 1].remaining == 0 else { break }
+                let aggregate = stack.removeLast()
+                finished = complete(aggregate, isTopLevel: stack.isEmpty)
             }
-            if case .value(let value) = finished {
-                stack[stack.count - 1].elements.append(value)
-                stack[stack.count - 1].remaining -= 1
-            }
-            guard stack[stack.count - 1].remaining == 0 else { break }
-            let aggregate = stack.removeLast()
-            finished = complete(aggregate, isTopLevel: stack.isEmpty)
         }
-    }
-    return nil
-}
-
-private func complete(_ aggregate: Aggregate, isTopLevel: Bool) -> Finished {
-    switch aggregate.kind {
-    case .array:
-        return .value(.array(aggregate.elements))
-    case .set:
-        return .value(.set(aggregate.elements))
-    case .map:
-        let pairs = stride(from: 0, to: aggregate.elements.count, by: 2).map {
-            RESPValue.Pair(key: aggregate.elements[$0], value: aggregate.elements[$0 + 1])
-        }
-        return .value(.map(pairs))
-    case .push:
-        // Out-of-band messages (client tracking, pub/sub) are not replies to a command.
-        return isTopLevel ? .dropped : .value(.array(aggregate.elements))
-    case .attribute:
-        // Attributes annotate the value that follows; they never count as an element.
-        return .dropped
-    }
-}
-
-// MARK: - Tokens
-
-/// Reads one type byte, its line and (for blob types) its payload. Moves the reader index past
-/// the token only when it is complete.
-private func readToken(from buffer: inout ByteBuffer) throws -> Token? {
-    guard let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-    guard let lineEnd = try findLineEnd(in: buffer) else { return nil }
-    let afterLine = lineEnd + 2  // offsets are relative to the reader index
-
-    func consume(_ token: Token, bytes: Int = afterLine) -> Token {
-        buffer.moveReaderIndex(forwardBy: bytes)
-        return token
+        return nil
     }
 
-    switch type {
-    case UInt8(ascii: "+"):
-        return consume(.value(.simpleString(lineString(buffer, lineEnd))))
-    case UInt8(ascii: "-"):
-        return consume(.value(.error(lineString(buffer, lineEnd))))
-    case UInt8(ascii: ":"):
-        return consume(.value(.integer(try lineInteger(buffer, lineEnd))))
-    case UInt8(ascii: "_"):
-        guard lineEnd == 1 else { throw Self.error("null with content") }
-        return consume(.value(.null))
-    case UInt8(ascii: "#"):
-        switch lineString(buffer, lineEnd) {
-        case "t": return consume(.value(.boolean(true)))
-        case "f": return consume(.value(.boolean(false)))
-        default: throw Self.error("boolean that is neither t nor f")
+    private func complete(_ aggregate: Aggregate, isTopLevel: Bool) -> Finished {
+        switch aggregate.kind {
+        case .array:
+            return .value(.array(aggregate.elements))
+        case .set:
+            return .value(.set(aggregate.elements))
+        case .map:
+            let pairs = stride(from: 0, to: aggregate.elements.count, by: 2).map {
+                RESPValue.Pair(key: aggregate.elements[$0], value: aggregate.elements[$0 + 1])
+            }
+            return .value(.map(pairs))
+        case .push:
+            // Out-of-band messages (client tracking, pub/sub) are not replies to a command.
+            return isTopLevel ? .dropped : .value(.array(aggregate.elements))
+        case .attribute:
+            // Attributes annotate the value that follows; they never count as an element.
+            return .dropped
         }
-    case UInt8(ascii: ","):
-        let text = lineString(buffer, lineEnd)
-        guard let value = Double(text) else { throw Self.error("double that does not parse") }
-        return consume(.value(.double(value)))
-    case UInt8(ascii: "("):
-        let text = lineString(buffer, lineEnd)
-        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw Self.error("big number with non-digits")
+    }
+
+    // MARK: - Tokens
+
+    /// Reads one type byte, its line and (for blob types) its payload. Moves the reader index past
+    /// the token only when it is complete.
+    private func readToken(from buffer: inout ByteBuffer) throws -> Token? {
+        guard let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+        guard let lineEnd = try findLineEnd(in: buffer) else { return nil }
+        let afterLine = lineEnd + 2  // offsets are relative to the reader index
+
+        func consume(_ token: Token, bytes: Int = afterLine) -> Token {
+            buffer.moveReaderIndex(forwardBy: bytes)
+            return token
         }
-        return consume(.value(.bigNumber(text)))
-    case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
-        let length = try lineInteger(buffer, lineEnd)
-        if length == -1 && type == UInt8(ascii: "$") { return consume(.value(.null)) }
-        guard length >= 0, length <= limits.maxBulkLength else {
-            throw Self.error("blob length \(length) out of range")
-        }
-        let total = afterLine + Int(length) + 2
-        guard buffer.readableBytes >= total else { return nil }
-        let trailer = buffer.getBytes(at: buffer.readerIndex + total - 2, length: 2)
-        guard trailer == [UInt8(ascii: "\r"), UInt8(ascii: "\n")] else {
-            throw Self.error("blob not followed by CRLF")
-        }
-        let payload = buffer.getBytes(at: buffer.readerIndex + afterLine, length: Int(length)) ?? []
+
         switch type {
-        case UInt8(ascii: "$"):
-            return consume(.value(.bulkString(payload)), bytes: total)
-        case UInt8(ascii: "!"):
-            return consume(.value(.error(String(decoding: payload, as: UTF8.self))), bytes: total)
-        default:
-            guard payload.count >= 4, payload[3] == UInt8(ascii: ":") else {
-                throw Self.error("verbatim string without a format prefix")
+        case UInt8(ascii: "+"):
+            return consume(.value(.simpleString(lineString(buffer, lineEnd))))
+        case UInt8(ascii: "-"):
+            return consume(.value(.error(lineString(buffer, lineEnd))))
+        case UInt8(ascii: ":"):
+            return consume(.value(.integer(try lineInteger(buffer, lineEnd))))
+        case UInt8(ascii: "_"):
+            guard lineEnd == 1 else { throw Self.error("null with content") }
+            return consume(.value(.null))
+        case UInt8(ascii: "#"):
+            switch lineString(buffer, lineEnd) {
+            case "t": return consume(.value(.boolean(true)))
+            case "f": return consume(.value(.boolean(false)))
+            default: throw Self.error("boolean that is neither t nor f")
             }
-            let format = String(decoding: payload[0..<3], as: UTF8.self)
-            return consume(.value(.verbatimString(format: format, text: Array(payload[4...]))), bytes: total)
-        }
-    case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ">"), UInt8(ascii: "|"):
-        let count = try lineInteger(buffer, lineEnd)
-        if count == -1 && type == UInt8(ascii: "*") { return consume(.value(.null)) }
-        let isPairs = type == UInt8(ascii: "%") || type == UInt8(ascii: "|")
-        guard count >= 0, count <= limits.maxAggregateCount / (isPairs ? 2 : 1) else {
-            throw Self.error("aggregate size \(count) out of range")
-        }
-        let kind: AggregateKind =
+        case UInt8(ascii: ","):
+            let text = lineString(buffer, lineEnd)
+            guard let value = Double(text) else { throw Self.error("double that does not parse") }
+            return consume(.value(.double(value)))
+        case UInt8(ascii: "("):
+            let text = lineString(buffer, lineEnd)
+            let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw Self.error("big number with non-digits")
+            }
+            return consume(.value(.bigNumber(text)))
+        case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
+            let length = try lineInteger(buffer, lineEnd)
+            if length == -1 && type == UInt8(ascii: "$") { return consume(.value(.null)) }
+            guard length >= 0, length <= limits.maxBulkLength else {
+                throw Self.error("blob length \(length) out of range")
+            }
+            let total = afterLine + Int(length) + 2
+            guard buffer.readableBytes >= total else { return nil }
+            let trailer = buffer.getBytes(at: buffer.readerIndex + total - 2, length: 2)
+            guard trailer == [UInt8(ascii: "\r"), UInt8(ascii: "\n")] else {
+                throw Self.error("blob not followed by CRLF")
+            }
+            let payload = buffer.getBytes(at: buffer.readerIndex + afterLine, length: Int(length)) ?? []
             switch type {
-            case UInt8(ascii: "*"): .array
-            case UInt8(ascii: "~"): .set
-            case UInt8(ascii: "%"): .map
-            case UInt8(ascii: ">"): .push
-            default: .attribute
+            case UInt8(ascii: "$"):
+                return consume(.value(.bulkString(payload)), bytes: total)
+            case UInt8(ascii: "!"):
+                return consume(.value(.error(String(decoding: payload, as: UTF8.self))), bytes: total)
+            default:
+                guard payload.count >= 4, payload[3] == UInt8(ascii: ":") else {
+                    throw Self.error("verbatim string without a format prefix")
+                }
+                let format = String(decoding: payload[0..<3], as: UTF8.self)
+                return consume(.value(.verbatimString(format: format, text: Array(payload[4...]))), bytes: total)
             }
-        return consume(.aggregate(kind, count: Int(count) * (isPairs ? 2 : 1)))
-    default:
-        let printable = type >= 0x20 && type < 0x7F ? " '\(Character(Unicode.Scalar(type)))'" : ""
-        throw Self.error("unexpected type byte 0x\(String(type, radix: 16))\(printable)")
+        case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+            let count = try lineInteger(buffer, lineEnd)
+            if count == -1 && type == UInt8(ascii: "*") { return consume(.value(.null)) }
+            let isPairs = type == UInt8(ascii: "%") || type == UInt8(ascii: "|")
+            guard count >= 0, count <= limits.maxAggregateCount / (isPairs ? 2 : 1) else {
+                throw Self.error("aggregate size \(count) out of range")
+            }
+            let kind: AggregateKind =
+                switch type {
+                case UInt8(ascii: "*"): .array
+                case UInt8(ascii: "~"): .set
+                case UInt8(ascii: "%"): .map
+                case UInt8(ascii: ">"): .push
+                default: .attribute
+                }
+            return consume(.aggregate(kind, count: Int(count) * (isPairs ? 2 : 1)))
+        default:
+            let printable = type >= 0x20 && type < 0x7F ? " '\(Character(Unicode.Scalar(type)))'" : ""
+            throw Self.error("unexpected type byte 0x\(String(type, radix: 16))\(printable)")
+        }
     }
-}
 
-/// Offset of the `\r` that ends the line beginning at the reader index, `nil` if the line is
-/// not complete yet.
-private func findLineEnd(in buffer: ByteBuffer) throws -> Int? {
-    let carriageReturn: Int? = buffer.withUnsafeReadableBytes { bytes in
-        bytes[1...].firstIndex(of: UInt8(ascii: "\r"))
-    }
-    guard let carriageReturn else {
-        guard buffer.readableBytes <= limits.maxLineLength else {
+    /// Offset of the `\r` that ends the line beginning at the reader index, `nil` if the line is
+    /// not complete yet.
+    private func findLineEnd(in buffer: ByteBuffer) throws -> Int? {
+        let carriageReturn: Int? = buffer.withUnsafeReadableBytes { bytes in
+            bytes[1...].firstIndex(of: UInt8(ascii: "\r"))
+        }
+        guard let carriageReturn else {
+            guard buffer.readableBytes <= limits.maxLineLength else {
+                throw Self.error("line longer than \(limits.maxLineLength) bytes")
+            }
+            return nil
+        }
+        guard carriageReturn <= limits.maxLineLength else {
             throw Self.error("line longer than \(limits.maxLineLength) bytes")
         }
-        return nil
-    }
-    guard carriageReturn <= limits.maxLineLength else {
-        throw Self.error("line longer than \(limits.maxLineLength) bytes")
-    }
-    guard let lineFeed = buffer.getInteger(at: buffer.readerIndex + carriageReturn + 1, as: UInt8.self) else {
-        return nil
-    }
-    guard lineFeed == UInt8(ascii: "\n") else { throw Self.error("CR not followed by LF") }
-    return carriageReturn
-}
-
-/// The line after the type byte, as text (invalid UTF-8 is replaced, not rejected).
-private func lineString(_ buffer: ByteBuffer, _ lineEnd: Int) -> String {
-    buffer.withUnsafeReadableBytes { bytes in
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[1..<lineEnd]), as: UTF8.self)
-    }
-}
-
-/// The line after the type byte as a signed 64-bit decimal, parsed from the bytes directly.
-private func lineInteger(_ buffer: ByteBuffer, _ lineEnd: Int) throws -> Int64 {
-    let parsed: Int64? = buffer.withUnsafeReadableBytes { bytes in
-        var index = 1
-        var negative = false
-        if index < lineEnd, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
-            negative = bytes[index] == UInt8(ascii: "-")
-            index += 1
+        guard let lineFeed = buffer.getInteger(at: buffer.readerIndex + carriageReturn + 1, as: UInt8.self) else {
+            return nil
         }
-        guard index < lineEnd else { return nil }
-        var value: Int64 = 0
-        while index < lineEnd {
-            let digit = bytes[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            // Accumulate negatively so that Int64.min parses too.
-            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) = times10.subtractingReportingOverflow(Int64(digit))
-            guard !overflow1, !overflow2 else { return nil }
-            value = next
-            index += 1
-        }
-        if negative { return value }
-        return value == .min ? nil : -value
+        guard lineFeed == UInt8(ascii: "\n") else { throw Self.error("CR not followed by LF") }
+        return carriageReturn
     }
-    guard let parsed else { throw Self.error("malformed integer") }
-    return parsed
-}
 
-private static func error(_ detail: String) -> RedisError {
-    RedisError(code: .protocolError, message: "invalid RESP from server: \(detail)")
-}
+    /// The line after the type byte, as text (invalid UTF-8 is replaced, not rejected).
+    private func lineString(_ buffer: ByteBuffer, _ lineEnd: Int) -> String {
+        buffer.withUnsafeReadableBytes { bytes in
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[1..<lineEnd]), as: UTF8.self)
+        }
+    }
+
+    /// The line after the type byte as a signed 64-bit decimal, parsed from the bytes directly.
+    private func lineInteger(_ buffer: ByteBuffer, _ lineEnd: Int) throws -> Int64 {
+        let parsed: Int64? = buffer.withUnsafeReadableBytes { bytes in
+            var index = 1
+            var negative = false
+            if index < lineEnd, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                negative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            guard index < lineEnd else { return nil }
+            var value: Int64 = 0
+            while index < lineEnd {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                // Accumulate negatively so that Int64.min parses too.
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflow2) = times10.subtractingReportingOverflow(Int64(digit))
+                guard !overflow1, !overflow2 else { return nil }
+                value = next
+                index += 1
+            }
+            if negative { return value }
+            return value == .min ? nil : -value
+        }
+        guard let parsed else { throw Self.error("malformed integer") }
+        return parsed
+    }
+
+    private static func error(_ detail: String) -> RedisError {
+        RedisError(code: .protocolError, message: "invalid RESP from server: \(detail)")
+    }
 }
 
 /// Decodes replies from plain byte chunks, outside a channel. Used by the codec tests, which
 /// feed frames split at every possible position.
 struct RESPChunkDecoder {
-private var parser = RESPParser()
-private var buffer = ByteBuffer()
+    private var parser = RESPParser()
+    private var buffer = ByteBuffer()
 
-/// Appends `bytes` and returns every reply they complete.
-mutating func feed(_ bytes: [UInt8]) throws -> [RESPValue] {
-    buffer.writeBytes(bytes)
-    var values: [RESPValue] = []
-    while let value = try parser.next(from: &buffer) {
-        values.append(value)
+    /// Appends `bytes` and returns every reply they complete.
+    mutating func feed(_ bytes: [UInt8]) throws -> [RESPValue] {
+        buffer.writeBytes(bytes)
+        var values: [RESPValue] = []
+        while let value = try parser.next(from: &buffer) {
+            values.append(value)
+        }
+        buffer.discardReadBytes()
+        return values
     }
-    buffer.discardReadBytes()
-    return values
-}
 }
 
 extension RESPEncoder {
-static func bytes(of command: RedisCommand) -> [UInt8] {
-    var buffer = ByteBuffer()
-    encode(command, into: &buffer)
-    return Array(buffer.readableBytesView)
-}
+    static func bytes(of command: RedisCommand) -> [UInt8] {
+        var buffer = ByteBuffer()
+        encode(command, into: &buffer)
+        return Array(buffer.readableBytesView)
+    }
 
-static func bytes(of value: RESPValue) -> [UInt8] {
-    var buffer = ByteBuffer()
-    encode(value, into: &buffer)
-    return Array(buffer.readableBytesView)
-}
+    static func bytes(of value: RESPValue) -> [UInt8] {
+        var buffer = ByteBuffer()
+        encode(value, into: &buffer)
+        return Array(buffer.readableBytesView)
+    }
 }

@@ -9,6 +9,7 @@ enum MetricHelp {
         "runnel_records_read_total": "Records read from the source, including those that could not be parsed.",
         "runnel_records_loaded_total": "Records written to the target.",
         "runnel_records_filtered_total": "Records left out by a filter transformer.",
+        "runnel_records_superseded_total": "Records whose key another record of the run had (key_policy), not counted as loaded.",
         "runnel_records_rejected_total": "Records rejected, by the stage that rejected them.",
         "runnel_dead_letters_total": "Rejected records parked in the dead letter queue.",
         "runnel_batches_total": "Batches committed.",

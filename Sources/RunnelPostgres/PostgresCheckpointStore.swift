@@ -49,7 +49,7 @@ public struct PostgresCheckpointStore: CheckpointStore, RunLease {
             let rows = try await pool.rows("SELECT position FROM \(unescaped: qualified) WHERE pipeline = \(pipeline)", on: c)
             guard let row = rows.first else { return nil }
             guard let position = try row.decode(String?.self) else {
-                throw RunnelError.failure("checkpoint of '\(pipeline)' in \(target) is null")
+                throw RunnelError.dataContract("checkpoint of '\(pipeline)' in \(target) is null")
             }
             return Checkpoint(position)
         }

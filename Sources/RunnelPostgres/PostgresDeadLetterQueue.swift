@@ -20,15 +20,19 @@ public struct PostgresDeadLetterQueue: DeadLetterQueue {
     private var t: String { PostgresSQL.qualified(schema: schema, table: table) }
 
     private func ensureTable(_ c: PostgresConnection) async throws {
-        try await PostgresDDL.createOnce(
-            """
-            CREATE TABLE IF NOT EXISTS \(t) (
-              pipeline text NOT NULL, key text NOT NULL, run_id text NOT NULL, stage text NOT NULL,
-              error_code text NOT NULL, error text NOT NULL, field text, attempts integer NOT NULL,
-              source text NOT NULL, line bigint, "offset" bigint, source_id text,
-              record jsonb, raw text, first_seen timestamptz NOT NULL, last_seen timestamptz NOT NULL,
-              PRIMARY KEY (pipeline, key))
-            """, on: c, pool: pool)
+        let sql = DeadLetterTable.createSQL(table: t, quote: PostgresSQL.quote) { kind in
+            switch kind {
+            case .text: "text"
+            case .integer: "bigint"
+            case .json: "jsonb"
+            case .timestamp: "timestamptz"
+            }
+        }
+        try await PostgresDDL.createOnce(sql, on: c, pool: pool)
+    }
+
+    public func prepare() async throws {
+        try await pool.withConnection("create dead letter table \(table)") { [self] c in try await ensureTable(c) }
     }
 
     public func write(_ letters: [DeadLetter]) async throws {
@@ -115,12 +119,14 @@ public struct PostgresDeadLetterQueue: DeadLetterQueue {
                 let (runID, stage, code, message, field, attempts, source, line, offset, id, record, raw, seen) =
                     try row.decode(
                         (String, String, String, String, String?, Int64, String, Int64?, Int64?, String?, String?, String?, Double).self)
-                var object: Object?
-                if let record, case .object(let o)? = try? JSONText.parse(record) { object = o }
-                return DeadLetter(
-                    pipeline: pipeline, runID: runID, stage: stage, errorCode: code, message: message, field: field,
-                    attempts: Int(attempts), origin: Origin(source: source, line: line.map(Int.init), offset: offset, id: id),
-                    record: object, raw: raw, time: Timestamp(microseconds: Int64((seen * 1_000_000).rounded())))
+                func text(_ s: String?) -> Value { s.map(Value.string) ?? .null }
+                func int(_ i: Int64?) -> Value { i.map(Value.int) ?? .null }
+                let values: [Value] = [
+                    .string(runID), .string(stage), .string(code), .string(message), text(field), .int(attempts),
+                    .string(source), int(line), int(offset), text(id), text(record), text(raw),
+                    .timestamp(Timestamp(microseconds: Int64((seen * 1_000_000).rounded()))),
+                ]
+                return DeadLetter(pipeline: pipeline, row: values)
             }
         }
     }

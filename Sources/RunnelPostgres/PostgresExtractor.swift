@@ -163,7 +163,7 @@ struct Position: Sendable, Hashable {
         guard case .object(let o)? = try? JSONText.parse(checkpoint.position),
             case .string(let cursor)? = o["cursor"], case .array(let keys)? = o["key"]
         else {
-            throw RunnelError.failure(
+            throw RunnelError.dataContract(
                 "the checkpoint '\(checkpoint.position)' is not a postgres extractor position; "
                     + "reset it with `runnel-batch checkpoint reset` if the source changed")
         }

@@ -71,6 +71,7 @@ public struct PostgresLoader: Loader {
     }
 
     public var target: String { "\(pool.settings) table \(displayName)" }
+    public var key: [String] { configuration.key }
 
     private var displayName: String { (configuration.schema.map { "\($0)." } ?? "") + configuration.table }
     private var qualified: String { PostgresSQL.qualified(schema: configuration.schema, table: configuration.table) }
@@ -91,6 +92,8 @@ public struct PostgresLoader: Loader {
         let specColumns = c.columns
         let columns = try c.target.columnNames(batch: schema)
         guard !columns.isEmpty else { throw RunnelError.config("load: no columns to write to \(displayName)") }
+        for name in [c.table] + (c.schema.map { [$0] } ?? []) { try PostgresSQL.checkIdentifier(name, role: "table or schema name") }
+        for name in columns { try PostgresSQL.checkIdentifier(name, role: "column (field) name") }
         let qualified = self.qualified
         let displayName = self.displayName
         let settings = pool.settings

@@ -4,6 +4,19 @@ public import RunnelCore
 /// SQL text helpers: identifiers are always quoted, so names from a spec cannot inject SQL.
 public enum PostgresSQL {
     /// `"name"`, with embedded quotes doubled.
+    /// Checks that `identifier` survives as a PostgreSQL name: no NUL (the protocol's strings
+    /// end at one) and at most 63 bytes (the server silently truncates longer names, so two
+    /// fields could land in one column). `role` says what it names, for the error.
+    public static func checkIdentifier(_ identifier: String, role: String) throws(RunnelError) {
+        if identifier.utf8.contains(0) {
+            throw RunnelError.dataContract("\(role) \(identifier.debugDescription) holds a NUL character, which PostgreSQL names cannot hold")
+        }
+        if identifier.utf8.count > 63 {
+            throw RunnelError.dataContract(
+                "\(role) \(identifier.debugDescription) is \(identifier.utf8.count) bytes long; PostgreSQL names hold at most 63")
+        }
+    }
+
     public static func quote(_ identifier: String) -> String {
         var out = "\""
         for c in identifier { if c == "\"" { out += "\"\"" } else { out.append(c) } }

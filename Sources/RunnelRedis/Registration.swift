@@ -29,7 +29,7 @@ extension ComponentRegistry {
     ///       claim_interval: 5s             # how often to look for them
     ///       max_deliveries: 5              # more deliveries than this: dead letter, acknowledged
     ///
-    ///     load:  {type: redis_stream, url: …, stream: orders-clean, field: payload, max_length: 1000000}
+    ///     load:  {type: redis_stream, url: …, stream: orders-clean, field: payload, max_length: 1000000, dedupe_window: 24h}
     ///     dead_letter: {type: redis_stream, url: …, stream: orders-dead-letters}
     ///
     /// Components naming the same `url` share one client; blocking reads get their own.
@@ -83,10 +83,12 @@ extension ComponentRegistry {
             let stream = s.string("stream", required: true)
             let field = s.string("field")
             let maxLength = s.int("max_length", in: 1...Int.max)
+            let window = positive(s, "dedupe_window")
             guard let client, let stream else { return nil }
             var c = RedisStreamLoader.Configuration(stream: stream)
             if let field { c.field = field }
             c.maxLength = maxLength
+            if let window { c.dedupeWindow = window }
             return RedisStreamLoader(c, client: client)
         }
 

@@ -17,6 +17,20 @@ public struct SQLiteCheckpointStore: CheckpointStore {
         TransactionDomain(database: database, checkpointTable: table, description: "sqlite \(database.path)")
     }
 
+    /// An `flock` on a lock file beside the database (`orders.db.<pipeline>.<scope>.<hash>.lock`),
+    /// held for the run, rather than a lease row with an expiry: the kernel frees it the instant
+    /// its holder dies, so a SIGKILLed run is taken over at once, with no renewal task and no
+    /// clocks to trust; and any two runs that can share an SQLite file share its folder (SQLite
+    /// needs working file locks there itself). Not a lock on the database file: SQLite's own
+    /// POSIX locks on it would be dropped whenever another descriptor of the file closed.
+    public var lease: (any RunLease)? {
+        let path = database.path
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return FileLease(directory: directory.isEmpty ? "/" : directory, prefix: name + ".")
+    }
+
     static func ensureTable(_ c: SQLiteConnection) throws {
         try c.execute(
             "CREATE TABLE IF NOT EXISTS \(table) (pipeline TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at TEXT NOT NULL)")
@@ -30,7 +44,7 @@ public struct SQLiteCheckpointStore: CheckpointStore {
             let rows = try c.query("SELECT position FROM \(Self.table) WHERE pipeline = ?", [.string(pipeline)])
             guard let row = rows.first else { return nil }
             guard case .string(let position) = row[0] else {
-                throw RunnelError.failure("checkpoint of '\(pipeline)' in \(database.path) is unreadable")
+                throw RunnelError.dataContract("checkpoint of '\(pipeline)' in \(database.path) is unreadable")
             }
             return Checkpoint(position)
         }

@@ -31,7 +31,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(rc)"
             if let handle { sqlite3_close_v2(handle) }
-            throw RunnelError.failure("cannot open SQLite database '\(configuration.path)': \(message)")
+            throw Self.classify(rc, "cannot open SQLite database '\(configuration.path)': \(message)")
         }
         db = handle
         sqlite3_busy_timeout(db, Int32(configuration.busyTimeoutMilliseconds))
@@ -86,14 +86,22 @@ public final class SQLiteConnection: @unchecked Sendable {
         return rows
     }
 
-    /// Classifies an SQLite result code: a lock held too long is transient; the rest are failures.
     func error(_ rc: Int32, _ message: String, sql: String? = nil) -> RunnelError {
-        let primary = rc & 0xFF
-        let text = "SQLite '\(path)': \(message)"
-        switch primary {
-        case SQLITE_BUSY, SQLITE_LOCKED: return RunnelError.transient(text)
-        case SQLITE_NOTADB, SQLITE_CORRUPT: return RunnelError.failure("\(text) (the file is not a readable SQLite database)")
-        default: return RunnelError.failure(text)
+        Self.classify(rc, "SQLite '\(path)': \(message)")
+    }
+
+    /// Classifies an SQLite result code by whether a retry can succeed: a lock held too long is
+    /// transient (retried); an I/O error or a full disk may pass (exit 1); a path that cannot be
+    /// opened or written is the spec's or the volume's (exit 2); a damaged file, a constraint or
+    /// type violation, or SQL the table cannot take fails the same way every time (exit 3).
+    static func classify(_ rc: Int32, _ text: String) -> RunnelError {
+        switch rc & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED: RunnelError.transient(text)
+        case SQLITE_NOTADB, SQLITE_CORRUPT: RunnelError.dataContract("\(text) (the file is not a readable SQLite database)")
+        case SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH: RunnelError.config(text)
+        case SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE, SQLITE_ERROR, SQLITE_SCHEMA:
+            RunnelError.dataContract(text)
+        default: RunnelError.failure(text)
         }
     }
 
@@ -214,10 +222,34 @@ public final class SQLiteStatement {
 
 /// How values are written as SQLite text.
 enum SQLiteText {
-    /// Fixed-width ISO 8601 with microseconds, so that text order is time order (version guards
-    /// compare timestamps as text) and SQLite's date functions still read it.
-    static func timestamp(_ t: Timestamp) -> String { t.iso8601FixedWidth }
+    /// ISO 8601 in its shortest exact form (`2013-01-01T10:00:00Z`, `…:00.25Z`), as the input
+    /// usually had it; SQLite's date functions read it. Such text does not sort as time (`…:00Z`
+    /// sorts after `…:00.5Z`), so comparisons go through `sortable(_:)`.
+    static func timestamp(_ t: Timestamp) -> String { t.iso8601 }
 
+    /// An SQL expression that turns `expression` into text that sorts as time when it holds a
+    /// timestamp this loader wrote (in any fraction width, including the fixed six digits older
+    /// versions wrote), and leaves every other value as it is: `…:00Z` and `…:00.5Z` become
+    /// `…:00.000000Z` and `…:00.500000Z`. Used by version guards, on conflicting rows only.
+    static func sortable(_ expression: String) -> String {
+        let x = expression
+        let civil = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+        return "(CASE WHEN typeof(\(x)) = 'text' AND substr(\(x), 1, 19) GLOB '\(civil)' AND \(x) GLOB '*Z' THEN "
+            + "(CASE WHEN length(\(x)) = 20 THEN substr(\(x), 1, 19) || '.000000Z' "
+            + "WHEN substr(\(x), 20, 1) = '.' AND length(\(x)) <= 27 THEN substr(substr(\(x), 1, length(\(x)) - 1) || '000000', 1, 26) || 'Z' "
+            + "ELSE \(x) END) ELSE \(x) END)"
+    }
+
+    /// Checks that `identifier` can be an SQLite name: anything but NUL, which ends SQL text for
+    /// SQLite's tokenizer (a name holding one would cut the statement short). `role` says what it
+    /// names, for the error.
+    static func checkIdentifier(_ identifier: String, role: String) throws(RunnelError) {
+        if identifier.utf8.contains(0) {
+            throw RunnelError.dataContract("\(role) \(identifier.debugDescription) holds a NUL character, which SQLite names cannot hold")
+        }
+    }
+
+    /// A double-quoted identifier; any character but NUL (see `checkIdentifier`) is kept as it is.
     static func quote(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences("\"", with: "\"\"") + "\""
     }

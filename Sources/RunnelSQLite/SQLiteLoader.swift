@@ -25,6 +25,7 @@ public struct SQLiteLoader: Loader {
     }
 
     public var target: String { "sqlite \(database.path) table \(configuration.table)" }
+    public var key: [String] { configuration.key }
 
     /// The checkpoint table of this loader's file: with an `SQLiteCheckpointStore` on the same
     /// database, the checkpoint commits with the batch.
@@ -34,6 +35,8 @@ public struct SQLiteLoader: Loader {
         let names = try configuration.columnNames(batch: schema)
         let columns = configuration.columns ?? names.map { Column(name: $0, type: "") }
         let table = configuration.table
+        try SQLiteText.checkIdentifier(table, role: "table name")
+        for col in columns { try SQLiteText.checkIdentifier(col.name, role: "column (field) name") }
         try database.withConnection { c in
             let info = try c.query("SELECT name FROM pragma_table_info(?)", [.string(table)])
             if info.isEmpty {
@@ -98,7 +101,8 @@ public struct SQLiteLoader: Loader {
         } else {
             sql += "ON CONFLICT (\(key)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
             if let v = configuration.version.map(SQLiteText.quote) {
-                sql += " WHERE \(t).\(v) IS NULL OR excluded.\(v) >= \(t).\(v)"
+                sql += " WHERE \(t).\(v) IS NULL OR "
+                    + "\(SQLiteText.sortable("excluded.\(v)")) >= \(SQLiteText.sortable("\(t).\(v)"))"
             }
         }
         return sql

@@ -9,6 +9,9 @@ import RunnelSQLite
 #if Redis
     import RunnelRedis
 #endif
+#if S3
+    import RunnelS3
+#endif
 
 /// A connector that comes in through a package trait: the types it registers, and its
 /// registration when this binary was built with the trait (nil otherwise).
@@ -33,17 +36,28 @@ let optionalConnectors: [OptionalConnector] = {
     #else
         all.append(.init(trait: "Redis", types: ["redis_stream"], register: nil))
     #endif
+    #if S3
+        all.append(.init(trait: "S3", types: ["s3"]) { $0.registerS3() })
+    #else
+        all.append(.init(trait: "S3", types: ["s3"], register: nil))
+    #endif
     return all
 }()
 
 extension ComponentRegistry {
-    /// Every connector and transformer built into this binary.
-    public static var standard: ComponentRegistry {
+    /// What every build has, whatever its traits: the light path of the quickstart.
+    public static var alwaysBuiltIn: ComponentRegistry {
         var r = ComponentRegistry()
         r.registerCore()
         r.registerExpressions()
         r.registerFiles()
         r.registerSQLite()
+        return r
+    }
+
+    /// Every connector and transformer built into this binary.
+    public static var standard: ComponentRegistry {
+        var r = alwaysBuiltIn
         for connector in optionalConnectors {
             if let register = connector.register {
                 register(&r)

@@ -208,3 +208,63 @@ private struct RejectOdd: Validator {
         #expect(left.count == 1 && left[0].errorCode == "five" && left[0].attempts == 2)
     }
 }
+
+/// `key_policy`: records of one run that share the loader's key.
+@Suite struct KeyPolicyTests {
+    /// 2,000 rows over 14 carriers, each row numbered.
+    private let carriers = (0..<2_000).map { i -> [Value] in [.string("C\(i % 14)"), .int(Int64(i))] }
+
+    private func run(_ policy: KeyPolicy, mode: RunOptions.Mode = .batch, queue: MemoryDeadLetterQueue? = nil)
+        async -> (RunSummary, MemoryLoader)
+    {
+        let loader = MemoryLoader(key: ["carrier"])
+        let pipeline = Pipeline(
+            name: "p", extractor: MemoryExtractor(fields: ["carrier", "n"], rows: carriers), loader: loader,
+            deadLetters: queue, batching: .init(maxRecords: 300), keyPolicy: policy)
+        return (await PipelineRunner(pipeline: pipeline, options: RunOptions(mode: mode)).run(), loader)
+    }
+
+    @Test func lastWinsCountsTheSupersededRecordsApartFromTheLoadedOnes() async {
+        let (summary, loader) = await run(.lastWins)
+        #expect(summary.exitCode == 0)
+        #expect(summary.loaded == 14 && summary.superseded == 1_986 && summary.filtered == 0)
+        #expect(loader.rows.count == 14)
+        #expect(loader.rows.first { $0["carrier"] == "C0" }?["n"] == .int(1_988), "the last record of C0 won")
+    }
+
+    @Test func firstWinsKeepsTheFirstRecordOfEachKey() async {
+        let (summary, loader) = await run(.firstWins)
+        #expect(summary.loaded == 14 && summary.superseded == 1_986 && summary.filtered == 0)
+        #expect(loader.rows.first { $0["carrier"] == "C0" }?["n"] == .int(0))
+    }
+
+    @Test func rejectParksEveryLaterRecordOfAKeyAsDuplicateKey() async throws {
+        let queue = MemoryDeadLetterQueue()
+        let (summary, loader) = await run(.reject, queue: queue)
+        #expect(summary.loaded == 14 && summary.rejected == 1_986 && summary.deadLettered == 1_986 && summary.superseded == 0)
+        #expect(loader.rows.count == 14)
+        let letters = try await queue.list(pipeline: "p", limit: nil)
+        #expect(letters.count == 1_986 && letters.allSatisfy { $0.errorCode == "duplicate_key" })
+        #expect(letters.first?.message.contains("carrier=C0") == true)
+    }
+
+    @Test func aStreamingRunLooksForDuplicatesWithinEachBatch() async {
+        // A stream's run never ends: the key set is per batch, so memory stays bounded.
+        let (summary, _) = await run(.lastWins, mode: .streaming)
+        #expect(summary.superseded == 2_000 - 14 * 7, "7 batches of up to 300 rows, 14 keys in each")
+    }
+}
+
+/// The key set's own contract: every hash once, whatever the count.
+@Suite struct KeyHashSetTests {
+    @Test func insertsEachHashOnceThroughManyGrowths() {
+        var set = KeyHashSet()
+        var rng = SeededGenerator(seed: 7)
+        var hashes: [UInt64] = (0..<200_000).map { _ in rng.next() }
+        hashes += [0, 1, 0]
+        var fresh = 0
+        for h in hashes where set.insert(h) { fresh += 1 }
+        #expect(fresh == Set(hashes.map { $0 == 0 ? 1 : $0 }).count)
+        #expect(hashes.prefix(1_000).allSatisfy { !set.insert($0) })
+    }
+}

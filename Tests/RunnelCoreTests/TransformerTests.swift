@@ -47,6 +47,20 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
         }
     }
 
+    @Test(arguments: [
+        (Int64(1_357_034_400_000_000), "2013-01-01T10:00:00Z"),
+        (Int64(1_357_034_400_250_000), "2013-01-01T10:00:00.25Z"),
+        (Int64(1_357_034_400_100_000), "2013-01-01T10:00:00.1Z"),
+        (Int64(1_357_034_400_000_001), "2013-01-01T10:00:00.000001Z"),
+        (Int64(1_357_034_400_123_450), "2013-01-01T10:00:00.12345Z"),
+    ])
+    func timestampsAreWrittenInTheirShortestExactForm(_ micros: Int64, _ text: String) {
+        let t = Timestamp(microseconds: micros)
+        #expect(t.iso8601 == text)
+        #expect(TimestampFormat.iso8601.parse(t.iso8601) == t)
+        #expect(t.iso8601FixedWidth.count == 27)
+    }
+
     @Test func shapeTransformersRenameSelectDropAndSet() throws {
         var b = batch(["a", "b", "c"], [[1, 2, 3], [4, .null, 6]])
         try RenameTransformer([("a", "x")]).apply(to: &b)

@@ -42,21 +42,50 @@ private func runOn(_ bytes: [UInt8], name: String = "input.csv", extraSpec: Stri
         #expect(try summary(empty)["read"] as? Int == 0)
     }
 
-    @Test func aTruncatedGzipFileIsAClearErrorAfterLoadingWhatWasReadable() throws {
+    @Test func aTruncatedGzipFileLoadsEveryDecodableRowParksTheDamageAndExitsThree() throws {
         var text = "id,name\n"
         for i in 0..<20_000 { text += "\(i),name-\(i)-\(i * 7919 % 10007)\n" }
         let dir = try CommandRunner.temporaryDirectory("runnel-gz")
         try write(text, to: dir + "/whole.csv")
-        let gz = Process()
-        gz.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gz.arguments = ["-k", dir + "/whole.csv"]
-        try gz.run()
-        gz.waitUntilExit()
+        #expect(try CommandRunner.run("/bin/gzip", ["-k", dir + "/whole.csv"]).exitCode == 0)
         let full = try Data(contentsOf: URL(fileURLWithPath: dir + "/whole.csv.gz"))
-        let (run, _) = try runOn(Array(full.prefix(full.count / 2)), name: "input.csv.gz")
-        #expect(run.exitCode == 1)
-        #expect(run.stderr.contains("input.csv.gz") || run.stdout.contains("input.csv.gz"))
+        let cut = Data(full.prefix(full.count / 2))
+        try cut.write(to: URL(fileURLWithPath: dir + "/cut.csv.gz"))
+        // What zlib can decode of the cut file (Python's binding of it): every complete line of it
+        // must be loaded.
+        let inflate = "import sys, zlib; sys.stdout.buffer.write(zlib.decompressobj(31).decompress(open(sys.argv[1], 'rb').read()))"
+        let decoded = try CommandRunner.run("/usr/bin/env", ["python3", "-c", inflate, dir + "/cut.csv.gz"]).stdout
+        let completeRows = decoded.split(separator: "\n", omittingEmptySubsequences: false).dropLast().count - 1
+        #expect(completeRows > 5_000)
+
+        let (run, out) = try runOn(Array(cut), name: "input.csv.gz", extraSpec: "\nbatching: {max_records: 3000}\n")
+        #expect(run.exitCode == 3, "\(run.stdout) \(run.stderr)")
+        let result = try summary(run)
+        #expect((result["error"] as? String ?? "").contains("input.csv.gz"))
+        #expect(result["loaded"] as? Int == completeRows)
+        #expect(try dump(out + "/out.db", "SELECT count(*), min(id), max(id) FROM t") == [["\(completeRows)", "0", "\(completeRows - 1)"]])
+        let letters = try dump(out + "/out.db", "SELECT error_code, source, line, \"offset\" FROM runnel_dead_letters")
+        #expect(letters.count == 1)
+        #expect(letters.first?[0] == "truncated_input")
+        #expect(letters.first?[1].hasSuffix("input.csv.gz") == true)
+        #expect(letters.first?[2] == "\(completeRows + 2)", "the line after the last complete row")
+        let completeBytes = decoded.utf8.count - decoded.utf8.reversed().prefix { $0 != 0x0A }.count
+        #expect(letters.first?[3] == "\(completeBytes)", "the byte offset where the incomplete row starts")
         #expect(!run.stderr.contains("Fatal error"))
+    }
+
+    @Test func aHeaderNameWithAControlCharacterIsAContractErrorNamingLineAndColumn() throws {
+        let (run, _) = try runOn(Array("id,na\u{0}me\n1,a\n".utf8))
+        #expect(run.exitCode == 3, "\(run.stderr)")
+        let error = try summary(run)["error"] as? String ?? ""
+        #expect(error.contains("input.csv:1: header column 2"), "\(error)")
+        #expect(error.contains("U+0000"))
+        let (dup, _) = try runOn(Array("id,name,name\n1,a,b\n".utf8))
+        #expect(dup.exitCode == 3)
+        #expect((try summary(dup)["error"] as? String ?? "").contains("header column 3 names 'name' again (first in column 2)"))
+        let (blank, _) = try runOn(Array("id,,x\n1,a,b\n".utf8))
+        #expect(blank.exitCode == 3)
+        #expect((try summary(blank)["error"] as? String ?? "").contains("header column 2 has no name"))
     }
 
     @Test func tooManyInvalidRowsFailWithTheContractExitCode() throws {

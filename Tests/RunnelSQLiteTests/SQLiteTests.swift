@@ -49,6 +49,38 @@ private func batch(_ rows: [[Value]]) -> Batch {
         #expect(try rows(db, "SELECT v FROM t") == [["later"]])
     }
 
+    @Test func timestampsAreStoredInTheirShortestFormAndStillCompareAsTime() async throws {
+        let db = try database()
+        var c = SQLiteLoader.Configuration(table: "t", key: ["id"])
+        c.version = "version"
+        let loader = SQLiteLoader(c, database: db)
+        try await loader.prepare(schema: Schema(["id", "v", "version"]))
+        let whole = Timestamp(microseconds: 1_357_034_400_000_000)
+        let quarter = Timestamp(microseconds: 1_357_034_400_250_000)
+        try await loader.load(batch([[1, .timestamp(whole), .timestamp(whole)], [2, .timestamp(quarter), 1]]), commit: nil)
+        #expect(try rows(db, "SELECT v FROM t ORDER BY id") == [["2013-01-01T10:00:00Z"], ["2013-01-01T10:00:00.25Z"]])
+        // A row an older version wrote with six fraction digits, and newer and older replays of it.
+        try db.withConnection { try $0.execute("UPDATE t SET version = '2013-01-01T10:00:00.500000Z' WHERE id = 1") }
+        try await loader.load(batch([[1, "older", .timestamp(quarter)]]), commit: nil)
+        #expect(try rows(db, "SELECT v FROM t WHERE id = 1") == [["2013-01-01T10:00:00Z"]])
+        try await loader.load(batch([[1, "newer", .timestamp(Timestamp(microseconds: 1_357_034_401_000_000))]]), commit: nil)
+        #expect(try rows(db, "SELECT v, version FROM t WHERE id = 1") == [["newer", "2013-01-01T10:00:01Z"]])
+        // Integer versions are compared as numbers, as before.
+        try await loader.load(batch([[2, "v2", 2], [2, "v10", 10], [2, "v9", 9]]), commit: nil)
+        #expect(try rows(db, "SELECT v FROM t WHERE id = 2") == [["v10"]])
+    }
+
+    @Test func aCleanLoadLeavesAnEmptyDeadLetterTable() async throws {
+        let db = try database()
+        let pipeline = Pipeline(
+            name: "clean", extractor: MemoryExtractor(fields: ["id", "v", "version"], rows: [[1, "a", 1], [2, "b", 1]]),
+            loader: SQLiteLoader(SQLiteLoader.Configuration(table: "t", key: ["id"]), database: db),
+            deadLetters: SQLiteDeadLetterQueue(database: db))
+        let summary = await PipelineRunner(pipeline: pipeline).run()
+        #expect(summary.exitCode == 0 && summary.loaded == 2)
+        #expect(try rows(db, "SELECT count(*) FROM runnel_dead_letters") == [[0]])
+    }
+
     @Test func checkpointIsWrittenInTheLoadTransaction() async throws {
         let db = try database()
         let store = SQLiteCheckpointStore(database: db)

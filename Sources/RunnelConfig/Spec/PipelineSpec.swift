@@ -118,7 +118,9 @@ public struct PipelineSpec: Sendable {
         var types: [String: String] = [:]
 
         func component<T>(_ key: String, _ factories: [String: ComponentRegistry.Factory<T>], required: Bool) -> T? {
-            guard let n = top.node(key, required: required), let s = SpecSection(n, ignoring: ["type"]) else { return nil }
+            // `load.key_policy` is the runner's (KeyPolicy), read below, not the loader's.
+            let ignoring: Set<String> = key == "load" ? ["type", "key_policy"] : ["type"]
+            guard let n = top.node(key, required: required), let s = SpecSection(n, ignoring: ignoring) else { return nil }
             let built = registry.build(factories, section: s, role: key, resources: resources, pipeline: pipelineName, root: top)
             if built != nil, let type = s.peek("type")?.string { types[key] = type }
             return built
@@ -157,6 +159,9 @@ public struct PipelineSpec: Sendable {
             }
         }
         let policy = validation.policy
+        let policyNode = top.node("load").flatMap { SpecSection($0) }
+        let keyPolicy = policyNode?.choice("key_policy", KeyPolicy.names).flatMap(KeyPolicy.init(name:)) ?? .lastWins
+        if let n = policyNode?.node("key_policy"), loader?.key.isEmpty == true { n.problem("key_policy needs a loader that writes by key") }
         if policy.action == .deadLetter, deadLetters == nil, !top.has("dead_letter") {
             top.node.problem(
                 "rejected records go to the dead letter queue (validate.on_invalid: dead_letter, the default) "
@@ -175,7 +180,7 @@ public struct PipelineSpec: Sendable {
         let pipeline = Pipeline(
             name: name, extractor: extractor, transformers: transformers, validators: validation.validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
-            lease: checkpoints?.lease)
+            lease: checkpoints?.lease, keyPolicy: keyPolicy)
         return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
     }
 

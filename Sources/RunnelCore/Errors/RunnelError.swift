@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The error every Runnel component throws, classified so the runner knows whether to retry and
 /// the binaries know which exit code to use.
 ///
@@ -19,7 +27,9 @@ public struct RunnelError: Error, Sendable, CustomStringConvertible {
         public static let transient = Code(.transient)
         /// Another run holds the pipeline's lease: exit 4, without touching data.
         public static let leaseHeld = Code(.leaseHeld)
-        /// Anything else that stops a run (an I/O error, a bug): not retried in-process, exit 1.
+        /// Anything else that stops a run and that a later retry can get past (an I/O error, a full
+        /// disk): not retried in-process, exit 1. Errors a retry cannot fix are `config` or
+        /// `dataContract`: damaged input, an unreadable checkpoint, a path that does not exist.
         public static let failure = Code(.failure)
         /// The run was stopped from outside before it finished.
         public static let cancelled = Code(.cancelled)
@@ -88,4 +98,20 @@ public struct RunnelError: Error, Sendable, CustomStringConvertible {
 /// Errors of client libraries (a Redis or PostgreSQL connection) that know whether retrying helps.
 public protocol TransientClassifiable: Error {
     var isTransient: Bool { get }
+}
+
+extension RunnelError {
+    /// An operating-system error on `path`, classified by `errno` so that exit 1 keeps meaning
+    /// "a retry can succeed": a path that does not exist, is not allowed, or is the wrong kind of
+    /// file stays so until someone fixes the spec or the volume (config, exit 2); anything else
+    /// (EIO, ENOSPC, EMFILE, EINTR…) may pass (failure, exit 1).
+    public static func io(_ message: String, errno code: Int32) -> RunnelError {
+        let text = "\(message): \(String(cString: strerror(code)))"
+        switch code {
+        case ENOENT, EACCES, EPERM, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG, EROFS, EEXIST:
+            return RunnelError(.config, text)
+        default:
+            return RunnelError(.failure, text)
+        }
+    }
 }

@@ -18,6 +18,7 @@ public struct MetricsObserver: PipelineObserver {
         Counter(label: "runnel_records_read_total", dimensions: d).increment(by: e.read)
         Counter(label: "runnel_records_loaded_total", dimensions: d).increment(by: e.loaded)
         Counter(label: "runnel_records_filtered_total", dimensions: d).increment(by: e.filtered)
+        Counter(label: "runnel_records_superseded_total", dimensions: d).increment(by: e.superseded)
         for (stage, n) in e.rejectedByStage {
             Counter(label: "runnel_records_rejected_total", dimensions: d + [("stage", stage)]).increment(by: n)
         }

@@ -32,6 +32,8 @@ public struct BatchEvent: Sendable {
     public var read: Int
     public var loaded: Int
     public var filtered: Int
+    /// Records whose key a later (or, with first_wins, an earlier) record of the run also had.
+    public var superseded: Int = 0
     /// Rejections by stage (`extract`, `transform:cast`, `validate`).
     public var rejectedByStage: [String: Int]
     public var deadLettered: Int

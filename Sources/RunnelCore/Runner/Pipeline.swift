@@ -15,6 +15,8 @@ public struct Pipeline: Sendable {
     public var retry: RetryPolicy
     /// Taken before the run reads its checkpoint; nil when concurrent runs are harmless.
     public var lease: (any RunLease)?
+    /// Which record wins when records of one run share the loader's key. Default `lastWins`.
+    public var keyPolicy: KeyPolicy
 
     public init(
         name: String,
@@ -27,7 +29,8 @@ public struct Pipeline: Sendable {
         invalidRecords: InvalidRecordPolicy = .init(),
         batching: BatchingPolicy = .init(),
         retry: RetryPolicy = .exponentialJitter(),
-        lease: (any RunLease)? = nil
+        lease: (any RunLease)? = nil,
+        keyPolicy: KeyPolicy = .lastWins
     ) {
         self.name = name
         self.extractor = extractor
@@ -40,6 +43,7 @@ public struct Pipeline: Sendable {
         self.batching = batching
         self.retry = retry
         self.lease = lease
+        self.keyPolicy = keyPolicy
     }
 
     /// True when the loader writes the checkpoint in the load's transaction (the two share a

@@ -34,6 +34,7 @@ public struct PipelineRunner: Sendable {
         var summary = RunSummary(
             pipeline: pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun)
         summary.target = pipeline.loader.target
+        summary.keyPolicy = pipeline.keyPolicy.description
         summary.deadLetterTarget = pipeline.deadLetters?.target
         observer.runStarted(info)
         do {
@@ -105,6 +106,8 @@ public struct PipelineRunner: Sendable {
             batches.fail(error)
             return
         }
+        let key = pipeline.loader.key
+        let keys = key.isEmpty ? nil : KeyTracker(policy: pipeline.keyPolicy, key: key, perBatch: options.mode == .streaming)
         do {
             while !control.isStopRequested, !Task.isCancelled {
                 guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
@@ -114,6 +117,9 @@ public struct PipelineRunner: Sendable {
                 // A batch whose every record was rejected while reading (a micro-batch holding one
                 // malformed entry) has nothing to transform, and may lack the fields stages name.
                 if !batch.records.isEmpty { try applyStages(to: &batch) }
+                // On this side, one batch ahead of the loads, so that hashing keys costs the
+                // loader nothing; batches are committed in the order they pass here.
+                keys?.apply(to: &batch)
                 await batches.send(batch)
             }
             await reader.close()
@@ -193,17 +199,22 @@ struct Committer {
         let transactional = store != nil && checkpointsInLoad
 
         if !options.dryRun {
+            // The target and the dead letter table are created (or checked) before anything is
+            // written, so a target that does not match stops the run with nothing parked.
+            if !prepared {
+                let schema = batch.schema
+                try await runner.retrying("prepare load") { try await pipeline.loader.prepare(schema: schema) }
+                if let queue = pipeline.deadLetters {
+                    try await runner.retrying("prepare dead letters") { try await queue.prepare() }
+                }
+                prepared = true
+            }
             if !letters.isEmpty {
                 guard let queue = pipeline.deadLetters else {
                     throw RunnelError.config("on_invalid is dead_letter but the pipeline has no dead_letter queue")
                 }
                 // Idempotent by source position: a replay after a crash here parks nothing twice.
                 try await runner.retrying("write dead letters") { try await queue.write(letters) }
-            }
-            if !prepared {
-                let schema = batch.schema
-                try await runner.retrying("prepare load") { try await pipeline.loader.prepare(schema: schema) }
-                prepared = true
             }
             let commit =
                 transactional ? batch.checkpoint.map { CheckpointCommit(pipeline: pipeline.name, checkpoint: $0) } : nil
@@ -220,9 +231,11 @@ struct Committer {
 
         var byStage: [String: Int] = [:]
         for r in batch.rejections { byStage[r.stage, default: 0] += 1 }
-        let filtered = batch.readCount - rejected - batch.records.count
+        let loaded = batch.records.count - batch.supersededWritten
+        let filtered = batch.readCount - rejected - loaded - batch.superseded
         summary.read += batch.readCount
-        summary.loaded += batch.records.count
+        summary.loaded += loaded
+        summary.superseded += batch.superseded
         summary.rejected += rejected
         summary.filtered += filtered
         summary.batches += 1
@@ -235,8 +248,8 @@ struct Committer {
         }
         runner.observer.batchCommitted(
             BatchEvent(
-                run: runner.info, sequence: summary.batches, read: batch.readCount, loaded: batch.records.count,
-                filtered: filtered, rejectedByStage: byStage,
+                run: runner.info, sequence: summary.batches, read: batch.readCount, loaded: loaded,
+                filtered: filtered, superseded: batch.superseded, rejectedByStage: byStage,
                 deadLettered: policy.action == .deadLetter ? rejected : 0,
                 dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
                 committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,

@@ -15,6 +15,11 @@ public struct RunSummary: Sendable, Codable, Hashable {
     public var dropped: Int = 0
     /// Records a `filter` transformer left out (not an error).
     public var filtered: Int = 0
+    /// Records whose key another record of the run had, so the target holds one row for them
+    /// (`key_policy`; not counted in `loaded`).
+    public var superseded: Int = 0
+    /// The run's `key_policy`, which says which record of a key won.
+    public var keyPolicy: String = KeyPolicy.lastWins.description
     public var batches: Int = 0
     public var durationSeconds: Double = 0
     /// The last committed checkpoint.
@@ -39,7 +44,7 @@ public struct RunSummary: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case pipeline, runID = "run_id", mode, dryRun = "dry_run", read, loaded, rejected
-        case deadLettered = "dead_lettered", dropped, filtered, batches, durationSeconds = "duration_seconds"
+        case deadLettered = "dead_lettered", dropped, filtered, superseded, keyPolicy = "key_policy", batches, durationSeconds = "duration_seconds"
         case checkpoint, target, deadLetterTarget = "dead_letter_target", status, error, errorCode = "error_code"
         case exitCode = "exit_code", recordsPerSecond = "records_per_second"
     }
@@ -56,6 +61,8 @@ public struct RunSummary: Sendable, Codable, Hashable {
         try c.encode(deadLettered, forKey: .deadLettered)
         try c.encode(dropped, forKey: .dropped)
         try c.encode(filtered, forKey: .filtered)
+        try c.encode(superseded, forKey: .superseded)
+        try c.encode(keyPolicy, forKey: .keyPolicy)
         try c.encode(batches, forKey: .batches)
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(recordsPerSecond, forKey: .recordsPerSecond)
@@ -80,6 +87,8 @@ public struct RunSummary: Sendable, Codable, Hashable {
         deadLettered = try c.decode(Int.self, forKey: .deadLettered)
         dropped = try c.decode(Int.self, forKey: .dropped)
         filtered = try c.decode(Int.self, forKey: .filtered)
+        superseded = try c.decodeIfPresent(Int.self, forKey: .superseded) ?? 0
+        keyPolicy = try c.decodeIfPresent(String.self, forKey: .keyPolicy) ?? KeyPolicy.lastWins.description
         batches = try c.decode(Int.self, forKey: .batches)
         durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
         checkpoint = try c.decodeIfPresent(String.self, forKey: .checkpoint)

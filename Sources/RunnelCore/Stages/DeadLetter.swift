@@ -88,6 +88,9 @@ public struct DeadLetter: Sendable, Hashable {
 /// Parks rejected records. Writes are idempotent by (pipeline, `DeadLetter.key`), so a batch
 /// replayed after a crash does not park its rejects twice.
 public protocol DeadLetterQueue: Sendable {
+    /// Creates the queue's storage (a table) before the first batch, with the loader's target, so
+    /// that a clean load leaves an empty queue to query rather than none.
+    func prepare() async throws
     func write(_ letters: [DeadLetter]) async throws
     /// The parked records of a pipeline, oldest first.
     func list(pipeline: String, limit: Int?) async throws -> [DeadLetter]
@@ -95,4 +98,8 @@ public protocol DeadLetterQueue: Sendable {
     func remove(pipeline: String, keys: [String]) async throws
     /// Where letters go, for logs and `--dry-run`. Never contains a secret.
     var target: String { get }
+}
+
+extension DeadLetterQueue {
+    public func prepare() async throws {}
 }

@@ -82,12 +82,17 @@ public protocol Loader: Sendable {
 
     /// One line saying where records go, for `--dry-run` and logs. Never contains a secret.
     var target: String { get }
+
+    /// The fields the loader writes by (a row per key), or empty when it appends; the runner
+    /// applies the pipeline's `KeyPolicy` to records that share a key within a run.
+    var key: [String] { get }
 }
 
 extension Loader {
     public func prepare(schema: Schema?) async throws {}
     public var transactionDomain: TransactionDomain? { nil }
     public func finish() async throws {}
+    public var key: [String] { [] }
 }
 
 /// `[from, to)` over an extractor's cursor, given as text and interpreted by the extractor

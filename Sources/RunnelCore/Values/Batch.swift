@@ -24,6 +24,11 @@ public struct Batch: Sendable {
     /// When each record entered the source, where the source knows (a stream entry's id time);
     /// feeds the end-to-end latency metric.
     public var sourceTimes: [Timestamp] = []
+    /// Records of this batch whose key another record of the run also has, so that only one of
+    /// them is in the target (`KeyPolicy`): counted apart from `loaded`.
+    public var superseded = 0
+    /// How many of `superseded` are still in `records` (last_wins writes them; the last one wins).
+    public var supersededWritten = 0
 
     public init(
         schema: Schema,

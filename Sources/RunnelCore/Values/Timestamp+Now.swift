@@ -1,14 +1,16 @@
 #if canImport(Glibc)
     import Glibc
-    // timespec's members come from the shims module; release builds (whole-module) need it
-    // imported explicitly under MemberImportVisibility.
-    #if canImport(SwiftOverlayShims)
-        import SwiftOverlayShims
-    #endif
 #elseif canImport(Musl)
     import Musl
 #elseif canImport(Darwin)
     import Darwin
+#endif
+// On Linux `struct timespec` can be owned by the toolchain's SwiftOverlayShims rather than by Glibc:
+// whichever module clang loads first defines it, and in a whole-module (release) build that is the
+// shim module pulled in by Synchronization. With MemberImportVisibility, `tv_sec` is then visible
+// only if that module is imported too, so it is imported here where it exists.
+#if canImport(SwiftOverlayShims)
+    import SwiftOverlayShims
 #endif
 
 extension Timestamp {

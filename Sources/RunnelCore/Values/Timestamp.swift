@@ -11,7 +11,9 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     public var secondsSinceEpoch: Double { Double(microseconds) / 1_000_000 }
 
-    /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`: fractional digits only when there are microseconds.
+    /// `YYYY-MM-DDTHH:MM:SS[.f…]Z` in its shortest exact form: no fraction for a whole second,
+    /// otherwise only the digits needed (`.5`, `.25`, `.000001`), so that a value read as
+    /// `10:00:00` is written back as `10:00:00Z`.
     public var iso8601: String { format(alwaysFraction: false) }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, fixed width, so that text order is time order (for stores
@@ -68,7 +70,13 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             char("T"); put(secOfDay / 3600, 2); char(":"); put(secOfDay / 60 % 60, 2); char(":"); put(secOfDay % 60, 2)
             if micros != 0 || alwaysFraction {
                 char(".")
-                put(micros, 6)
+                var digits = micros
+                var width = 6
+                while !alwaysFraction, digits % 10 == 0 {
+                    digits /= 10
+                    width -= 1
+                }
+                put(digits, width)
             }
             char("Z")
             return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<i]), as: UTF8.self)

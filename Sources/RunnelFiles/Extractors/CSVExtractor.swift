@@ -27,10 +27,18 @@ public struct CSVExtractor: Extractor {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     public func open(_ request: ExtractRequest) async throws -> any BatchReader {
-        let files = try FileGlob.expand(configuration.path)
-        let filter = try windowFilter(request.window, cursor: configuration.cursor, source: "csv")
+        try open(request, from: LocalFiles(pattern: configuration.path))
+    }
+
+    /// Reads the inputs of `catalog` (objects in a bucket, say) as this extractor reads files;
+    /// `configuration.path` is not used. A window applies to the `cursor` field; pass
+    /// `recordWindow: false` when the catalog has applied it to whole inputs instead.
+    public func open(_ request: ExtractRequest, from catalog: any InputCatalog, recordWindow: Bool = true) throws(RunnelError)
+        -> any BatchReader
+    {
+        let filter = recordWindow ? try windowFilter(request.window, cursor: configuration.cursor, source: "csv") : nil
         let format = CSVFormat(configuration: configuration)
-        return try FileBatchReader(format: format, files: files, request: request, windowFilter: filter)
+        return try FileBatchReader(format: format, catalog: catalog, request: request, windowFilter: filter)
     }
 
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? {
@@ -54,8 +62,7 @@ public struct CSVExtractor: Extractor {
         var format = CSVFormat(configuration: configuration)
         while true {
             let n = (try? f.read(into: &buffer, count: 1 << 16)) ?? 0
-            var start = 0
-            if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { start = 3 }
+            let start = ByteOrderMark.length(buffer)
             let r = try? buffer.withUnsafeBytes { raw throws(RunnelError) in
                 try format.readPreamble(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: n == 0, file: path)
             }
@@ -96,21 +103,39 @@ struct CSVFormat: RowFormat {
             if names.isEmpty {
                 throw RunnelError.dataContract("\(file):1: the header row is blank")
             }
-            var seen: Set<String> = []
-            for (i, name) in names.enumerated() {
-                if name.isEmpty, configuration.columns == nil {
-                    throw RunnelError.dataContract("\(file):1: header column \(i + 1) has no name")
-                }
-                if !seen.insert(name).inserted, configuration.columns == nil {
-                    throw RunnelError.dataContract("\(file):1: header names '\(name)' twice")
-                }
-            }
+            // Names replaced by `columns` never become fields, so only a header in use is checked.
+            if configuration.columns == nil { try Self.checkHeader(names, file: file) }
             if let columns = configuration.columns, columns.count != names.count {
                 throw RunnelError.dataContract(
                     "\(file):1: the header has \(names.count) columns but 'columns' names \(columns.count)")
             }
             fields = configuration.columns ?? names
             return (fields, consumed, lines)
+        }
+    }
+
+    /// Header names become field names, and through loaders column names: each must be non-empty,
+    /// unique and free of control characters (a NUL or a line break in a name is damage, not a
+    /// name). The error names the file, line and column so the header can be fixed.
+    static func checkHeader(_ names: [String], file: String) throws(RunnelError) {
+        var seen: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
+            let place = "\(file):1: header column \(i + 1)"
+            if name.isEmpty {
+                throw RunnelError.dataContract("\(place) has no name; header names must be non-empty")
+            }
+            if let bad = name.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+                let hex = String(bad.value, radix: 16, uppercase: true)
+                let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                throw RunnelError.dataContract(
+                    "\(place) (\(name.debugDescription)) holds the control character \(code); "
+                        + "header names must be free of control characters")
+            }
+            if let first = seen[name] {
+                throw RunnelError.dataContract(
+                    "\(place) names '\(name)' again (first in column \(first + 1)); header names must be unique")
+            }
+            seen[name] = i
         }
     }
 
@@ -139,14 +164,4 @@ struct CSVFormat: RowFormat {
             return ParseStep(row: .fields(row), consumed: consumed, lines: lines)
         }
     }
-}
-
-/// The window filter for a file extractor, or a config error when a window is asked of an
-/// extractor without a cursor field.
-func windowFilter(_ window: Window?, cursor: String?, source: String) throws(RunnelError) -> WindowFilter? {
-    guard let window else { return nil }
-    guard let cursor else {
-        throw RunnelError.config("--from/--to need a cursor: set 'extract.cursor' to the field the window applies to (\(source) extractor)")
-    }
-    return WindowFilter(field: cursor, window: window)
 }

@@ -23,9 +23,15 @@ public struct JSONLinesExtractor: Extractor {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     public func open(_ request: ExtractRequest) async throws -> any BatchReader {
-        let files = try FileGlob.expand(configuration.path)
-        let filter = try windowFilter(request.window, cursor: configuration.cursor, source: "jsonl")
-        return try FileBatchReader(format: JSONLinesFormat(), files: files, request: request, windowFilter: filter)
+        try open(request, from: LocalFiles(pattern: configuration.path))
+    }
+
+    /// Reads the inputs of `catalog` as this extractor reads files (see `CSVExtractor.open(_:from:recordWindow:)`).
+    public func open(_ request: ExtractRequest, from catalog: any InputCatalog, recordWindow: Bool = true) throws(RunnelError)
+        -> any BatchReader
+    {
+        let filter = recordWindow ? try windowFilter(request.window, cursor: configuration.cursor, source: "jsonl") : nil
+        return try FileBatchReader(format: JSONLinesFormat(), catalog: catalog, request: request, windowFilter: filter)
     }
 
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? {

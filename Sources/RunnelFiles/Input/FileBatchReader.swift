@@ -6,19 +6,20 @@ public import RunnelCore
     import Darwin
 #endif
 
-/// Reads a list of files as batches of records, for any `RowFormat`, with positions exact to the
-/// byte so that a restarted run resumes mid-file.
+/// Reads a catalog of inputs (local files, objects) as batches of records, for any `RowFormat`,
+/// with positions exact to the byte so that a restarted run resumes mid-input.
 ///
 /// Memory is bounded by one read buffer (grown only for a row larger than it) and one batch.
 final class FileBatchReader<Format: RowFormat>: BatchReader {
     private var format: Format
+    private let catalog: any InputCatalog
     private let files: [String]
     private var position: FilePosition
     private let request: ExtractRequest
     private let windowFilter: WindowFilter?
     private var remaining: Int?
 
-    private var file: InputFile?
+    private var file: (path: String, stream: any ByteStream)?
     private var fields: [String]?
     private var buffer: [UInt8] = []
     private var start = 0
@@ -26,10 +27,17 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     private let chunk = 1 << 20
     private var totalBytes: Int64?
     private var bytesDoneBefore: Int64 = 0
+    /// Set when the current file's compressed data turned out damaged: everything decoded before
+    /// the damage is read as usual, the undecodable rest becomes one `truncated_input` dead letter.
+    private var damage: RunnelError?
+    private var damageReported = false
+    /// The damaged files of this run; once every file is read, the run fails with exit 3.
+    private var damagedFiles: [String] = []
 
-    init(format: Format, files: [String], request: ExtractRequest, windowFilter: WindowFilter?) throws(RunnelError) {
+    init(format: Format, catalog: any InputCatalog, request: ExtractRequest, windowFilter: WindowFilter?) throws(RunnelError) {
         self.format = format
-        self.files = files
+        self.catalog = catalog
+        self.files = catalog.names
         self.request = request
         self.windowFilter = windowFilter
         self.remaining = request.limit
@@ -43,11 +51,11 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         }
         var total: Int64 = 0
         for f in files {
-            guard let size = fileSize(f) else {
+            guard let size = catalog.storedSize(of: f) else {
                 total = -1
                 break
             }
-            if position.done.contains(f) { bytesDoneBefore += size }
+            if position.isDone(f) { bytesDoneBefore += size }
             total += size
         }
         totalBytes = total >= 0 ? total : nil
@@ -65,14 +73,14 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
 
         while origins.count < maxRecords, bytes < request.batching.maxBytes, remaining != 0 {
             if file == nil {
-                guard try openNextFile() else { break }
+                guard try await openNextFile() else { break }
             }
             guard let current = file else { break }
-            let step = try nextStep(current)
+            let step = try await nextStep(current.stream)
             guard let step else {
                 // End of this file: a batch never spans files, so its checkpoint names one file.
-                position.done.append(current.path)
-                bytesDoneBefore += current.sizeOnDisk ?? 0
+                position.finish(current.path, inOrder: catalog.completesInOrder)
+                bytesDoneBefore += catalog.storedSize(of: current.path) ?? 0
                 position.file = nil
                 position.offset = 0
                 position.line = 1
@@ -111,6 +119,13 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             if remaining != nil { remaining! -= 1 }
         }
         if origins.isEmpty && file == nil && position.file == nil && !hasUnopenedFiles() {
+            if !damagedFiles.isEmpty {
+                // After the rows before the damage are committed and the damage is parked: a retry
+                // reads the same bytes, so this is a data contract error, not a transient one.
+                throw RunnelError.dataContract(
+                    "damaged input: \(damagedFiles.joined(separator: ", ")); every row that could be decoded was read, "
+                        + "the damage is a dead letter with code truncated_input; replace the file and run `checkpoint reset` to read it again")
+            }
             return nil
         }
         if origins.isEmpty && remaining == 0 { return nil }
@@ -161,7 +176,7 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         }
         var batch = Batch(schema: schema, records: records, sources: sources, checkpoint: position.checkpoint, byteCount: bytes)
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
-        let read = bytesDoneBefore + (file.map { $0.isCompressed ? $0.compressedOffset : position.offset } ?? 0)
+        let read = bytesDoneBefore + (file.map { $0.stream.storedOffset ?? position.offset } ?? 0)
         batch.progress = InputProgress(bytesRead: read, bytesTotal: totalBytes)
         return batch
     }
@@ -174,33 +189,37 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     }
 
     private func hasUnopenedFiles() -> Bool {
-        files.contains { !position.done.contains($0) }
+        files.contains { !position.isDone($0) }
     }
 
     /// Opens the next unfinished file, reading its preamble and moving to the checkpoint's offset.
-    private func openNextFile() throws(RunnelError) -> Bool {
-        guard let path = position.file ?? files.first(where: { !position.done.contains($0) }) else { return false }
-        let f = try InputFile(path: path)
-        file = f
+    private func openNextFile() async throws(RunnelError) -> Bool {
+        guard let path = position.file ?? files.first(where: { !position.isDone($0) }) else { return false }
+        let f = try await catalog.open(path)
+        file = (path, f)
         buffer.removeAll(keepingCapacity: true)
         start = 0
         eof = false
+        damage = nil
+        damageReported = false
         let resumeOffset = position.file == path ? position.offset : 0
         let resumeLine = position.file == path ? position.line : 1
         position.file = path
         position.offset = 0
         position.line = 1
         // A UTF-8 byte-order mark is not part of the first field name.
-        try fill(f)
-        if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
-            start = 3
-            position.offset = 3
+        try await fill(f)
+        let mark = ByteOrderMark.length(buffer)
+        if mark > 0 {
+            start = mark
+            position.offset = Int64(mark)
         }
         while true {
             var preambleError: RunnelError?
             let result = buffer.withUnsafeBytes { raw in
                 do {
-                    return try format.readPreamble(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof, file: path)
+                    return try format.readPreamble(
+                        UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof && damage == nil, file: path)
                 } catch {
                     preambleError = RunnelError.classify(error)
                     return nil
@@ -214,10 +233,12 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
                 position.line += result.lines
                 break
             }
-            try fill(f)
+            if let damage { throw damage.adding(context: "the header row of '\(path)' cannot be read") }
+            try await fill(f)
         }
         if resumeOffset > position.offset {
-            try f.seek(to: resumeOffset)
+            if damage != nil { throw RunnelError.dataContract("'\(path)' ends before byte \(resumeOffset), where the checkpoint is: the file is damaged or was replaced") }
+            try await f.seek(to: resumeOffset)
             buffer.removeAll(keepingCapacity: true)
             start = 0
             eof = false
@@ -228,35 +249,60 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     }
 
     /// The next row of `f`, or nil at its end.
-    private func nextStep(_ f: InputFile) throws(RunnelError) -> ParseStep? {
+    private func nextStep(_ f: any ByteStream) async throws(RunnelError) -> ParseStep? {
         while true {
             if start >= buffer.count {
-                if eof { return nil }
-                try fill(f)
-                if start >= buffer.count && eof { return nil }
+                if eof { return damageStep() }
+                try await fill(f)
+                if start >= buffer.count && eof { return damageStep() }
                 continue
             }
+            // Past damage the last row is cut off: it must not be read as a complete (shorter) row.
             let step = buffer.withUnsafeBytes { raw in
-                format.parseRow(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof)
+                format.parseRow(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: eof && damage == nil)
             }
             if let step, step.consumed > 0 { return step }
-            if eof { return nil }
-            try fill(f)
+            if eof { return damageStep() }
+            try await fill(f)
         }
     }
 
+    /// Once per damaged file: the bytes after the last complete row, as one dead letter that names
+    /// the byte offset and line where the readable data ends.
+    private func damageStep() -> ParseStep? {
+        guard let damage, !damageReported else { return nil }
+        damageReported = true
+        if let path = file?.path { damagedFiles.append(path) }
+        let tail = buffer.count - start
+        let lines = buffer[start...].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let error = RecordError(
+            code: "truncated_input",
+            message: "\(damage.message); the readable data ends at byte \(position.offset + Int64(tail)), "
+                + "after \(tail) bytes of an incomplete row here; nothing after it could be decoded")
+        return ParseStep(row: .malformed(error), consumed: tail, lines: lines)
+    }
+
     /// Drops consumed bytes and reads the next chunk; a row longer than the buffer grows it.
-    private func fill(_ f: InputFile) throws(RunnelError) {
+    private func fill(_ f: any ByteStream) async throws(RunnelError) {
         if start > 0 {
             buffer.removeSubrange(0..<start)
             start = 0
         }
         let want = max(chunk, buffer.count)
-        if try f.read(into: &buffer, count: want) == 0 { eof = true }
+        do {
+            if try await f.read(into: &buffer, count: want) == 0 { eof = true }
+        } catch where InputFile.isDamage(error) {
+            damage = error
+            eof = true
+        }
     }
+}
 
-    private func fileSize(_ path: String) -> Int64? {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+/// The UTF-8 byte-order mark some tools write at the start of a file; it is not part of the
+/// first field name.
+enum ByteOrderMark {
+    /// 3 when `bytes` starts with the mark, else 0.
+    static func length(_ bytes: [UInt8]) -> Int {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
     }
 }

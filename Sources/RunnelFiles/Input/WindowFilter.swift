@@ -47,3 +47,13 @@ public struct WindowFilter: Sendable {
         return .string(text)
     }
 }
+
+/// The window filter for a file extractor, or a config error when a window is asked of an
+/// extractor without a cursor field.
+func windowFilter(_ window: Window?, cursor: String?, source: String) throws(RunnelError) -> WindowFilter? {
+    guard let window else { return nil }
+    guard let cursor else {
+        throw RunnelError.config("--from/--to need a cursor: set 'extract.cursor' to the field the window applies to (\(source) extractor)")
+    }
+    return WindowFilter(field: cursor, window: window)
+}

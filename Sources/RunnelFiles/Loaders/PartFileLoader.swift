@@ -39,7 +39,14 @@ public struct PartFileLoader: Loader {
     }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let first = batch.records.first else { return }
+        guard let (name, bytes) = encode(batch) else { return }
+        try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
+    }
+
+    /// The part of `batch`: its name (from the batch's first source position, so a replay gets
+    /// the same one) and its bytes; nil for a batch without records. Used by object-store loaders too.
+    public func encode(_ batch: Batch) -> (name: String, bytes: [UInt8])? {
+        guard let first = batch.records.first else { return nil }
         let name = partName(for: batch.sources[first.ordinal].origin)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.byteCount + 1024)
@@ -56,11 +63,11 @@ public struct PartFileLoader: Loader {
                 CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)
             }
         }
-        try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
+        return (name, bytes)
     }
 
     /// `part-orders.csv-000000000042.jsonl`: sortable, stable for the same batch.
-    func partName(for origin: Origin) -> String {
+    public func partName(for origin: Origin) -> String {
         let base = origin.source.split(separator: "/").last.map(String.init) ?? "input"
         var locator: String
         if let line = origin.line {
@@ -81,7 +88,7 @@ public enum AtomicFile {
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let tmp = (dir.isEmpty ? "." : dir) + "/.tmp-\(getpid())-" + (path.split(separator: "/").last.map(String.init) ?? "out")
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw RunnelError.failure("cannot create '\(tmp)': \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RunnelError.io("cannot create '\(tmp)'", errno: errno) }
         var written = 0
         let ok = bytes.withUnsafeBytes { raw -> Bool in
             while written < raw.count {
@@ -98,12 +105,12 @@ public enum AtomicFile {
         close(fd)
         guard ok else {
             unlink(tmp)
-            throw RunnelError.failure("cannot write '\(path)': \(String(cString: strerror(writeError)))")
+            throw RunnelError.io("cannot write '\(path)'", errno: writeError)
         }
         guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)
-            throw RunnelError.failure("cannot rename into '\(path)': \(String(cString: strerror(e)))")
+            throw RunnelError.io("cannot rename into '\(path)'", errno: e)
         }
         let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
         if dfd >= 0 {
@@ -119,7 +126,7 @@ public func makeDirectories(_ path: String) throws(RunnelError) {
     for part in path.split(separator: "/") {
         current += "/" + part
         if mkdir(current, 0o755) != 0 && errno != EEXIST {
-            throw RunnelError.failure("cannot create directory '\(current)': \(String(cString: strerror(errno)))")
+            throw RunnelError.io("cannot create directory '\(current)'", errno: errno)
         }
     }
 }

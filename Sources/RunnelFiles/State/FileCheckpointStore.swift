@@ -9,13 +9,17 @@ public struct FileCheckpointStore: CheckpointStore {
     public let directory: String
     public init(directory: String) { self.directory = directory }
 
+    /// An `flock` on `<pipeline>.<scope>.<hash>.lock` in the checkpoint folder, held for the run
+    /// (see `FileLease`).
+    public var lease: (any RunLease)? { FileLease(directory: directory) }
+
     private func file(_ pipeline: String) -> String { "\(directory)/\(pipeline).checkpoint" }
 
     public func load(pipeline: String) async throws -> Checkpoint? {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return nil }
         guard let bytes = readWholeFile(path) else {
-            throw RunnelError.failure("checkpoint file '\(path)' exists but cannot be read; fix it or run `checkpoint reset`")
+            throw RunnelError.io("checkpoint file '\(path)' exists but cannot be read; fix it or run `checkpoint reset`", errno: errno)
         }
         return Checkpoint(String(decoding: bytes, as: UTF8.self))
     }
@@ -27,75 +31,7 @@ public struct FileCheckpointStore: CheckpointStore {
 
     public func reset(pipeline: String) async throws {
         if unlink(file(pipeline)) != 0 && errno != ENOENT {
-            throw RunnelError.failure("cannot remove '\(file(pipeline))': \(String(cString: strerror(errno)))")
+            throw RunnelError.io("cannot remove '\(file(pipeline))'", errno: errno)
         }
     }
-}
-
-/// Dead letters as a JSON Lines file per pipeline, one envelope per line. Writes merge by key and
-/// replace the file atomically, so a replayed batch parks nothing twice.
-public struct FileDeadLetterQueue: DeadLetterQueue {
-    public let directory: String
-    public init(directory: String) { self.directory = directory }
-
-    public var target: String { "jsonl files in \(directory)" }
-
-    private func file(_ pipeline: String) -> String { "\(directory)/\(pipeline).dead-letters.jsonl" }
-
-    public func write(_ letters: [DeadLetter]) async throws {
-        guard let pipeline = letters.first?.pipeline else { return }
-        var all = try await list(pipeline: pipeline, limit: nil)
-        var index: [String: Int] = [:]
-        for (i, l) in all.enumerated() { index[l.key] = i }
-        for l in letters {
-            if let i = index[l.key] {
-                var merged = l
-                merged.attempts = max(all[i].attempts, l.attempts)
-                all[i] = merged
-            } else {
-                index[l.key] = all.count
-                all.append(l)
-            }
-        }
-        try save(all, pipeline: pipeline)
-    }
-
-    public func list(pipeline: String, limit: Int?) async throws -> [DeadLetter] {
-        let path = file(pipeline)
-        guard access(path, F_OK) == 0 else { return [] }
-        guard let bytes = readWholeFile(path) else { throw RunnelError.failure("cannot read dead letters '\(path)'") }
-        var letters: [DeadLetter] = []
-        for (n, line) in bytes.split(separator: 0x0A).enumerated() {
-            guard let v = try? JSONText.parse(Array(line)), let l = DeadLetter(envelope: v) else {
-                throw RunnelError.failure("\(path):\(n + 1): not a dead letter envelope")
-            }
-            letters.append(l)
-            if let limit, letters.count >= limit { break }
-        }
-        return letters
-    }
-
-    public func remove(pipeline: String, keys: [String]) async throws {
-        let drop = Set(keys)
-        let kept = try await list(pipeline: pipeline, limit: nil).filter { !drop.contains($0.key) }
-        try save(kept, pipeline: pipeline)
-    }
-
-    private func save(_ letters: [DeadLetter], pipeline: String) throws {
-        try makeDirectories(directory)
-        var bytes: [UInt8] = []
-        for l in letters {
-            JSONText.write(l.envelope, into: &bytes)
-            bytes.append(0x0A)
-        }
-        try AtomicFile.write(bytes, to: file(pipeline))
-    }
-}
-
-/// The whole content of a small file, or nil if it cannot be read.
-func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let f = try? InputFile(path: path) else { return nil }
-    var bytes: [UInt8] = []
-    while let n = try? f.read(into: &bytes, count: 1 << 16), n > 0 {}
-    return bytes
 }

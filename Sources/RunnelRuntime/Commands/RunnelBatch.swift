@@ -73,6 +73,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             let (spec, _) = try options.load(registry: Runnel.registry)
             let p = spec.pipeline
             print("\(options.spec): ok — pipeline \(p.name): \(p.transformers.count) transformers, \(p.validators.count) validation rules, load to \(p.loader.target)")
+            for line in spec.commitMode { print("  " + line) }
         }
     }
 }

@@ -15,7 +15,12 @@ enum SummaryPrinter {
         let status = s.status == "ok" ? (s.dryRun ? "ok (dry run: nothing written)" : "ok") : "FAILED (exit \(s.exitCode))"
         lines.append("pipeline \(s.pipeline) · run \(s.runID) · \(status)")
         lines.append("  read          \(s.read.grouped)")
-        lines.append("  \(s.dryRun ? "would load" : "loaded    ")    \(s.loaded.grouped)")
+        var loaded = "  \(s.dryRun ? "would load" : "loaded    ")    \(s.loaded.grouped)"
+        if s.superseded > 0 {
+            let winner = s.keyPolicy == KeyPolicy.firstWins.description ? "earlier record won" : "later record won"
+            loaded += ", superseded \(s.superseded.grouped) (same key, \(winner))"
+        }
+        lines.append(loaded)
         if s.filtered > 0 { lines.append("  filtered      \(s.filtered.grouped)") }
         var rejected = "  rejected      \(s.rejected.grouped)"
         if s.deadLettered > 0 { rejected += " (dead-lettered \(s.deadLettered.grouped))" }
@@ -42,6 +47,8 @@ enum SummaryPrinter {
         o.set("dead_lettered", .int(Int64(s.deadLettered)))
         o.set("dropped", .int(Int64(s.dropped)))
         o.set("filtered", .int(Int64(s.filtered)))
+        o.set("superseded", .int(Int64(s.superseded)))
+        o.set("key_policy", .string(s.keyPolicy))
         o.set("batches", .int(Int64(s.batches)))
         o.set("duration_seconds", .double(s.durationSeconds))
         o.set("records_per_second", .double(s.recordsPerSecond))

@@ -1,0 +1,44 @@
+import RunnelCore
+import RunnelFiles
+import RunnelTesting
+import Testing
+
+@testable import RunnelS3
+
+/// The conformance suites every connector runs, against moto.
+struct S3ConformanceTests {
+    @Test(arguments: PartFileLoader.Format.allCases, [false, true])
+    func partObjectsAreIdempotent(_ format: PartFileLoader.Format, gzip: Bool) async throws {
+        let client = try await TestS3.freshBucket("conf-\(format.rawValue)")
+        var c = S3PartLoader.Configuration(prefix: "out/", format: format)
+        c.gzip = gzip
+        let loader = S3PartLoader(c, client: client)
+        let batch = Batch(
+            schema: Schema(["id", "name"]), rows: [[1, "a,b"], [2, "c\"d"]],
+            origins: [Origin(source: "s3://in/in.csv", line: 2), Origin(source: "s3://in/in.csv", line: 3)])
+        try await LoaderConformance.isIdempotent(loader, batch: batch) {
+            var rows: [[Value]] = []
+            for o in try await client.list(prefix: "out/") {
+                rows.append([.string(o.key), .string(String(decoding: try await client.getSmall(o.key) ?? [], as: UTF8.self))])
+            }
+            return rows
+        }
+        let name = "out/part-in.csv-000000000002.\(format.rawValue)" + (gzip ? ".gz" : "")
+        #expect(try await client.list(prefix: "out/").map(\.key) == [name])
+    }
+
+    @Test func deadLettersKeepTheirContract() async throws {
+        let client = try await TestS3.freshBucket("conf-dlq")
+        try await DeadLetterQueueConformance.isIdempotent(S3DeadLetterQueue(client: client, prefix: "dl/"))
+    }
+
+    @Test func csvResumesFromEveryCheckpoint() async throws {
+        let client = try await TestS3.freshBucket("conf-csv")
+        let rows = (0..<120).map { "\($0),\"name, \($0)\"" }.joined(separator: "\r\n")
+        try await client.put("a.csv", body: Array("id,name\r\n\(rows)\r\n".utf8), contentType: "text/csv")
+        try await client.put("b.csv.gz", body: try Gzip.compress(Array("id,name\n1000,x\n1001,\"y\n".utf8)), contentType: "x")
+        var c = S3Extractor.Configuration(format: .csv(CSVExtractor.Configuration(path: "")))
+        c.chunkSize = 64 << 10
+        #expect(try await ExtractorConformance.resumesFromEveryCheckpoint(S3Extractor(c, client: client)) == 122)
+    }
+}
