@@ -42,8 +42,8 @@ struct PipelineTestCommandTests {
             """, to: dir + "/pipeline.test.yaml")
         let run = try CommandRunner.run(batchBinary, ["test", dir + "/pipeline.yaml"])
         #expect(run.exitCode == 2)
-        #expect(run.stderr.contains("pipeline.test.yaml:5:7: tests[0].expect.ouptut: unknown key 'ouptut' in expect (did you mean 'output'?)"), "\(run.stderr)")
-        #expect(run.stderr.contains("pipeline.test.yaml:6:20: tests[0].expect.conditions[0]: the expression ends too early"), "\(run.stderr)")
+        #expect(run.stderr.contains("pipeline.test.yaml:5:15: tests[0].expect.ouptut: unknown key 'ouptut' in expect (did you mean 'output'?)"), "\(run.stderr)")
+        #expect(run.stderr.contains("pipeline.test.yaml:6:31: tests[0].expect.conditions[0]: the expression ends too early"), "\(run.stderr)")
     }
 
     @Test func anExpressionCompileErrorFailsValidateAtItsPosition() throws {

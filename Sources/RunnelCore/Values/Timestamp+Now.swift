@@ -1,10 +1,5 @@
 #if canImport(Glibc)
     import Glibc
-    // timespec's members come from the shims module; release builds (whole-module) need it
-    // imported explicitly under MemberImportVisibility.
-    #if canImport(SwiftOverlayShims)
-        import SwiftOverlayShims
-    #endif
 #elseif canImport(Musl)
     import Musl
 #elseif canImport(Darwin)

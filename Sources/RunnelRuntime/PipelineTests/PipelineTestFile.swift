@@ -119,7 +119,8 @@ enum PipelineTestFile {
                 do {
                     c.conditions.append((text, try CELExpression(text)))
                 } catch {
-                    cond.problem("\(error.message) (at column \(error.column) of the condition)\n    \(error.caretLine.split(separator: "\n").joined(separator: "\n    "))")
+                    let caret = error.caretLine.split(separator: "\n", omittingEmptySubsequences: false).map { "      " + $0 }
+                    cond.problem(error.message + "\n" + caret.joined(separator: "\n"), textLine: error.line, textColumn: error.column)
                 }
             }
             expect.finish("expect")
