@@ -56,7 +56,11 @@
                 try target.expectRowsMatchStoredOffsets(pipeline: name, topic: topic)
             }
 
-            // A last worker finishes the topic and stops cleanly.
+            // A last worker finishes the topic and stops cleanly. More messages first, so that
+            // the wait below ends only once this worker is up and loading (a SIGTERM before its
+            // signal handlers are installed would kill it).
+            try await produce(topic, produced..<(produced + 1_500))
+            produced += 1_500
             let last = try CommandRunner.start(binary, ["run", spec, "--json-logs"], environment: ["HOSTNAME": "last"])
             defer { if last.process.isRunning { last.kill(SIGKILL); _ = last.wait() } }
             try await eventually("every message loaded", timeout: .seconds(120)) { try target.count() == produced }

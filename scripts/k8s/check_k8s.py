@@ -505,10 +505,16 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
         expect(so["apiVersion"] == "keda.sh/v1alpha1", f"{kn(so)}: apiVersion {so['apiVersion']}")
         expect(spec.get("minReplicaCount", 0) <= spec.get("maxReplicaCount", 100), f"{kn(so)}: min > max")
         triggers = spec.get("triggers", [])
-        expect(len(triggers) == 1 and triggers[0]["type"] == "redis-streams", f"{kn(so)}: triggers {triggers}")
+        expect(len(triggers) == 1 and triggers[0]["type"] in ("redis-streams", "kafka"), f"{kn(so)}: triggers {triggers}")
         meta = triggers[0]["metadata"]
         for k, v in meta.items():
             expect(isinstance(v, str), f"{kn(so)}: trigger metadata {k} must be a string, is {v!r}")
+        if triggers[0]["type"] == "kafka":
+            expect(meta.get("bootstrapServers"), f"{kn(so)}: no bootstrapServers")
+            expect(meta.get("consumerGroup"), f"{kn(so)}: trigger metadata has no consumerGroup")
+            expect(meta.get("lagThreshold", "").isdigit() and int(meta["lagThreshold"]) > 0,
+                   f"{kn(so)}: want a positive lagThreshold, have {meta.get('lagThreshold')!r}")
+            continue
         expect(meta.get("address") or meta.get("addressFromEnv") or meta.get("host"), f"{kn(so)}: no Redis address")
         for key in ("stream", "consumerGroup"):
             expect(meta.get(key), f"{kn(so)}: trigger metadata has no {key}")
@@ -536,6 +542,10 @@ SCENARIOS: dict[str, Expectations] = {
     "values-stream.yaml": Expectations(
         kinds={"ConfigMap": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ScaledObject": 1,
                "PodDisruptionBudget": 1, "ServiceMonitor": 1},
+        drain_timeout=20),
+    "values-stream-kafka.yaml": Expectations(
+        kinds={"ConfigMap": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ScaledObject": 1,
+               "PodDisruptionBudget": 1},
         drain_timeout=20),
     "values-hybrid.yaml": Expectations(
         kinds={"ConfigMap": 3, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
