@@ -1,5 +1,10 @@
 #if canImport(Glibc)
     import Glibc
+    // Where `timespec` is defined when another module in the build graph (async-http-client's
+    // C shims) makes a release build resolve it there; without it MemberImportVisibility refuses it.
+    #if canImport(SwiftOverlayShims)
+        import SwiftOverlayShims
+    #endif
 #elseif canImport(Musl)
     import Musl
 #elseif canImport(Darwin)
