@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 public import NIOCore
 import NIOHTTP1
-import Synchronization
 public import RunnelCore
+import Synchronization
 
 /// The HTTP client of the `http` components: async-http-client (HTTP/1.1, and HTTP/2 over TLS
 /// where the server offers it) with the endpoint's retries, `Retry-After`, rate limit, timeouts
@@ -131,7 +131,8 @@ extension HTTPEndpoint {
                     body = try await response.body.collect(upTo: maxBytes)
                 } catch is NIOTooManyBytesError {
                     throw RunnelError.failure(
-                        "\(exchange.method) \(printable): the response is larger than \(maxBytes) bytes (max_response_bytes)")
+                        "\(exchange.method) \(printable): the response is larger than \(maxBytes) bytes (max_response_bytes)"
+                    )
                 }
                 switch status {
                 case 200..<300:
@@ -165,7 +166,8 @@ extension HTTPEndpoint {
             }
             guard attempt < retry.maxAttempts else {
                 throw RunnelError.failure(
-                    "\(exchange.method) \(printable): \(problem); gave up after \(attempt) attempt\(attempt == 1 ? "" : "s")")
+                    "\(exchange.method) \(printable): \(problem); gave up after \(attempt) attempt\(attempt == 1 ? "" : "s")"
+                )
             }
             let wait: Duration
             if let serverDelay {

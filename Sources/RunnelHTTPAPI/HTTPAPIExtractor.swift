@@ -70,15 +70,18 @@ public struct HTTPAPIExtractor: Extractor {
         }
         if c.concurrency > 1, !c.pagination.isNumbered {
             throw RunnelError.config(
-                "extract.concurrency: \(c.concurrency) needs offset or page pagination; other styles learn each page from the one before")
+                "extract.concurrency: \(c.concurrency) needs offset or page pagination; other styles learn each page from the one before"
+            )
         }
         let position: PagePosition
         if let window = request.window {
             guard let cursor = c.cursor else {
-                throw RunnelError.config("--from/--to need extract.cursor (field and param) to send the window to the API")
+                throw RunnelError.config(
+                    "--from/--to need extract.cursor (field and param) to send the window to the API")
             }
             if window.to != nil, cursor.endParam == nil {
-                throw RunnelError.config("--to needs extract.cursor.end_param: the query parameter the window's end is sent as")
+                throw RunnelError.config(
+                    "--to needs extract.cursor.end_param: the query parameter the window's end is sent as")
             }
             position = .fresh(since: window.from ?? cursor.initial)
         } else if let checkpoint = request.checkpoint {
@@ -236,17 +239,22 @@ final class HTTPPageReader: BatchReader {
             case .array(let a)?: elements = a
             case .object(let o)?: elements = [.object(o)]
             case let other?:
-                problem = "'\(recordsPath.description.isEmpty ? "the body" : recordsPath.description)' is a JSON \(other.typeName), not an array or object"
+                problem =
+                    "'\(recordsPath.description.isEmpty ? "the body" : recordsPath.description)' is a JSON \(other.typeName), not an array or object"
             }
         }
 
-        let advance = problem == nil ? nextPage(document!, answer: answer, url: url, count: elements.count) : pastMalformed(answer, url: url)
+        let advance =
+            problem == nil
+            ? nextPage(document!, answer: answer, url: url, count: elements.count) : pastMalformed(answer, url: url)
         if case .to = advance, configuration.pagination.isNumbered, let short = shortPage, !elements.isEmpty {
             throw RunnelError.config(
                 "extract.pagination: \(short.url) returned \(short.count) records but more pages follow: the server caps the page size; "
                     + "lower pagination.limit to at most \(short.count), or records would be skipped")
         }
-        if case .offset(_, _, let limit, _) = configuration.pagination.style, problem == nil, !elements.isEmpty, elements.count < limit {
+        if case .offset(_, _, let limit, _) = configuration.pagination.style, problem == nil, !elements.isEmpty,
+            elements.count < limit
+        {
             shortPage = (printable, elements.count)
         }
 
@@ -280,7 +288,12 @@ final class HTTPPageReader: BatchReader {
             guard case .object(let o) = element else {
                 sources.append(SourceRecord(origin: origin, values: [], raw: redactor.text(JSONText.encode(element))))
                 rejections.append(
-                    (i, RecordError(code: "malformed_record", message: "record \(i) of the page is a JSON \(element.typeName), not an object")))
+                    (
+                        i,
+                        RecordError(
+                            code: "malformed_record",
+                            message: "record \(i) of the page is a JSON \(element.typeName), not an object")
+                    ))
                 continue
             }
             var values = [Value](repeating: .null, count: names.count)
@@ -292,7 +305,9 @@ final class HTTPPageReader: BatchReader {
             let body = String(decoding: answer.body.readableBytesView, as: UTF8.self)
             sources.append(SourceRecord(origin: Origin(source: printable), values: [], raw: redactor.text(body)))
             var message = problem
-            if case .stuck = advance { message += "; the listing cannot go past this page: the next run asks for it again" }
+            if case .stuck = advance {
+                message += "; the listing cannot go past this page: the next run asks for it again"
+            }
             rejections.append((sources.count - 1, RecordError(code: "malformed_page", message: message)))
         }
         if let r = remaining { remaining = r - elements.count }
@@ -316,7 +331,8 @@ final class HTTPPageReader: BatchReader {
         position = after
         if finished { for f in inflight { f.task.cancel() } }
         var batch = Batch(
-            schema: schema, records: records, sources: sources, checkpoint: after.checkpoint, byteCount: answer.body.readableBytes)
+            schema: schema, records: records, sources: sources, checkpoint: after.checkpoint,
+            byteCount: answer.body.readableBytes)
         batch.sourceSchema = schema
         for (i, e) in rejections { batch.reject(ordinal: i, stage: "extract", error: e) }
         return batch
@@ -333,7 +349,9 @@ final class HTTPPageReader: BatchReader {
         case .link:
             return linkNext(answer, url: url)
         case .cursor(let field, _):
-            guard let v = JSONPath(field).lookup(document), let token = CursorOrder.text(v), !token.isEmpty else { return .end }
+            guard let v = JSONPath(field).lookup(document), let token = CursorOrder.text(v), !token.isEmpty else {
+                return .end
+            }
             return .to(.token(token))
         case .offset, .page:
             return .to(.number(currentNumber() + configuration.pagination.step))

@@ -46,7 +46,9 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible, CustomDebugString
     }
 
     /// Hides the secrets of this endpoint in text.
-    public var redactor: Redactor { Redactor(secrets: auth?.secrets ?? [], secretParameters: auth?.queryParameter.map { [$0] } ?? []) }
+    public var redactor: Redactor {
+        Redactor(secrets: auth?.secrets ?? [], secretParameters: auth?.queryParameter.map { [$0] } ?? [])
+    }
 
     /// `GET https://host/path`, with secret query parameters masked.
     public var description: String { "\(method) \(redactor.url(url))" }
@@ -82,11 +84,17 @@ public struct HTTPAuth: Sendable, CustomStringConvertible, CustomDebugStringConv
     /// `Authorization: Bearer <token>`.
     public static func bearer(_ token: String) -> HTTPAuth { HTTPAuth(kind: .bearer(token)) }
     /// `Authorization: Basic base64(user:password)`.
-    public static func basic(user: String, password: String) -> HTTPAuth { HTTPAuth(kind: .basic(user: user, password: password)) }
+    public static func basic(user: String, password: String) -> HTTPAuth {
+        HTTPAuth(kind: .basic(user: user, password: password))
+    }
     /// An API key sent in header `name`.
-    public static func apiKey(header name: String, value: String) -> HTTPAuth { HTTPAuth(kind: .headerKey(name: name, value: value)) }
+    public static func apiKey(header name: String, value: String) -> HTTPAuth {
+        HTTPAuth(kind: .headerKey(name: name, value: value))
+    }
     /// An API key sent as query parameter `name` on every request.
-    public static func apiKey(query name: String, value: String) -> HTTPAuth { HTTPAuth(kind: .queryKey(name: name, value: value)) }
+    public static func apiKey(query name: String, value: String) -> HTTPAuth {
+        HTTPAuth(kind: .queryKey(name: name, value: value))
+    }
 
     /// The texts that must never be printed: the raw values and the forms they travel in.
     var secrets: [String] {

@@ -82,7 +82,8 @@ public struct HTTPWebhookLoader: Loader {
     static func idempotencyKey(_ batch: Batch, pipeline: String) -> String {
         let first = batch.sources.first?.origin.description ?? ""
         let last = batch.sources.last?.origin.description ?? ""
-        let text = [pipeline, first, last, String(batch.sources.count), batch.checkpoint?.position ?? ""].joined(separator: "\u{0}")
+        let text = [pipeline, first, last, String(batch.sources.count), batch.checkpoint?.position ?? ""].joined(
+            separator: "\u{0}")
         return SHA256.hex(SHA256.digest(Array(text.utf8)))
     }
 }

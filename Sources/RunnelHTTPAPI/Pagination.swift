@@ -25,13 +25,19 @@ public struct Pagination: Sendable, Hashable {
     /// `link`: the `Link` header's `rel="next"`.
     public static let link = Pagination(style: .link)
     /// `cursor`: `field`'s value is sent as `param` on the next request.
-    public static func cursor(field: String, param: String) -> Pagination { Pagination(style: .cursor(field: field, param: param)) }
+    public static func cursor(field: String, param: String) -> Pagination {
+        Pagination(style: .cursor(field: field, param: param))
+    }
     /// `offset`: `param` counts records from `start` (default 0), `limitParam` asks for `limit` per page.
-    public static func offset(param: String = "offset", limitParam: String = "limit", limit: Int, start: Int64 = 0) -> Pagination {
+    public static func offset(param: String = "offset", limitParam: String = "limit", limit: Int, start: Int64 = 0)
+        -> Pagination
+    {
         Pagination(style: .offset(param: param, limitParam: limitParam, limit: limit, start: start))
     }
     /// `page`: `param` counts pages from `start` (default 1); `sizeParam=size` when given.
-    public static func page(param: String = "page", sizeParam: String? = nil, size: Int? = nil, start: Int64 = 1) -> Pagination {
+    public static func page(param: String = "page", sizeParam: String? = nil, size: Int? = nil, start: Int64 = 1)
+        -> Pagination
+    {
         Pagination(style: .page(param: param, sizeParam: sizeParam, size: size, start: start))
     }
 
@@ -90,7 +96,9 @@ enum LinkHeader {
             }
             links.append(value[start...])
             for link in links {
-                guard let open = link.firstIndex(of: "<"), let close = link[open...].firstIndex(of: ">") else { continue }
+                guard let open = link.firstIndex(of: "<"), let close = link[open...].firstIndex(of: ">") else {
+                    continue
+                }
                 let target = String(link[link.index(after: open)..<close])
                 for parameter in link[link.index(after: close)...].split(separator: ";") {
                     let kv = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t\"") }

@@ -57,7 +57,8 @@ extension ComponentRegistry {
             if let n = s.int("concurrency", in: 1...64) {
                 if n > 1, !c.pagination.isNumbered {
                     s.node("concurrency")?.problem(
-                        "concurrency above 1 needs offset or page pagination: other styles learn each page from the one before")
+                        "concurrency above 1 needs offset or page pagination: other styles learn each page from the one before"
+                    )
                 }
                 c.concurrency = n
             }
@@ -193,7 +194,8 @@ private func readPagination(_ node: SpecNode) -> Pagination? {
         let size = s.int("size", in: 1...Int.max)
         let sizeParam = s.string("size_param")
         if (size == nil) != (sizeParam == nil) { s.node.problem("give 'size' and 'size_param' together, or neither") }
-        return .page(param: s.string("param") ?? "page", sizeParam: sizeParam, size: size, start: Int64(s.int("start") ?? 1))
+        return .page(
+            param: s.string("param") ?? "page", sizeParam: sizeParam, size: size, start: Int64(s.int("start") ?? 1))
     default: return Pagination.none
     }
 }

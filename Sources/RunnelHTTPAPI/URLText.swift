@@ -45,7 +45,9 @@ enum URLText {
         var text: String {
             var s = scheme.isEmpty ? path : "\(scheme)://\(authority)\(path)"
             if !query.isEmpty {
-                s += "?" + query.map { item in item.value.map { "\(item.name)=\($0)" } ?? item.name }.joined(separator: "&")
+                s +=
+                    "?"
+                    + query.map { item in item.value.map { "\(item.name)=\($0)" } ?? item.name }.joined(separator: "&")
             }
             if let fragment { s += "#" + fragment }
             return s
@@ -140,7 +142,9 @@ enum URLText {
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hexValue(bytes[i + 1]),
+                let l = hexValue(bytes[i + 2])
+            {
                 out.append(h << 4 | l)
                 i += 3
             } else {

@@ -7,7 +7,9 @@ import Testing
 let batchBinary = CommandRunner.binary("runnel-batch")
 
 /// A spec reading the test server into SQLite, in a fresh folder.
-func httpSpec(_ server: TestServer, style: String = "offset", extra: String = "", auth: String = #"{bearer: "${API_TOKEN}"}"#) throws
+func httpSpec(
+    _ server: TestServer, style: String = "offset", extra: String = "", auth: String = #"{bearer: "${API_TOKEN}"}"#
+) throws
     -> String
 {
     let dir = try CommandRunner.temporaryDirectory("runnel-http")
@@ -62,29 +64,38 @@ func expectedRows(_ n: Int) -> [[String]] {
         var attempts = 0
         while kills < 6, attempts < 40 {
             attempts += 1
-            let p = try CommandRunner.start(batchBinary, ["run", dir + "/pipeline.yaml", "--no-progress"], environment: env)
+            let p = try CommandRunner.start(
+                batchBinary, ["run", dir + "/pipeline.yaml", "--no-progress"], environment: env)
             usleep(UInt32(150_000 + rng.next() % 900_000))
             p.kill(SIGKILL)
             let code = p.wait()
             if code == 0 {
                 // Finished before the kill: start over so that the next run can be interrupted.
-                #expect(try CommandRunner.run(batchBinary, ["checkpoint", "reset", dir + "/pipeline.yaml"], environment: env).exitCode == 0)
+                #expect(
+                    try CommandRunner.run(
+                        batchBinary, ["checkpoint", "reset", dir + "/pipeline.yaml"], environment: env
+                    ).exitCode == 0)
                 continue
             }
             #expect(code == 128 + SIGKILL)
             kills += 1
         }
-        let last = try CommandRunner.run(batchBinary, ["run", dir + "/pipeline.yaml", "--no-progress"], environment: env)
+        let last = try CommandRunner.run(
+            batchBinary, ["run", dir + "/pipeline.yaml", "--no-progress"], environment: env)
         #expect(last.exitCode == 0, "\(last.stderr)")
         #expect(kills >= 6, "the test must actually interrupt runs")
         #expect(try dump(dir + "/out/items.db", Self.tableSQL) == expectedRows(3000))
         // Nothing was rejected: the dead letter table was never even created.
-        #expect(try dump(dir + "/out/items.db", "SELECT count(*) FROM sqlite_master WHERE name = 'runnel_dead_letters'") == [["0"]])
+        #expect(
+            try dump(dir + "/out/items.db", "SELECT count(*) FROM sqlite_master WHERE name = 'runnel_dead_letters'")
+                == [["0"]])
     }
 
     @Test func theTokenAppearsNowhereAtAnyLogLevel() throws {
         let token = "sekr1t-\(UInt32.random(in: 0..<UInt32.max))"
-        let server = try TestServer(["--records", "120", "--token", token, "--rate-limit-every", "5", "--malformed-page", "1"])
+        let server = try TestServer([
+            "--records", "120", "--token", token, "--rate-limit-every", "5", "--malformed-page", "1",
+        ])
         defer { server.stop() }
         let dir = try httpSpec(server)
         let spec = dir + "/pipeline.yaml"
@@ -92,24 +103,33 @@ func expectedRows(_ n: Int) -> [[String]] {
         for level in ["trace", "debug", "info"] {
             for json in [[], ["--json-logs"]] {
                 let run = try CommandRunner.run(
-                    batchBinary, ["run", spec, "--log-level", level, "--summary-json"] + json, environment: ["API_TOKEN": token])
+                    batchBinary, ["run", spec, "--log-level", level, "--summary-json"] + json,
+                    environment: ["API_TOKEN": token])
                 #expect(run.exitCode == 0, "\(run.stderr)")
                 outputs.append(run)
-                _ = try CommandRunner.run(batchBinary, ["checkpoint", "reset", spec], environment: ["API_TOKEN": token])
+                _ = try CommandRunner.run(
+                    batchBinary, ["checkpoint", "reset", spec], environment: ["API_TOKEN": token])
             }
         }
-        for args in [["validate", spec], ["checkpoint", "show", spec], ["dead-letter", "list", spec, "--json"], ["run", spec, "--dry-run"]] {
-            outputs.append(try CommandRunner.run(batchBinary, args + ["--log-level", "trace"], environment: ["API_TOKEN": token]))
+        for args in [
+            ["validate", spec], ["checkpoint", "show", spec], ["dead-letter", "list", spec, "--json"],
+            ["run", spec, "--dry-run"],
+        ] {
+            outputs.append(
+                try CommandRunner.run(batchBinary, args + ["--log-level", "trace"], environment: ["API_TOKEN": token]))
         }
         // The wrong token: a 401, exit 2, and neither token printed.
-        let wrong = try CommandRunner.run(batchBinary, ["run", spec, "--log-level", "trace"], environment: ["API_TOKEN": token + "x"])
+        let wrong = try CommandRunner.run(
+            batchBinary, ["run", spec, "--log-level", "trace"], environment: ["API_TOKEN": token + "x"])
         #expect(wrong.exitCode == 2)
         #expect(wrong.stdout.contains("HTTP 401") || wrong.stderr.contains("HTTP 401"))
         outputs.append(wrong)
         for o in outputs {
             #expect(!o.stdout.contains(token) && !o.stderr.contains(token))
         }
-        #expect(try dump(dir + "/out/items.db", "SELECT count(*) FROM items") == [["70"]], "one malformed page of 50 parked")
+        #expect(
+            try dump(dir + "/out/items.db", "SELECT count(*) FROM items") == [["70"]], "one malformed page of 50 parked"
+        )
         let raw = try dump(dir + "/out/items.db", "SELECT error_code, raw FROM runnel_dead_letters")
         #expect(raw.first?.first == "malformed_page")
     }
@@ -119,7 +139,8 @@ func expectedRows(_ n: Int) -> [[String]] {
         let server = try TestServer(["--token", "other"])
         defer { server.stop() }
         let dir = try httpSpec(server, auth: #"{api_key: {query: api_key, value: "${API_KEY}"}}"#)
-        let run = try CommandRunner.run(batchBinary, ["run", dir + "/pipeline.yaml", "--log-level", "trace"], environment: ["API_KEY": key])
+        let run = try CommandRunner.run(
+            batchBinary, ["run", dir + "/pipeline.yaml", "--log-level", "trace"], environment: ["API_KEY": key])
         #expect(run.exitCode == 2)
         let text = run.stdout + run.stderr
         #expect(text.contains("api_key=***"))

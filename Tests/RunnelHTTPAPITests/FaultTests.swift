@@ -1,7 +1,8 @@
 import Foundation
 import RunnelCore
-@testable import RunnelHTTPAPI
 import Testing
+
+@testable import RunnelHTTPAPI
 
 /// Faults the server injects: rate limiting, cut connections, malformed pages, refused requests.
 @Suite struct FaultTests {
@@ -14,7 +15,10 @@ import Testing
             let read = try await readAll(e)
             #expect(read.ids == ids(60))
         }
-        guard case .array(let log) = try server.control("/_log") else { Issue.record("no log"); return }
+        guard case .array(let log) = try server.control("/_log") else {
+            Issue.record("no log")
+            return
+        }
         var waits: [Double] = []
         for (i, entry) in log.enumerated() {
             guard case .object(let o) = entry, o["status"] == .int(429), i + 1 < log.count,
@@ -57,7 +61,9 @@ import Testing
         let server = try TestServer(["--records", "5"])
         defer { server.stop() }
         try await withClient { client in
-            let e = PaginationTests.extractor(PaginationTests.styles[0], server: server, client: client) { $0.records = "results" }
+            let e = PaginationTests.extractor(PaginationTests.styles[0], server: server, client: client) {
+                $0.records = "results"
+            }
             let all = try await readAll(e)
             #expect(all.ids.isEmpty)
             #expect(all.rejections.map(\.code) == ["malformed_page"])

@@ -1,12 +1,15 @@
 import RunnelCore
-@testable import RunnelHTTPAPI
 import Testing
+
+@testable import RunnelHTTPAPI
 
 /// `cursor:` incremental loads and `--from/--to` backfills.
 @Suite struct IncrementalTests {
     static func extractor(_ server: TestServer, client: HTTPAPIClient, style: Int = 3) -> HTTPAPIExtractor {
         PaginationTests.extractor(PaginationTests.styles[style], server: server, client: client) {
-            $0.cursor = .init(field: "updated_at", param: "updated_since", initial: "2000-01-01T00:00:00Z", endParam: "updated_before")
+            $0.cursor = .init(
+                field: "updated_at", param: "updated_since", initial: "2000-01-01T00:00:00Z", endParam: "updated_before"
+            )
         }
     }
 

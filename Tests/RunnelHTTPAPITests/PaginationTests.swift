@@ -1,6 +1,7 @@
 import RunnelCore
-@testable import RunnelHTTPAPI
 import Testing
+
+@testable import RunnelHTTPAPI
 
 /// Each pagination style against the real test server: every record once, in order, and a read
 /// resumed from any page's checkpoint yields exactly the rest.
@@ -15,16 +16,24 @@ import Testing
     }
 
     static let styles: [Style] = [
-        Style(name: "next_url", path: "/next_url/items", records: "data", pagination: .nextURL(field: "links.next"), query: [("limit", "10")]),
+        Style(
+            name: "next_url", path: "/next_url/items", records: "data", pagination: .nextURL(field: "links.next"),
+            query: [("limit", "10")]),
         Style(name: "link", path: "/link/items", records: "", pagination: .link, query: [("per_page", "10")]),
         Style(
-            name: "cursor", path: "/cursor/items", records: "items", pagination: .cursor(field: "meta.next_cursor", param: "cursor"),
+            name: "cursor", path: "/cursor/items", records: "items",
+            pagination: .cursor(field: "meta.next_cursor", param: "cursor"),
             query: [("limit", "10")]),
         Style(name: "offset", path: "/offset/items", records: "data", pagination: .offset(limit: 10), query: []),
-        Style(name: "page", path: "/page/items", records: "data", pagination: .page(sizeParam: "per_page", size: 10), query: []),
+        Style(
+            name: "page", path: "/page/items", records: "data", pagination: .page(sizeParam: "per_page", size: 10),
+            query: []),
     ]
 
-    static func extractor(_ style: Style, server: TestServer, client: HTTPAPIClient, _ edit: (inout HTTPAPIExtractor.Configuration) -> Void = { _ in })
+    static func extractor(
+        _ style: Style, server: TestServer, client: HTTPAPIClient,
+        _ edit: (inout HTTPAPIExtractor.Configuration) -> Void = { _ in }
+    )
         -> HTTPAPIExtractor
     {
         var endpoint = HTTPEndpoint(url: server.base + style.path)

@@ -23,7 +23,8 @@ final class TestServer: @unchecked Sendable {
             let port = nextPort.add(1, ordering: .relaxed).oldValue
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["python3", repositoryRoot + "/scripts/services/http_api_server.py", "--port", String(port)] + arguments
+            p.arguments =
+                ["python3", repositoryRoot + "/scripts/services/http_api_server.py", "--port", String(port)] + arguments
             let out = Pipe()
             p.standardOutput = out
             p.standardError = out
@@ -38,7 +39,8 @@ final class TestServer: @unchecked Sendable {
             lastError = line
             p.waitUntilExit()
         }
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "test server did not start: \(lastError)"])
+        throw CocoaError(
+            .fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "test server did not start: \(lastError)"])
     }
 
     var base: String { "http://127.0.0.1:\(port)" }
@@ -109,7 +111,8 @@ struct ReadResult {
     var rejections: [(code: String, raw: String?, message: String)] = []
 }
 
-func readAll(_ extractor: HTTPAPIExtractor, checkpoint: Checkpoint? = nil, window: Window? = nil, limit: Int? = nil) async throws
+func readAll(_ extractor: HTTPAPIExtractor, checkpoint: Checkpoint? = nil, window: Window? = nil, limit: Int? = nil)
+    async throws
     -> ReadResult
 {
     let reader = try await extractor.open(ExtractRequest(checkpoint: checkpoint, window: window, limit: limit))

@@ -1,12 +1,15 @@
 import RunnelCore
-@testable import RunnelHTTPAPI
 import Testing
+
+@testable import RunnelHTTPAPI
 
 /// The webhook loader against the test server's receiver, alone and under the runner.
 @Suite struct WebhookLoaderTests {
     static func rows(_ n: Int) -> [[Value]] { (1...n).map { [.int(Int64($0)), .string("r\($0)")] } }
 
-    func loader(_ server: TestServer, client: HTTPAPIClient, format: HTTPWebhookLoader.Format = .jsonArray) -> HTTPWebhookLoader {
+    func loader(_ server: TestServer, client: HTTPAPIClient, format: HTTPWebhookLoader.Format = .jsonArray)
+        -> HTTPWebhookLoader
+    {
         var endpoint = HTTPEndpoint(url: server.base + "/webhook", method: "POST")
         endpoint.retry.baseDelay = .milliseconds(10)
         var c = HTTPWebhookLoader.Configuration(endpoint: endpoint, pipeline: "hooks")
@@ -31,10 +34,14 @@ import Testing
         try await withClient { client in
             let l = loader(server, client: client, format: format)
             let origins = (1...3).map { Origin(source: "in.jsonl", line: $0) }
-            let batch = Batch(schema: Schema(["id", "name"]), rows: Array(Self.rows(3)), origins: origins, checkpoint: Checkpoint("3"))
+            let batch = Batch(
+                schema: Schema(["id", "name"]), rows: Array(Self.rows(3)), origins: origins, checkpoint: Checkpoint("3")
+            )
             try await l.load(batch, commit: nil)
             try await l.load(batch, commit: nil)
-            let other = Batch(schema: Schema(["id", "name"]), rows: Array(Self.rows(3)), origins: origins, checkpoint: Checkpoint("4"))
+            let other = Batch(
+                schema: Schema(["id", "name"]), rows: Array(Self.rows(3)), origins: origins, checkpoint: Checkpoint("4")
+            )
             try await l.load(other, commit: nil)
             let posts = try Self.received(server)
             #expect(posts.count == 3)
@@ -54,7 +61,8 @@ import Testing
             let store = MemoryCheckpointStore()
             let pipeline = Pipeline(
                 name: "hooks", extractor: MemoryExtractor(fields: ["id", "name"], rows: Self.rows(40)),
-                loader: loader(server, client: client), checkpoints: store, deadLetters: dlq, batching: .init(maxRecords: 10))
+                loader: loader(server, client: client), checkpoints: store, deadLetters: dlq,
+                batching: .init(maxRecords: 10))
             let summary = await PipelineRunner(pipeline: pipeline).run()
             #expect(summary.exitCode == 0)
             #expect(summary.read == 40)
@@ -63,7 +71,8 @@ import Testing
             let letters = try await dlq.list(pipeline: "hooks", limit: nil)
             #expect(letters.count == 20)
             #expect(letters.allSatisfy { $0.stage == "load" && $0.errorCode == "http_422" })
-            #expect(letters.first?.message.contains("amount must be positive") == true, "the response is in the envelope")
+            #expect(
+                letters.first?.message.contains("amount must be positive") == true, "the response is in the envelope")
             let posted = try Self.received(server).flatMap(\.records).count
             #expect(posted == 20)
             #expect(try await store.load(pipeline: "hooks") != nil, "the position moved past the refused batches")
