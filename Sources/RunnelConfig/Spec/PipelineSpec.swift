@@ -90,7 +90,13 @@ public struct PipelineSpec: Sendable {
                 throw RunnelError.config(
                     "\(file):\(tab.line):\(tab.column): YAML syntax error: a tab indents this line; YAML indentation must use spaces")
             }
-            throw RunnelError.config("\(file):\(mark.line):\(mark.column): YAML syntax error: \(problem)")
+            // `{password: ${PW}}`: inside a flow mapping `{` and `}` are YAML's own, so an
+            // unquoted `${VAR}` breaks it. Say so: the parser's message names only a comma.
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            let line = mark.line >= 1 && mark.line <= lines.count ? lines[mark.line - 1] : ""
+            let hint = line.contains("{") && line.contains("${")
+                ? " (inside {…} quote a ${VAR}: \"${VAR}\")" : ""
+            throw RunnelError.config("\(file):\(mark.line):\(mark.column): YAML syntax error: \(problem)\(hint)")
         } catch {
             throw RunnelError.config("\(file): YAML error: \(error)")
         }
