@@ -16,6 +16,9 @@
 # Tansu keeps everything in memory: a restart starts with no topics and no committed offsets.
 # The venv lives in the worktree (.venv-kafka, git-ignored), so a second run installs nothing.
 
+# shellcheck source=process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+
 kafka_port() {
     echo "${RUNNEL_TEST_KAFKA_PORT:-19092}"
 }
@@ -104,20 +107,5 @@ kafka_stop() {
 
 kafka_stop_pid() {
     local pidfile="$1"
-    [ -f "$pidfile" ] || return 0
-    local pid
-    pid="$(cat "$pidfile")"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        # Up to 5 seconds for a clean exit, then force it.
-        local tries=0
-        while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
-            tries=$((tries + 1))
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-    fi
-    rm -f "$pidfile"
+    stop_pidfile "$pidfile"
 }

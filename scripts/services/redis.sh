@@ -10,6 +10,9 @@
 # The reconnect tests start redis-server processes of their own, so the binary must be on PATH
 # even when another server is used through RUNNEL_TEST_REDIS_URL.
 
+# shellcheck source=process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+
 redis_port() {
     echo "${RUNNEL_TEST_REDIS_PORT:-6390}"
 }
@@ -66,20 +69,5 @@ redis_start() {
 redis_stop() {
     local dir="${1:?usage: redis_stop DIR}"
     local pidfile="$dir/redis.pid"
-    [ -f "$pidfile" ] || return 0
-    local pid
-    pid="$(cat "$pidfile")"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        # Up to 5 seconds for a clean exit, then force it.
-        local tries=0
-        while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
-            tries=$((tries + 1))
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-    fi
-    rm -f "$pidfile"
+    stop_pidfile "$pidfile"
 }

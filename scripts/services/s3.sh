@@ -7,6 +7,9 @@
 #                  RUNNEL_TEST_S3_SECRET_KEY and RUNNEL_TEST_S3_ROLE_ARN (a web identity role).
 #   s3_stop DIR    stops the server started with the same DIR.
 
+# shellcheck source=process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/process.sh"
+
 s3_port() {
     echo "${RUNNEL_TEST_S3_PORT:-15000}"
 }
@@ -65,17 +68,5 @@ s3_start() {
 s3_stop() {
     local dir="${1:?usage: s3_stop DIR}"
     local pidfile="$dir/moto.pid"
-    [ -f "$pidfile" ] || return 0
-    local pid
-    pid="$(cat "$pidfile")"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null
-        local tries=0
-        while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do
-            tries=$((tries + 1))
-            sleep 0.1
-        done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-    fi
-    rm -f "$pidfile"
+    stop_pidfile "$pidfile"
 }
