@@ -1,6 +1,7 @@
 import Foundation
 import RunnelConfig
 import RunnelCore
+import RunnelStandard
 import RunnelTesting
 import Testing
 
