@@ -59,8 +59,12 @@ struct S3CommandTests {
 
         let reference = try CommandRunner.temporaryDirectory("runnel-s3-ref")
         let refSpec = try Self.spec(bucket: bucket, dir: reference)
+        let clock = ContinuousClock()
+        let refStarted = clock.now
         let refRun = try CommandRunner.run(Self.batch, ["run", refSpec], environment: env)
         #expect(refRun.exitCode == 0, "\(refRun.stderr)")
+        // Kills land inside a run of this machine's speed: a fixed delay outlasts a fast run.
+        let runMicroseconds = max(50_000, Int((clock.now - refStarted).seconds * 1_000_000))
         let expectedTable = try Self.dump(reference + "/out.db", table)
         let expectedLetters = try Self.dump(reference + "/out.db", letters)
         #expect(expectedTable.count == 15000 - expectedLetters.count)
@@ -71,10 +75,10 @@ struct S3CommandTests {
         var rng = SeededGenerator(seed: 7)
         var kills = 0
         var attempts = 0
-        while kills < 6, attempts < 40 {
+        while kills < 6, attempts < 60 {
             attempts += 1
             let p = try CommandRunner.start(Self.batch, ["run", spec], environment: env)
-            usleep(UInt32(200_000 + rng.next() % 1_500_000))
+            usleep(UInt32(runMicroseconds / 20 + Int(rng.next() % UInt64(runMicroseconds * 4 / 5))))
             p.kill(SIGKILL)
             let code = p.wait()
             if code == 0 {
