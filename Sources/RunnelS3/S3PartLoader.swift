@@ -107,15 +107,7 @@ public struct S3DeadLetterQueue: DeadLetterQueue {
 
     public func list(pipeline: String, limit: Int?) async throws -> [DeadLetter] {
         guard let bytes = try await client.getSmall(key(pipeline)) else { return [] }
-        var letters: [DeadLetter] = []
-        for (n, line) in bytes.split(separator: 0x0A).enumerated() {
-            guard let v = try? JSONText.parse(Array(line)), let l = DeadLetter(envelope: v) else {
-                throw RunnelError.failure("\(client.url(key(pipeline))):\(n + 1): not a dead letter envelope")
-            }
-            letters.append(l)
-            if let limit, letters.count >= limit { break }
-        }
-        return letters
+        return try DeadLetter.envelopes(in: bytes, source: client.url(key(pipeline)), limit: limit)
     }
 
     public func remove(pipeline: String, keys: [String]) async throws {
@@ -125,11 +117,6 @@ public struct S3DeadLetterQueue: DeadLetterQueue {
     }
 
     private func save(_ letters: [DeadLetter], pipeline: String) async throws {
-        var bytes: [UInt8] = []
-        for l in letters {
-            JSONText.write(l.envelope, into: &bytes)
-            bytes.append(0x0A)
-        }
-        try await client.put(key(pipeline), body: bytes, contentType: "application/x-ndjson")
+        try await client.put(key(pipeline), body: DeadLetter.envelopeLines(letters), contentType: "application/x-ndjson")
     }
 }

@@ -90,3 +90,29 @@ extension DeadLetter {
         return all
     }
 }
+
+extension DeadLetter {
+    /// Letters as JSON Lines of envelopes: the form of the file and object stores.
+    public static func envelopeLines(_ letters: [DeadLetter]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for l in letters {
+            JSONText.write(l.envelope, into: &bytes)
+            bytes.append(0x0A)
+        }
+        return bytes
+    }
+
+    /// Reads JSON Lines of envelopes written by `envelopeLines`. A line that is not an envelope
+    /// is a data-contract error naming `source` and the line: a retry cannot mend it.
+    public static func envelopes(in bytes: [UInt8], source: String, limit: Int?) throws(RunnelError) -> [DeadLetter] {
+        var letters: [DeadLetter] = []
+        for (n, line) in bytes.split(separator: 0x0A).enumerated() {
+            guard let v = try? JSONText.parse(Array(line)), let l = DeadLetter(envelope: v) else {
+                throw RunnelError.dataContract("\(source):\(n + 1): not a dead letter envelope")
+            }
+            letters.append(l)
+            if let limit, letters.count >= limit { break }
+        }
+        return letters
+    }
+}

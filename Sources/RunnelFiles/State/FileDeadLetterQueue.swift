@@ -24,15 +24,7 @@ public struct FileDeadLetterQueue: DeadLetterQueue {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return [] }
         guard let bytes = readWholeFile(path) else { throw RunnelError.io("cannot read dead letters '\(path)'", errno: errno) }
-        var letters: [DeadLetter] = []
-        for (n, line) in bytes.split(separator: 0x0A).enumerated() {
-            guard let v = try? JSONText.parse(Array(line)), let l = DeadLetter(envelope: v) else {
-                throw RunnelError.dataContract("\(path):\(n + 1): not a dead letter envelope")
-            }
-            letters.append(l)
-            if let limit, letters.count >= limit { break }
-        }
-        return letters
+        return try DeadLetter.envelopes(in: bytes, source: path, limit: limit)
     }
 
     public func remove(pipeline: String, keys: [String]) async throws {
@@ -43,12 +35,7 @@ public struct FileDeadLetterQueue: DeadLetterQueue {
 
     private func save(_ letters: [DeadLetter], pipeline: String) throws {
         try makeDirectories(directory)
-        var bytes: [UInt8] = []
-        for l in letters {
-            JSONText.write(l.envelope, into: &bytes)
-            bytes.append(0x0A)
-        }
-        try AtomicFile.write(bytes, to: file(pipeline))
+        try AtomicFile.write(DeadLetter.envelopeLines(letters), to: file(pipeline))
     }
 }
 
