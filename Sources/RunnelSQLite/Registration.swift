@@ -36,7 +36,11 @@ extension ComponentRegistry {
 }
 
 private func database(_ ctx: ComponentContext, path: String) -> SQLiteDatabase {
-    ctx.resources.resource(SQLiteDatabase.resource, id: path) { SQLiteDatabase(.init(path: path)) }
+    ctx.resources.resource(SQLiteDatabase.resource, id: path) {
+        var configuration = SQLiteDatabase.Configuration(path: path)
+        configuration.cacheBytes = ctx.resources.memory.cacheBytes
+        return SQLiteDatabase(configuration)
+    }
 }
 
 /// A column type as SQLite names it: the portable names (`int`, `timestamp`, …) or an SQLite

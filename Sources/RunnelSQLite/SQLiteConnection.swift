@@ -38,8 +38,8 @@ public final class SQLiteConnection: @unchecked Sendable {
         sqlite3_extended_result_codes(db, 1)
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=\(configuration.synchronous)")
-        // A 16 MiB page cache keeps the key index hot during upserts of large batches.
-        try execute("PRAGMA cache_size=-16384")
+        // A negative cache_size is in KiB.
+        try execute("PRAGMA cache_size=-\(max(1024, configuration.cacheBytes >> 10))")
     }
 
     deinit {

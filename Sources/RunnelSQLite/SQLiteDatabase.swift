@@ -16,6 +16,9 @@ public final class SQLiteDatabase: Sendable {
         public var synchronous: String = "FULL"
         /// How long a writer waits for another process's lock before the error is reported as transient.
         public var busyTimeoutMilliseconds: Int = 10_000
+        /// The page cache; it keeps the key index hot during upserts of large batches. Default
+        /// 16 MiB, less when the run's memory window is small.
+        public var cacheBytes: Int = 16 << 20
         public init(path: String) { self.path = path }
     }
 

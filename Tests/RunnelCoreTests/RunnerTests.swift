@@ -248,6 +248,26 @@ private struct RejectOdd: Validator {
         #expect(letters.first?.message.contains("carrier=C0") == true)
     }
 
+    @Test func aRunPastItsKeyMemorySpillsAndStillCountsEveryDuplicate() async {
+        // 30,000 rows over keys drawn from 5,000 (some never), in memory 100 keys at a time:
+        // many spills, and most duplicates meet their key's first record on disk.
+        var rng = SeededGenerator(seed: 11)
+        let rows = (0..<30_000).map { i -> [Value] in [.string("K\(rng.next() % 5_000)"), .int(Int64(i))] }
+        let distinct = Set(rows.map { $0[0] }).count
+        let lastN = Dictionary(rows.map { ($0[0], $0[1]) }, uniquingKeysWith: { _, b in b })
+        let loader = MemoryLoader(key: ["carrier"])
+        let pipeline = Pipeline(
+            name: "p", extractor: MemoryExtractor(fields: ["carrier", "n"], rows: rows), loader: loader,
+            batching: .init(maxRecords: 300))
+        var options = RunOptions()
+        options.keyMemoryBudget = 1_600
+        let summary = await PipelineRunner(pipeline: pipeline, options: options).run()
+        #expect(summary.exitCode == 0)
+        #expect(summary.loaded == distinct && summary.superseded == 30_000 - distinct, "\(summary.loaded) loaded, \(distinct) keys")
+        #expect(loader.rows.count == distinct)
+        #expect(loader.rows.allSatisfy { lastN[$0["carrier"]!] == $0["n"] }, "the last record of each key won")
+    }
+
     @Test func aStreamingRunLooksForDuplicatesWithinEachBatch() async {
         // A stream's run never ends: the key set is per batch, so memory stays bounded.
         let (summary, _) = await run(.lastWins, mode: .streaming)

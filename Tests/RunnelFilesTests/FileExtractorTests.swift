@@ -107,6 +107,29 @@ private func readAll(_ e: any Extractor, batch: Int = 1000) async throws -> [Bat
         #expect(b.sources[b.rejections[0].ordinal].raw == "not json")
     }
 
+    @Test func aRecordLargerThanTheMemoryAllowsIsADeadLetterAndTheRestIsRead() async throws {
+        // 2 MiB lines against a 64 KiB record limit, one without a line end at the end of the file:
+        // each becomes one record_too_large rejection; the lines around them are read, and the
+        // positions after them are exact (the next line's number and offset).
+        let dir = try CommandRunner.temporaryDirectory()
+        let huge = "{\"id\":9,\"blob\":\"" + String(repeating: "x", count: 2 << 20) + "\"}"
+        let path = write(dir, "h.jsonl", "{\"id\":1}\n\(huge)\n{\"id\":2}\n\(huge)")
+        var request = ExtractRequest(batching: .init(maxRecords: 100, maxBytes: 64 << 20))
+        request.maxRecordBytes = 64 << 10
+        let reader = try await JSONLinesExtractor(.init(path: path)).open(request)
+        var batches: [Batch] = []
+        while let b = try await reader.next() { batches.append(b) }
+        let records = batches.flatMap(\.records).map(\.values)
+        #expect(records == [[1], [2]])
+        let rejected = batches.flatMap { b in b.rejections.map { (b.sources[$0.ordinal], $0.error) } }
+        #expect(rejected.map(\.1.code) == ["record_too_large", "record_too_large"])
+        #expect(rejected.map(\.0.origin.line) == [2, 4])
+        #expect(rejected.allSatisfy { $0.0.raw?.utf8.count ?? 0 <= 1024 && $0.0.raw?.hasPrefix("{\"id\":9") == true })
+        #expect(rejected[0].1.message.contains("more than the 65536"), "\(rejected[0].1.message)")
+        let second = batches.flatMap { b in b.records.map { b.sources[$0.ordinal].origin } }[1]
+        #expect(second.line == 3 && second.offset == Int64(9 + huge.utf8.count + 1))
+    }
+
     @Test func resumesFromEveryCheckpoint() async throws {
         let dir = try CommandRunner.temporaryDirectory()
         let lines = (0..<50).map { "{\"id\":\($0),\"s\":\"é\($0)\"}" }.joined(separator: "\n")

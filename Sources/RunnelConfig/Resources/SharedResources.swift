@@ -1,3 +1,4 @@
+public import RunnelCore
 import Synchronization
 
 /// Names a kind of resource components share, with its type: `ResourceKey<SQLiteDatabase>`,
@@ -15,7 +16,13 @@ public final class SharedResources: Sendable {
     private let values = Mutex<[String: any Sendable]>([:])
     private let tasks = Mutex<[any BackgroundTask]>([])
 
-    public init() {}
+    /// The run's memory window (`memory:` and the container's limit), for components that size
+    /// a cache or buffer from it.
+    public let memory: MemoryWindow
+
+    public init(memory: MemoryWindow = MemoryWindow()) {
+        self.memory = memory
+    }
 
     /// The resource of kind `key` identified by `id` (a path, a connection string), made on
     /// first request: components naming the same `id` share one.

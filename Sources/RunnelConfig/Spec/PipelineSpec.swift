@@ -45,6 +45,7 @@ public struct PipelineSpec: Sendable {
             lines.append("checkpoint: none (every run reads all input; loads idempotent by key)")
         }
         if let dl = types["dead_letter"] { lines.append("dead letters: \(dl)") }
+        lines.append("memory window: \(p.memory)")
         return lines
     }
 
@@ -110,7 +111,8 @@ public struct PipelineSpec: Sendable {
 
     private static func build(_ root: SpecNode, registry: ComponentRegistry, file: String, order: [String]) -> PipelineSpec? {
         guard let top = SpecSection(root) else { return nil }
-        let resources = SharedResources()
+        let memory = MemoryWindow(policy: buildMemory(top.node("memory")))
+        let resources = SharedResources(memory: memory)
         let name = top.node("pipeline", required: true).flatMap { n -> String? in
             guard let s = n.string else { return nil }
             guard !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
@@ -186,7 +188,7 @@ public struct PipelineSpec: Sendable {
         let pipeline = Pipeline(
             name: name, extractor: extractor, transformers: transformers, validators: validation.validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
-            lease: checkpoints?.lease, keyPolicy: keyPolicy)
+            lease: checkpoints?.lease, keyPolicy: keyPolicy, memory: memory)
         return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
     }
 
@@ -221,6 +223,17 @@ public struct PipelineSpec: Sendable {
         if let v = s.duration("max_linger") { b.maxLinger = v }
         s.finish("batching")
         return b
+    }
+
+    private static func buildMemory(_ node: SpecNode?) -> MemoryPolicy {
+        var m = MemoryPolicy()
+        guard let node, let s = SpecSection(node) else { return m }
+        if let n = s.node("max_fraction"), let v = n.double {
+            if v > 0, v <= 1 { m.maxFraction = v } else { n.problem("max_fraction must be above 0 and at most 1, such as 0.5") }
+        }
+        if let v = s.bytes("max_bytes") { m.maxBytes = v }
+        s.finish("memory")
+        return m
     }
 
     private static func buildRetry(_ node: SpecNode?) -> RetryPolicy {

@@ -11,6 +11,9 @@ public struct MetricsObserver: PipelineObserver {
         Counter(label: "runnel_records_read_total", dimensions: dims(run)).increment(by: 0)
         Counter(label: "runnel_records_loaded_total", dimensions: dims(run)).increment(by: 0)
         Counter(label: "runnel_dead_letters_total", dimensions: dims(run)).increment(by: 0)
+        Gauge(label: "runnel_memory_limit_bytes", dimensions: dims(run)).record(run.memoryLimit ?? 0)
+        Gauge(label: "runnel_memory_window_bytes", dimensions: dims(run)).record(run.memoryWindow)
+        Gauge(label: "runnel_inflight_bytes", dimensions: dims(run)).record(0)
     }
 
     public func batchCommitted(_ e: BatchEvent) {
@@ -24,6 +27,7 @@ public struct MetricsObserver: PipelineObserver {
         }
         Counter(label: "runnel_dead_letters_total", dimensions: d).increment(by: e.deadLettered)
         Counter(label: "runnel_batches_total", dimensions: d).increment()
+        Gauge(label: "runnel_inflight_bytes", dimensions: d).record(e.inflightBytes)
         Metrics.Timer(label: "runnel_batch_duration_seconds", dimensions: d, preferredDisplayUnit: .seconds)
             .recordNanoseconds(e.duration.nanoseconds)
         Recorder(label: "runnel_batch_records", dimensions: d, aggregate: true).record(e.read)
@@ -34,6 +38,11 @@ public struct MetricsObserver: PipelineObserver {
                 latency.recordNanoseconds(max(0, (e.committedAt.microseconds - t.microseconds) * 1_000))
             }
         }
+    }
+
+    public func supersededAtEnd(_ run: RunInfo, count: Int) {
+        // runnel_records_loaded_total counted these with their batches; a counter cannot go back.
+        Counter(label: "runnel_records_superseded_total", dimensions: dims(run)).increment(by: count)
     }
 
     public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {

@@ -7,6 +7,9 @@ public protocol PipelineObserver: Sendable {
     func batchCommitted(_ event: BatchEvent)
     /// A transient failure is about to be retried after `delay`.
     func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration)
+    /// At the end of a batch run: records superseded by a later record of the run that their
+    /// own batches counted as loaded (their key's first record had been spilled to disk).
+    func supersededAtEnd(_ run: RunInfo, count: Int)
     func runFinished(_ run: RunInfo, summary: RunSummary)
 }
 
@@ -14,6 +17,7 @@ extension PipelineObserver {
     public func runStarted(_ run: RunInfo) {}
     public func batchCommitted(_ event: BatchEvent) {}
     public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {}
+    public func supersededAtEnd(_ run: RunInfo, count: Int) {}
     public func runFinished(_ run: RunInfo, summary: RunSummary) {}
 }
 
@@ -22,6 +26,9 @@ public struct RunInfo: Sendable, Hashable {
     public var runID: String
     public var mode: RunOptions.Mode
     public var dryRun: Bool
+    /// The container's memory limit (nil: none) and the run's in-flight window, in bytes.
+    public var memoryLimit: Int? = nil
+    public var memoryWindow: Int = MemoryWindow.unboundedDefault
 }
 
 /// One committed batch.
@@ -47,6 +54,8 @@ public struct BatchEvent: Sendable {
     public var totals: RunSummary
     /// When each loaded record entered the source, where the source knows (stream entry ids).
     public var sourceTimes: [Timestamp]
+    /// Input bytes of the batches read but not yet committed, after this commit.
+    public var inflightBytes: Int = 0
 }
 
 /// Sends every event to several observers.
@@ -55,6 +64,7 @@ public struct ObserverGroup: PipelineObserver {
     public init(_ observers: [any PipelineObserver]) { self.observers = observers }
     public func runStarted(_ run: RunInfo) { for o in observers { o.runStarted(run) } }
     public func batchCommitted(_ event: BatchEvent) { for o in observers { o.batchCommitted(event) } }
+    public func supersededAtEnd(_ run: RunInfo, count: Int) { for o in observers { o.supersededAtEnd(run, count: count) } }
     public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {
         for o in observers { o.retrying(run, operation: operation, attempt: attempt, error: error, delay: delay) }
     }

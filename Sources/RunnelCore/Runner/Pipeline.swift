@@ -17,6 +17,8 @@ public struct Pipeline: Sendable {
     public var lease: (any RunLease)?
     /// Which record wins when records of one run share the loader's key. Default `lastWins`.
     public var keyPolicy: KeyPolicy
+    /// What the run may hold in flight; sizes batches, the largest record and the key memory.
+    public var memory: MemoryWindow
 
     public init(
         name: String,
@@ -30,7 +32,8 @@ public struct Pipeline: Sendable {
         batching: BatchingPolicy = .init(),
         retry: RetryPolicy = .exponentialJitter(),
         lease: (any RunLease)? = nil,
-        keyPolicy: KeyPolicy = .lastWins
+        keyPolicy: KeyPolicy = .lastWins,
+        memory: MemoryWindow = MemoryWindow()
     ) {
         self.name = name
         self.extractor = extractor
@@ -44,6 +47,7 @@ public struct Pipeline: Sendable {
         self.retry = retry
         self.lease = lease
         self.keyPolicy = keyPolicy
+        self.memory = memory
     }
 
     /// True when the loader writes the checkpoint in the load's transaction (the two share a
@@ -72,6 +76,9 @@ public struct RunOptions: Sendable {
     /// Runs everything but the load and the commit.
     public var dryRun: Bool
     public var runID: String
+    /// The memory a batch run holds its keys' hashes in before it spills them to TMPDIR
+    /// (`KeyTracker`); for tests that spill on purpose.
+    public var keyMemoryBudget = 4 << 20
 
     public init(
         mode: Mode = .batch, window: Window? = nil, shard: Shard? = nil, limit: Int? = nil, dryRun: Bool = false,

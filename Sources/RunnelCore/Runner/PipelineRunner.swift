@@ -23,7 +23,9 @@ public struct PipelineRunner: Sendable {
     }
 
     var info: RunInfo {
-        RunInfo(pipeline: pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun)
+        RunInfo(
+            pipeline: pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun,
+            memoryLimit: pipeline.memory.limit, memoryWindow: pipeline.memory.bytes)
     }
 
     /// Runs to the end (batch mode), until stopped (streaming), or until a failure; never throws.
@@ -79,19 +81,29 @@ public struct PipelineRunner: Sendable {
             checkpoint = try await retrying("load checkpoint") { try await store.load(pipeline: pipeline.name) }
         }
         summary.checkpoint = checkpoint?.position
+        var batching = pipeline.batching
+        batching.maxBytes = min(batching.maxBytes, pipeline.memory.batchBytes)
         var request = ExtractRequest(
-            checkpoint: checkpoint, window: options.window, batching: pipeline.batching, shard: options.shard,
+            checkpoint: checkpoint, window: options.window, batching: batching, shard: options.shard,
             limit: options.limit, follow: options.mode == .streaming)
+        request.maxRecordBytes = pipeline.memory.recordBytes
         request.pipeline = pipeline.name
         if incremental { request.checkpoints = pipeline.checkpoints }
         let opened = request
 
         let batches = AsyncThrowingChannel<Batch, any Error>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await produce(opened, into: batches) }
-            var committer = Committer(runner: self)
+        let inflight = InflightBytes()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask { await produce(opened, into: batches, inflight: inflight) }
+            var committer = Committer(runner: self, inflight: inflight)
             for try await batch in batches {
                 try await committer.commit(batch, summary: &summary)
+            }
+            // The producer has finished the channel, so its count of late duplicates is ready.
+            if let late = try await group.next(), late > 0 {
+                summary.loaded -= late
+                summary.superseded += late
+                observer.supersededAtEnd(info, count: late)
             }
             if !options.dryRun, committer.prepared || summary.batches > 0 {
                 try await retrying("finish load") { try await pipeline.loader.finish() }
@@ -100,17 +112,24 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    /// Reads batches and runs the record stages, one batch ahead of the committer.
-    private func produce(_ request: ExtractRequest, into batches: AsyncThrowingChannel<Batch, any Error>) async {
+    /// Reads batches and runs the record stages, one batch ahead of the committer. Returns, once
+    /// the input ended, the superseded records only the end of the run could count (`KeyTracker`).
+    private func produce(
+        _ request: ExtractRequest, into batches: AsyncThrowingChannel<Batch, any Error>, inflight: InflightBytes
+    ) async -> Int {
         let reader: any BatchReader
         do {
             reader = try await retrying("open extractor") { try await pipeline.extractor.open(request) }
         } catch {
             batches.fail(error)
-            return
+            return 0
         }
         let key = pipeline.loader.key
-        let keys = key.isEmpty ? nil : KeyTracker(policy: pipeline.keyPolicy, key: key, perBatch: options.mode == .streaming)
+        let keys = key.isEmpty
+            ? nil
+            : KeyTracker(
+                policy: pipeline.keyPolicy, key: key, perBatch: options.mode == .streaming,
+                memoryBudget: min(options.keyMemoryBudget, pipeline.memory.keyBytes))
         do {
             while !control.isStopRequested, !Task.isCancelled {
                 guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
@@ -124,14 +143,18 @@ public struct PipelineRunner: Sendable {
                 if !batch.records.isEmpty { try applyStages(to: &batch) }
                 // On this side, one batch ahead of the loads, so that hashing keys costs the
                 // loader nothing; batches are committed in the order they pass here.
-                keys?.apply(to: &batch)
+                try keys?.apply(to: &batch)
+                inflight.add(batch.byteCount)
                 await batches.send(batch)
             }
             await reader.close()
+            let late = try keys?.reconcile() ?? 0
             batches.finish()
+            return late
         } catch {
             await reader.close()
             batches.fail(error)
+            return 0
         }
     }
 
@@ -162,14 +185,16 @@ public struct PipelineRunner: Sendable {
 /// The consumer half of a run: decides what happens to rejects, loads, commits, and counts.
 struct Committer {
     let runner: PipelineRunner
+    let inflight: InflightBytes
     var prepared = false
     private let clock = ContinuousClock()
 
     /// Resolved once per run, not per batch.
     private let checkpointsInLoad: Bool
 
-    init(runner: PipelineRunner) {
+    init(runner: PipelineRunner, inflight: InflightBytes) {
         self.runner = runner
+        self.inflight = inflight
         self.checkpointsInLoad = runner.pipeline.checkpointsInLoad
     }
 
@@ -275,7 +300,7 @@ struct Committer {
                 deadLettered: policy.action == .deadLetter ? rejected : 0,
                 dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
                 committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,
-                sourceTimes: loadedTimes))
+                sourceTimes: loadedTimes, inflightBytes: inflight.remove(batch.byteCount)))
     }
 
     /// Moves the records a loader refused into the batch's rejections and handles them per

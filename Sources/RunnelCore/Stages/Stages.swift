@@ -31,6 +31,9 @@ public struct ExtractRequest: Sendable {
     /// `CheckpointCommit.key(pipeline:part:)`; `checkpoint` above is read only once, at open.
     public var pipeline: String = ""
     public var checkpoints: (any CheckpointStore)?
+    /// The largest record (in input bytes) a reader may buffer; a larger one is rejected with
+    /// code `record_too_large`, so that one huge line cannot exhaust the memory window.
+    public var maxRecordBytes: Int = MemoryWindow.unboundedDefault / 8
 
     public init(
         checkpoint: Checkpoint? = nil, window: Window? = nil, batching: BatchingPolicy = .init(),

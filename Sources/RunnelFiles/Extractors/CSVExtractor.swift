@@ -37,7 +37,7 @@ public struct CSVExtractor: Extractor {
         -> any BatchReader
     {
         let filter = recordWindow ? try windowFilter(request.window, cursor: configuration.cursor, source: "csv") : nil
-        let format = CSVFormat(configuration: configuration)
+        let format = CSVFormat(configuration: configuration, maxRowBytes: request.maxRecordBytes)
         return try FileBatchReader(format: format, catalog: catalog, request: request, windowFilter: filter)
     }
 
@@ -78,9 +78,9 @@ struct CSVFormat: RowFormat {
     let parser: CSVParser
     var fields: [String]?
 
-    init(configuration: CSVExtractor.Configuration) {
+    init(configuration: CSVExtractor.Configuration, maxRowBytes: Int = 16 << 20) {
         self.configuration = configuration
-        parser = CSVParser(dialect: configuration.dialect)
+        parser = CSVParser(dialect: configuration.dialect, maxRowBytes: min(16 << 20, maxRowBytes))
         fields = configuration.columns
     }
 

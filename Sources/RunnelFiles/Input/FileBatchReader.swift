@@ -91,16 +91,16 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             let origin = Origin(source: current.path, line: position.line, offset: position.offset)
             defer {
                 start += step.consumed
-                position.offset += Int64(step.consumed)
+                position.offset += Int64(step.skipped + step.consumed)
                 position.line += step.lines
-                bytes += step.consumed
+                bytes += step.skipped + step.consumed
             }
             if let shard = request.shard, shard.count > 1, (origin.line ?? 0) % shard.count != shard.index { continue }
             switch step.row {
             case .skip:
                 continue
             case .malformed(let error):
-                raws[origins.count] = rawText(consumed: step.consumed)
+                raws[origins.count] = step.raw ?? rawText(consumed: step.consumed)
                 rejections.append((origins.count, error))
                 origins.append(origin)
                 rows.append([])
@@ -263,8 +263,38 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             }
             if let step, step.consumed > 0 { return step }
             if eof { return damageStep() }
+            if buffer.count - start >= request.maxRecordBytes { return try await oversizedStep(f) }
             try await fill(f)
         }
+    }
+
+    /// A row still unfinished after `maxRecordBytes`: one `record_too_large` dead letter holding
+    /// its first KiB, and reading goes on after the row's line end. Without this a file with no
+    /// line ends (or a stray quote) would be buffered whole. The rest of the row is read and
+    /// dropped a chunk at a time, so memory stays at the limit plus one chunk.
+    private func oversizedStep(_ f: any ByteStream) async throws(RunnelError) -> ParseStep {
+        let limit = request.maxRecordBytes
+        let shown = String(decoding: buffer[start..<min(buffer.count, start + 1024)], as: UTF8.self)
+        var skipped = 0
+        while true {
+            if let lf = buffer[start...].firstIndex(of: 0x0A) {
+                return oversized(limit: limit, shown: shown, skipped: skipped, consumed: lf + 1 - start, lines: 1)
+            }
+            if eof { return oversized(limit: limit, shown: shown, skipped: skipped, consumed: buffer.count - start, lines: 0) }
+            skipped += buffer.count - start
+            // Not keepingCapacity: the buffer gives back what the row made it grow to.
+            buffer = []
+            start = 0
+            try await fill(f)
+        }
+    }
+
+    private func oversized(limit: Int, shown: String, skipped: Int, consumed: Int, lines: Int) -> ParseStep {
+        let error = RecordError(
+            code: "record_too_large",
+            message: "the record has \(skipped + consumed) bytes, more than the \(limit) a record may have (an eighth of the "
+                + "memory window); raise memory.max_bytes or the container's memory limit to read it; the dead letter holds its first KiB")
+        return ParseStep(row: .malformed(error), consumed: consumed, lines: lines, skipped: skipped, raw: shown)
     }
 
     /// Once per damaged file: the bytes after the last complete row, as one dead letter that names

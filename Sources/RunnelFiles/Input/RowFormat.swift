@@ -17,6 +17,10 @@ struct ParseStep {
     var consumed: Int
     /// Physical lines consumed.
     var lines: Int
+    /// Bytes before `consumed` that were dropped from the buffer already (an oversized row).
+    var skipped = 0
+    /// The raw text for the dead letter when it is not the consumed bytes (an oversized row's start).
+    var raw: String?
 }
 
 /// A file format: how to read a file's preamble (a CSV header) and then one row at a time.

@@ -28,6 +28,8 @@ public final class ProgressObserver: PipelineObserver {
         if let p = e.progress, let total = p.bytesTotal, total > 0 {
             line += " · \(min(100, Int(Double(p.bytesRead) / Double(total) * 100)))%"
         }
+        line += " · \(ByteCount.text(e.inflightBytes)) of \(ByteCount.text(e.run.memoryWindow)) in flight"
+
         StandardError.progress(line)
     }
 
