@@ -34,6 +34,9 @@ public final class KafkaConsumer: Sendable {
         /// Where partitions without a committed (or given) offset start: `earliest` (default)
         /// or `latest` (`auto.offset.reset`).
         public var autoOffsetReset: String = "earliest"
+        /// Milliseconds since the epoch: partitions without a committed (or given) offset start
+        /// at their first message at or after this time instead (the end when there is none).
+        public var startTimestamp: Int64?
         /// `partition.assignment.strategy`. Default `cooperative-sticky`: a rebalance moves
         /// only the partitions that change owner, the others keep being consumed.
         public var assignmentStrategy: String = "cooperative-sticky"
@@ -260,6 +263,8 @@ final class ConsumerCore: ClientContext, @unchecked Sendable {
         var bufferedBytes = 0
         var generation: UInt64 = 0
         var assignment: Set<KafkaTopicPartition> = []
+        /// Partitions that start by time, until their first message at or after it arrives.
+        var startsAt: [KafkaTopicPartition: Int64] = [:]
         var paused = false
         var closing = false
         var destroyed = false
@@ -318,9 +323,12 @@ final class ConsumerCore: ClientContext, @unchecked Sendable {
             }
             lastError.set(nil)
             let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                let message = KafkaMessage(copying: m, generation: s.generation)
+                var message = KafkaMessage(copying: m, generation: s.generation)
                 // A message of a partition revoked while it was being copied out is dropped.
                 guard s.assignment.contains(message.topicPartition) else { return nil }
+                if let ms = s.startsAt[message.topicPartition] {
+                    if (message.timestamp ?? .max) < ms { message.beforeStart = true } else { s.startsAt[message.topicPartition] = nil }
+                }
                 s.buffer.append(message)
                 s.bufferedBytes += message.byteCount
                 return Self.wake(&s)
@@ -341,6 +349,36 @@ final class ConsumerCore: ClientContext, @unchecked Sendable {
             metadata: ["runnel.partitions": "\(partitions.count)"])
     }
 
+    /// For `partitions` the group has no committed offset for: the offset of the first message
+    /// at or after `ms` (`RD_KAFKA_OFFSET_END` when there is none). Two broker round trips, on the
+    /// poll thread inside the rebalance callback, where blocking is allowed; a failure is logged
+    /// and leaves those partitions to `auto.offset.reset`.
+    private func timeStarts(_ rk: OpaquePointer, _ partitions: [KafkaTopicPartition], at ms: Int64) -> [KafkaTopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let committed = PartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(committed) }
+        let err = rd_kafka_committed(rk, committed, 10_000)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            logger.error("reading committed offsets failed; start: timestamp not applied", metadata: ["runnel.error": "\(KafkaError(err))"])
+            return [:]
+        }
+        let fresh = PartitionList.read(committed).filter { $0.1 < 0 }.map(\.0)
+        guard !fresh.isEmpty else { return [:] }
+        let times = PartitionList.make(fresh.map { ($0, ms) })
+        defer { rd_kafka_topic_partition_list_destroy(times) }
+        let timesErr = rd_kafka_offsets_for_times(rk, times, 10_000)
+        guard timesErr == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            logger.error("looking up offsets by time failed; start: timestamp not applied", metadata: ["runnel.error": "\(KafkaError(timesErr))"])
+            return [:]
+        }
+        var out: [KafkaTopicPartition: Int64] = [:]
+        for (tp, offset, e) in PartitionList.read(times) where e == RD_KAFKA_RESP_ERR_NO_ERROR {
+            out[tp] = offset >= 0 ? offset : Int64(RD_KAFKA_OFFSET_END)
+        }
+        logger.info("partitions start by time", metadata: ["runnel.offsets": "\(out.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })", "runnel.start_ms": "\(ms)"])
+        return out
+    }
+
     /// The rebalance callback (on the poll thread, inside `rd_kafka_consumer_poll`/`close`).
     func rebalanced(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
@@ -353,7 +391,12 @@ final class ConsumerCore: ClientContext, @unchecked Sendable {
                 return (s.generation, s.paused)
             }
             logger.info("partitions assigned", metadata: ["runnel.partitions": "\(partitions.sorted())"])
-            let starts = handler(.assigned(partitions, generation: generation))
+            var starts = handler(.assigned(partitions, generation: generation))
+            if let ms = configuration.startTimestamp {
+                let byTime = timeStarts(rk, partitions.filter { starts[$0] == nil }, at: ms)
+                for (tp, offset) in byTime { starts[tp] = offset }
+                state.withLock { s in for tp in byTime.keys { s.startsAt[tp] = ms } }
+            }
             for i in 0..<Int(list.pointee.cnt) {
                 let e = runnel_kafka_partition_at(list, Int32(i))!
                 let tp = KafkaTopicPartition(String(cString: e.pointee.topic), e.pointee.partition)
@@ -373,6 +416,7 @@ final class ConsumerCore: ClientContext, @unchecked Sendable {
             let generation = state.withLock { s -> UInt64 in
                 s.generation += 1
                 s.assignment.subtract(revoked)
+                for tp in revoked { s.startsAt[tp] = nil }
                 // Buffered messages of revoked partitions are the next owner's now.
                 let kept = s.buffer[s.head...].filter { !revoked.contains($0.topicPartition) }
                 s.buffer = Array(kept)

@@ -32,6 +32,11 @@ public struct KafkaMessage: Sendable {
     /// at every rebalance, so a reader can tell a message fetched before its partition was
     /// revoked (and maybe assigned back) from one fetched after.
     public var generation: UInt64
+    /// True for a message of a partition that starts by time (`startTimestamp`) that comes before
+    /// the partition's first message at or after that time: the reader passes over it (its offset
+    /// still counts as read). The broker's by-time lookup normally starts past such messages;
+    /// this catches a broker whose time index answers with an earlier offset.
+    public var beforeStart = false
 
     public init(
         topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
@@ -89,8 +94,14 @@ public struct KafkaOutgoingMessage: Sendable {
     public var key: [UInt8]?
     public var value: [UInt8]?
     public var headers: [(name: String, value: [UInt8])]
+    /// The message's time (milliseconds since the epoch); nil: when it is sent.
+    public var timestamp: Int64?
 
-    public init(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, headers: [(name: String, value: [UInt8])] = []) {
+    public init(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, headers: [(name: String, value: [UInt8])] = [],
+        timestamp: Int64? = nil
+    ) {
+        self.timestamp = timestamp
         self.topic = topic
         self.partition = partition
         self.key = key

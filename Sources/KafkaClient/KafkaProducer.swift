@@ -120,7 +120,8 @@ public final class KafkaProducer: Sendable {
             let err = withOptionalBytes(m.key) { key, keyLength in
                 withOptionalBytes(m.value) { value, valueLength in
                     runnel_kafka_produce(
-                        rk, m.topic, partition, key, keyLength, UnsafeMutableRawPointer(mutating: value), valueLength, headers, opaque)
+                        rk, m.topic, partition, key, keyLength, UnsafeMutableRawPointer(mutating: value), valueLength, headers,
+                        m.timestamp ?? 0, opaque)
                 }
             }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }

@@ -83,3 +83,11 @@ final class CurrentConsumer: @unchecked Sendable {
     func set(_ c: KafkaConsumer, pipeline: String) { lock.withLock { consumer = (c, pipeline) } }
     func get() -> (KafkaConsumer, String)? { lock.withLock { consumer } }
 }
+
+extension KafkaExtractor: KeepsItsOwnPosition {
+    public var ownPositionNote: String {
+        "the offsets stored with the data (one per partition) are forgotten, but consumer group '\(configuration.group)' "
+            + "keeps its committed offsets in Kafka, and a partition without a stored offset resumes from those; to read the "
+            + "topic again from the start, also reset the group (kafka-consumer-groups --reset-offsets --to-earliest) or set a new group"
+    }
+}

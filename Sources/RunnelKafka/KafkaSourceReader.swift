@@ -167,6 +167,16 @@ final class KafkaSourceReader: BatchReader {
         var times: [Timestamp] = []
         var next: [KafkaTopicPartition: Int64] = [:]
         var bytes = 0
+        var skipped = 0
+        var messages = messages
+        messages.removeAll { m in
+            guard m.beforeStart else { return false }
+            // Read, so its offset is committed, but older than `start`: no record.
+            next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1)
+            skipped += 1
+            return true
+        }
+        if skipped > 0 { logger.debug("passed over messages older than start", metadata: ["runnel.count": "\(skipped)"]) }
         for (i, m) in messages.enumerated() {
             bytes += m.byteCount
             next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1)

@@ -61,6 +61,7 @@ public struct KafkaSourceConfiguration: Sendable {
     var consumer: KafkaConsumer.Configuration {
         var c = KafkaConsumer.Configuration(client: client, group: group)
         c.autoOffsetReset = start == .latest ? "latest" : "earliest"
+        if case .timestamp(let ms) = start { c.startTimestamp = ms }
         return c
     }
 }

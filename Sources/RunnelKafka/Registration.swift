@@ -21,7 +21,7 @@ extension ComponentRegistry {
     ///       topics: [orders]                     # names, or one regular expression starting with ^
     ///       group: orders-to-sqlite              # default: the pipeline name
     ///       client_id: ${HOSTNAME}               # default: HOSTNAME (the pod name)
-    ///       start: earliest                      # a new group starts at: earliest | latest
+    ///       start: earliest                      # a new group starts at: earliest | latest | 2026-11-30T00:00:00Z
     ///       format: json                         # json | fields (json + kafka_* fields) | raw
     ///       revoke_timeout: 30s                  # how long a revoke waits for in-flight batches
     ///       tls: {ca: ca.pem, cert: client.pem, key: client.key, key_password: ${KEY_PASSWORD}}
@@ -39,13 +39,13 @@ extension ComponentRegistry {
             let client = clientConfiguration(ctx, defaultClientID: true)
             let subscription = subscription(s)
             let group = s.string("group") ?? ctx.pipeline
-            let start = s.choice("start", ["earliest", "latest"])
+            let start = startPosition(s.node("start"))
             let format = s.choice("format", KafkaMessageFormat.all.map(\.description)).flatMap(KafkaMessageFormat.init(name:))
             let revokeTimeout = s.duration("revoke_timeout")
             guard var client, let subscription else { return nil }
             if group.isEmpty { s.node("group")?.problem("must not be empty") }
             var c = KafkaSourceConfiguration(client: client, subscription: subscription, group: group)
-            if start == "latest" { c.start = .latest }
+            if let start { c.start = start }
             if let format { c.format = format }
             if let revokeTimeout { c.revokeTimeout = revokeTimeout }
             do throws(KafkaError) {
@@ -210,5 +210,21 @@ extension String {
         while s.first == " " { s.removeFirst() }
         while s.last == " " { s.removeLast() }
         return String(s)
+    }
+}
+
+/// `earliest`, `latest`, or an ISO 8601 time: a partition the group has no offset for starts at
+/// its first message at or after that time.
+private func startPosition(_ n: SpecNode?) -> KafkaStartPosition? {
+    guard let n, let text = n.string else { return nil }
+    switch text {
+    case "earliest": return .earliest
+    case "latest": return .latest
+    default:
+        guard let t = TimestampFormat.iso8601.parse(text) else {
+            n.problem("expected earliest, latest or an ISO 8601 time such as 2026-11-30T00:00:00Z, found '\(text)'")
+            return nil
+        }
+        return .timestamp(t.microseconds / 1_000)
     }
 }

@@ -75,7 +75,9 @@ public struct PostgresCheckpointStore: CheckpointStore, RunLease {
     public func reset(pipeline: String) async throws {
         try await pool.withConnection("reset checkpoint in \(table)") { [self] c in
             try await ensureTable(c)
-            _ = try await pool.rows("DELETE FROM \(unescaped: qualified) WHERE pipeline = \(pipeline)", on: c)
+            let parts = CheckpointCommit.key(pipeline: pipeline, part: "")
+            _ = try await pool.rows(
+                "DELETE FROM \(unescaped: qualified) WHERE pipeline = \(pipeline) OR left(pipeline, length(\(parts))) = \(parts)", on: c)
         }
     }
 

@@ -21,6 +21,16 @@ public import RunnelCore
 /// The staging table is a session temporary table (`ON COMMIT DELETE ROWS`) with the target's
 /// column types, created once per pooled connection; COPY parses each field with the target
 /// column's input function.
+///
+/// The insert fast path. Most batches of a first load or a backfill into new ranges hold only
+/// keys the table does not have yet, and for those the upsert is a plain insert: the batch is
+/// COPied straight into the table under a savepoint (measured in psql on 200,000 rows: COPY into
+/// the table 0.68 s, COPY into staging plus the guarded merge 1.41 s, one `INSERT … SELECT FROM
+/// unnest(typed arrays) ON CONFLICT` 1.25 s). A key that exists makes the COPY fail with a unique
+/// violation; the savepoint is rolled back and the batch goes through the upsert above, as do
+/// the next `upsertBatchesAfterConflict` batches (a replay or an update stream would otherwise
+/// pay for a failed COPY each time). The outcome is the upsert's in every case: a key that is new
+/// has no row for the version guard to protect, and the checkpoint is in the same transaction.
 public struct PostgresLoader: Loader {
     public typealias Column = TableTarget.Column
 
@@ -51,6 +61,11 @@ public struct PostgresLoader: Loader {
     private let prepared = Locked<Prepared?>(nil)
     /// The checkpoint store the runner commits through this loader (see `writesCheckpoint(to:)`).
     private let checkpointStoreBox = Locked<PostgresCheckpointStore?>(nil)
+    /// Batches still to load by upsert since the last failed insert fast path.
+    private let upsertBatchesLeft = Locked(0)
+    static let upsertBatchesAfterConflict = 16
+    /// How many batches went in by the fast path and by the upsert, for tests and logs.
+    let pathCounts = Locked<(inserted: Int, upserted: Int)>((0, 0))
 
     /// What `prepare` fixed: the columns written and the statements that write them.
     struct Prepared: Sendable {
@@ -241,6 +256,14 @@ public struct PostgresLoader: Loader {
             throw RunnelError.failure("load into \(displayName) before prepare")
         }
         let distinct = Self.keysAreDistinct(batch, columns: p.columns, keyPositions: p.keyPositions)
+        // A batch with a key twice needs the merge's DISTINCT ON; after a conflict, a while of upserts.
+        let tryInsert = distinct && upsertBatchesLeft.withLock { left in
+            if left == 0 { return true }
+            left -= 1
+            return false
+        }
+        let table = configuration.table
+        let schema = configuration.schema
         let pool = self.pool
         let checkpoints = commit.map { _ in self.checkpoints }
         let logger = pool.logger
@@ -248,8 +271,12 @@ public struct PostgresLoader: Loader {
         try await pool.withConnection("load into \(displayName)") { conn in
             // Outside the transaction: a concurrent CREATE must not abort the load's transaction.
             if let checkpoints { try await checkpoints.ensureTable(conn) }
-            try await conn.withTransaction(logger: logger) { conn in
-                if hasRows {
+            let inserted = try await conn.withTransaction(logger: logger) { conn -> Bool in
+                var inserted = false
+                if hasRows, tryInsert {
+                    inserted = try await Self.insertDirectly(batch, p, table: table, schema: schema, on: conn, pool: pool)
+                }
+                if hasRows, !inserted {
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
                     try await conn.copyFrom(table: p.staging, columns: p.stagingColumns, logger: logger) { writer in
                         // Encoded in chunks while the server parses the previous ones.
@@ -260,22 +287,52 @@ public struct PostgresLoader: Loader {
                 if let commit, let checkpoints {
                     for entry in commit.entries { try await checkpoints.write(entry.checkpoint, pipeline: entry.key, on: conn) }
                 }
+                return inserted
             }
+            guard hasRows else { return }
+            if tryInsert, !inserted { upsertBatchesLeft.withLock { $0 = Self.upsertBatchesAfterConflict } }
+            pathCounts.withLock { if inserted { $0.inserted += 1 } else { $0.upserted += 1 } }
+        }
+    }
+
+    /// COPYs the batch straight into the table under a savepoint; false (and nothing written) when
+    /// a key already exists. `copyFrom` quotes one name, so a schema comes in through the
+    /// transaction's `search_path`, which the savepoint's release or rollback leaves as it was.
+    static func insertDirectly(
+        _ batch: Batch, _ p: Prepared, table: String, schema: String?, on conn: PostgresConnection, pool: PostgresPool
+    ) async throws -> Bool {
+        _ = try await pool.rows("SAVEPOINT runnel_insert", on: conn)
+        do {
+            var saved: String?
+            if let schema {
+                saved = try await pool.rows("SELECT current_setting('search_path')", on: conn).first?.decode(String.self)
+                _ = try await pool.rows("SELECT set_config('search_path', \(PostgresSQL.quote(schema)), true)", on: conn)
+            }
+            try await conn.copyFrom(table: table, columns: p.columns, logger: pool.logger) { writer in
+                try await Self.writeCopyText(batch, columns: p.columns, ordinal: false) { try await writer.write(ByteBuffer(bytes: $0)) }
+            }
+            if let saved { _ = try await pool.rows("SELECT set_config('search_path', \(saved), true)", on: conn) }
+            _ = try await pool.rows("RELEASE SAVEPOINT runnel_insert", on: conn)
+            return true
+        } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+            // unique_violation: some key is in the table already.
+            _ = try await pool.rows("ROLLBACK TO SAVEPOINT runnel_insert", on: conn)
+            return false
         }
     }
 
 
-    /// The batch as COPY text (the record's ordinal in the batch, then the columns in order),
-    /// handed to `send` in chunks of about 256 KiB.
+    /// The batch as COPY text (with `ordinal`, the record's ordinal in the batch first, for the
+    /// staging table; then the columns in order), handed to `send` in chunks of about 256 KiB.
     static func writeCopyText(
-        _ batch: Batch, columns: [String], chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
+        _ batch: Batch, columns: [String], ordinal: Bool = true, chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
     ) async throws {
         let positions = columns.map { batch.schema.index(of: $0) }
         var w = CopyTextWriter(capacity: chunk + (1 << 12))
         for (n, r) in batch.records.enumerated() {
-            w.writeInt(Int64(n))
-            for p in positions {
-                w.fieldSeparator()
+            if ordinal { w.writeInt(Int64(n)) }
+            for (i, p) in positions.enumerated() {
+                if ordinal || i > 0 { w.fieldSeparator() }
                 if let p, p < r.values.count { w.write(r.values[p]) } else { w.write(.null) }
             }
             w.endRow()

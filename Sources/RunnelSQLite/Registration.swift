@@ -51,12 +51,7 @@ private func sqliteType(_ text: String) -> String? {
     case "integer", "real", "text", "blob", "numeric": return text.uppercased()
     default: break
     }
-    switch PortableType(name: text) {
-    case .int?, .bool?: return "INTEGER"
-    case .double?: return "REAL"
-    case .string?, .timestamp?, .json?: return "TEXT"
-    case nil: return nil
-    }
+    return PortableType(name: text).map(SQLiteLoader.affinity)
 }
 
 /// The SQLite file of a checkpoint store or dead letter table: its own `path`, or else the

@@ -70,8 +70,10 @@ public struct SQLiteCheckpointStore: CheckpointStore {
     public func reset(pipeline: String) async throws {
         try database.transaction { c in
             try Self.ensureTable(c)
-            let s = try c.statement("DELETE FROM \(Self.table) WHERE pipeline = ?")
+            // substr, not LIKE: '_' in a pipeline name is not a wildcard.
+            let s = try c.statement("DELETE FROM \(Self.table) WHERE pipeline = ?1 OR substr(pipeline, 1, length(?2)) = ?2")
             s.bind(.string(pipeline), at: 1)
+            s.bind(.string(CheckpointCommit.key(pipeline: pipeline, part: "")), at: 2)
             try s.step()
             s.reset()
         }

@@ -16,6 +16,9 @@ public struct SQLiteLoader: Loader {
 
     public let configuration: Configuration
     public let database: SQLiteDatabase
+    /// Without `columns:`, the SQLite types of the fields the stages declare (`InfersColumnTypes`),
+    /// given to the columns of a table this loader creates.
+    public var inferredTypes: [String: String] = [:]
     /// The columns written, fixed by `prepare` from the spec or the first batch.
     private let written = Locked<[String]?>(nil)
 
@@ -33,7 +36,7 @@ public struct SQLiteLoader: Loader {
 
     public func prepare(schema: Schema?) async throws {
         let names = try configuration.columnNames(batch: schema)
-        let columns = configuration.columns ?? names.map { Column(name: $0, type: "") }
+        let columns = configuration.columns ?? names.map { Column(name: $0, type: inferredTypes[$0] ?? "") }
         let table = configuration.table
         try SQLiteText.checkIdentifier(table, role: "table name")
         for col in columns { try SQLiteText.checkIdentifier(col.name, role: "column (field) name") }
@@ -106,5 +109,26 @@ public struct SQLiteLoader: Loader {
             }
         }
         return sql
+    }
+}
+
+extension SQLiteLoader: InfersColumnTypes {
+    /// A table created from the batch's fields gets the affinities the casts imply (`INTEGER`,
+    /// `REAL`, `TEXT`), so that it sorts and compares as the data does; `columns:` in the spec
+    /// always wins.
+    public func inferringColumnTypes(_ types: [String: PortableType]) -> (loader: any Loader, description: String)? {
+        guard configuration.columns == nil, !types.isEmpty else { return nil }
+        var typed = self
+        typed.inferredTypes = types.mapValues(Self.affinity)
+        let shown = types.keys.sorted().map { "\($0) \(Self.affinity(types[$0]!))" }
+        return (typed, "columns typed from the stages: \(shown.joined(separator: ", ")); other columns untyped")
+    }
+
+    static func affinity(_ t: PortableType) -> String {
+        switch t {
+        case .int, .bool: "INTEGER"
+        case .double: "REAL"
+        case .string, .timestamp, .json: "TEXT"
+        }
     }
 }

@@ -29,9 +29,20 @@ public enum CheckpointStoreConformance {
         try require(try await store.load(pipeline: pipeline) == Checkpoint("{\"a\":2}"), "the last save is not what loads")
         try await store.save(Checkpoint("other"), pipeline: pipeline + "-other")
         try require(try await store.load(pipeline: pipeline) == Checkpoint("{\"a\":2}"), "pipelines share checkpoints")
+        // Parts (Kafka partitions) are kept under their own keys, which hold a '/': reset forgets
+        // them with the pipeline's own position, and only that pipeline's.
+        let part = CheckpointCommit.key(pipeline: pipeline, part: "orders.v1/7")
+        let otherPart = CheckpointCommit.key(pipeline: pipeline + "-other", part: "orders.v1/7")
+        try await store.save(Checkpoint("42"), pipeline: part)
+        try await store.save(Checkpoint("43"), pipeline: otherPart)
+        try require(try await store.load(pipeline: part) == Checkpoint("42"), "a part's checkpoint does not load")
         try await store.reset(pipeline: pipeline)
         try require(try await store.load(pipeline: pipeline) == nil, "reset did not forget the checkpoint")
+        try require(try await store.load(pipeline: part) == nil, "reset did not forget the checkpoint of a part")
+        try require(try await store.load(pipeline: otherPart) == Checkpoint("43"), "reset forgot another pipeline's part")
+        try require(try await store.load(pipeline: pipeline + "-other") == Checkpoint("other"), "reset forgot another pipeline")
         try await store.reset(pipeline: pipeline + "-other")
+        try require(try await store.load(pipeline: otherPart) == nil, "reset did not forget the checkpoint of a part")
     }
 }
 

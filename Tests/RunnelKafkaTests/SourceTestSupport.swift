@@ -41,10 +41,15 @@
     /// Sends `{"n": i, "v": "value i"}` keyed `k<i>` for every i in `range`. `oneByOne` sends
     /// each message as its own request: Tansu then reports exact high watermarks (it counts a
     /// multi-message record batch as one offset there).
-    func produce(_ topic: String, _ range: Range<Int>, oneByOne: Bool = false, client: KafkaConfiguration = testClient) async throws {
+    func produce(
+        _ topic: String, _ range: Range<Int>, oneByOne: Bool = false, client: KafkaConfiguration = testClient,
+        timestamp: ((Int) -> Int64)? = nil
+    ) async throws {
         let producer = try KafkaProducer(.init(client: client), logger: testLogger)
         let messages = range.map {
-            KafkaOutgoingMessage(topic: topic, key: Array("k\($0)".utf8), value: Array("{\"n\":\($0),\"v\":\"value \($0)\"}".utf8))
+            KafkaOutgoingMessage(
+                topic: topic, key: Array("k\($0)".utf8), value: Array("{\"n\":\($0),\"v\":\"value \($0)\"}".utf8),
+                timestamp: timestamp?($0))
         }
         if oneByOne {
             for m in messages { try await producer.send([m]) }

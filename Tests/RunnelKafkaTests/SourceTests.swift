@@ -111,6 +111,28 @@
             #expect(try target.rows("SELECT count(*) FROM orders WHERE n < 60") == [["60"]])
         }
 
+        @Test func aNewGroupStartsAtTheFirstMessageAtOrAfterTheStartTime() async throws {
+            // 20 messages stamped in January, 10 in June; a new group told to start on 1 March
+            // reads exactly the June ones, and a second run of the same group resumes from its
+            // stored offsets (the start time applies only where there is no offset).
+            let topic = try await makeTopic("bytime", partitions: 2)
+            let january: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
+            let june: Int64 = 1_780_272_000_000  // 2026-06-01T00:00:00Z
+            try await produce(topic, 0..<20, oneByOne: true) { january + Int64($0) * 1_000 }
+            try await produce(topic, 20..<30, oneByOne: true) { june + Int64($0) * 1_000 }
+            let target = try SQLiteTarget()
+            let name = uniqueName("p")
+            var c = source(topic, group: uniqueName("g"))
+            c.start = .timestamp(1_772_323_200_000)  // 2026-03-01T00:00:00Z
+            let first = await PipelineRunner(pipeline: target.pipeline(c, name: name), options: RunOptions(mode: .batch)).run()
+            #expect(first.exitCode == 0, "\(first.error ?? "")")
+            let loaded = try target.rows("SELECT min(n), max(n), count(*) FROM orders")
+            #expect(loaded == [["20", "29", "10"]], "min, max, count: \(loaded); \(first.read) read")
+            try await produce(topic, 30..<31, oneByOne: true) { january + Int64($0) }
+            let second = await PipelineRunner(pipeline: target.pipeline(c, name: name), options: RunOptions(mode: .batch)).run()
+            #expect(second.exitCode == 0 && second.read == 1, "an old-stamped message after the stored offset is read")
+        }
+
         @Test func aSpecWithAnUnknownPropertyFailsWithLibrdkafkasMessage() async throws {
             var c = source("whatever", group: "g")
             c.client.properties["fetch.max.byte"] = "1"

@@ -71,6 +71,42 @@
             }
         }
 
+        @Test func newKeysGoInByCopyAndAnExistingKeyFallsBackToTheGuardedUpsert() async throws {
+            try await withDatabase("fast") { db in
+                var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+                c.schema = db.schema
+                c.version = "v"
+                c.columns = [.init(name: "id", type: "bigint"), .init(name: "name", type: "text"), .init(name: "v", type: "bigint")]
+                // The checkpoint table without a schema: it must land where the search_path says,
+                // not in the target's schema that the fast path switches to for its COPY.
+                let loader = PostgresLoader(c, pool: db.pool)
+                let store = PostgresCheckpointStore(pool: db.pool)
+                let pipeline = "fast-\(db.schema)"
+                func batch(_ ids: [Int], v: (Int) -> Int) -> Batch {
+                    let rows: [[Value]] = ids.map { [.int(Int64($0)), .string("n\($0)"), .int(Int64(v($0)))] }
+                    return Batch(schema: Schema(["id", "name", "v"]), rows: rows, origins: rows.indices.map { Origin(source: "mem", line: $0 + 1) })
+                }
+                try await loader.prepare(schema: nil)
+                let commit = CheckpointCommit(entries: [.init(key: pipeline, checkpoint: Checkpoint("a"))])
+                try await loader.load(batch(Array(1...100)) { _ in 1 }, commit: commit)
+                #expect(loader.pathCounts.value == (1, 0))
+                #expect(try await store.load(pipeline: pipeline) == Checkpoint("a"))
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).t") == 100)
+
+                // Half the keys exist; id 60 comes with an older version, which the guard refuses.
+                try await loader.load(batch(Array(50...150)) { $0 == 60 ? 0 : 2 }, commit: nil)
+                #expect(loader.pathCounts.value == (1, 1))
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).t") == 150)
+                #expect(try await db.int("SELECT v FROM \(db.schema).t WHERE id = 60") == 1)
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).t WHERE v = 2") == 100)
+                // Right after a conflict the next batches upsert, even with new keys only.
+                try await loader.load(batch(Array(200...210)) { _ in 1 }, commit: nil)
+                #expect(loader.pathCounts.value == (1, 2))
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).t") == 161)
+                try await store.reset(pipeline: pipeline)
+            }
+        }
+
         @Test func extractorResumesFromEveryCheckpoint() async throws {
             try await withDatabase("ext") { db in
                 try await db.makeOrders("src", count: 90, tie: 8)

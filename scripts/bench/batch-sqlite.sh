@@ -15,9 +15,8 @@ trap 'rm -rf "$WORK"' EXIT
 command -v sqlite3 >/dev/null || { apt-get install -y sqlite3 >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null; }; }
 [ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }; }
 
-echo "==> release build of runnel-batch"
-swift build -c release --product runnel-batch >/dev/null
-BIN="$(swift build -c release --show-bin-path)/runnel-batch"
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+BIN="$(bench_binary runnel-batch)"
 
 TABLE='CREATE TABLE orders (order_id INTEGER, customer_name TEXT, customer_email TEXT, country TEXT, status TEXT,
   amount REAL, discount REAL, ordered_at TEXT, updated_at TEXT, PRIMARY KEY (order_id));'

@@ -18,9 +18,8 @@ VENV="$ROOT/.venv-bench"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c "import duckdb" 2>/dev/null || "$VENV/bin/pip" install -q duckdb
 
-echo "==> release build of runnel-batch"
-swift build -c release --product runnel-batch >/dev/null
-BIN="$(swift build -c release --show-bin-path)/runnel-batch"
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+BIN="$(bench_binary runnel-batch)"
 
 # The same work three ways: keep paid/shipped orders above 20, add total and vip, lowercase the name.
 cat >"$WORK/pipeline.yaml" <<'SPEC'

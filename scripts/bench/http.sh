@@ -7,7 +7,7 @@
 # The server is warmed first (it caches encoded pages), so both clients meet the same server.
 #
 #   scripts/bench/http.sh [RECORDS...]     default: 1000000
-#   RUNNEL_BIN=path  use that runnel-batch instead of building one
+#   RUNNEL_BENCH_BIN=path  measure that multi-call `runnel` instead of building one
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -24,11 +24,8 @@ python3 -c "import requests" 2>/dev/null || {
     export PATH="$ROOT/.venv-bench/bin:$PATH"
 }
 
-if [ -z "${RUNNEL_BIN:-}" ]; then
-    echo "==> release build of runnel-batch (HTTPAPI trait)"
-    swift build -c release --traits HTTPAPI --product runnel-batch >/dev/null
-    RUNNEL_BIN="$(swift build -c release --traits HTTPAPI --show-bin-path)/runnel-batch"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+RUNNEL_BIN="$(bench_binary runnel-batch)"
 
 measure() {
     /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; return 1; }

@@ -12,7 +12,7 @@
 # Both go through the same loopback relay in front of Tansu (see scripts/services/kafka.sh).
 #
 # Environment: RUNNEL_BENCH_KAFKA_PORT (default 19096; the broker uses the next port too),
-# RUNNEL_STREAM_BINARY (skip the build and use this binary).
+# RUNNEL_BENCH_BIN (a built multi-call `runnel` to measure instead of building one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,13 +34,8 @@ trap cleanup EXIT
 kafka_start "$WORK/kafka"
 BROKERS="$RUNNEL_TEST_KAFKA_BROKERS"
 
-if [ -n "${RUNNEL_STREAM_BINARY:-}" ]; then
-    BIN="$RUNNEL_STREAM_BINARY"
-else
-    echo "==> release build of runnel-stream (trait Kafka)" >&2
-    swift build -c release --traits Kafka --product runnel-stream >&2
-    BIN=".build/release/runnel-stream"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+BIN="$(bench_binary runnel-stream)"
 
 VENV="$ROOT/.venv-kafka"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"

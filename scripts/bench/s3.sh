@@ -24,13 +24,8 @@ RUNNEL_TEST_S3_PORT="${RUNNEL_BENCH_S3_PORT:-15002}" s3_start "$WORK/s3"
 export S3_ENDPOINT="$RUNNEL_TEST_S3_ENDPOINT" AWS_ACCESS_KEY_ID="$RUNNEL_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$RUNNEL_TEST_S3_SECRET_KEY"
 PY="$(s3_venv)/bin/python"
 
-if [ -n "${RUNNEL_BENCH_BIN:-}" ]; then
-    BIN="$RUNNEL_BENCH_BIN"     # an already built release binary with the S3 trait
-else
-    echo "==> release build of runnel-batch (trait S3)"
-    swift build -c release --traits S3 --product runnel-batch >/dev/null
-    BIN="$(swift build -c release --traits S3 --show-bin-path)/runnel-batch"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+BIN="$(bench_binary runnel-batch)"
 
 cat >"$WORK/pipeline.yaml" <<'SPEC'
 pipeline: bench-s3

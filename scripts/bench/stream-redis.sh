@@ -4,6 +4,12 @@
 #
 #   scripts/bench/stream-redis.sh                 # N=200000 messages, 20 s at 1,000 msg/s
 #   N=500000 RATE_SECONDS=30 scripts/bench/stream-redis.sh
+#   TARGET=sqlite scripts/bench/stream-redis.sh    # into SQLite instead (below)
+#
+# TARGET=sqlite loads each micro-batch into an SQLite table by key with a version guard
+# (`version: entry_id`, synchronous FULL in WAL mode), XACK after the commit; the Python
+# reference does the same with `executemany` of the same guarded upsert. Latency is then taken
+# from a trigger that stamps each row when the upsert writes it (the commit's fsync follows).
 #
 # Measures, on a private redis-server (no persistence) in a temporary folder:
 #   1. sustained throughput with acknowledgements: N messages pre-loaded on a stream, time from
@@ -16,16 +22,16 @@
 #      json.loads each payload, one part file per batch written the same way: temporary file,
 #      fsync, rename, fsync of the folder), and the ratio.
 #
-# Environment: RUNNEL_BENCH_REDIS_PORT (default 6399), RUNNEL_BENCH_SCRATCH (SwiftPM scratch path,
-# default .build), RUNNEL_STREAM_BINARY (skip the build and use this binary).
+# Environment: RUNNEL_BENCH_REDIS_PORT (default 6399), RUNNEL_BENCH_BIN (a built multi-call
+# `runnel` to measure instead of building one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 N="${N:-200000}"
+TARGET="${TARGET:-jsonl}"
 RATE_SECONDS="${RATE_SECONDS:-20}"
 PORT="${RUNNEL_BENCH_REDIS_PORT:-6399}"
-SCRATCH="${RUNNEL_BENCH_SCRATCH:-.build}"
 WORK="$(mktemp -d /tmp/runnel-bench-stream.XXXXXX)"
 URL="redis://127.0.0.1:$PORT"
 WORKER_PID=""
@@ -44,13 +50,8 @@ redis-server --bind 127.0.0.1 --port "$PORT" --save "" --appendonly no --daemoni
     --logfile "$WORK/redis.log" --dir "$WORK" >/dev/null
 until redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.1; done
 
-if [ -n "${RUNNEL_STREAM_BINARY:-}" ]; then
-    BIN="$RUNNEL_STREAM_BINARY"
-else
-    echo "==> release build of runnel-stream (trait Redis)" >&2
-    swift build -c release --traits Redis --product runnel-stream --scratch-path "$SCRATCH" >&2
-    BIN="$SCRATCH/release/runnel-stream"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+BIN="$(bench_binary runnel-stream)"
 
 echo "==> Python reference: venv with redis-py" >&2
 python3 -m venv "$WORK/venv"
@@ -99,10 +100,9 @@ def write_part(directory, name, data):
     os.fsync(d)
     os.close(d)
 
-def consume(url, stream, group, n, directory):
-    """The reference consumer: XREADGROUP COUNT 100, parse, write a part file, XACK."""
+def consume_loop(url, stream, group, n, store):
+    """XREADGROUP COUNT 100, `store` the entries, XACK; seconds until n entries were stored."""
     r = redis.Redis.from_url(url)
-    os.makedirs(directory, exist_ok=True)
     try:
         r.xgroup_create(stream, group, id="0", mkstream=True)
     except redis.ResponseError:
@@ -114,16 +114,56 @@ def consume(url, stream, group, n, directory):
         if not reply:
             continue
         entries = reply[0][1]
+        store(entries)
+        r.xack(stream, group, *[e[0] for e in entries])
+        done += len(entries)
+    return time.perf_counter() - start
+def consume(url, stream, group, n, directory):
+    """The reference consumer: parse, write a part file, XACK."""
+    os.makedirs(directory, exist_ok=True)
+    def store(entries):
         lines = []
         for entry_id, fields in entries:
             record = json.loads(fields[b"payload"])
             record["entry_id"] = entry_id.decode()
             lines.append(json.dumps(record, separators=(",", ":")))
         write_part(directory, "part-%s.jsonl" % entries[0][0].decode(), ("\n".join(lines) + "\n").encode())
-        r.xack(stream, group, *[e[0] for e in entries])
-        done += len(entries)
-    return time.perf_counter() - start
+    return consume_loop(url, stream, group, n, store)
 
+TABLE = ("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer TEXT, status TEXT, amount REAL, entry_id TEXT, "
+         "loaded_ms REAL)")
+def create_sqlite(path):
+    import sqlite3
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(TABLE)
+    # When the upsert writes a row (inside its transaction; the commit follows).
+    for name, event in (("ins", "INSERT"), ("upd", "UPDATE OF entry_id")):
+        db.execute("CREATE TRIGGER stamp_%s AFTER %s ON orders BEGIN UPDATE orders SET loaded_ms = "
+                   "(julianday('now') - 2440587.5) * 86400000.0 WHERE order_id = NEW.order_id; END" % (name, event))
+    db.commit()
+    db.close()
+def consume_sqlite(url, stream, group, n, path):
+    """The reference consumer: parse, guarded upsert by executemany, commit, XACK."""
+    import sqlite3
+    db = sqlite3.connect(path, isolation_level="DEFERRED")
+    db.execute("PRAGMA synchronous=FULL")
+    upsert = ("INSERT INTO orders (order_id, customer, status, amount, entry_id) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT (order_id) DO UPDATE SET customer = excluded.customer, status = excluded.status, "
+              "amount = excluded.amount, entry_id = excluded.entry_id "
+              "WHERE orders.entry_id IS NULL OR excluded.entry_id >= orders.entry_id")
+    def store(entries):
+        rows = []
+        for entry_id, fields in entries:
+            o = json.loads(fields[b"payload"])
+            rows.append((o["order_id"], o["customer"], o["status"].lower(), o["amount"], entry_id.decode()))
+        db.executemany(upsert, rows)
+        db.commit()
+    return consume_loop(url, stream, group, n, store)
+def latencies_sqlite(path):
+    import sqlite3
+    db = sqlite3.connect(path)
+    return sorted(ms - int(e.split("-")[0]) for e, ms in db.execute("SELECT entry_id, loaded_ms FROM orders"))
 def latencies(directory):
     out = []
     for name in os.listdir(directory):
@@ -144,6 +184,12 @@ if __name__ == "__main__":
     elif cmd == "steady": steady(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "wait": group_done(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "consume": print("%.3f" % consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]))
+    elif cmd == "consume-sqlite": print("%.3f" % consume_sqlite(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]))
+    elif cmd == "create-sqlite": create_sqlite(sys.argv[2])
+    elif cmd == "latency-sqlite":
+        l = latencies_sqlite(sys.argv[2])
+        pick = lambda q: l[min(len(l) - 1, int(q * len(l)))]
+        print("%d %.2f %.2f %.2f" % (len(l), pick(0.50), pick(0.99), l[-1]))
     elif cmd == "latency":
         l = latencies(sys.argv[2])
         pick = lambda q: l[min(len(l) - 1, int(q * len(l)))]
@@ -157,7 +203,11 @@ extract: {type: redis_stream, url: $URL, stream: $1, group: $2, consumer: bench-
 transform:
   - {type: lowercase, fields: [status]}   # the no-op-ish transform: one string field per record
 validate: {on_invalid: drop}
-load: {type: jsonl, path: $4}
+$(if [ "$TARGET" = sqlite ]; then
+    echo "load: {type: sqlite, path: $4/out.db, table: orders, key: [order_id], version: entry_id, synchronous: FULL}"
+else
+    echo "load: {type: jsonl, path: $4}"
+fi)
 batching: {max_records: 100, max_linger: $3}
 EOF
 }
@@ -179,6 +229,10 @@ echo "==> producing $N messages (pipelined XADD)" >&2
 "$PY" "$WORK/bench.py" produce "$URL" bench-swift "$N"
 redis-cli -p "$PORT" --raw copy bench-swift bench-python >/dev/null
 
+if [ "$TARGET" = sqlite ]; then
+    for d in out-swift out-python out-latency; do mkdir -p "$WORK/$d" && "$PY" "$WORK/bench.py" create-sqlite "$WORK/$d/out.db"; done
+fi
+
 echo "==> throughput: runnel-stream" >&2
 spec bench-swift swift 10ms "$WORK/out-swift" >"$WORK/throughput.yaml"
 t0=$(date +%s.%N)
@@ -189,11 +243,19 @@ rss_throughput=$(peak_rss_kib "$WORKER_PID")
 stop_worker
 swift_seconds=$(echo "$t1 - $t0" | bc -l)
 swift_rate=$(echo "$N / $swift_seconds" | bc -l)
-lines=$(cat "$WORK"/out-swift/*.jsonl | wc -l)
+if [ "$TARGET" = sqlite ]; then
+    lines=$("$PY" -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM orders').fetchone()[0])" "$WORK/out-swift/out.db")
+else
+    lines=$(cat "$WORK"/out-swift/*.jsonl | wc -l)
+fi
 [ "$lines" -eq "$N" ] || { echo "expected $N lines, found $lines" >&2; exit 1; }
 
 echo "==> throughput: Python reference consumer" >&2
-py_seconds=$("$PY" "$WORK/bench.py" consume "$URL" bench-python python "$N" "$WORK/out-python")
+if [ "$TARGET" = sqlite ]; then
+    py_seconds=$("$PY" "$WORK/bench.py" consume-sqlite "$URL" bench-python python "$N" "$WORK/out-python/out.db")
+else
+    py_seconds=$("$PY" "$WORK/bench.py" consume "$URL" bench-python python "$N" "$WORK/out-python")
+fi
 py_rate=$(echo "$N / $py_seconds" | bc -l)
 
 echo "==> latency: 1,000 messages/s for $RATE_SECONDS s, max_linger 10ms" >&2
@@ -204,11 +266,15 @@ until redis-cli -p "$PORT" exists bench-latency | grep -q 1; do sleep 0.05; done
 "$PY" "$WORK/bench.py" wait "$URL" bench-latency swift $((1000 * RATE_SECONDS))
 rss_latency=$(peak_rss_kib "$WORKER_PID")
 stop_worker
-read -r lat_n p50 p99 pmax < <("$PY" "$WORK/bench.py" latency "$WORK/out-latency")
+if [ "$TARGET" = sqlite ]; then
+    read -r lat_n p50 p99 pmax < <("$PY" "$WORK/bench.py" latency-sqlite "$WORK/out-latency/out.db")
+else
+    read -r lat_n p50 p99 pmax < <("$PY" "$WORK/bench.py" latency "$WORK/out-latency")
+fi
 
 rss_kib=$(( rss_throughput > rss_latency ? rss_throughput : rss_latency ))
 rss_mib=$(echo "$rss_kib / 1024" | bc -l)
-printf '\nrunnel-stream benchmark (%s cores, %s messages, micro-batch 100)\n' "$(nproc)" "$N"
+printf '\nrunnel-stream benchmark (%s cores, %s messages, micro-batch 100, into %s)\n' "$(nproc)" "$N" "$TARGET"
 printf '  throughput with XACK   %10.0f messages/s  (%.2f s)\n' "$swift_rate" "$swift_seconds"
 printf '  python reference       %10.0f messages/s  (%.2f s)\n' "$py_rate" "$py_seconds"
 printf '  ratio                  %10.1fx\n' "$(echo "$swift_rate / $py_rate" | bc -l)"

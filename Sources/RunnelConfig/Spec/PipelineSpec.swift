@@ -28,6 +28,8 @@ public struct PipelineSpec: Sendable {
     public var types: [String: String]
     /// The `name:` of each transformer, where the spec gives one (`runnel-batch test ... until:`).
     public var stageNames: [String?] = []
+    /// How a loader that creates its table from the batch's fields types the columns, for `validate`.
+    public var columnTypes: String?
 
     /// How the run commits, in words: whether the checkpoint is written in the load's
     /// transaction (effectively once) and which store holds the run lease. `validate` prints it.
@@ -45,6 +47,7 @@ public struct PipelineSpec: Sendable {
             lines.append("checkpoint: none (every run reads all input; loads idempotent by key)")
         }
         if let dl = types["dead_letter"] { lines.append("dead letters: \(dl)") }
+        if let columnTypes { lines.append("load: " + columnTypes) }
         lines.append("memory window: \(p.memory)")
         return lines
     }
@@ -184,12 +187,23 @@ public struct PipelineSpec: Sendable {
             s.finish("stream")
         }
         top.finish("the spec")
-        guard let name, let extractor, let loader else { return nil }
+        guard let name, let extractor, var loader else { return nil }
+        // Resolved once, here: a loader that creates its table from the batch's fields types the
+        // columns from what the stages declare (casts).
+        var columnTypes: String?
+        if let inferring = loader as? any InfersColumnTypes {
+            if let (typed, description) = inferring.inferringColumnTypes(transformers.declaredFieldTypes) {
+                loader = typed
+                columnTypes = description
+            }
+        }
         let pipeline = Pipeline(
             name: name, extractor: extractor, transformers: transformers, validators: validation.validators, loader: loader,
             checkpoints: checkpoints, deadLetters: deadLetters, invalidRecords: policy, batching: batching, retry: retry,
             lease: checkpoints?.lease, keyPolicy: keyPolicy, memory: memory)
-        return PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
+        var spec = PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
+        spec.columnTypes = columnTypes
+        return spec
     }
 
     /// The first line whose indentation holds a tab, with the tab's 1-based column. YAML forbids

@@ -15,7 +15,9 @@ public final class MemoryCheckpointStore: CheckpointStore {
         history.withLock { $0.append(checkpoint) }
     }
 
-    public func reset(pipeline: String) async throws { _ = state.withLock { $0.removeValue(forKey: pipeline) } }
+    public func reset(pipeline: String) async throws {
+        state.withLock { s in s = s.filter { !CheckpointCommit.belongs($0.key, to: pipeline) } }
+    }
 
     public var saved: [Checkpoint] { history.withLock { $0 } }
 }

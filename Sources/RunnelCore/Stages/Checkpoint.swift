@@ -11,7 +11,8 @@ public struct Checkpoint: Sendable, Hashable, Codable, CustomStringConvertible {
 public protocol CheckpointStore: Sendable {
     func load(pipeline: String) async throws -> Checkpoint?
     func save(_ checkpoint: Checkpoint, pipeline: String) async throws
-    /// Forgets the position: the next run starts from the beginning. Only `checkpoint reset` calls this.
+    /// Forgets the position, and those of the pipeline's parts (`CheckpointCommit.key(pipeline:part:)`):
+    /// the next run starts from the beginning. Only `checkpoint reset` calls this.
     func reset(pipeline: String) async throws
 
     /// The run lease this store holds, or nil when concurrent runs are harmless.
@@ -76,4 +77,9 @@ public struct CheckpointCommit: Sendable {
     /// one consumer group) each write only the parts they hold, so they never overwrite each
     /// other's positions, and a worker that is handed a part reads that part's key.
     public static func key(pipeline: String, part: String) -> String { "\(pipeline)#\(part)" }
+
+    /// True when `key` is `pipeline`'s own or one of its parts' (pipeline names hold no '#').
+    public static func belongs(_ key: String, to pipeline: String) -> Bool {
+        key == pipeline || key.hasPrefix(pipeline + "#")
+    }
 }

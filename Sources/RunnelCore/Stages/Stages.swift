@@ -12,6 +12,13 @@ extension Extractor {
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? { nil }
 }
 
+/// A source that also keeps a position of its own, outside the checkpoint store (a Kafka
+/// consumer group's committed offsets): `checkpoint reset` says what it does not reset.
+public protocol KeepsItsOwnPosition: Extractor {
+    /// One or two sentences for `checkpoint reset`.
+    var ownPositionNote: String { get }
+}
+
 /// What a run asks of its extractor.
 public struct ExtractRequest: Sendable {
     /// Where the last run stopped; nil to start from the beginning (or the window's start).

@@ -143,3 +143,13 @@ public struct ExpressionMap: Transformer {
         }
     }
 }
+
+extension ExpressionMap: DeclaresFieldTypes {
+    /// The derived fields' types are the expressions' own and not declared: those columns stay untyped.
+    public func fieldTypes(after input: [String: PortableType]) -> [String: PortableType] {
+        var out = input
+        for (field, _) in fields { out[field] = nil }
+        for field in drop { out[field] = nil }
+        return out
+    }
+}

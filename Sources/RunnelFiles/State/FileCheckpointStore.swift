@@ -13,7 +13,11 @@ public struct FileCheckpointStore: CheckpointStore {
     /// (see `FileLease`).
     public var lease: (any RunLease)? { FileLease(directory: directory) }
 
-    private func file(_ pipeline: String) -> String { "\(directory)/\(pipeline).checkpoint" }
+    /// A part's key holds a '/' (`orders#topic/3`): it is written `%2F` (and '%' `%25`), so that
+    /// every checkpoint is one file in the folder.
+    private func file(_ key: String) -> String {
+        "\(directory)/\(key.replacingAll("%", with: "%25").replacingAll("/", with: "%2F")).checkpoint"
+    }
 
     public func load(pipeline: String) async throws -> Checkpoint? {
         let path = file(pipeline)
@@ -30,8 +34,24 @@ public struct FileCheckpointStore: CheckpointStore {
     }
 
     public func reset(pipeline: String) async throws {
-        if unlink(file(pipeline)) != 0 && errno != ENOENT {
-            throw RunnelError.io("cannot remove '\(file(pipeline))'", errno: errno)
+        var paths = [file(pipeline)]
+        let parts = CheckpointCommit.key(pipeline: pipeline, part: "")
+        if let dir = opendir(directory) {
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name.hasPrefix(parts), name.hasSuffix(".checkpoint") { paths.append(directory + "/" + name) }
+            }
         }
+        for path in paths where unlink(path) != 0 && errno != ENOENT {
+            throw RunnelError.io("cannot remove '\(path)'", errno: errno)
+        }
+    }
+}
+
+extension String {
+    /// Every occurrence of `target` replaced (the standard library has no such method without Foundation).
+    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -37,6 +37,7 @@ struct CheckpointCommand: AsyncParsableCommand {
                 let store = try spec.requireCheckpoints()
                 try await store.reset(pipeline: spec.pipeline.name)
                 print("checkpoint of \(spec.pipeline.name) reset")
+                if let source = spec.pipeline.extractor as? any KeepsItsOwnPosition { print("note: " + source.ownPositionNote) }
             }
         }
     }
