@@ -7,7 +7,7 @@
 #
 #   scripts/bench/s3.sh [BYTES...]     default: 268435456 1073741824 (256 MiB and 1 GiB of JSON Lines)
 #   RUNNEL_BENCH_S3_PORT               moto's port (default 15002)
-#   RUNNEL_BENCH_BIN                   use this runnel-batch instead of building one
+#   RUNNEL_BENCH_BIN                   measure this multi-call `runnel` instead of building one
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
