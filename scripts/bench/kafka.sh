@@ -7,6 +7,9 @@
 #   scripts/bench/kafka.sh                # N=1000000, 4 partitions
 #   N=200000 scripts/bench/kafka.sh
 #
+# Then p50/p99 end-to-end latency at a steady 1,000 messages/s for RATE_SECONDS (default 20) with
+# micro-batches of 100: from each message's time to when the upsert wrote its row (a trigger).
+#
 # Each side reads its own copy of the topic (same content) under its own group; the time is from
 # the first row in the table to the last (the group join, about 3 s on Tansu, is left out of both).
 # Both go through the same loopback relay in front of Tansu (see scripts/services/kafka.sh).
@@ -97,6 +100,87 @@ kill -TERM "$WORKER_PID"; wait "$WORKER_PID" || true; WORKER_PID=""
 echo "==> Python: confluent-kafka + sqlite3 executemany" >&2
 read -r PY_ROWS PY_SECONDS < <("$PY" scripts/bench/kafka_reference.py "$BROKERS" bench-python bench-python "$WORK/python.db" "$N")
 
+# Latency: 1,000 messages/s for RATE_SECONDS into micro-batches of 100 (linger 10 ms), Runnel and
+# then the reference, each on its own topic; a trigger stamps each row when the upsert writes it
+# (the commit follows), against the message's time.
+RATE_SECONDS="${RATE_SECONDS:-20}"
+LAT_N=$((1000 * RATE_SECONDS))
+sed -e 's/topics: \[bench-runnel\]/topics: [bench-latency]\n  format: fields/' -e 's/runnel\.db/latency.db/' \
+    -e 's/status: text}}/status: text, kafka_timestamp: text}}/' \
+    -e 's/^batching: .*/batching: {max_records: 100, max_linger: 10ms}/' \
+    -e 's/session.timeout.ms: "6000"}/session.timeout.ms: "6000", fetch.wait.max.ms: "10"}/' "$WORK/pipeline.yaml" >"$WORK/latency.yaml"
+
+# Makes DB (orders with the stamping trigger) and TOPIC.
+latency_setup() {
+    "$PY" - "$1" "$BROKERS" "$2" <<'PYEOF'
+import sqlite3, sys
+from confluent_kafka.admin import AdminClient, NewTopic
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer TEXT, amount REAL, status TEXT, "
+           "kafka_timestamp TEXT, loaded_ms REAL)")
+db.execute("CREATE TRIGGER stamp AFTER INSERT ON orders BEGIN UPDATE orders SET loaded_ms = "
+           "(julianday('now') - 2440587.5) * 86400000.0 WHERE order_id = NEW.order_id; END")
+db.commit()
+admin = AdminClient({"bootstrap.servers": sys.argv[2]})  # kept alive until the topic exists
+admin.create_topics([NewTopic(sys.argv[3], 4, 1)])[sys.argv[3]].result()
+PYEOF
+}
+
+# Sends LAT_N messages to TOPIC at 1,000 a second, each at once.
+produce_steadily() {
+    "$PY" - "$BROKERS" "$1" "$LAT_N" <<'PYEOF'
+import sys, time
+from confluent_kafka import Producer
+brokers, topic, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+p = Producer({"bootstrap.servers": brokers, "linger.ms": 0})
+start = time.perf_counter()
+for i in range(1, n + 1):
+    delay = start + i / 1000 - time.perf_counter()
+    if delay > 0:
+        time.sleep(delay)
+    p.produce(topic, key=str(i), value='{"order_id":%d,"customer":"c","amount":1.25,"status":"paid"}' % i)
+    p.poll(0)
+p.flush(30)
+PYEOF
+}
+
+# "N p50 p99 max" of DB's rows: loaded_ms minus the message's time.
+latencies() {
+    "$PY" - "$1" <<'PYEOF'
+import sqlite3, sys
+from datetime import datetime
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT kafka_timestamp, loaded_ms FROM orders").fetchall()
+lat = sorted(ms - datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000 for t, ms in rows)
+pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+print(f"{len(lat)} {pick(0.5):.1f} {pick(0.99):.1f} {lat[-1]:.1f}")
+PYEOF
+}
+
+echo "==> latency, Runnel: 1,000 messages/s for $RATE_SECONDS s" >&2
+latency_setup "$WORK/latency.db" bench-latency
+(cd "$WORK" && exec "$BIN" run "$WORK/latency.yaml" --json-logs >"$WORK/latency.out" 2>"$WORK/latency.err") &
+WORKER_PID=$!
+# Produce only once the worker has its partitions, so that no message waits for the group join.
+until grep -q "partitions assigned" "$WORK/latency.err" 2>/dev/null; do
+    kill -0 "$WORKER_PID" 2>/dev/null || { tail -n 20 "$WORK/latency.err" >&2; exit 1; }
+    sleep 0.1
+done
+produce_steadily bench-latency
+N="$LAT_N" time_until_loaded "$WORK/latency.db" "$WORKER_PID" >/dev/null || { tail -n 20 "$WORK/latency.err" >&2; exit 1; }
+kill -TERM "$WORKER_PID"; wait "$WORKER_PID" || true; WORKER_PID=""
+read -r LAT_COUNT R50 R99 RMAX < <(latencies "$WORK/latency.db")
+
+echo "==> latency, Python: 1,000 messages/s for $RATE_SECONDS s" >&2
+latency_setup "$WORK/latency-py.db" bench-latency-py
+"$PY" scripts/bench/kafka_reference.py "$BROKERS" bench-latency-py bench-latency-py "$WORK/latency-py.db" "$LAT_N" 100 >/dev/null &
+REF_PID=$!
+# The reference prints nothing until it ends; give its group join the time Runnel's took.
+sleep 4
+produce_steadily bench-latency-py
+wait "$REF_PID"
+read -r _ P50 P99 PMAX < <(latencies "$WORK/latency-py.db")
+
 "$PY" - "$N" "$RUNNEL_SECONDS" "$PY_SECONDS" <<'PYEOF'
 import sys
 n, r, p = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
@@ -105,3 +189,4 @@ print(f"runnel-stream       {n / r:,.0f} msg/s ({r:.2f} s)")
 print(f"confluent-kafka py  {n / p:,.0f} msg/s ({p:.2f} s)")
 print(f"ratio               {p / r:.2f}")
 PYEOF
+echo "latency at 1,000/s  runnel p50 $R50 ms, p99 $R99 ms, max $RMAX ms; python p50 $P50 ms, p99 $P99 ms, max $PMAX ms ($LAT_COUNT messages)"
