@@ -64,7 +64,7 @@ public struct PostgresLoader: Loader {
     /// Batches still to load by upsert since the last failed insert fast path.
     private let upsertBatchesLeft = Locked(0)
     static let upsertBatchesAfterConflict = 16
-    /// How many batches went in by the fast path and by the upsert, for tests and logs.
+    /// How many batches went in by the fast path and by the upsert (the tests read it).
     let pathCounts = Locked<(inserted: Int, upserted: Int)>((0, 0))
 
     /// What `prepare` fixed: the columns written and the statements that write them.
@@ -264,6 +264,7 @@ public struct PostgresLoader: Loader {
         }
         let table = configuration.table
         let schema = configuration.schema
+        let shown = displayName
         let pool = self.pool
         let checkpoints = commit.map { _ in self.checkpoints }
         let logger = pool.logger
@@ -290,7 +291,12 @@ public struct PostgresLoader: Loader {
                 return inserted
             }
             guard hasRows else { return }
-            if tryInsert, !inserted { upsertBatchesLeft.withLock { $0 = Self.upsertBatchesAfterConflict } }
+            if tryInsert, !inserted {
+                upsertBatchesLeft.withLock { $0 = Self.upsertBatchesAfterConflict }
+                logger.debug(
+                    "a key of the batch exists: upserting the next batches",
+                    metadata: ["runnel.table": "\(shown)", "runnel.batches": "\(Self.upsertBatchesAfterConflict)"])
+            }
             pathCounts.withLock { if inserted { $0.inserted += 1 } else { $0.upserted += 1 } }
         }
     }

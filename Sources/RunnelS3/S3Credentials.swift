@@ -86,7 +86,7 @@ public final class S3Credentials: Sendable {
         async throws(RunnelError) -> (credentials: SigV4.Credentials, expires: Timestamp)
     {
         // The kubelet rotates the projected token file; read it at every exchange.
-        guard let tokenBytes = readFile(tokenFile) else {
+        guard let tokenBytes = LocalFile.read(tokenFile) else {
             throw RunnelError.config("cannot read the web identity token file '\(tokenFile)' (AWS_WEB_IDENTITY_TOKEN_FILE)")
         }
         let token = String(decoding: tokenBytes, as: UTF8.self).trimmingSpaces.trimmingCharacters(in: "\n\r")
@@ -135,16 +135,3 @@ extension Substring {
     }
 }
 
-/// The whole content of a small local file, or nil.
-func readFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-        if n < chunk.count { break }
-    }
-    return ferror(f) == 0 ? out : nil
-}

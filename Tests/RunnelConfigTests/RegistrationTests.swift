@@ -81,6 +81,19 @@ private let postgresSpec = """
         #expect(found.first?.contains("load.path") == true && found.first?.contains("UNSET_DIR") == true)
     }
 
+    @Test func aBadMemorySettingIsNamedWithItsPlaceAndAGoodOneSizesTheWindow() throws {
+        let found = problems(sqliteSpec + "\nmemory: {max_fraction: 1.5, max_bytes: lots}")
+        #expect(found.count == 2, "\(found)")
+        #expect(found.contains { $0.contains("spec.yaml:6:") && $0.contains("memory.max_fraction") && $0.contains("at most 1") }, "\(found)")
+        #expect(found.contains { $0.contains("memory.max_bytes") }, "\(found)")
+        let spec = try build(sqliteSpec + "\nmemory: {max_bytes: 64MiB}")
+        #expect(spec.pipeline.memory.bytes == 64 << 20)
+        #expect(spec.commitMode.last == "memory window: 64 MiB (memory.max_bytes)")
+        // The SQLite page cache follows the window: an eighth of it.
+        let loader = try #require(spec.pipeline.loader as? SQLiteLoader)
+        #expect(loader.database.configuration.cacheBytes == 8 << 20)
+    }
+
     @Test func aMissingLoadSectionIsTheOnlyProblem() {
         let noLoad = sqliteSpec.split(separator: "\n").filter { !$0.hasPrefix("load:") }.joined(separator: "\n")
         let found = problems(noLoad)

@@ -1,7 +1,10 @@
 #if Kafka
+    import Foundation
     import KafkaClient
     import RunnelCore
+    import RunnelConfig
     import RunnelKafka
+    import RunnelSQLite
     import Testing
 
     struct SourceTests {
@@ -131,6 +134,30 @@
             try await produce(topic, 30..<31, oneByOne: true) { january + Int64($0) }
             let second = await PipelineRunner(pipeline: target.pipeline(c, name: name), options: RunOptions(mode: .batch)).run()
             #expect(second.exitCode == 0 && second.read == 1, "an old-stamped message after the stored offset is read")
+        }
+
+        @Test func aStartThatIsNeitherAPositionNorATimeIsASpecProblem() throws {
+            let yaml = """
+                pipeline: k
+                extract: {type: kafka, brokers: "127.0.0.1:1", topics: [t], start: yesterday}
+                load: {type: sqlite, path: out.db, table: t, key: [id]}
+                validate: {on_invalid: drop}
+                """
+            var registry = ComponentRegistry()
+            registry.registerCore()
+            registry.registerKafka()
+            registry.registerSQLite()
+            do {
+                _ = try PipelineSpec.parse(yaml: yaml, file: "k.yaml", directory: "/tmp", environment: Environment([:]), registry: registry)
+                Issue.record("the spec was accepted")
+            } catch {
+                #expect(error.code == .config)
+                #expect(error.message.contains("k.yaml:2:") && error.message.contains("extract.start") && error.message.contains("'yesterday'"), "\(error.message)")
+            }
+            let timed = yaml.replacingOccurrences(of: "yesterday", with: "2026-03-01T00:00:00Z")
+            let spec = try PipelineSpec.parse(yaml: timed, file: "k.yaml", directory: "/tmp", environment: Environment([:]), registry: registry)
+            let source = try #require(spec.pipeline.extractor as? KafkaExtractor)
+            #expect(source.configuration.start == .timestamp(1_772_323_200_000))
         }
 
         @Test func aSpecWithAnUnknownPropertyFailsWithLibrdkafkasMessage() async throws {

@@ -56,7 +56,7 @@ public struct PipelineSpec: Sendable {
     public static func load(
         file: String, environment: Environment = .process, registry: ComponentRegistry
     ) throws(RunnelError) -> PipelineSpec {
-        guard let bytes = readFile(file) else {
+        guard let bytes = LocalFile.read(file) else {
             throw RunnelError.config("cannot read spec '\(file)': \(String(cString: strerror(errno)))")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -259,16 +259,4 @@ public struct PipelineSpec: Sendable {
         return .exponentialJitter(maxAttempts: attempts, baseDelay: base, maxDelay: cap)
     }
 
-    private static func readFile(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-        }
-        return ferror(f) == 0 ? out : nil
-    }
 }

@@ -148,20 +148,19 @@ final class KeySpill {
     }
 
     private static func readFully(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int, _ offset: off_t) -> Int {
-        var done = 0
-        while done < n {
-            let r = pread(fd, p + done, n - done, offset + off_t(done))
-            if r < 0, errno == EINTR { continue }
-            if r <= 0 { break }
-            done += r
-        }
-        return done
+        fully(n) { done in pread(fd, p + done, n - done, offset + off_t(done)) }
     }
 
     private static func writeFully(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int, _ offset: off_t) -> Int {
+        fully(n) { done in pwrite(fd, p + done, n - done, offset + off_t(done)) }
+    }
+
+    /// Repeats a partial read or write (`step`, given the bytes done so far) until `n` bytes are
+    /// done, the file ends, or it fails other than by an interrupt; returns the bytes done.
+    private static func fully(_ n: Int, _ step: (Int) -> Int) -> Int {
         var done = 0
         while done < n {
-            let r = pwrite(fd, p + done, n - done, offset + off_t(done))
+            let r = step(done)
             if r < 0, errno == EINTR { continue }
             if r <= 0 { break }
             done += r

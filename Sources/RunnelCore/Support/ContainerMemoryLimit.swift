@@ -78,22 +78,14 @@ public struct ContainerMemoryLimit: Sendable, Hashable {
         return n
     }
 
+    private static func readText(_ path: String) -> String? {
+        LocalFile.read(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     private static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
-    private static func readText(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var out = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            out += chunk[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
 
 extension String {

@@ -43,7 +43,7 @@ struct Zone: Sendable {
         else { return nil }
         if let z = cache.withLock({ $0[name] }) { return z }
         let dir = getenv("TZDIR").map { String(cString: $0) } ?? "/usr/share/zoneinfo"
-        guard let bytes = readFile(dir + "/" + name), let zone = parseTZif(bytes) else { return nil }
+        guard let bytes = LocalFile.read(dir + "/" + name, limit: 1 << 20), let zone = parseTZif(bytes) else { return nil }
         cache.withLock { $0[name] = zone }
         return zone
     }
@@ -65,19 +65,6 @@ struct Zone: Sendable {
         return sign * (h * 3600 + m * 60)
     }
 
-    private static func readFile(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n > 0 { out.append(contentsOf: buf[0..<n]) }
-            if n < buf.count { break }
-            if out.count > 1 << 20 { return nil }
-        }
-        return out
-    }
 
     /// Reads a TZif file (RFC 8536): the 64-bit data block of version 2+ files when present, and the footer rule.
     private static func parseTZif(_ b: [UInt8]) -> Zone? {

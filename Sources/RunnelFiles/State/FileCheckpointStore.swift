@@ -22,7 +22,7 @@ public struct FileCheckpointStore: CheckpointStore {
     public func load(pipeline: String) async throws -> Checkpoint? {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return nil }
-        guard let bytes = readWholeFile(path) else {
+        guard let bytes = LocalFile.read(path) else {
             throw RunnelError.io("checkpoint file '\(path)' exists but cannot be read; fix it or run `checkpoint reset`", errno: errno)
         }
         return Checkpoint(String(decoding: bytes, as: UTF8.self))

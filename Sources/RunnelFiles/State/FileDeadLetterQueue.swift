@@ -23,7 +23,7 @@ public struct FileDeadLetterQueue: DeadLetterQueue {
     public func list(pipeline: String, limit: Int?) async throws -> [DeadLetter] {
         let path = file(pipeline)
         guard access(path, F_OK) == 0 else { return [] }
-        guard let bytes = readWholeFile(path) else { throw RunnelError.io("cannot read dead letters '\(path)'", errno: errno) }
+        guard let bytes = LocalFile.read(path) else { throw RunnelError.io("cannot read dead letters '\(path)'", errno: errno) }
         return try DeadLetter.envelopes(in: bytes, source: path, limit: limit)
     }
 
@@ -39,10 +39,4 @@ public struct FileDeadLetterQueue: DeadLetterQueue {
     }
 }
 
-/// The whole content of a small file, or nil if it cannot be read.
-func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let f = try? InputFile(path: path) else { return nil }
-    var bytes: [UInt8] = []
-    while let n = try? f.read(into: &bytes, count: 1 << 16), n > 0 {}
-    return bytes
-}
+

@@ -48,15 +48,7 @@ struct PipelineTestCase {
 enum PipelineTestFile {
     /// Reads a test file; every problem is collected and thrown as one config error (exit 2).
     static func load(_ file: String) throws(RunnelError) -> [PipelineTestCase] {
-        guard let f = fopen(file, "rb") else { throw RunnelError.config("cannot read test file '\(file)'") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-        }
-        fclose(f)
+        guard let bytes = LocalFile.read(file) else { throw RunnelError.config("cannot read test file '\(file)'") }
         let text = String(decoding: bytes, as: UTF8.self)
         let root: Node
         do {
