@@ -120,6 +120,7 @@ let package = Package(
             dependencies: [
                 "RunnelCore", "RunnelConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 // To read a secret's raw spec text (it must be a ${VAR} reference).
@@ -133,6 +134,7 @@ let package = Package(
             dependencies: [
                 "RunnelCore", "RunnelConfig", "RunnelFiles", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

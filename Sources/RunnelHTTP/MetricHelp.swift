@@ -17,6 +17,7 @@ enum MetricHelp {
         "runnel_dead_letters_total": "Rejected records parked in the dead letter queue.",
         "runnel_batches_total": "Batches committed.",
         "runnel_retries_total": "Transient failures retried, by operation.",
+        "runnel_request_retries_total": "Requests a connector's client retried (HTTP page, S3 call), by reason (http_429, connection...).",
         "runnel_runs_total": "Runs finished, by status.",
         "runnel_batch_duration_seconds": "Time from a batch's arrival at the committer to its commit.",
         "runnel_batch_records": "Records read per batch.",

@@ -122,10 +122,12 @@ extension HTTPEndpoint {
             try Task.checkCancellation()
             if let limiter { try await limiter.wait() }
             var problem: String
+            var status: Int?
             var serverDelay: Duration?
             do {
                 let response = try await client.client.execute(request, timeout: timeout)
-                let status = Int(response.status.code)
+                let code = Int(response.status.code)
+                status = code
                 let body: ByteBuffer
                 do {
                     body = try await response.body.collect(upTo: maxBytes)
@@ -134,19 +136,19 @@ extension HTTPEndpoint {
                         "\(exchange.method) \(printable): the response is larger than \(maxBytes) bytes (max_response_bytes)"
                     )
                 }
-                switch status {
+                switch code {
                 case 200..<300:
-                    return HTTPAnswer(status: status, headers: response.headers, body: body, redactedURL: printable)
+                    return HTTPAnswer(status: code, headers: response.headers, body: body, redactedURL: printable)
                 case 408, 429, 502, 503, 504:
-                    problem = "HTTP \(status) \(response.status.reasonPhrase)"
+                    problem = "HTTP \(code) \(response.status.reasonPhrase)"
                     serverDelay = RetryAfter.delay(response.headers.first(name: "Retry-After"), now: .now)
                 case 400..<500:
                     throw HTTPStatusError(
-                        status: status, reason: response.status.reasonPhrase, url: printable, method: exchange.method,
+                        status: code, reason: response.status.reasonPhrase, url: printable, method: exchange.method,
                         bodyPrefix: redactor.text(Self.prefix(of: body)))
                 default:
                     throw RunnelError.transient(
-                        "\(exchange.method) \(printable): HTTP \(status) \(response.status.reasonPhrase)"
+                        "\(exchange.method) \(printable): HTTP \(code) \(response.status.reasonPhrase)"
                             + (body.readableBytes > 0 ? ": \(redactor.text(Self.prefix(of: body)))" : ""))
                 }
             } catch let e as HTTPClientError where [.invalidURL, .emptyHost, .emptyScheme].contains(e) {
@@ -162,6 +164,7 @@ extension HTTPEndpoint {
             } catch {
                 // Connection refused or reset, a body cut short, a timeout: the network's fault.
                 if Task.isCancelled { throw CancellationError() }
+                status = nil
                 problem = redactor.text("\(error)")
             }
             guard attempt < retry.maxAttempts else {
@@ -181,7 +184,9 @@ extension HTTPEndpoint {
                 let ceiling = min(retry.maxDelay, retry.baseDelay * (1 << min(attempt - 1, 30)))
                 wait = ceiling * random()
             }
-            retryObserver?(HTTPRetryEvent(url: printable, attempt: attempt, problem: problem, delay: wait))
+            retries?.record(
+                reason: RequestRetries.reason(status: status), problem: problem, target: "\(exchange.method) \(printable)",
+                attempt: attempt, delay: wait)
             try await Task.sleep(for: wait)
             attempt += 1
         }
@@ -194,14 +199,6 @@ extension HTTPEndpoint {
         if body.readableBytes > 256 { text += "…" }
         return text.replacing("\n", with: " ")
     }
-}
-
-/// Told before each retry's wait: what failed and how long the wait is.
-public struct HTTPRetryEvent: Sendable {
-    public var url: String
-    public var attempt: Int
-    public var problem: String
-    public var delay: Duration
 }
 
 extension TimeAmount {

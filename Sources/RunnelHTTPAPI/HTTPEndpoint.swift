@@ -37,8 +37,8 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible, CustomDebugString
     public var retry = Retry()
     /// Requests per second at most, across all concurrent requests; nil: unlimited.
     public var rateLimit: Double?
-    /// Told before every retry (for logs and the retry metric); never given a secret.
-    public var retryObserver: (@Sendable (HTTPRetryEvent) -> Void)?
+    /// Counts and logs every retry (never with a secret); nil: silent.
+    public var retries: RequestRetries?
 
     public init(url: String, method: String = "GET") {
         self.url = url

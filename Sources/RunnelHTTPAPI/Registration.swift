@@ -1,4 +1,5 @@
 public import RunnelConfig
+import Logging
 import RunnelCore
 import Yams
 
@@ -117,6 +118,7 @@ private func httpEndpoint(_ ctx: ComponentContext, defaultMethod: String, allowB
         r.finish("\(ctx.role).retry")
     }
     guard url != nil else { return nil }
+    endpoint.retries = RequestRetries(pipeline: ctx.pipeline, connector: "http", logger: Logger(label: "runnel.http"))
     return endpoint
 }
 

@@ -109,7 +109,7 @@ final class KafkaSourceReader: BatchReader {
             if error.code == .closed { return nil }
             throw RunnelError.failure("kafka consumer: \(error.message)", underlying: error)
         }
-        let kept = ledger.seal(messages, stopAt: request.follow ? [:] : stops)
+        let (kept, replaces) = ledger.seal(messages, stopAt: request.follow ? [:] : stops)
         guard !kept.isEmpty else { return empty }
         // A message below where the partition started (its stored offset) means the log was
         // truncated or the topic recreated (a broker that lost its data): loading it would move
@@ -122,7 +122,9 @@ final class KafkaSourceReader: BatchReader {
             }
         }
         readSoFar += kept.count
-        return makeBatch(kept)
+        var batch = makeBatch(kept)
+        for (tp, position) in replaces { batch.partReplaces[StoredOffsets.part(tp)] = position }
+        return batch
     }
 
     /// Batch mode: true once every owned partition reached the end offset taken when it was

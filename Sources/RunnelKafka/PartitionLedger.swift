@@ -21,6 +21,9 @@ final class PartitionLedger: Sendable {
         var sealed: [KafkaTopicPartition: Int64] = [:]
         /// Where each partition started in this assignment (stored, committed or reset).
         var starts: [KafkaTopicPartition: Int64] = [:]
+        /// The position each partition's next batch replaces in the checkpoint store: the stored
+        /// offset read at assignment, then each sealed batch's next offset.
+        var stored: [KafkaTopicPartition: StoredPosition] = [:]
         var everAssigned = false
     }
 
@@ -42,6 +45,7 @@ final class PartitionLedger: Sendable {
                 state.assignedAt[tp] = generation
                 state.sealed[tp] = nil
                 state.starts[tp] = starts[tp]
+                state.stored[tp] = StoredPosition(starts[tp].map { Checkpoint(String($0)) })
             }
         }
     }
@@ -56,6 +60,7 @@ final class PartitionLedger: Sendable {
                 state.assignedAt[tp] = nil
                 state.sealed[tp] = nil
                 state.starts[tp] = nil
+                state.stored[tp] = nil
             }
             while true {
                 let busy = partitions.filter { (state.inFlight[$0] ?? 0) > 0 }
@@ -71,8 +76,13 @@ final class PartitionLedger: Sendable {
     }
 
     /// Keeps the messages whose partition is still owned since before they were fetched,
-    /// and counts the batch as in flight for their partitions. Returns the kept messages.
-    func seal(_ messages: [KafkaMessage], stopAt stops: [KafkaTopicPartition: Int64]) -> [KafkaMessage] {
+    /// and counts the batch as in flight for their partitions. Returns the kept messages and,
+    /// per partition, the stored position the batch replaces: batches commit in the order they
+    /// are sealed, so each one replaces the previous one's next offset. A load that finds
+    /// another position there was overtaken by the partition's next owner and is fenced off.
+    func seal(_ messages: [KafkaMessage], stopAt stops: [KafkaTopicPartition: Int64])
+        -> (kept: [KafkaMessage], replaces: [KafkaTopicPartition: StoredPosition])
+    {
         lock.withLock {
             var kept: [KafkaMessage] = []
             kept.reserveCapacity(messages.count)
@@ -85,8 +95,13 @@ final class PartitionLedger: Sendable {
                 partitions.insert(tp)
                 state.sealed[tp] = max(state.sealed[tp] ?? 0, m.offset + 1)
             }
-            for tp in partitions { state.inFlight[tp, default: 0] += 1 }
-            return kept
+            var replaces: [KafkaTopicPartition: StoredPosition] = [:]
+            for tp in partitions {
+                state.inFlight[tp, default: 0] += 1
+                replaces[tp] = state.stored[tp] ?? StoredPosition.absent
+                state.stored[tp] = .position(Checkpoint(String(state.sealed[tp]!)))
+            }
+            return (kept, replaces)
         }
     }
 

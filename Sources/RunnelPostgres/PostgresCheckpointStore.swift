@@ -62,6 +62,22 @@ public struct PostgresCheckpointStore: CheckpointStore, RunLease {
         }
     }
 
+    /// Checks the commit's preconditions inside the caller's transaction, locking the rows read
+    /// (`FOR UPDATE`) so they cannot move before the transaction ends. A position first written
+    /// concurrently meets the primary key on insert and fails that transaction instead.
+    func verify(_ commit: CheckpointCommit, on c: PostgresConnection) async throws -> CheckpointCommit.Verdict {
+        let keys = commit.guardedKeys
+        guard !keys.isEmpty else { return .write }
+        let rows = try await pool.rows(
+            "SELECT pipeline, position FROM \(unescaped: qualified) WHERE pipeline = ANY(\(keys)) FOR UPDATE", on: c)
+        var stored: [String: Checkpoint] = [:]
+        for row in rows {
+            let (key, position) = try row.decode((String, String?).self)
+            if let position { stored[key] = Checkpoint(position) }
+        }
+        return try commit.verify(stored: stored)
+    }
+
     /// Writes on `c`, inside the caller's transaction when there is one (the loader's).
     func write(_ checkpoint: Checkpoint, pipeline: String, on c: PostgresConnection) async throws {
         let position = checkpoint.position

@@ -272,8 +272,13 @@ public struct PostgresLoader: Loader {
         try await pool.withConnection("load into \(displayName)") { conn in
             // Outside the transaction: a concurrent CREATE must not abort the load's transaction.
             if let checkpoints { try await checkpoints.ensureTable(conn) }
-            let inserted = try await conn.withTransaction(logger: logger) { conn -> Bool in
+            // nil: an earlier attempt of this load committed already (see `CheckpointCommit.verify`).
+            let outcome = try await conn.withTransaction(logger: logger) { conn -> Bool? in
                 var inserted = false
+                // Locks the guarded positions first, so a concurrent worker waits behind this load.
+                if let commit, let checkpoints, try await checkpoints.verify(commit, on: conn) == .alreadyStored {
+                    return nil
+                }
                 if hasRows, tryInsert {
                     inserted = try await Self.insertDirectly(batch, p, table: table, schema: schema, on: conn, pool: pool)
                 }
@@ -290,7 +295,7 @@ public struct PostgresLoader: Loader {
                 }
                 return inserted
             }
-            guard hasRows else { return }
+            guard hasRows, let inserted = outcome else { return }
             if tryInsert, !inserted {
                 upsertBatchesLeft.withLock { $0 = Self.upsertBatchesAfterConflict }
                 logger.debug(

@@ -1,5 +1,6 @@
 public import RunnelConfig
 import RunnelCore
+import Logging
 import RunnelFiles
 
 extension ComponentRegistry {
@@ -118,6 +119,7 @@ private func s3Client(_ ctx: ComponentContext) -> S3Client? {
     c.region = region
     c.endpoint = endpoint
     c.pathStyle = pathStyle
+    c.retries = RequestRetries(pipeline: ctx.pipeline, connector: "s3", logger: Logger(label: "runnel.s3"))
     let id = "\(bucket)|\(endpoint ?? region)|\(pathStyle.map(String.init) ?? "")|\(credentials.source.hashValue)"
     let made: S3Client
     do {

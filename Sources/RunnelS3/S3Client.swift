@@ -25,6 +25,8 @@ public final class S3Client: Sendable {
         public var retry: RetryPolicy = .exponentialJitter(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .seconds(5))
         /// Deadline of one request (a ranged GET of one chunk, a part upload). Default 120 s.
         public var requestTimeout: Duration = .seconds(120)
+        /// Counts and logs the retries; nil: silent.
+        public var retries: RequestRetries?
 
         public init(bucket: String) { self.bucket = bucket }
     }
@@ -244,6 +246,10 @@ public final class S3Client: Sendable {
                 let r = try await self.sendOnce(method, key: key, query: query, headers: headers, body: body, operation: operation, allow: allow)
                 try check?(r)
                 return r
+            } onRetry: { attempt, error, delay in
+                configuration.retries?.record(
+                    reason: RequestRetries.reason(status: (error.underlying as? S3Status)?.code), problem: error.message,
+                    target: "\(method) \(key.map(url) ?? description)", attempt: attempt, delay: delay)
             }
         } catch {
             throw RunnelError.classify(error)
@@ -289,6 +295,9 @@ public final class S3Client: Sendable {
         throw classify(status: status, code: code, message: message, operation: operation)
     }
 
+    /// The status of a response retried, for the retry metric's reason.
+    struct S3Status: Error { var code: Int }
+
     /// What a failed response means for the run.
     func classify(status: Int, code: String, message: String, operation: String) -> RunnelError {
         let detail = message.isEmpty ? "\(status) \(code)" : "\(status) \(code): \(message)"
@@ -305,7 +314,7 @@ public final class S3Client: Sendable {
         case (301, _), (307, _), (_, "PermanentRedirect"):
             return RunnelError.config("\(operation): \(description) is not in region '\(configuration.region)' (\(detail)); set 'region'")
         case (408, _), (429, _), (500..., _), (_, "SlowDown"), (_, "RequestTimeout"), (_, "InternalError"):
-            return RunnelError.transient("\(operation): \(detail)")
+            return RunnelError.transient("\(operation): \(detail)", underlying: S3Status(code: status))
         case (404, _):
             return RunnelError.failure("\(operation): not found (\(detail))")
         default:

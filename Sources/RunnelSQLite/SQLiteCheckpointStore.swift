@@ -54,6 +54,20 @@ public struct SQLiteCheckpointStore: CheckpointStore {
         try database.transaction { c in try Self.write(checkpoint, pipeline: pipeline, in: c) }
     }
 
+    /// Checks the commit's preconditions inside the caller's write transaction.
+    static func verify(_ commit: CheckpointCommit, in c: SQLiteConnection) throws -> CheckpointCommit.Verdict {
+        let keys = commit.guardedKeys
+        guard !keys.isEmpty else { return .write }
+        try ensureTable(c)
+        var stored: [String: Checkpoint] = [:]
+        for key in keys {
+            if case .string(let position)? = try c.query("SELECT position FROM \(table) WHERE pipeline = ?", [.string(key)]).first?[0] {
+                stored[key] = Checkpoint(position)
+            }
+        }
+        return try commit.verify(stored: stored)
+    }
+
     /// Writes inside the caller's transaction (the loader's, for exactly-once loads).
     static func write(_ checkpoint: Checkpoint, pipeline: String, in c: SQLiteConnection) throws {
         try ensureTable(c)

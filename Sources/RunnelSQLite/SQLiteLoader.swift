@@ -83,6 +83,8 @@ public struct SQLiteLoader: Loader {
         let positions = columns.map { batch.schema.index(of: $0) }
         let sql = upsertSQL(columns)
         try database.transaction { c in
+            // BEGIN IMMEDIATE holds the write lock, so the positions read here stay as read.
+            if let commit, try SQLiteCheckpointStore.verify(commit, in: c) == .alreadyStored { return }
             let s = try c.statement(sql)
             for r in batch.records {
                 try s.bindAndStep(r.values, positions: positions)

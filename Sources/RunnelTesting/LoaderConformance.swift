@@ -17,6 +17,44 @@ public enum LoaderConformance {
         try require(once == twice, "loading the same batch twice changed the target: \(once.count) rows, then \(twice.count)")
         try require(!once.isEmpty || batch.records.isEmpty, "the target is empty after a load")
     }
+
+    /// The contract of a loader that writes checkpoints in its own transaction (`store` shares
+    /// its domain): a part position guarded by `replaces` is compared in the transaction. A batch
+    /// read from a position another worker has moved since is fenced off — nothing of it
+    /// written, the position left where the other worker put it — and a batch whose own position
+    /// is already stored (its earlier attempt committed, the reply was lost) is not written again.
+    /// `batch` must hold at least one record; `readTarget` returns the target's rows.
+    public static func fencesMovedPositions(
+        _ loader: any Loader, store: any CheckpointStore, batch: Batch, pipeline: String = "conformance-fence",
+        readTarget: () async throws -> [[Value]]
+    ) async throws {
+        let key = CheckpointCommit.key(pipeline: pipeline, part: "orders/0")
+        try await store.reset(pipeline: pipeline)
+        try await loader.prepare(schema: batch.schema)
+        let before = try await readTarget()
+        // Another worker moved the part to 120 while this batch (read from 40, ending at 80) was in flight.
+        try await store.save(Checkpoint("120"), pipeline: key)
+        let stale = CheckpointCommit(entries: [.init(key: key, checkpoint: Checkpoint("80"), replaces: .position(Checkpoint("40")))])
+        do {
+            try await loader.load(batch, commit: stale)
+            throw ConformanceFailure("a batch read from a position another worker moved was loaded")
+        } catch let e as RunnelError {
+            try require(e.code == .fenced, "a moved position failed the load with \(e.code), not fenced: \(e)")
+        }
+        try require(try await readTarget() == before, "a fenced batch wrote rows")
+        try require(try await store.load(pipeline: key) == Checkpoint("120"), "a fenced batch moved the position")
+        // Where none was stored, `absent` is the precondition.
+        try await store.reset(pipeline: pipeline)
+        let first = CheckpointCommit(entries: [.init(key: key, checkpoint: Checkpoint("80"), replaces: .absent)])
+        try await loader.load(batch, commit: first)
+        let loaded = try await readTarget()
+        try require(loaded != before, "a batch whose position was as read wrote no rows")
+        try require(try await store.load(pipeline: key) == Checkpoint("80"), "a batch whose position was as read did not store it")
+        // The same load again (its reply lost): already stored, nothing changes, no error.
+        try await loader.load(batch, commit: first)
+        try require(try await readTarget() == loaded, "a load already stored was written again")
+        try await store.reset(pipeline: pipeline)
+    }
 }
 
 /// The contract every checkpoint store keeps.

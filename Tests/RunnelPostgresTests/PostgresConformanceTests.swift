@@ -71,6 +71,22 @@
             }
         }
 
+        @Test func aBatchReadFromAPositionAnotherWorkerMovedIsFencedOff() async throws {
+            try await withDatabase("fence") { db in
+                var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+                c.schema = db.schema
+                c.columns = [.init(name: "id", type: "bigint"), .init(name: "name", type: "text")]
+                let loader = PostgresLoader(c, pool: db.pool)
+                let rows: [[Value]] = [[1, "a"], [2, "b"]]
+                let batch = Batch(schema: Schema(["id", "name"]), rows: rows, origins: rows.indices.map { Origin(source: "mem", line: $0 + 1) })
+                try await LoaderConformance.fencesMovedPositions(
+                    loader, store: PostgresCheckpointStore(pool: db.pool), batch: batch, pipeline: "fence-\(db.schema)"
+                ) {
+                    try await db.rows("SELECT id, name FROM \(db.schema).t ORDER BY id")
+                }
+            }
+        }
+
         @Test func newKeysGoInByCopyAndAnExistingKeyFallsBackToTheGuardedUpsert() async throws {
             try await withDatabase("fast") { db in
                 var c = PostgresLoader.Configuration(table: "t", key: ["id"])

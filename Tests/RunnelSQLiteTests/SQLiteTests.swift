@@ -25,6 +25,16 @@ private func batch(_ rows: [[Value]]) -> Batch {
         }
     }
 
+    @Test func aBatchReadFromAPositionAnotherWorkerMovedIsFencedOff() async throws {
+        let db = try database()
+        let loader = SQLiteLoader(SQLiteLoader.Configuration(table: "t", key: ["id"]), database: db)
+        try await LoaderConformance.fencesMovedPositions(
+            loader, store: SQLiteCheckpointStore(database: db), batch: batch([[1, "a", 1], [2, "b", 1]])
+        ) {
+            (try? rows(db, "SELECT id, v, version FROM t ORDER BY id")) ?? []
+        }
+    }
+
     @Test func anOlderReplayNeverOverwritesNewerDataAndDuplicateKeysResolveInOrder() async throws {
         let db = try database()
         var c = SQLiteLoader.Configuration(table: "t", key: ["id"])

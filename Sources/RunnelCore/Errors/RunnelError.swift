@@ -13,7 +13,7 @@
 public struct RunnelError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case config, dataContract, transient, leaseHeld, failure, cancelled
+            case config, dataContract, transient, leaseHeld, failure, cancelled, fenced
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -33,6 +33,10 @@ public struct RunnelError: Error, Sendable, CustomStringConvertible {
         public static let failure = Code(.failure)
         /// The run was stopped from outside before it finished.
         public static let cancelled = Code(.cancelled)
+        /// Another worker committed past this run's position (a Kafka partition taken over while
+        /// a batch of it was in flight): the load was rolled back, not retried in-process, exit 1,
+        /// and the restarted worker reads from the stored positions.
+        public static let fenced = Code(.fenced)
 
         /// A label-safe name for metrics and JSON summaries.
         public var description: String { base.rawValue }
@@ -43,7 +47,7 @@ public struct RunnelError: Error, Sendable, CustomStringConvertible {
             case .config: 2
             case .dataContract: 3
             case .leaseHeld: 4
-            case .transient, .failure, .cancelled: 1
+            case .transient, .failure, .cancelled, .fenced: 1
             }
         }
     }

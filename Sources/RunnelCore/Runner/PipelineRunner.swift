@@ -251,7 +251,10 @@ struct Committer {
             if store != nil {
                 if let c = batch.checkpoint { entries.append(.init(key: pipeline.name, checkpoint: c)) }
                 for part in batch.partCheckpoints.keys.sorted() {
-                    entries.append(.init(key: CheckpointCommit.key(pipeline: pipeline.name, part: part), checkpoint: batch.partCheckpoints[part]!))
+                    entries.append(
+                        .init(
+                            key: CheckpointCommit.key(pipeline: pipeline.name, part: part), checkpoint: batch.partCheckpoints[part]!,
+                            replaces: batch.partReplaces[part]))
                 }
             }
             let commit = transactional && !entries.isEmpty ? CheckpointCommit(entries: entries) : nil

@@ -59,9 +59,13 @@ public struct CheckpointCommit: Sendable {
         /// The key the store saves it under: the pipeline name, or `CheckpointCommit.key(pipeline:part:)`.
         public var key: String
         public var checkpoint: Checkpoint
-        public init(key: String, checkpoint: Checkpoint) {
+        /// When set, the position the store must still hold for this write to go ahead: the
+        /// one the batch was read from (compare-and-set, checked in the load's transaction).
+        public var replaces: StoredPosition?
+        public init(key: String, checkpoint: Checkpoint, replaces: StoredPosition? = nil) {
             self.key = key
             self.checkpoint = checkpoint
+            self.replaces = replaces
         }
     }
 
@@ -81,5 +85,62 @@ public struct CheckpointCommit: Sendable {
     /// True when `key` is `pipeline`'s own or one of its parts' (pipeline names hold no '#').
     public static func belongs(_ key: String, to pipeline: String) -> Bool {
         key == pipeline || key.hasPrefix(pipeline + "#")
+    }
+}
+
+/// A stored position as a precondition: none stored yet (`absent`), or this one.
+public enum StoredPosition: Sendable, Hashable, CustomStringConvertible {
+    case absent
+    case position(Checkpoint)
+
+    public init(_ checkpoint: Checkpoint?) { self = checkpoint.map(StoredPosition.position) ?? .absent }
+
+    public var description: String {
+        switch self {
+        case .absent: "none"
+        case .position(let c): c.position
+        }
+    }
+}
+
+extension CheckpointCommit {
+    /// The keys whose stored position the load must read (in its transaction, locked) before
+    /// it writes anything.
+    public var guardedKeys: [String] { entries.filter { $0.replaces != nil }.map(\.key) }
+
+    /// What a load does, given the stored positions of `guardedKeys` read in its transaction.
+    public enum Verdict: Sendable, Equatable {
+        /// Every guarded position is still the one the batch was read from: write.
+        case write
+        /// Every guarded position already is the batch's own: an earlier attempt of this very
+        /// load committed (its reply was lost). Nothing to write again.
+        case alreadyStored
+    }
+
+    /// Compares the stored positions with the entries' preconditions. Throws `fenced` when
+    /// another worker moved a position meanwhile: the caller rolls back, so neither the rows
+    /// nor the older position are written.
+    public func verify(stored: [String: Checkpoint]) throws -> Verdict {
+        var moved: [String] = []
+        var own = 0
+        var guarded = 0
+        for entry in entries {
+            guard let replaces = entry.replaces else { continue }
+            guarded += 1
+            let found = StoredPosition(stored[entry.key])
+            if found == replaces { continue }
+            if found == .position(entry.checkpoint) {
+                own += 1
+                continue
+            }
+            moved.append("'\(entry.key)' is at \(found), this batch was read from \(replaces)")
+        }
+        if moved.isEmpty { return guarded > 0 && own == guarded ? .alreadyStored : .write }
+        if own > 0 { moved.append("(\(own) other part(s) already at this batch's position)") }
+        throw RunnelError(
+            .fenced,
+            "another worker committed past this batch (its parts were taken over while it was in flight): "
+                + moved.joined(separator: "; ")
+                + "; nothing of it was written, and a restart reads from the stored positions")
     }
 }

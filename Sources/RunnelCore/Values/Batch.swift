@@ -19,6 +19,11 @@ public struct Batch: Sendable {
     /// offset), by part name, saved under `CheckpointCommit.key(pipeline:part:)` when the batch
     /// is committed — in the loader's transaction where the loader writes the checkpoints.
     public var partCheckpoints: [String: Checkpoint] = [:]
+    /// What each part's stored position must still be for this batch to be written (the
+    /// position it was read from): a worker whose part was taken over meanwhile is fenced off
+    /// instead of moving the part's position backwards. Checked where the loader writes the
+    /// checkpoints in its own transaction.
+    public var partReplaces: [String: StoredPosition] = [:]
     /// Sent after the batch is stored (a broker's ack); nil for sources without acknowledgements.
     public var acknowledgement: (any Acknowledgement)?
     /// Approximate size of the input this batch was read from, for byte-based batching and progress.
