@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 public import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
+import NIOSSL
 public import RunnelCore
 import Synchronization
 
@@ -16,11 +18,15 @@ public final class HTTPAPIClient: Sendable {
     /// that build a spec without running it (`validate`) leave nothing behind.
     private let made = Mutex<(client: HTTPClient?, shutDown: Bool)>((nil, false))
 
-    public init(connectTimeout: Duration = .seconds(10)) {
+    public init(connectTimeout: Duration = .seconds(10), tls: HTTPTLS? = nil) throws(RunnelError) {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: TimeAmount(connectTimeout), read: nil)
         configuration.httpVersion = .automatic
         configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        // gzip and deflate bodies are inflated as they arrive; `max_response_bytes` bounds the
+        // inflated size (the body is collected up to it), so no ratio limit is needed here.
+        configuration.decompression = .enabled(limit: .none)
+        if let tls { configuration.tlsConfiguration = try tls.configuration() }
         self.configuration = configuration
     }
 
@@ -109,6 +115,7 @@ extension HTTPEndpoint {
         request.method = HTTPMethod(rawValue: exchange.method)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "runnel")
+        request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
         for h in headers { request.headers.replaceOrAdd(name: h.name, value: h.value) }
         if let h = auth?.header { request.headers.replaceOrAdd(name: h.name, value: h.value) }
         for h in exchange.headers { request.headers.replaceOrAdd(name: h.name, value: h.value) }
@@ -155,6 +162,15 @@ extension HTTPEndpoint {
                 throw RunnelError.config("\(exchange.method) \(printable): not a URL that can be requested (\(e))")
             } catch let e as HTTPClientError where "\(e)".contains("unsupportedScheme") {
                 throw RunnelError.config("\(exchange.method) \(printable): only http and https URLs can be requested")
+            } catch let e as NIOSSLError {
+                // A certificate that is not trusted, or names another host, stays so: no retry.
+                guard case .handshakeFailed = e else { throw RunnelError.transient("\(exchange.method) \(printable): TLS: \(e)") }
+                throw RunnelError.config(
+                    "\(exchange.method) \(printable): the TLS handshake failed (\(e)): the server's certificate is not "
+                        + "trusted or does not name the host; set tls.ca to the CA that signed it")
+            } catch let e as NIOSSLExtraError where e == .failedToValidateHostname {
+                throw RunnelError.config(
+                    "\(exchange.method) \(printable): the server's certificate does not name the host (\(e))")
             } catch let e as RunnelError {
                 throw e
             } catch let e as HTTPStatusError {

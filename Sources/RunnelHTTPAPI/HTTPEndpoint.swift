@@ -30,6 +30,8 @@ public struct HTTPEndpoint: Sendable, CustomStringConvertible, CustomDebugString
     /// A JSON body (the extractor's POST searches).
     public var body: Value?
     public var auth: HTTPAuth?
+    /// The CA and client certificate; nil: the system's roots, no client certificate.
+    public var tls: HTTPTLS?
     /// Default 10 s.
     public var connectTimeout: Duration = .seconds(10)
     /// The whole request, body included. Default 60 s.

@@ -31,6 +31,7 @@ extension ComponentRegistry {
     ///       rate_limit: 5                  # requests per second
     ///       concurrency: 1                 # offset and page pagination only
     ///       retry: {max_attempts: 5, base_delay: 500ms, max_delay: 30s, max_retry_after: 15m}
+    ///       tls: {ca: ca.pem, cert: client.pem, key: client.key}   # a private CA; a client certificate (mTLS)
     ///       connect_timeout: 10s
     ///       timeout: 60s
     ///       max_response_bytes: 64MiB
@@ -64,7 +65,8 @@ extension ComponentRegistry {
                 c.concurrency = n
             }
             if let b = s.bytes("max_response_bytes") { c.maxResponseBytes = b }
-            return HTTPAPIExtractor(c, client: client(ctx, endpoint))
+            guard let client = client(ctx, endpoint) else { return nil }
+            return HTTPAPIExtractor(c, client: client)
         }
 
         registerLoader("http") { ctx in
@@ -76,16 +78,25 @@ extension ComponentRegistry {
             default: c.format = .jsonArray
             }
             if let h = s.string("idempotency_header") { c.idempotencyHeader = h }
-            return HTTPWebhookLoader(c, client: client(ctx, endpoint))
+            guard let client = client(ctx, endpoint) else { return nil }
+            return HTTPWebhookLoader(c, client: client)
         }
     }
 }
 
-private func client(_ ctx: ComponentContext, _ endpoint: HTTPEndpoint) -> HTTPAPIClient {
-    ctx.resources.resource(HTTPAPIClient.resource, id: "\(endpoint.connectTimeout)") {
-        let client = HTTPAPIClient(connectTimeout: endpoint.connectTimeout)
-        ctx.resources.addBackgroundTask(HTTPClientTask(client: client))
-        return client
+/// One client per connect timeout and TLS settings; nil (the problem reported) when the TLS
+/// files cannot be read.
+private func client(_ ctx: ComponentContext, _ endpoint: HTTPEndpoint) -> HTTPAPIClient? {
+    let tls: HTTPTLS? = endpoint.tls
+    do {
+        return try ctx.resources.resource(HTTPAPIClient.resource, id: "\(endpoint.connectTimeout)|\(String(describing: tls))") {
+            let client = try HTTPAPIClient(connectTimeout: endpoint.connectTimeout, tls: tls)
+            ctx.resources.addBackgroundTask(HTTPClientTask(client: client))
+            return client
+        }
+    } catch {
+        (ctx.section.node("tls") ?? ctx.section.node).problem(RunnelError.classify(error).message)
+        return nil
     }
 }
 
@@ -105,6 +116,12 @@ private func httpEndpoint(_ ctx: ComponentContext, defaultMethod: String, allowB
         if method != "POST" { b.problem("a body is sent with method POST only") }
     }
     if let a = s.node("auth") { endpoint.auth = auth(a) }
+    if let n = s.node("tls"), let t = SpecSection(n) {
+        let tls = HTTPTLS(caFile: t.path("ca"), certificateFile: t.path("cert"), keyFile: t.path("key"))
+        if (tls.certificateFile == nil) != (tls.keyFile == nil) { n.problem("'cert' and 'key' go together") }
+        t.finish("\(ctx.role).tls")
+        endpoint.tls = tls
+    }
     if let d = s.duration("connect_timeout") { endpoint.connectTimeout = d }
     if let d = s.duration("timeout") { endpoint.timeout = d }
     if let n = s.node("rate_limit"), let r = n.double {

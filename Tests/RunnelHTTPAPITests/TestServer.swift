@@ -9,7 +9,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 /// Test servers take ports from RUNNEL_TEST_HTTP_PORT (default 18080) upwards, one per server,
 /// so that concurrent tests (and other engineers' runs with other bases) do not collide.
-private let nextPort = Atomic<Int>(Int(ProcessInfo.processInfo.environment["RUNNEL_TEST_HTTP_PORT"] ?? "") ?? 18080)
+let nextPort = Atomic<Int>(Int(ProcessInfo.processInfo.environment["RUNNEL_TEST_HTTP_PORT"] ?? "") ?? 18080)
 
 /// `scripts/services/http_api_server.py` running on loopback for one test.
 final class TestServer: @unchecked Sendable {
@@ -93,7 +93,7 @@ extension FileHandle {
 
 /// Runs `body` with a client that is shut down afterwards, whatever happens.
 func withClient<R>(_ body: (HTTPAPIClient) async throws -> R) async throws -> R {
-    let client = HTTPAPIClient(connectTimeout: .seconds(2))
+    let client = try HTTPAPIClient(connectTimeout: .seconds(2))
     do {
         let r = try await body(client)
         try await client.shutdown()

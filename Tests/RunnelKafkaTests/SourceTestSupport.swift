@@ -7,6 +7,10 @@
     import RunnelSQLite
     import RunnelTesting
 
+    #if canImport(Glibc)
+        import Glibc
+    #endif
+
     /// The broker scripts/test starts (scripts/services/kafka.sh), or a local one on 19092.
     let testBrokers = ProcessInfo.processInfo.environment["RUNNEL_TEST_KAFKA_BROKERS"] ?? "127.0.0.1:19092"
 
@@ -147,5 +151,148 @@
         }
         control.requestStop()
         return await run.value
+    }
+
+    /// A broker of the test's own (Tansu and the relay, as scripts/services/kafka.sh starts them)
+    /// that can be killed and started again. Clients connect to the relay on `port`; Tansu
+    /// listens on `brokerPort` and advertises the relay. `tansuArguments` are added to Tansu's
+    /// command line (`--authentication`), `relayArguments` to the relay's (`--tls-cert FILE ...`).
+    /// Both write their output to files in `logDirectory`.
+    final class OwnBroker: @unchecked Sendable {
+        // `@unchecked`: `tansu` is only touched by the test's own task.
+        let port: Int
+        let brokerPort: Int
+        let logDirectory: String
+        private let tansuArguments: [String]
+        private var tansu: Process?
+        private let relay: Process
+
+        /// `port` nil: two free loopback ports; otherwise the relay on `port` and Tansu on `port + 1`.
+        init(port: Int? = nil, tansuArguments: [String] = [], relayArguments: [String] = []) throws {
+            guard let proxy = ProcessInfo.processInfo.environment["RUNNEL_TEST_KAFKA_PROXY"] else {
+                throw Timeout(description: "RUNNEL_TEST_KAFKA_PROXY is not set (scripts/services/kafka.sh sets it)")
+            }
+            if let port {
+                (self.port, brokerPort) = (port, port + 1)
+            } else {
+                let free = try freeLoopbackPorts(2)
+                (self.port, brokerPort) = (free[0], free[1])
+            }
+            self.tansuArguments = tansuArguments
+            logDirectory = try CommandRunner.temporaryDirectory("runnel-kafka-broker")
+            relay = Process()
+            relay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            relay.arguments = ["python3", proxy, "\(self.port)", "\(brokerPort)"] + relayArguments
+            relay.standardOutput = FileHandle.nullDevice
+            relay.standardError = try Self.logFile(logDirectory + "/relay.log")
+            try relay.run()
+            do { try start() } catch {
+                stopRelay()
+                throw error
+            }
+        }
+
+        var brokers: String { "127.0.0.1:\(port)" }
+
+        func start() throws {
+            guard let bin = ProcessInfo.processInfo.environment["RUNNEL_TEST_TANSU"] else {
+                throw Timeout(description: "RUNNEL_TEST_TANSU is not set (scripts/services/kafka.sh sets it)")
+            }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: bin)
+            p.arguments =
+                [
+                    "broker", "--listener-url", "tcp://127.0.0.1:\(brokerPort)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
+                    "--storage-engine", "memory://tansu/",
+                ] + tansuArguments
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = try Self.logFile(logDirectory + "/tansu.log")
+            try p.run()
+            tansu = p
+        }
+
+        /// Until both Tansu and the relay accept connections; fails with their output when
+        /// either exited.
+        func waitUntilListening() async throws {
+            try await eventually("Tansu on \(brokerPort) and the relay on \(port) listen", timeout: .seconds(20)) {
+                guard relay.isRunning, tansu?.isRunning == true else {
+                    throw Timeout(description: "the broker exited: \(logs)")
+                }
+                return acceptsConnections(port: brokerPort) && acceptsConnections(port: port)
+            }
+        }
+
+        /// What Tansu and the relay wrote so far, for failure messages.
+        var logs: String {
+            ["tansu.log", "relay.log"].map { name in
+                let text = (try? String(contentsOfFile: logDirectory + "/" + name, encoding: .utf8)) ?? ""
+                return "\(name): \(text.suffix(2_000))"
+            }.joined(separator: "\n")
+        }
+
+        func kill() {
+            guard let p = tansu else { return }
+            Glibc.kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            tansu = nil
+        }
+
+        func stop() {
+            kill()
+            stopRelay()
+        }
+
+        /// SIGKILL: a child started by Foundation's Process may not act on SIGTERM.
+        private func stopRelay() {
+            Glibc.kill(relay.processIdentifier, SIGKILL)
+            relay.waitUntilExit()
+        }
+
+        private static func logFile(_ path: String) throws -> FileHandle {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.seekToEnd()
+            return handle
+        }
+    }
+
+    /// `count` different loopback ports that nothing listens on: each bound to port 0 (the
+    /// kernel picks) while the others are held, then all released.
+    func freeLoopbackPorts(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        defer { for s in sockets { close(s) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard s >= 0 else { throw Timeout(description: "socket: errno \(errno)") }
+            sockets.append(s)
+            var address = loopback(port: 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) == 0 && getsockname(s, $0, &length) == 0 }
+            }
+            guard bound else { throw Timeout(description: "bind to 127.0.0.1:0: errno \(errno)") }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    func acceptsConnections(port: Int) -> Bool {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { return false }
+        defer { close(s) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    private func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
     }
 #endif

@@ -9,11 +9,18 @@ ApiVersions responses, which it replaces with an empty one, so the client under 
 library the image ships. Nothing else in the protocol is touched.
 
     python3 kafka_compat_proxy.py LISTEN_PORT BROKER_PORT
+        [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+
+With --tls-cert and --tls-key the listening side speaks TLS with that certificate (PEM) and key,
+for tests of a client's TLS settings (Tansu's own TLS cannot sit behind a relay that rewrites
+bytes); with --tls-client-ca it also requires a client certificate signed by that CA. The broker
+side stays plaintext. Without them the relay is plain TCP, as scripts/services/kafka.sh runs it.
 """
 
+import argparse
 import asyncio
+import ssl
 import struct
-import sys
 
 API_VERSIONS = 18
 
@@ -88,10 +95,39 @@ async def relay(client_reader, client_writer, broker_port):
         w.close()
 
 
+def tls_context(args):
+    """The listening side's TLS settings, or None for plain TCP."""
+    if args.tls_cert is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    if args.tls_client_ca is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=args.tls_client_ca)
+    return context
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description="A relay in front of Tansu for librdkafka 2.0.2")
+    parser.add_argument("listen_port", type=int)
+    parser.add_argument("broker_port", type=int)
+    parser.add_argument("--tls-cert", help="PEM certificate: the listening side speaks TLS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="PEM CA: clients need a certificate it signed")
+    args = parser.parse_args()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.tls_client_ca is not None and args.tls_cert is None:
+        parser.error("--tls-client-ca needs --tls-cert and --tls-key")
+    return args
+
+
 async def main():
-    listen_port, broker_port = int(sys.argv[1]), int(sys.argv[2])
+    args = parse_arguments()
+    broker_port = args.broker_port
     server = await asyncio.start_server(
-        lambda r, w: relay(r, w, broker_port), "127.0.0.1", listen_port, limit=1 << 20
+        lambda r, w: relay(r, w, broker_port), "127.0.0.1", args.listen_port, limit=1 << 20,
+        ssl=tls_context(args),
     )
     async with server:
         await server.serve_forever()
