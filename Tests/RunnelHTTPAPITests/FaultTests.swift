@@ -1,5 +1,6 @@
 import Foundation
 import RunnelCore
+import RunnelTesting
 import Testing
 
 @testable import RunnelHTTPAPI
@@ -29,6 +30,25 @@ import Testing
         #expect(waits.count >= 2, "the schedule produced both kinds of Retry-After")
         // Seconds: exactly 1 s. HTTP-date: second resolution, so at least 1 s of the 2 remain.
         #expect(waits.allSatisfy { $0 >= 0.95 }, "retried before Retry-After: \(waits)")
+    }
+
+    @Test func everyRetryIsLoggedWithItsReasonAndNoSecret() throws {
+        let server = try TestServer(["--records", "200", "--token", "s3cr3t-t0ken", "--rate-limit-every", "3"])
+        defer { server.stop() }
+        let dir = try httpSpec(server)
+        let run = try CommandRunner.run(
+            batchBinary, ["run", dir + "/pipeline.yaml", "--no-progress"], environment: ["API_TOKEN": "s3cr3t-t0ken"])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        guard case .array(let log) = try server.control("/_log") else {
+            Issue.record("no log")
+            return
+        }
+        let refused = log.filter { if case .object(let o) = $0 { o["status"] == .int(429) } else { false } }.count
+        let retries = run.stderr.split(separator: "\n").filter { $0.contains("request failed; retrying") }
+        #expect(refused >= 2, "the schedule refused requests")
+        #expect(retries.count == refused, "\(run.stderr)")
+        #expect(retries.allSatisfy { $0.contains("http_429") && $0.contains("/offset/items") })
+        #expect(!(run.stdout + run.stderr).contains("s3cr3t-t0ken"))
     }
 
     @Test func connectionsDroppedMidBodyAreRetried() async throws {

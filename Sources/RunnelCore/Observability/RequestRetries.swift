@@ -25,7 +25,8 @@ public struct RequestRetries: Sendable {
         logger.warning(
             "request failed; retrying",
             metadata: [
-                "runnel.pipeline": "\(pipeline)", "runnel.target": "\(target)", "runnel.error": "\(problem)",
+                "runnel.pipeline": "\(pipeline)", "runnel.connector": "\(connector)", "runnel.reason": "\(reason)",
+                "runnel.target": "\(target)", "runnel.error": "\(problem)",
                 "runnel.attempt": "\(attempt)", "runnel.delay_ms": "\(delay.nanoseconds / 1_000_000)",
             ])
     }
