@@ -227,6 +227,10 @@ public final class KafkaConsumer: Sendable {
     /// flow again.
     public var lastError: KafkaError? { core.lastError.get() }
 
+    /// The brokers' refusal of this client's credentials or certificate since messages last
+    /// flowed (see `KafkaError.isRefusal`), nil when none.
+    public var refusal: KafkaError? { core.refusal.get() }
+
     /// Leaves the group: the revoke handler runs for the partitions still assigned (on the
     /// poll thread), then the poll thread ends and librdkafka is freed. Idempotent.
     public func close() async {
@@ -322,6 +326,7 @@ final class ConsumerCore: ClientContext, @unchecked Sendable {
                 continue
             }
             lastError.set(nil)
+            refusal.set(nil)
             let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
                 var message = KafkaMessage(copying: m, generation: s.generation)
                 // A message of a partition revoked while it was being copied out is dropped.

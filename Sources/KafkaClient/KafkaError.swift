@@ -69,6 +69,14 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether a retry of the same operation later may succeed.
     public var isTransient: Bool { code == .transient || code == .timeout }
 
+    /// The brokers refused this client: a SASL login failed, or the TLS handshake did (a
+    /// certificate that does not verify, a client certificate missing). The same settings meet
+    /// the same refusal, so it is a configuration problem, not an outage.
+    public var isRefusal: Bool {
+        kafkaCode == RD_KAFKA_RESP_ERR__AUTHENTICATION.rawValue || kafkaCode == RD_KAFKA_RESP_ERR__SSL.rawValue
+            || kafkaCode == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED.rawValue
+    }
+
     public var description: String { "kafka \(code): \(message)" }
 
     /// The codes that mean "not now" rather than "never": transport trouble, coordinators and

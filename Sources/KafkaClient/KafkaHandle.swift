@@ -13,6 +13,9 @@ class ClientContext: @unchecked Sendable {
     let lastError = Locked<KafkaError?>(nil)
     /// Set once a fatal error was raised: the client cannot be used any more.
     let fatalError = Locked<KafkaError?>(nil)
+    /// The last time the brokers refused this client's credentials or certificate (kept when
+    /// later errors, such as "all brokers down", follow it; cleared with `lastError`).
+    let refusal = Locked<KafkaError?>(nil)
 
     init(logger: Logger) { self.logger = logger }
 
@@ -28,6 +31,7 @@ class ClientContext: @unchecked Sendable {
         }
         var error = KafkaError(err, context: nil)
         error.message = reason
+        if error.isRefusal { refusal.set(error) }
         let first = lastError.withLock { last in
             defer { last = error }
             return last?.kafkaCode != error.kafkaCode

@@ -84,6 +84,12 @@ final class KafkaSourceReader: BatchReader {
             do { try consumer.start(c.subscription) } catch { throw RunnelError.config("extract (kafka): \(error.message)") }
             started = true
         }
+        // A wrong password or CA stays wrong: stop now with a config error (exit 2) that says
+        // so, rather than wait for an assignment that cannot come.
+        if let refusal = consumer.refusal, !ledger.everAssigned {
+            throw RunnelError.config(
+                "extract (kafka): the brokers refused this client (\(refusal.message)); check extract.sasl and extract.tls")
+        }
         if let error = storeFailure.get() {
             throw RunnelError.transient("kafka: reading the stored offsets of newly assigned partitions failed: \(error)", underlying: error)
         }
@@ -132,7 +138,9 @@ final class KafkaSourceReader: BatchReader {
     private func drained() async throws -> Bool {
         if !ledger.everAssigned {
             if ContinuousClock.now - openedAt > c.assignmentTimeout {
-                throw RunnelError.transient("kafka: no partition assigned within \(c.assignmentTimeout) (group \(c.group))")
+                throw RunnelError.transient(
+                    "kafka: no partition assigned within \(c.assignmentTimeout) (group \(c.group))"
+                        + (consumer.lastError.map { "; the client's last error: \($0.message)" } ?? ""))
             }
             return false
         }

@@ -446,3 +446,48 @@ struct JSONConformanceTests {
         }
     }
 }
+
+/// `JSONText.Stream` reuses the last record's keys: it must parse every document exactly as a
+/// parse of that document alone does, whatever the keys before it were.
+@Suite struct JSONStreamTests {
+    @Test func aStreamParsesEachDocumentAsAParseOfItAlone() throws {
+        let documents = [
+            #"{"id":1,"name":"a"}"#,
+            #"{"id":2,"name":"b"}"#,
+            #"{"id":3,"name":"c","extra":true}"#,
+            #"{"i":4,"name":"d"}"#,
+            #"{"id\"":5,"name":"e"}"#,
+            #"{"id":6,"id":7}"#,
+            #"{"id":8,"name\u0041":"f"}"#,
+            #"{"id":9,"nameA":"g"}"#,
+            #"{"nested":{"id":1,"name":"x"},"id":10}"#,
+            #"{"nested":{"id":1,"name":"y"},"id":11}"#,
+            #"{"ïd":12,"name":"h"}"#,
+            #"{"ïd":13,"name":"i"}"#,
+            #"{}"#,
+            #"{"id":14}"#,
+            #"[{"id":15}]"#,
+            #"{"id":16,"name":"j"}"#,
+        ]
+        let stream = JSONText.Stream()
+        for d in documents {
+            var text = d
+            let fromStream = try text.withUTF8 { try stream.parse(UnsafeRawBufferPointer($0)) }
+            #expect(fromStream == (try JSONText.parse(d)), "\(d)")
+        }
+    }
+
+    @Test func randomRecordsOverFewKeysParseAsAlone() throws {
+        var rng = SeededGenerator(seed: 5)
+        let names = ["a", "b", "ab", "a\\\"", "b\\u0062", "long_field_name_over_15", "é"]
+        let stream = JSONText.Stream()
+        for _ in 0..<2_000 {
+            let n = Int(rng.next() % 4)
+            let fields = (0..<n).map { _ in "\"\(names[Int(rng.next() % UInt64(names.count))])\":\(rng.next() % 100)" }
+            let d = "{" + fields.joined(separator: ",") + "}"
+            var text = d
+            let fromStream = try text.withUTF8 { try stream.parse(UnsafeRawBufferPointer($0)) }
+            #expect(fromStream == (try JSONText.parse(d)), "\(d)")
+        }
+    }
+}

@@ -43,14 +43,18 @@
             let runs = [("SCRAM-SHA-256", out256), ("SCRAM-SHA-512", out512)]
 
             for (mechanism, out) in runs {
-                let shown = "\(mechanism): exit \(out.exitCode)\n\(out.stdout)\n\(out.stderr.suffix(3_000))\n\(broker.logs)"
-                // librdkafka retries a refused login until the reader gives up waiting for an
-                // assignment: a transient failure, exit 1 (not 2, config).
-                #expect(out.exitCode == 1, "\(shown)")
-                #expect(out.stdout.contains("FAILED (exit 1)"), "\(shown)")
+                let shown =
+                    "\(mechanism): exit \(out.exitCode)\n\(out.stdout)\n\(out.stderr.suffix(3_000))\n\(broker.logs)"
+                // A refused login is a config error, at once: the same settings fail the same way.
+                #expect(out.exitCode == 2, "\(shown)")
+                #expect(out.stdout.contains("FAILED (exit 2)"), "\(shown)")
+                #expect(out.stdout.contains("the brokers refused this client"), "\(shown)")
+                #expect(out.stdout.contains("extract.sasl"), "\(shown)")
                 // The SCRAM exchange ran (the broker took the mechanism) and was refused.
                 #expect(out.stderr.contains("SASL authentication error: SASL SCRAM authentication failed"), "\(shown)")
-                #expect(!out.stdout.contains(password) && !out.stderr.contains(password), "the password was printed: \(shown)")
+                #expect(
+                    !out.stdout.contains(password) && !out.stderr.contains(password),
+                    "the password was printed: \(shown)")
             }
             #expect(try SQLiteTarget(path: dir + "/scram256.db").count() == 0)
             #expect(try SQLiteTarget(path: dir + "/scram512.db").count() == 0)
@@ -68,7 +72,8 @@
 
             var client = testClient
             client.brokers = [broker.brokers]
-            client.tls = .init(caFile: dir + "/ca.pem", certificateFile: dir + "/client.pem", keyFile: dir + "/client.key")
+            client.tls = .init(
+                caFile: dir + "/ca.pem", certificateFile: dir + "/client.pem", keyFile: dir + "/client.key")
             let topic = uniqueName("tls")
             try await KafkaAdmin(client, logger: testLogger).createTopic(topic, partitions: 2)
             try await produce(topic, 0..<300, client: client)
@@ -88,21 +93,30 @@
             let ok = try await goodRun
             #expect(ok.exitCode == 0, "\(ok.stdout)\n\(ok.stderr.suffix(3_000))\n\(broker.logs)")
             let loaded = SQLiteTarget(path: dir + "/good.db")
-            #expect(try loaded.rows("SELECT count(*), count(DISTINCT n), min(n), max(n) FROM orders") == [["300", "300", "0", "299"]])
+            #expect(
+                try loaded.rows("SELECT count(*), count(DISTINCT n), min(n), max(n) FROM orders") == [
+                    ["300", "300", "0", "299"]
+                ])
             #expect(try loaded.rows("SELECT count(*) FROM orders WHERE v <> 'value ' || n") == [["0"]])
 
             let (noCAOut, wrongCAOut) = try await (noCARun, wrongCARun)
-            for (what, out, name) in [("no CA (the system's)", noCAOut, "noca"), ("the wrong CA", wrongCAOut, "wrongca")] {
+            for (what, out, name) in [
+                ("no CA (the system's)", noCAOut, "noca"), ("the wrong CA", wrongCAOut, "wrongca"),
+            ] {
                 let shown = "\(what): exit \(out.exitCode)\n\(out.stdout)\n\(out.stderr.suffix(3_000))"
-                #expect(out.exitCode == 1, "\(shown)")
-                #expect(out.stderr.contains("certificate verify failed: broker certificate could not be verified"), "\(shown)")
+                #expect(out.exitCode == 2, "\(shown)")
+                #expect(out.stdout.contains("the brokers refused this client"), "\(shown)")
+                #expect(
+                    out.stderr.contains("certificate verify failed: broker certificate could not be verified"),
+                    "\(shown)")
                 #expect(try SQLiteTarget(path: dir + "/\(name).db").count() == 0, "\(shown)")
             }
 
             // The relay refuses a client without a certificate after TLS 1.3's handshake: the
             // client only sees the connection end.
             let noCertificate = try await noCertificateRun
-            let shown = "no client certificate: exit \(noCertificate.exitCode)\n\(noCertificate.stdout)\n\(noCertificate.stderr.suffix(3_000))"
+            let shown =
+                "no client certificate: exit \(noCertificate.exitCode)\n\(noCertificate.stdout)\n\(noCertificate.stderr.suffix(3_000))"
             #expect(noCertificate.exitCode == 1, "\(shown)")
             #expect(noCertificate.stderr.contains("SSL routines"), "\(shown)")
             #expect(try SQLiteTarget(path: dir + "/nocert.db").count() == 0, "\(shown)")
@@ -111,7 +125,9 @@
 
     /// A Kafka → SQLite batch spec `DIR/NAME.yaml` loading into `NAME.db`, with `security`
     /// (YAML lines of the extract section) for the connection.
-    private func writeSpec(in dir: String, name: String, brokers: String, topic: String, security: String) throws -> String {
+    private func writeSpec(in dir: String, name: String, brokers: String, topic: String, security: String) throws
+        -> String
+    {
         let path = "\(dir)/\(name).yaml"
         let indented = security.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         try """
@@ -137,7 +153,10 @@
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
-                    with: Result { try CommandRunner.run(CommandRunner.binary("runnel-batch"), ["run", spec], environment: environment) })
+                    with: Result {
+                        try CommandRunner.run(
+                            CommandRunner.binary("runnel-batch"), ["run", spec], environment: environment)
+                    })
             }
         }
     }
@@ -148,7 +167,8 @@
         func openssl(_ arguments: [String]) throws {
             let out = try CommandRunner.run("/usr/bin/env", ["openssl"] + arguments, directory: dir)
             guard out.exitCode == 0 else {
-                throw Timeout(description: "openssl \(arguments.joined(separator: " ")): exit \(out.exitCode): \(out.stderr)")
+                throw Timeout(
+                    description: "openssl \(arguments.joined(separator: " ")): exit \(out.exitCode): \(out.stderr)")
             }
         }
         let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -159,12 +179,14 @@
                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                 ])
         }
-        try "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: dir + "/server.ext", atomically: true, encoding: .utf8)
+        try "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(
+            toFile: dir + "/server.ext", atomically: true, encoding: .utf8)
         try "extendedKeyUsage=clientAuth\n".write(toFile: dir + "/client.ext", atomically: true, encoding: .utf8)
         for (serial, name, subject) in [("2", "server", "/CN=127.0.0.1"), ("3", "client", "/CN=runnel-test-client")] {
             try openssl(["req", "-new"] + key + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject])
             try openssl([
-                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", serial, "-days", "2",
+                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", serial,
+                "-days", "2",
                 "-extfile", "\(name).ext", "-out", "\(name).pem",
             ])
         }

@@ -202,8 +202,8 @@
             p.executableURL = URL(fileURLWithPath: bin)
             p.arguments =
                 [
-                    "broker", "--listener-url", "tcp://127.0.0.1:\(brokerPort)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
-                    "--storage-engine", "memory://tansu/",
+                    "broker", "--listener-url", "tcp://127.0.0.1:\(brokerPort)",
+                    "--advertised-listener-url", "tcp://127.0.0.1:\(port)", "--storage-engine", "memory://tansu/",
                 ] + tansuArguments
             p.standardOutput = FileHandle.nullDevice
             p.standardError = try Self.logFile(logDirectory + "/tansu.log")
@@ -269,7 +269,9 @@
             var address = loopback(port: 0)
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) == 0 && getsockname(s, $0, &length) == 0 }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(s, $0, length) == 0 && getsockname(s, $0, &length) == 0
+                }
             }
             guard bound else { throw Timeout(description: "bind to 127.0.0.1:0: errno \(errno)") }
             ports.append(Int(UInt16(bigEndian: address.sin_port)))
@@ -284,7 +286,9 @@
         defer { close(s) }
         var address = loopback(port: port)
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 

@@ -47,6 +47,9 @@ public struct JSONLinesExtractor: Extractor {
 }
 
 struct JSONLinesFormat: RowFormat {
+    /// One per reader: its buffers and the last record's keys carry over from line to line.
+    let stream = JSONText.Stream()
+
     mutating func readPreamble(_ bytes: UnsafeRawBufferPointer, isFinal: Bool, file: String) throws(RunnelError)
         -> (fields: [String]?, consumed: Int, lines: Int)?
     {
@@ -71,7 +74,7 @@ struct JSONLinesFormat: RowFormat {
         let line = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return ParseStep(row: .skip, consumed: consumed, lines: 1) }
         do {
-            let value = try JSONText.parse(line)
+            let value = try stream.parse(line)
             guard case .object(let object) = value else {
                 return ParseStep(
                     row: .malformed(RecordError(code: "malformed_line", message: "line is a JSON \(value.typeName), not an object")),

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A strict RFC 8259 parser from UTF-8 bytes straight to `Value`.
 ///
 /// Iterative, not recursive: open containers live on explicit stacks (`frames`, and the
@@ -13,18 +21,34 @@ struct JSONParser: ~Copyable {
         var keyStart: Int
     }
 
-    private let base: UnsafePointer<UInt8>
-    private let end: Int
+    private var base: UnsafePointer<UInt8>
+    private var end: Int
     private var pos = 0
     private var frames: [Frame] = []
     private var values: [Value] = []
     private var keys: [String] = []
     /// Reused buffer for strings with escapes.
     private var scratch: [UInt8] = []
+    /// The keys of the last object closed at each depth (up to `reusedDepths`), when they can
+    /// stand for raw bytes (no escapes, no quotes): records with the same fields — lines of JSON
+    /// Lines, the elements of a page's array — then share one key array, and a key is matched by
+    /// its bytes instead of being made again.
+    private var lastKeys: [[String]] = []
+    private static let reusedDepths = 8
 
     init(base: UnsafePointer<UInt8>, count: Int) {
         self.base = base
         self.end = count
+    }
+
+    /// Points the parser at the next document, keeping its buffers and the last keys.
+    mutating func reset(base: UnsafePointer<UInt8>, count: Int) {
+        self.base = base
+        self.end = count
+        pos = 0
+        frames.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
     }
 
     // MARK: - Document
@@ -143,7 +167,11 @@ struct JSONParser: ~Copyable {
         guard base[pos] == UInt8(ascii: "\"") else {
             throw fail(.unexpectedCharacter, "expected a string key, found \(describeByte(at: pos))")
         }
-        keys.append(try parseString())
+        if frames.count <= lastKeys.count, let known = knownKey() {
+            keys.append(known)
+        } else {
+            keys.append(try parseString())
+        }
         skipWhitespace()
         guard pos < end else { throw fail(.unexpectedEnd, "unexpected end of input, expected ':' after object key") }
         guard base[pos] == UInt8(ascii: ":") else {
@@ -159,8 +187,37 @@ struct JSONParser: ~Copyable {
         return .array(elements)
     }
 
+    /// The open object's next key when it is byte for byte the one at the same place in the
+    /// last object closed at its depth; `pos` (at the opening quote) moves past it.
+    @inline(__always)
+    private mutating func knownKey() -> String? {
+        let depth = frames.count - 1
+        let index = keys.count - frames[depth].keyStart
+        guard index < lastKeys[depth].count else { return nil }
+        var key = lastKeys[depth][index]
+        let start = pos + 1
+        let matched = key.withUTF8 { bytes -> Bool in
+            let n = bytes.count
+            guard start + n < end, base[start + n] == UInt8(ascii: "\"") else { return false }
+            return n == 0 || memcmp(base + start, bytes.baseAddress!, n) == 0
+        }
+        guard matched else { return nil }
+        pos = start + key.utf8.count + 1
+        return key
+    }
+
     private mutating func closeObject() -> Value {
         let frame = frames.removeLast()
+        let depth = frames.count
+        if depth < lastKeys.count, keys.count - frame.keyStart == lastKeys[depth].count,
+            keys[frame.keyStart...].elementsEqual(lastKeys[depth])
+        {
+            // The same fields as the last object here: share its key array (free of duplicates).
+            let objectValues = Array(values[frame.valueStart...])
+            keys.removeSubrange(frame.keyStart...)
+            values.removeSubrange(frame.valueStart...)
+            return .object(Object(keys: lastKeys[depth], values: objectValues))
+        }
         let objectKeys = Array(keys[frame.keyStart...])
         let objectValues = Array(values[frame.valueStart...])
         keys.removeSubrange(frame.keyStart...)
@@ -180,7 +237,17 @@ struct JSONParser: ~Copyable {
             }
             return .object(object)
         }
+        if depth < Self.reusedDepths, objectKeys.allSatisfy(Self.standsForItsBytes) {
+            while lastKeys.count <= depth { lastKeys.append([]) }
+            lastKeys[depth] = objectKeys
+        }
         return .object(Object(keys: objectKeys, values: objectValues))
+    }
+
+    /// True when the key's text is its raw JSON bytes: no quote, backslash or control character
+    /// (which the raw form would escape), so matching raw bytes against it is exact.
+    private static func standsForItsBytes(_ key: String) -> Bool {
+        !key.utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }
     }
 
     private static func hasDuplicates(_ keys: [String]) -> Bool {

@@ -35,6 +35,23 @@ public enum JSONText {
         return try parser.parseDocument()
     }
 
+    /// Parses documents one after another (JSON Lines, a topic's messages), reusing its buffers;
+    /// records with the same fields as the one before share its key array, which saves making
+    /// the keys again and lets readers map fields by the array instead of by each name.
+    /// Not for use from two tasks at once.
+    public final class Stream {
+        private var parser = JSONParser(base: UnsafePointer(bitPattern: 1)!, count: 0)
+        public init() {}
+
+        public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> Value {
+            guard bytes.count > 0, let start = bytes.baseAddress else {
+                throw JSONError(code: .unexpectedEnd, message: "empty input, expected a value", offset: 0)
+            }
+            parser.reset(base: start.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            return try parser.parseDocument()
+        }
+    }
+
     /// Parses one JSON document from a byte array.
     public static func parse(_ bytes: [UInt8]) throws(JSONError) -> Value {
         let result = bytes.withUnsafeBytes { raw in
