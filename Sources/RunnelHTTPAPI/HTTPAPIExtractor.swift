@@ -261,23 +261,19 @@ final class HTTPPageReader: BatchReader {
         // Records: objects by their keys, in order of first appearance; anything else is rejected.
         let cursorField = configuration.cursor?.field
         var max = position.max
-        var names: [String] = []
-        var slots: [String: Int] = [:]
+        var union = FieldUnion()
         var truncated = false
         if let r = remaining, elements.count > r {
             elements.removeLast(elements.count - r)
             truncated = true
         }
         for case .object(let o) in elements {
-            for k in o.keys where slots[k] == nil {
-                slots[k] = names.count
-                names.append(k)
-            }
+            union.add(o.keys)
             if let cursorField, let v = o[cursorField], let text = CursorOrder.text(v) {
                 if max.map({ CursorOrder.isGreater(text, than: $0) }) ?? true { max = text }
             }
         }
-        let schema = Schema(names)
+        let schema = Schema(union.names)
         var records: [Record] = []
         records.reserveCapacity(elements.count)
         var sources: [SourceRecord] = []
@@ -296,8 +292,7 @@ final class HTTPPageReader: BatchReader {
                     ))
                 continue
             }
-            var values = [Value](repeating: .null, count: names.count)
-            for (k, v) in zip(o.keys, o.values) { values[slots[k]!] = v }
+            let values = union.row(o)
             sources.append(SourceRecord(origin: origin, values: values))
             records.append(Record(values: values, ordinal: i))
         }

@@ -49,7 +49,7 @@ public struct KafkaExtractor: Extractor, BacklogReporting {
 
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? {
         guard configuration.format.parsesValue else { return nil }
-        let object = try KafkaRecords.parseObject(Array(raw.utf8))
+        let object = try KafkaRecords.parseObject(Array(raw.utf8), json: JSONText.Stream())
         return (Schema(object.keys), object.values)
     }
 

@@ -3,7 +3,7 @@ import RunnelCore
 
 /// Kafka messages to record objects, by format.
 enum KafkaRecords {
-    static func object(_ m: KafkaMessage, format: KafkaMessageFormat) throws(RecordError) -> Object {
+    static func object(_ m: KafkaMessage, format: KafkaMessageFormat, json: JSONText.Stream) throws(RecordError) -> Object {
         guard format.parsesValue else {
             var o = Object()
             o.set("key", m.key.map { .string(text($0)) } ?? .null)
@@ -15,7 +15,7 @@ enum KafkaRecords {
         guard let value = m.value else {
             throw RecordError(code: "malformed_message", message: "the message has no value (a tombstone); format \(format) needs a JSON object")
         }
-        var o = try parseObject(value)
+        var o = try parseObject(value, json: json)
         if format.addsMetadata {
             o.set("kafka_key", m.key.map { .string(text($0)) } ?? .null)
             o.set("kafka_headers", headers(m))
@@ -24,9 +24,11 @@ enum KafkaRecords {
         return o
     }
 
-    static func parseObject(_ bytes: [UInt8]) throws(RecordError) -> Object {
+    static func parseObject(_ bytes: [UInt8], json: JSONText.Stream) throws(RecordError) -> Object {
         let value: Value
-        do { value = try JSONText.parse(bytes) } catch {
+        do {
+            value = try bytes.withUnsafeBytes { raw throws(JSONError) in try json.parse(raw) }
+        } catch {
             throw RecordError(code: "malformed_message", message: "not valid JSON: \(error)")
         }
         guard case .object(let object) = value else {

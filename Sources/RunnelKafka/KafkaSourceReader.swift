@@ -21,11 +21,12 @@ final class KafkaSourceReader: BatchReader {
     /// Batch mode: the end offset of each partition, taken when it was first assigned.
     private var stops: [KafkaTopicPartition: Int64] = [:]
     private var readSoFar = 0
-    private var names: [String] = []
-    private var positions: [String: Int] = [:]
+    /// The union of the keys seen so far in this run; a producer that sends ever new keys does
+    /// not grow every record without bound.
+    private var union = FieldUnion(maximumFields: 1_024)
     private var schema = Schema([])
-    /// Keeps a producer that sends ever new keys from growing every record without bound.
-    static let maximumFields = 1_024
+    /// Reused from message to message (see `JSONText.Stream`).
+    private let json = JSONText.Stream()
 
     /// The consumer's read-ahead buffer, from the batch it feeds. Each pause of the partitions
     /// costs a fetch round trip when they resume, so the buffer holds many batches: with room for
@@ -204,7 +205,7 @@ final class KafkaSourceReader: BatchReader {
             next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1)
             times.append(Timestamp(microseconds: (m.timestamp ?? 0) &* 1_000))
             do {
-                objects.append(try KafkaRecords.object(m, format: c.format))
+                objects.append(try KafkaRecords.object(m, format: c.format, json: json))
             } catch {
                 objects.append(nil)
                 var e = error
@@ -216,25 +217,15 @@ final class KafkaSourceReader: BatchReader {
         // Self-describing records: the schema is the union of the keys seen so far in this
         // run, so a micro-batch lacking an optional field still has it (as null).
         var grown = false
-        for case let o? in objects {
-            for k in o.keys where positions[k] == nil && names.count < Self.maximumFields {
-                positions[k] = names.count
-                names.append(k)
-                grown = true
-            }
-        }
-        if grown { schema = Schema(names) }
+        for case let o? in objects where union.add(o.keys) { grown = true }
+        if grown { schema = Schema(union.names) }
         let rejected = Set(rejections.map(\.0))
         var records: [Record] = []
         records.reserveCapacity(objects.count)
         var sources: [SourceRecord] = []
         sources.reserveCapacity(objects.count)
         for (i, o) in objects.enumerated() {
-            var values: [Value] = []
-            if let o {
-                values = [Value](repeating: .null, count: names.count)
-                for (k, v) in zip(o.keys, o.values) { if let p = positions[k] { values[p] = v } }
-            }
+            let values = o.map { union.row($0) } ?? []
             sources.append(SourceRecord(origin: KafkaRecords.origin(messages[i]), values: values, raw: raws[i]))
             if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
         }

@@ -30,11 +30,9 @@ final class RedisStreamReader: BatchReader {
     private var exhausted = false
     /// Field names seen so far in this run, and the schema over them (shared by batches
     /// until a new field appears).
-    private var names: [String] = []
-    private var positions: [String: Int] = [:]
+    /// A producer that sends ever new keys does not grow every record without bound.
+    private var union = FieldUnion(maximumFields: 1_024)
     private var schema = Schema([])
-    /// Keeps a producer that sends ever new keys from growing every record without bound.
-    static let maximumFields = 1_024
 
     init(
         configuration: RedisStreamExtractor.Configuration, client: RedisClient, blockingClient: RedisClient,
@@ -219,16 +217,8 @@ final class RedisStreamReader: BatchReader {
         // (in order of first appearance), so that a micro-batch whose records happen to lack
         // an optional field still has it (as null) for the stages that name it.
         var grown = false
-        for case let o? in objects {
-            for k in o.keys where positions[k] == nil && names.count < Self.maximumFields {
-                positions[k] = names.count
-                names.append(k)
-                grown = true
-            }
-        }
-        if grown { schema = Schema(names) }
-        let names = self.names
-        let positions = self.positions
+        for case let o? in objects where union.add(o.keys) { grown = true }
+        if grown { schema = Schema(union.names) }
         let schema = self.schema
         let rejected = Set(rejections.map(\.0))
         var records: [Record] = []
@@ -236,13 +226,7 @@ final class RedisStreamReader: BatchReader {
         var sources: [SourceRecord] = []
         sources.reserveCapacity(objects.count)
         for (i, o) in objects.enumerated() {
-            var values: [Value] = []
-            if let o {
-                values = [Value](repeating: .null, count: names.count)
-                for (k, v) in zip(o.keys, o.values) {
-                    if let p = positions[k] { values[p] = v }
-                }
-            }
+            let values = o.map { union.row($0) } ?? []
             sources.append(SourceRecord(origin: origins[i], values: values, raw: raws[i]))
             if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
         }

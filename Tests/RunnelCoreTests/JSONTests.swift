@@ -491,3 +491,26 @@ struct JSONConformanceTests {
         }
     }
 }
+
+@Suite struct FieldUnionTests {
+    @Test func rowsFollowTheUnionOfKeysInOrderOfFirstAppearance() {
+        let a = Object(keys: ["id", "name"], values: [1, "a"])
+        let b = Object(keys: ["name", "extra"], values: ["b", true])
+        let c = Object(keys: ["id", "name"], values: [3, "c"])
+        var union = FieldUnion()
+        let grew = [union.add(a.keys), union.add(b.keys), union.add(c.keys)]
+        #expect(grew == [true, true, false])
+        #expect(union.names == ["id", "name", "extra"])
+        let rows = [a, b, c, Object(keys: ["id", "name", "extra"], values: [4, "d", false])].map { union.row($0) }
+        #expect(rows == [[1, "a", nil], [nil, "b", true], [3, "c", nil], [4, "d", false]])
+    }
+
+    @Test func keysPastTheMaximumAreLeftOut() {
+        var union = FieldUnion(maximumFields: 2)
+        let o = Object(keys: ["a", "b", "c"], values: [1, 2, 3])
+        union.add(o.keys)
+        #expect(union.names == ["a", "b"])
+        let row = union.row(o)
+        #expect(row == [1, 2])
+    }
+}

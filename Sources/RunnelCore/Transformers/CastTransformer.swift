@@ -29,7 +29,9 @@ public struct CastTransformer: Transformer {
         batch.updateRecords(stage: "transform:cast") { (record: inout Record) throws(RecordError) in
             for (p, cast) in plan {
                 let v = record.values[p]
-                if v.isNull { continue }
+                // A value of the type already is left alone: writing it back would copy the
+                // record's values, which it shares with the batch's records as read.
+                if v.isNull || Self.already(v, cast.target) { continue }
                 guard let converted = Self.convert(v, to: cast.target) else {
                     let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
                     throw RecordError(
@@ -37,6 +39,14 @@ public struct CastTransformer: Transformer {
                 }
                 record.values[p] = converted
             }
+        }
+    }
+
+    @inline(__always)
+    static func already(_ v: Value, _ target: Target) -> Bool {
+        switch (target, v) {
+        case (.int, .int), (.double, .double), (.bool, .bool), (.string, .string), (.timestamp, .timestamp): true
+        default: false
         }
     }
 

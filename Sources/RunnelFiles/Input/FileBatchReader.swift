@@ -145,39 +145,15 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         } else {
             // Self-describing rows: the batch schema is the union of their keys, in order of first
             // appearance; a key a record lacks reads as null.
-            // Records with the same fields share one key array (`JSONText.Stream`): they are
-            // looked up once per run of equal arrays, not once per field of every record.
-            var names: [String] = []
-            var seen: [String: Int] = [:]
-            var last: [String] = []
-            for o in objects where !(o.keys == last) {
-                last = o.keys
-                for k in o.keys where seen[k] == nil {
-                    seen[k] = names.count
-                    names.append(k)
-                }
-            }
-            schema = Schema(names)
+            // Self-describing rows: the batch schema is the union of their keys, in order of first
+            // appearance; a key a record lacks reads as null.
+            var union = FieldUnion()
+            for o in objects { union.add(o.keys) }
+            schema = Schema(union.names)
             aligned = []
             aligned.reserveCapacity(objects.count)
-            var lastKeys: [String] = []
-            var slots: [Int] = []
             for (i, o) in objects.enumerated() {
-                if rejected.contains(i) {
-                    aligned.append([])
-                    continue
-                }
-                if o.keys == names {
-                    aligned.append(o.values)
-                    continue
-                }
-                if !(o.keys == lastKeys) {
-                    lastKeys = o.keys
-                    slots = o.keys.map { seen[$0]! }
-                }
-                var values = [Value](repeating: .null, count: names.count)
-                for (slot, v) in zip(slots, o.values) { values[slot] = v }
-                aligned.append(values)
+                aligned.append(rejected.contains(i) ? [] : union.row(o))
             }
         }
         var records: [Record] = []
