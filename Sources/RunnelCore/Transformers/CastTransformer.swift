@@ -25,17 +25,19 @@ public struct CastTransformer: Transformer {
 
     public func apply(to batch: inout Batch) throws {
         let positions = try batch.schema.positions(of: casts.map(\.field), stage: name)
-        let plan = Array(zip(positions, casts))
+        let targets = casts.map(\.target)
         batch.updateRecords(stage: "transform:cast") { (record: inout Record) throws(RecordError) in
-            for (p, cast) in plan {
+            for i in positions.indices {
+                let p = positions[i]
                 let v = record.values[p]
                 // A value of the type already is left alone: writing it back would copy the
                 // record's values, which it shares with the batch's records as read.
-                if v.isNull || Self.already(v, cast.target) { continue }
-                guard let converted = Self.convert(v, to: cast.target) else {
+                if v.isNull || Self.already(v, targets[i]) { continue }
+                guard let converted = Self.convert(v, to: targets[i]) else {
                     let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
                     throw RecordError(
-                        code: "cast_failed", message: "cannot cast '\(shown)' to \(Self.describe(cast.target))", field: cast.field)
+                        code: "cast_failed", message: "cannot cast '\(shown)' to \(Self.describe(targets[i]))",
+                        field: casts[i].field)
                 }
                 record.values[p] = converted
             }
