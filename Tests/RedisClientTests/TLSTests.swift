@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import RedisClient
+import RunnelTesting
 
 /// `rediss://` against a redis-server of the test's own with a throwaway CA and certificate
 /// (made with the openssl command line, which Debian's base image has).
@@ -10,35 +11,10 @@ struct TLSTests {
     /// A CA and a server certificate for `localhost` only (NIOSSL also accepts an IP SAN that
     /// matches the connected address, which would hide a wrong server name), in a fresh directory.
     static func makeCertificates() throws -> String {
-        guard let openssl = findExecutable("openssl") else {
-            throw TestSupportError(description: "openssl not found on PATH")
-        }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("runnel-redis-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "subjectAltName=DNS:localhost\n".write(
-            toFile: "\(directory)/san.cnf",
-            atomically: true,
-            encoding: .utf8
-        )
-        try run(
-            openssl,
-            [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-                "-days", "1", "-subj", "/CN=runnel-test-ca",
-            ], in: directory)
-        try run(
-            openssl,
-            [
-                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-                "-subj", "/CN=localhost",
-            ], in: directory)
-        try run(
-            openssl,
-            [
-                "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", "server.crt", "-days", "1", "-extfile", "san.cnf",
-            ], in: directory)
+        try TestCertificates.make(in: directory, serverNames: ["DNS:localhost"])
         return directory
     }
 
@@ -49,14 +25,14 @@ struct TLSTests {
         let port = try freeLoopbackPort()
 
         var configuration = try RedisConfiguration(url: "rediss://localhost:\(port)")
-        configuration.tls?.caFile = "\(directory)/ca.crt"
+        configuration.tls?.caFile = "\(directory)/ca.pem"
         configuration.connectTimeout = .seconds(2)
         let server = try await RedisServerProcess(
             port: port,
             arguments: [
                 "--port", "0", "--tls-port", "\(port)",
-                "--tls-cert-file", "\(directory)/server.crt", "--tls-key-file", "\(directory)/server.key",
-                "--tls-ca-cert-file", "\(directory)/ca.crt", "--tls-auth-clients", "no",
+                "--tls-cert-file", "\(directory)/server.pem", "--tls-key-file", "\(directory)/server.key",
+                "--tls-ca-cert-file", "\(directory)/ca.pem", "--tls-auth-clients", "no",
             ],
             readiness: configuration
         )

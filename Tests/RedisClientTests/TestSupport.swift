@@ -160,22 +160,6 @@ func findExecutable(_ name: String) -> String? {
     }
 }
 
-/// Runs a command to completion; throws if it exits non-zero.
-func run(_ executable: String, _ arguments: [String], in directory: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw TestSupportError(
-            description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
-    }
-}
-
 /// A redis-server of the test's own, for tests that kill and restart it.
 final class RedisServerProcess: Sendable {
     let port: Int

@@ -16,7 +16,7 @@ final class NginxServer: @unchecked Sendable {
     }
 
     /// Serves `pages` (path → body) from a fresh folder with a certificate for 127.0.0.1 signed
-    /// by a throwaway CA (`ca.pem` in `dir`).
+    /// by a throwaway CA (`ca.pem` in `dir`, `TestCertificates`).
     init(pages: [String: String]) throws {
         dir = try CommandRunner.temporaryDirectory("runnel-nginx")
         for (path, body) in pages {
@@ -25,7 +25,7 @@ final class NginxServer: @unchecked Sendable {
                 atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try body.write(toFile: file, atomically: true, encoding: .utf8)
         }
-        try Self.makeCertificates(in: dir)
+        try TestCertificates.make(in: dir)
         try FileManager.default.createDirectory(atPath: dir + "/tmp", withIntermediateDirectories: true)
         port = nextPort.add(1, ordering: .relaxed).oldValue
         // One process (no workers, so it runs as whoever runs the test), in the foreground.
@@ -80,23 +80,6 @@ final class NginxServer: @unchecked Sendable {
     func requests() throws -> [[String]] {
         try String(contentsOfFile: dir + "/access.log", encoding: .utf8).split(separator: "\n")
             .map { $0.split(separator: " ").map(String.init) }.filter { $0.first != "/" }
-    }
-
-    private static func makeCertificates(in dir: String) throws {
-        let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=runnel test CA",
-             "-keyout", "ca.key", "-out", "ca.pem"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-             "-extfile", "san.cnf", "-out", "server.pem"],
-        ]
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: dir + "/san.cnf", atomically: true, encoding: .utf8)
-        for args in steps {
-            let r = try CommandRunner.run("/usr/bin/openssl", args, directory: dir)
-            guard r.exitCode == 0 else {
-                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(args[0]): \(r.stderr)"])
-            }
-        }
     }
 }
 

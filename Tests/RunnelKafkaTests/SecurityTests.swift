@@ -62,7 +62,7 @@
 
         @Test func aPipelineWithTheCAAndAClientCertificateLoadsEveryMessageAndAWrongCAFails() async throws {
             let dir = try CommandRunner.temporaryDirectory("runnel-kafka-tls")
-            try makeCertificates(in: dir)
+            try TestCertificates.make(in: dir)
             // A Tansu of its own: the shared one advertises the shared plaintext relay.
             let broker = try OwnBroker(relayArguments: [
                 "--tls-cert", dir + "/server.pem", "--tls-key", dir + "/server.key", "--tls-client-ca", dir + "/ca.pem",
@@ -158,37 +158,6 @@
                             CommandRunner.binary("runnel-batch"), ["run", spec], environment: environment)
                     })
             }
-        }
-    }
-
-    /// A throwaway CA (`ca.pem`), a server certificate for 127.0.0.1 and a client certificate it
-    /// signed (`server.pem`/`.key`, `client.pem`/`.key`), and an unrelated CA (`other-ca.pem`).
-    private func makeCertificates(in dir: String) throws {
-        func openssl(_ arguments: [String]) throws {
-            let out = try CommandRunner.run("/usr/bin/env", ["openssl"] + arguments, directory: dir)
-            guard out.exitCode == 0 else {
-                throw Timeout(
-                    description: "openssl \(arguments.joined(separator: " ")): exit \(out.exitCode): \(out.stderr)")
-            }
-        }
-        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        for (name, subject) in [("ca", "/CN=runnel-test-ca"), ("other-ca", "/CN=runnel-other-ca")] {
-            try openssl(
-                ["req", "-x509"] + key + [
-                    "-keyout", "\(name).key", "-out", "\(name).pem", "-days", "2", "-subj", subject,
-                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                ])
-        }
-        try "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(
-            toFile: dir + "/server.ext", atomically: true, encoding: .utf8)
-        try "extendedKeyUsage=clientAuth\n".write(toFile: dir + "/client.ext", atomically: true, encoding: .utf8)
-        for (serial, name, subject) in [("2", "server", "/CN=127.0.0.1"), ("3", "client", "/CN=runnel-test-client")] {
-            try openssl(["req", "-new"] + key + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject])
-            try openssl([
-                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", serial,
-                "-days", "2",
-                "-extfile", "\(name).ext", "-out", "\(name).pem",
-            ])
         }
     }
 #endif

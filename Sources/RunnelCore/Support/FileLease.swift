@@ -40,7 +40,14 @@ public struct FileLease: RunLease {
         guard fd >= 0 else { throw RunnelError.io("cannot open the lease file '\(file)'", errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
-            let holder = Self.readHolder(fd)
+            // The holder writes who it is right after it locks: a run that lost the race by
+            // microseconds finds the file empty, so it looks again for a moment before it
+            // names "a run that is starting".
+            var holder = Self.readHolder(fd)
+            for _ in 0..<40 where holder.isEmpty && code == EWOULDBLOCK {
+                try? await Task.sleep(for: .milliseconds(5))
+                holder = Self.readHolder(fd)
+            }
             close(fd)
             guard code == EWOULDBLOCK else { throw RunnelError.io("cannot lock the lease file '\(file)'", errno: code) }
             throw RunnelError(
