@@ -2,11 +2,23 @@
 // with `swiftc -sanitize=fuzzer` together with the value sources.
 //
 // Besides "no crash, no hang", a document that parses must survive a round trip: written by
-// JSONText and parsed again, it is the same value; an error must point inside the input.
+// JSONText and parsed again, it is the same value; an error must point inside the input. A
+// `JSONText.Stream` kept across inputs (it reuses the last objects' keys) must agree with a
+// parse of each input alone, value for value and error for error.
+
+/// Kept from input to input, as a JSON Lines reader keeps it from line to line.
+nonisolated(unsafe) let stream = JSONText.Stream()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let alone = Result { () throws(JSONError) -> Value in try JSONText.parse(bytes) }
+    let streamed = Result { () throws(JSONError) -> Value in try stream.parse(bytes) }
+    switch (alone, streamed) {
+    case (.success(let a), .success(let b)): precondition(a == b, "the stream parsed \(b), alone \(a)")
+    case (.failure(let a), .failure(let b)): precondition(a.offset == b.offset, "errors differ: \(a) / \(b)")
+    default: preconditionFailure("the stream and a parse alone disagree: \(alone) / \(streamed)")
+    }
     do {
         let value = try JSONText.parse(bytes)
         let text = JSONText.encode(value)
