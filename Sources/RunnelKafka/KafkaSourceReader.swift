@@ -235,7 +235,7 @@ final class KafkaSourceReader: BatchReader {
                 consumer: consumer, offsets: next, ledger: ledger, advisory: request.checkpoints != nil, logger: logger),
             byteCount: bytes)
         batch.sourceTimes = times
-        for (tp, offset) in next { batch.partCheckpoints[StoredOffsets.part(tp)] = Checkpoint(String(offset)) }
+        for (tp, offset) in next { batch.partCheckpoints[StoredOffsets.part(tp)] = StoredOffsets.checkpoint(offset) }
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
         return batch
     }
@@ -253,6 +253,9 @@ final class StoreFailure: @unchecked Sendable {
 enum StoredOffsets {
     /// The part name of a partition: `topic/partition`.
     static func part(_ tp: KafkaTopicPartition) -> String { "\(tp.topic)/\(tp.partition)" }
+
+    /// A partition's next offset as it is stored (`read` parses it back).
+    static func checkpoint(_ offset: Int64) -> Checkpoint { Checkpoint(String(offset)) }
 
     /// The stored next offsets of `partitions` (those that have one). The store is async;
     /// the poll thread is ours, not the cooperative pool's, so it may block while a task

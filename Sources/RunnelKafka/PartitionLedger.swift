@@ -22,7 +22,9 @@ final class PartitionLedger: Sendable {
         /// Where each partition started in this assignment (stored, committed or reset).
         var starts: [KafkaTopicPartition: Int64] = [:]
         /// The position each partition's next batch replaces in the checkpoint store: the stored
-        /// offset read at assignment, then each sealed batch's next offset.
+        /// offset read at assignment, then each sealed batch's next offset. Not derivable from
+        /// `sealed` and `starts`: a batch-mode start from the group's commit (`setStart`) is in
+        /// `starts` but not in the store, where the first batch must find no position.
         var stored: [KafkaTopicPartition: StoredPosition] = [:]
         var everAssigned = false
     }
@@ -45,7 +47,7 @@ final class PartitionLedger: Sendable {
                 state.assignedAt[tp] = generation
                 state.sealed[tp] = nil
                 state.starts[tp] = starts[tp]
-                state.stored[tp] = StoredPosition(starts[tp].map { Checkpoint(String($0)) })
+                state.stored[tp] = StoredPosition(starts[tp].map(StoredOffsets.checkpoint))
             }
         }
     }
@@ -99,7 +101,7 @@ final class PartitionLedger: Sendable {
             for tp in partitions {
                 state.inFlight[tp, default: 0] += 1
                 replaces[tp] = state.stored[tp] ?? StoredPosition.absent
-                state.stored[tp] = .position(Checkpoint(String(state.sealed[tp]!)))
+                state.stored[tp] = .position(StoredOffsets.checkpoint(state.sealed[tp]!))
             }
             return (kept, replaces)
         }

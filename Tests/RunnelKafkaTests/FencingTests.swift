@@ -23,9 +23,11 @@
             var slow = source(topic, group: group)
             slow.revokeTimeout = .milliseconds(200)
             let gate = Gate()
-            var pipelineA = target.pipeline(slow, name: name, maxRecords: 1_000)
+            // Exactly the 200 messages, however slowly they are fetched: the held batch spans
+            // both partitions, so whichever one B is given has a batch of A's in flight.
+            var pipelineA = target.pipeline(slow, name: name, maxRecords: 200)
             pipelineA.loader = GatedLoader(inner: pipelineA.loader, gate: gate)
-            pipelineA.batching.maxLinger = .seconds(2)
+            pipelineA.batching.maxLinger = .seconds(60)
             let controlA = RunControl()
             let a = PipelineRunner(pipeline: pipelineA, options: RunOptions(mode: .streaming), control: controlA)
             let endedA = Finished()
