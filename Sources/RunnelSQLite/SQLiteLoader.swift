@@ -78,6 +78,8 @@ public struct SQLiteLoader: Loader {
             "table '\(table)' in \(database.path) has no PRIMARY KEY or UNIQUE index on (\(configuration.key.joined(separator: ", "))), which upserts need")
     }
 
+    public var readsColumns: Bool { true }
+
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
         let columns = written.withLock { $0 } ?? batch.schema.fields
         let positions = columns.map { batch.schema.index(of: $0) }
@@ -86,9 +88,20 @@ public struct SQLiteLoader: Loader {
             // BEGIN IMMEDIATE holds the write lock, so the positions read here stay as read.
             if let commit, try SQLiteCheckpointStore.verify(commit, in: c) == .alreadyStored { return }
             let s = try c.statement(sql)
-            for r in batch.records {
-                try s.bindAndStep(r.values, positions: positions)
-                s.reset()
+            if let data = batch.columnar {
+                // In row order, so that duplicate keys within the batch apply in order under the guard.
+                let binding = SQLiteColumnBinding(positions.map { $0.map { data.columns[$0] } })
+                binding.bindConstants(s)
+                for row in data.selection {
+                    binding.bind(row: row, to: s)
+                    try s.step()
+                    s.resetKeepingBindings()
+                }
+            } else {
+                for r in batch.records {
+                    try s.bindAndStep(r.values, positions: positions)
+                    s.reset()
+                }
             }
             for entry in commit?.entries ?? [] { try SQLiteCheckpointStore.write(entry.checkpoint, pipeline: entry.key, in: c) }
         }

@@ -55,18 +55,33 @@ final class KeyTracker {
         // A batch without the key fields is the loader's to report (prepare checks the columns).
         guard !key.isEmpty, positions.allSatisfy({ $0 != nil }) else { return }
         if !perBatch, policy == .lastWins, seen.count >= memoryCapacity { try spillMemory() }
+        // `duplicates` holds positions in the batch's record order (rows, or the selection).
         var duplicates: [Int] = []
-        for (i, record) in batch.records.enumerated() {
-            var hasher = Hasher()
-            var hasNull = false
-            for p in positions {
-                let v = record.values.indices.contains(p!) ? record.values[p!] : .null
-                if v == .null { hasNull = true }
-                v.hash(into: &hasher)
+        if let c = batch.columnar {
+            let columns = positions.map { c.columns[$0!] }
+            for (i, row) in c.selection.enumerated() {
+                var hasher = Hasher()
+                var hasNull = false
+                for column in columns {
+                    if column.isNull(row) { hasNull = true }
+                    KeyHash.combine(column, row, into: &hasher)
+                }
+                if hasNull { continue }
+                if !seen.insert(UInt64(bitPattern: Int64(hasher.finalize()))) { duplicates.append(i) }
             }
-            // A null key matches nothing (as in SQL); the loader rejects or keeps it.
-            if hasNull { continue }
-            if !seen.insert(UInt64(bitPattern: Int64(hasher.finalize()))) { duplicates.append(i) }
+        } else {
+            for (i, record) in batch.records.enumerated() {
+                var hasher = Hasher()
+                var hasNull = false
+                for p in positions {
+                    let v = record.values.indices.contains(p!) ? record.values[p!] : .null
+                    if v == .null { hasNull = true }
+                    KeyHash.combine(v, into: &hasher)
+                }
+                // A null key matches nothing (as in SQL); the loader rejects or keeps it.
+                if hasNull { continue }
+                if !seen.insert(UInt64(bitPattern: Int64(hasher.finalize()))) { duplicates.append(i) }
+            }
         }
         guard !duplicates.isEmpty else { return }
         batch.superseded += duplicates.count
@@ -76,7 +91,7 @@ final class KeyTracker {
         }
         if policy == .reject {
             for i in duplicates {
-                let record = batch.records[i]
+                let record = batch.record(at: i)
                 let shown = zip(key, positions).map { "\($0)=\(record.values[$1!].text)" }.joined(separator: ", ")
                 batch.reject(
                     ordinal: record.ordinal, stage: "load",
@@ -87,13 +102,7 @@ final class KeyTracker {
             }
             batch.superseded -= duplicates.count
         }
-        var next = 0
-        var kept: [Record] = []
-        kept.reserveCapacity(batch.records.count - duplicates.count)
-        for (i, r) in batch.records.enumerated() {
-            if next < duplicates.count, duplicates[next] == i { next += 1 } else { kept.append(r) }
-        }
-        batch.records = kept
+        batch.remove(at: duplicates)
     }
 
     /// At the end of a batch run: the records superseded by a later record of the run that their

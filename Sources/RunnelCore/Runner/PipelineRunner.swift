@@ -140,10 +140,11 @@ public struct PipelineRunner: Sendable {
                 }
                 // A batch whose every record was rejected while reading (a micro-batch holding one
                 // malformed entry) has nothing to transform, and may lack the fields stages name.
-                if !batch.records.isEmpty { try applyStages(to: &batch) }
+                if batch.recordCount > 0 { try applyStages(to: &batch) }
                 // On this side, one batch ahead of the loads, so that hashing keys costs the
                 // loader nothing; batches are committed in the order they pass here.
                 try keys?.apply(to: &batch)
+                if !pipeline.loader.readsColumns { batch.makeRows() }
                 inflight.add(batch.byteCount)
                 await batches.send(batch)
             }
@@ -161,9 +162,11 @@ public struct PipelineRunner: Sendable {
     /// Runs the transformers, then the validators, over a batch.
     public func applyStages(to batch: inout Batch) throws {
         for t in pipeline.transformers {
+            if !t.readsColumns { batch.makeRows() }
             do { try t.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "transform \(t.name)") }
         }
         for v in pipeline.validators {
+            if !v.readsColumns { batch.makeRows() }
             do { try v.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "validate \(v.name)") }
         }
     }
@@ -211,7 +214,7 @@ struct Committer {
             let r = batch.rejections[0]
             throw RunnelError(
                 .dataContract,
-                "\(batch.sources[r.ordinal].origin): rejected by \(r.stage): \(r.error) (on_invalid: fail)")
+                "\(batch.origin(at: r.ordinal)): rejected by \(r.stage): \(r.error) (on_invalid: fail)")
         }
         if let maxRatio = policy.maxInvalidRatio {
             let read = summary.read + batch.readCount
@@ -259,7 +262,7 @@ struct Committer {
             }
             let commit = transactional && !entries.isEmpty ? CheckpointCommit(entries: entries) : nil
             var checkpointWritten = transactional
-            if !batch.records.isEmpty || commit != nil {
+            if batch.recordCount > 0 || commit != nil {
                 do {
                     try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: commit) }
                 } catch let e as RunnelError where e.underlying is LoadRefusal {
@@ -281,7 +284,7 @@ struct Committer {
         let rejected = batch.rejections.count
         var byStage: [String: Int] = [:]
         for r in batch.rejections { byStage[r.stage, default: 0] += 1 }
-        let loaded = batch.records.count - batch.supersededWritten
+        let loaded = batch.recordCount - batch.supersededWritten
         let filtered = batch.readCount - rejected - loaded - batch.superseded
         summary.read += batch.readCount
         summary.loaded += loaded
@@ -294,7 +297,7 @@ struct Committer {
 
         var loadedTimes: [Timestamp] = []
         if !batch.sourceTimes.isEmpty {
-            loadedTimes = batch.records.compactMap { $0.ordinal < batch.sourceTimes.count ? batch.sourceTimes[$0.ordinal] : nil }
+            loadedTimes = batch.ordinals.compactMap { $0 < batch.sourceTimes.count ? batch.sourceTimes[$0] : nil }
         }
         runner.observer.batchCommitted(
             BatchEvent(
@@ -322,7 +325,7 @@ struct Committer {
         case .fail:
             throw RunnelError(
                 .dataContract,
-                "\(batch.sources[first.ordinal].origin): refused by the target: \(first.error) (on_invalid: fail)")
+                "\(batch.origin(at: first.ordinal)): refused by the target: \(first.error) (on_invalid: fail)")
         case .drop:
             return
         case .deadLetter:
@@ -339,7 +342,7 @@ struct Committer {
     private func deadLetters(for batch: Batch) -> [DeadLetter] {
         let now = Timestamp.now
         return batch.rejections.map { r in
-            let source = batch.sources[r.ordinal]
+            let source = batch.source(at: r.ordinal)
             let record = source.values.isEmpty ? nil : Object(keys: Array(batch.sourceSchema.fields.prefix(source.values.count)), values: Array(source.values.prefix(batch.sourceSchema.count)))
             return DeadLetter(
                 pipeline: pipeline.name, runID: options.runID, stage: r.stage, errorCode: r.error.code,

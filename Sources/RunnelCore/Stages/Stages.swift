@@ -72,12 +72,25 @@ public protocol Transformer: Sendable {
     /// The name used in dead letters and metrics (`cast`, `rename`, ...).
     var name: String { get }
     func apply(to batch: inout Batch) throws
+    /// True when `apply` works on a columnar batch (`Batch.columnar`); otherwise the runner hands
+    /// it the batch in the row layout.
+    var readsColumns: Bool { get }
+}
+
+extension Transformer {
+    public var readsColumns: Bool { false }
 }
 
 /// Checks records against the pipeline's contract; failing records are rejected (`batch.reject`).
 public protocol Validator: Sendable {
     var name: String { get }
     func apply(to batch: inout Batch) throws
+    /// As `Transformer.readsColumns`.
+    var readsColumns: Bool { get }
+}
+
+extension Validator {
+    public var readsColumns: Bool { false }
 }
 
 /// Writes records to a target, idempotently by key.
@@ -102,9 +115,14 @@ public protocol Loader: Sendable {
     /// The fields the loader writes by (a row per key), or empty when it appends; the runner
     /// applies the pipeline's `KeyPolicy` to records that share a key within a run.
     var key: [String] { get }
+
+    /// True when `load` reads a columnar batch (`Batch.columnar`); otherwise the runner hands it
+    /// the batch in the row layout.
+    var readsColumns: Bool { get }
 }
 
 extension Loader {
+    public var readsColumns: Bool { false }
     public func prepare(schema: Schema?) async throws {}
     public var transactionDomain: TransactionDomain? { nil }
     public func finish() async throws {}

@@ -23,9 +23,12 @@ public struct CastTransformer: Transformer {
 
     public init(_ casts: [(field: String, target: Target)]) { self.casts = casts }
 
+    public var readsColumns: Bool { true }
+
     public func apply(to batch: inout Batch) throws {
         let positions = try batch.schema.positions(of: casts.map(\.field), stage: name)
         let targets = casts.map(\.target)
+        if batch.columnar != nil { return applyToColumns(&batch, positions: positions, targets: targets) }
         batch.updateRecords(stage: "transform:cast") { (record: inout Record) throws(RecordError) in
             for i in positions.indices {
                 let p = positions[i]
@@ -41,6 +44,73 @@ public struct CastTransformer: Transformer {
                 }
                 record.values[p] = converted
             }
+        }
+    }
+
+    /// One loop per field over the selection, into a new column; the column as read stays in the
+    /// batch's input for dead letters. A record fails at its first failing field, in spec order,
+    /// as in the row path.
+    private func applyToColumns(_ batch: inout Batch, positions: [Int], targets: [Target]) {
+        var failures: [(row: Int, error: RecordError)] = []
+        batch.withColumns { c in
+            var failed = Set<Int>()
+            for k in positions.indices {
+                let p = positions[k]
+                let column = c.columns[p]
+                if Self.alreadyColumn(column.kind, targets[k]) || column.kind == .null { continue }
+                var out = ColumnBuilder(kind: Self.kind(of: targets[k]), capacity: c.physicalCount)
+                var next = 0
+                for row in c.selection {
+                    while next < row {
+                        out.appendNull()
+                        next += 1
+                    }
+                    next = row + 1
+                    if column.isNull(row) || failed.contains(row) {
+                        out.appendNull()
+                        continue
+                    }
+                    if !ColumnCast.append(column, row, as: targets[k], to: &out) {
+                        let v = column.value(row)
+                        if let converted = Self.convert(v, to: targets[k]) {
+                            out.append(converted)
+                        } else {
+                            let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
+                            failed.insert(row)
+                            failures.append(
+                                (row, RecordError(
+                                    code: "cast_failed", message: "cannot cast '\(shown)' to \(Self.describe(targets[k]))",
+                                    field: casts[k].field)))
+                            out.appendNull()
+                        }
+                    }
+                }
+                while next < c.physicalCount {
+                    out.appendNull()
+                    next += 1
+                }
+                c.columns[p] = out.finish()
+            }
+        }
+        // In row order, so that the dead letters come out in the order the records were read.
+        failures.sort { $0.row < $1.row }
+        batch.reject(rows: failures, stage: "transform:cast")
+    }
+
+    static func alreadyColumn(_ kind: Column.Kind, _ target: Target) -> Bool {
+        switch (target, kind) {
+        case (.int, .int), (.double, .double), (.bool, .bool), (.string, .string), (.timestamp, .timestamp): true
+        default: false
+        }
+    }
+
+    static func kind(of target: Target) -> Column.Kind {
+        switch target {
+        case .int: .int
+        case .double: .double
+        case .bool: .bool
+        case .string: .string
+        case .timestamp: .timestamp
         }
     }
 

@@ -2,13 +2,14 @@
 public struct RenameTransformer: Transformer {
     public let renames: [(from: String, to: String)]
     public var name: String { "rename" }
+    public var readsColumns: Bool { true }
     public init(_ renames: [(from: String, to: String)]) { self.renames = renames }
 
     public func apply(to batch: inout Batch) throws {
         var fields = batch.schema.fields
         for (from, to) in renames {
             guard let i = batch.schema.index(of: from) else {
-                if batch.records.isEmpty { continue }
+                if batch.recordCount == 0 { continue }
                 throw RunnelError.config("rename: no field '\(from)' in the records (fields: \(batch.schema))")
             }
             fields[i] = to
@@ -21,10 +22,11 @@ public struct RenameTransformer: Transformer {
 public struct SelectTransformer: Transformer {
     public let fields: [String]
     public var name: String { "select" }
+    public var readsColumns: Bool { true }
     public init(fields: [String]) { self.fields = fields }
 
     public func apply(to batch: inout Batch) throws {
-        guard !batch.records.isEmpty else {
+        guard batch.recordCount > 0 else {
             batch.schema = Schema(fields)
             return
         }
@@ -37,6 +39,7 @@ public struct SelectTransformer: Transformer {
 public struct DropTransformer: Transformer {
     public let fields: [String]
     public var name: String { "drop" }
+    public var readsColumns: Bool { true }
     public init(fields: [String]) { self.fields = fields }
 
     public func apply(to batch: inout Batch) throws {

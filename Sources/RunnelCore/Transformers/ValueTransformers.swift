@@ -13,6 +13,7 @@ public struct MapTransformer: Transformer {
     /// hashes of common values.
     public let salt: String
     public var name: String { operation.rawValue }
+    public var readsColumns: Bool { true }
 
     public init(_ operation: Operation, fields: [String]?, salt: String = "") {
         self.operation = operation
@@ -22,6 +23,7 @@ public struct MapTransformer: Transformer {
 
     public func apply(to batch: inout Batch) throws {
         let positions = try fields.map { try batch.schema.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
+        if batch.columnar != nil { return applyToColumns(&batch, positions: positions) }
         let op = operation
         let salt = salt
         for i in batch.records.indices {
@@ -45,6 +47,7 @@ public struct NullIfTransformer: Transformer {
     public let fields: [String]?
     public let values: Set<String>
     public var name: String { "null_if" }
+    public var readsColumns: Bool { true }
 
     public init(fields: [String]?, values: [String]) {
         self.fields = fields
@@ -53,6 +56,7 @@ public struct NullIfTransformer: Transformer {
 
     public func apply(to batch: inout Batch) throws {
         let positions = try fields.map { try batch.schema.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
+        if batch.columnar != nil { return applyToColumns(&batch, positions: positions) }
         for i in batch.records.indices {
             for p in positions {
                 if case .string(let s) = batch.records[i].values[p], values.contains(s) {

@@ -12,6 +12,7 @@ public struct FieldRules: Validator {
     public var oneOf: [Value]?
     public var maxLength: Int?
     public var name: String { "validate" }
+    public var readsColumns: Bool { true }
 
     private let regex: RegexBox?
 
@@ -40,7 +41,7 @@ public struct FieldRules: Validator {
 
     public func apply(to batch: inout Batch) throws {
         guard let p = batch.schema.index(of: field) else {
-            if batch.records.isEmpty { return }
+            if batch.recordCount == 0 { return }
             if required {
                 batch.updateRecords(stage: "validate") { (_: inout Record) throws(RecordError) in
                     throw RecordError(code: "required", message: "is required but missing", field: field)
@@ -48,6 +49,17 @@ public struct FieldRules: Validator {
                 return
             }
             throw RunnelError.config("validate: no field '\(field)' in the records (fields: \(batch.schema))")
+        }
+        if let data = batch.columnar {
+            // One value per row from the column (no record); strings short enough to be inline
+            // cost no allocation.
+            let column = data.columns[p]
+            var failures: [(row: Int, error: RecordError)] = []
+            for row in data.selection {
+                do { try check(column.value(row)) } catch { failures.append((row, error)) }
+            }
+            batch.reject(rows: failures, stage: "validate")
+            return
         }
         batch.checkRecords(stage: "validate") { (record: Record) throws(RecordError) in
             try check(record.values[p])

@@ -4,11 +4,12 @@
 /// acknowledgement to send (`acknowledgement`). Records that a stage rejects are moved from
 /// `records` to `rejections`, so the runner can route them to the dead letter queue.
 public struct Batch: Sendable {
-    /// Field names of `records`.
+    /// Field names of `records` (and of the columns, in the columnar layout).
     public var schema: Schema
-    public var records: [Record]
+    /// The records, by row or by column (see `BatchLayout`).
+    public var layout: BatchLayout
     /// The records as read, before any transformation, indexed by `Record.ordinal`.
-    public var sources: [SourceRecord]
+    public var input: BatchInput
     /// Field names of the records in `sources`.
     public var sourceSchema: Schema
     /// Records rejected so far, by the extractor (malformed input) or a stage.
@@ -50,8 +51,8 @@ public struct Batch: Sendable {
         progress: InputProgress? = nil
     ) {
         self.schema = schema
-        self.records = records
-        self.sources = sources
+        self.layout = .rows(records)
+        self.input = .rows(sources)
         self.sourceSchema = schema
         self.rejections = rejections
         self.checkpoint = checkpoint
@@ -84,10 +85,11 @@ public struct Batch: Sendable {
     }
 
     /// Records read from the source, including the ones rejected while reading.
-    public var readCount: Int { sources.count }
+    public var readCount: Int { input.count }
 
     /// Rewrites every record; a record whose body throws a `RecordError` is removed and rejected by `stage`.
     public mutating func updateRecords(stage: String, _ body: (inout Record) throws(RecordError) -> Void) {
+        makeRows()
         var kept: [Record] = []
         kept.reserveCapacity(records.count)
         for var record in records {
@@ -105,6 +107,7 @@ public struct Batch: Sendable {
     /// rejected by `stage`. Cheaper than `updateRecords` for validators: nothing is copied unless
     /// a record fails.
     public mutating func checkRecords(stage: String, _ check: (Record) throws(RecordError) -> Void) {
+        makeRows()
         var failed: [Int] = []
         for i in records.indices {
             do { try check(records[i]) } catch {
@@ -128,6 +131,7 @@ public struct Batch: Sendable {
 
     /// Keeps the records for which `isIncluded` is true; the others are dropped silently (a filter, not a rejection).
     public mutating func filterRecords(_ isIncluded: (Record) -> Bool) {
+        makeRows()
         records.removeAll { !isIncluded($0) }
     }
 
@@ -139,6 +143,14 @@ public struct Batch: Sendable {
     /// Replaces the schema, remapping every record: `mapping[i]` is the old position of new field `i`
     /// (nil for a new field, which starts as null).
     public mutating func remap(to newSchema: Schema, mapping: [Int?]) {
+        if case .columns(var c) = layout {
+            // By column this is free: columns are moved, a new field is one null column.
+            layout = .rows([])
+            c.columns = mapping.map { $0.map { c.columns[$0] } ?? Column(nulls: c.physicalCount) }
+            layout = .columns(c)
+            schema = newSchema
+            return
+        }
         for i in records.indices {
             let old = records[i].values
             records[i].values = mapping.map { $0.map { old[$0] } ?? .null }

@@ -45,42 +45,56 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     /// Years outside 0...9999 get a sign or more digits; they are rare and take the same path.
     private func format4(y: Int64, m: Int, d: Int, secOfDay: Int64, micros: Int64, alwaysFraction: Bool) -> String {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
-            var i = 0
-            func put(_ v: Int64, _ width: Int) {
-                var v = v
-                for k in stride(from: width - 1, through: 0, by: -1) {
-                    buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10)
-                    v /= 10
-                }
-                i += width
-            }
-            func char(_ c: Unicode.Scalar) {
-                buf[i] = UInt8(ascii: c)
-                i += 1
-            }
-            if y < 0 {
-                char("-")
-                put(-y, max(4, String(-y).count))
-            } else if y > 9999 {
-                put(y, String(y).count)
-            } else {
-                put(y, 4)
-            }
-            char("-"); put(Int64(m), 2); char("-"); put(Int64(d), 2)
-            char("T"); put(secOfDay / 3600, 2); char(":"); put(secOfDay / 60 % 60, 2); char(":"); put(secOfDay % 60, 2)
-            if micros != 0 || alwaysFraction {
-                char(".")
-                var digits = micros
-                var width = 6
-                while !alwaysFraction, digits % 10 == 0 {
-                    digits /= 10
-                    width -= 1
-                }
-                put(digits, width)
-            }
-            char("Z")
-            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<i]), as: UTF8.self)
+            let n = Self.write(y: y, m: m, d: d, secOfDay: secOfDay, micros: micros, alwaysFraction: alwaysFraction, into: buf)
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
         }
+    }
+
+    /// Writes `iso8601` (or `iso8601FixedWidth`) into `buf` (at least 40 bytes) and returns its
+    /// length: for loaders that format into scratch memory instead of making a String per value.
+    public func writeISO8601(into buf: UnsafeMutableBufferPointer<UInt8>, alwaysFraction: Bool = false) -> Int {
+        let (y, m, d, secOfDay, micros) = components
+        return Self.write(y: y, m: m, d: d, secOfDay: secOfDay, micros: micros, alwaysFraction: alwaysFraction, into: buf)
+    }
+
+    private static func write(
+        y: Int64, m: Int, d: Int, secOfDay: Int64, micros: Int64, alwaysFraction: Bool, into buf: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        var i = 0
+        func put(_ v: Int64, _ width: Int) {
+            var v = v
+            for k in stride(from: width - 1, through: 0, by: -1) {
+                buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+            i += width
+        }
+        func char(_ c: Unicode.Scalar) {
+            buf[i] = UInt8(ascii: c)
+            i += 1
+        }
+        if y < 0 {
+            char("-")
+            put(-y, max(4, String(-y).count))
+        } else if y > 9999 {
+            put(y, String(y).count)
+        } else {
+            put(y, 4)
+        }
+        char("-"); put(Int64(m), 2); char("-"); put(Int64(d), 2)
+        char("T"); put(secOfDay / 3600, 2); char(":"); put(secOfDay / 60 % 60, 2); char(":"); put(secOfDay % 60, 2)
+        if micros != 0 || alwaysFraction {
+            char(".")
+            var digits = micros
+            var width = 6
+            while !alwaysFraction, digits % 10 == 0 {
+                digits /= 10
+                width -= 1
+            }
+            put(digits, width)
+        }
+        char("Z")
+        return i
     }
 }
 

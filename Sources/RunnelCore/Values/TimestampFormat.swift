@@ -74,14 +74,17 @@ public struct TimestampFormat: Sendable, Hashable, CustomStringConvertible {
     /// The timestamp, or nil when `text` does not match or names an impossible date or time.
     public func parse(_ text: String) -> Timestamp? {
         var text = text
-        return text.withUTF8 { buf in
-            var s = Scanner(bytes: buf)
-            switch kind {
-            case .iso8601: return s.iso8601()
-            case .epochSeconds: return s.epoch(scale: 1_000_000)
-            case .epochMillis: return s.epoch(scale: 1_000)
-            case .pattern(let tokens): return s.pattern(tokens)
-            }
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// As `parse(_:)`, from UTF-8 bytes (a string column's row, without making a String).
+    public func parse(utf8 buf: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        var s = Scanner(bytes: buf)
+        switch kind {
+        case .iso8601: return s.iso8601()
+        case .epochSeconds: return s.epoch(scale: 1_000_000)
+        case .epochMillis: return s.epoch(scale: 1_000)
+        case .pattern(let tokens): return s.pattern(tokens)
         }
     }
 

@@ -23,7 +23,10 @@ public struct ExpressionFilter: Transformer {
         self.name = name
     }
 
+    public var readsColumns: Bool { true }
+
     public func apply(to batch: inout Batch) throws {
+        if batch.columnar != nil { return applyToColumns(&batch) }
         let bound = expression.bind(batch.schema)
         var kept: [Record] = []
         kept.reserveCapacity(batch.records.count)
@@ -105,7 +108,10 @@ public struct ExpressionMap: Transformer {
         self.name = name
     }
 
+    public var readsColumns: Bool { true }
+
     public func apply(to batch: inout Batch) throws {
+        if batch.columnar != nil { return try applyToColumns(&batch) }
         // New names are appended in order, so the schema an expression sees (the fields before
         // it) is a prefix of the full one and positions agree.
         var names = batch.schema.fields

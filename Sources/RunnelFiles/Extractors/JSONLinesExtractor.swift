@@ -56,6 +56,23 @@ struct JSONLinesFormat: RowFormat {
         (nil, 0, 0)
     }
 
+    /// A line that is a flat object of scalars goes straight into the columns (see
+    /// `ColumnsBuilder.append(flatJSON:)`); blank lines and every other line take `parseRow`.
+    mutating func appendRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool, to columns: inout ColumnsBuilder) -> (consumed: Int, lines: Int)? {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        let lineEnd: Int
+        if let newline = memchr(base, 0x0A, bytes.count) {
+            lineEnd = base.distance(to: UnsafeRawPointer(newline))
+        } else {
+            guard isFinal else { return nil }
+            lineEnd = bytes.count
+        }
+        var end = lineEnd
+        if end > 0, bytes[end - 1] == 0x0D { end -= 1 }
+        guard end > 0, columns.append(flatJSON: UnsafeRawBufferPointer(rebasing: bytes[0..<end])) else { return nil }
+        return (min(lineEnd + 1, bytes.count), 1)
+    }
+
     func parseRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool) -> ParseStep? {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
         let newline = memchr(base, 0x0A, bytes.count)

@@ -62,20 +62,38 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
     }
 
     func next() async throws -> Batch? {
-        var rows: [[Value]] = []
-        var objects: [Object] = []
+        // Rows go straight into columns: no per-record array, and a key first seen late in a
+        // JSON Lines batch costs nothing for the rows before it (see `ColumnsBuilder`).
+        var columns: ColumnsBuilder?
         var origins: [Origin] = []
         var raws: [Int: String] = [:]
         var rejections: [(Int, RecordError)] = []
+        var unreadable: Set<Int> = []
         var bytes = 0
         let maxRecords = max(1, request.batching.maxRecords)
-        rows.reserveCapacity(min(maxRecords, 65_536))
+        origins.reserveCapacity(min(maxRecords, 65_536))
 
         while origins.count < maxRecords, bytes < request.batching.maxBytes, remaining != 0 {
             if file == nil {
                 guard try await openNextFile() else { break }
             }
             guard let current = file else { break }
+            if columns == nil { columns = ColumnsBuilder(fields: fields ?? [], capacity: maxRecords) }
+            if windowFilter == nil, start < buffer.count, !(request.shard.map { $0.count > 1 && position.line % $0.count != $0.index } ?? false) {
+                let isFinal = eof && damage == nil
+                let fast = buffer.withUnsafeBytes { raw in
+                    format.appendRow(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: isFinal, to: &columns!)
+                }
+                if let fast {
+                    origins.append(Origin(source: current.path, line: position.line, offset: position.offset))
+                    start += fast.consumed
+                    position.offset += Int64(fast.consumed)
+                    position.line += fast.lines
+                    bytes += fast.consumed
+                    if remaining != nil { remaining! -= 1 }
+                    continue
+                }
+            }
             let step = try await nextStep(current.stream)
             guard let step else {
                 // End of this file: a batch never spans files, so its checkpoint names one file.
@@ -102,18 +120,16 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             case .malformed(let error):
                 raws[origins.count] = step.raw ?? rawText(consumed: step.consumed)
                 rejections.append((origins.count, error))
+                unreadable.insert(origins.count)
                 origins.append(origin)
-                rows.append([])
-                objects.append(Object())
+                columns!.appendUnreadable()
             case .fields(let values):
                 guard windowFilter?.includes(values: values, fields: fields) ?? true else { continue }
-                rows.append(values)
-                objects.append(Object())
+                columns!.append(fields: values)
                 origins.append(origin)
             case .object(let object):
                 guard windowFilter?.includes(object: object) ?? true else { continue }
-                rows.append([])
-                objects.append(object)
+                columns!.append(object: object)
                 origins.append(origin)
             }
             if remaining != nil { remaining! -= 1 }
@@ -129,42 +145,10 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             return nil
         }
         if origins.isEmpty && remaining == 0 { return nil }
-        return makeBatch(rows: rows, objects: objects, origins: origins, raws: raws, rejections: rejections, bytes: bytes)
-    }
-
-    private func makeBatch(
-        rows: [[Value]], objects: [Object], origins: [Origin], raws: [Int: String],
-        rejections: [(Int, RecordError)], bytes: Int
-    ) -> Batch {
-        let rejected = Set(rejections.map(\.0))
-        let schema: Schema
-        var aligned: [[Value]]
-        if let fields {
-            schema = Schema(fields)
-            aligned = rows
-        } else {
-            // Self-describing rows: the batch schema is the union of their keys, in order of first
-            // appearance; a key a record lacks reads as null.
-            // Self-describing rows: the batch schema is the union of their keys, in order of first
-            // appearance; a key a record lacks reads as null.
-            var union = FieldUnion()
-            for o in objects { union.add(o.keys) }
-            schema = Schema(union.names)
-            aligned = []
-            aligned.reserveCapacity(objects.count)
-            for (i, o) in objects.enumerated() {
-                aligned.append(rejected.contains(i) ? [] : union.row(o))
-            }
-        }
-        var records: [Record] = []
-        records.reserveCapacity(aligned.count)
-        var sources: [SourceRecord] = []
-        sources.reserveCapacity(aligned.count)
-        for (i, values) in aligned.enumerated() {
-            sources.append(SourceRecord(origin: origins[i], values: values, raw: raws[i]))
-            if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
-        }
-        var batch = Batch(schema: schema, records: records, sources: sources, checkpoint: position.checkpoint, byteCount: bytes)
+        let (schema, built) = (columns ?? ColumnsBuilder(fields: fields ?? [])).finish()
+        var batch = Batch(
+            schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable,
+            checkpoint: position.checkpoint, byteCount: bytes)
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
         let read = bytesDoneBefore + (file.map { $0.stream.storedOffset ?? position.offset } ?? 0)
         batch.progress = InputProgress(bytesRead: read, bytesTotal: totalBytes)

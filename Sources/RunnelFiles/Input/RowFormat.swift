@@ -34,4 +34,14 @@ protocol RowFormat {
     /// Parses one row at the front of `bytes`, or returns nil when it needs more data.
     /// When `isFinal` it must consume what is left.
     func parseRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool) -> ParseStep?
+
+    /// The fast path: appends the row at the front of `bytes` straight into `columns` and returns
+    /// the bytes and lines it used, or nil (nothing appended) to leave the row to `parseRow`.
+    mutating func appendRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool, to columns: inout ColumnsBuilder) -> (consumed: Int, lines: Int)?
+}
+
+extension RowFormat {
+    mutating func appendRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool, to columns: inout ColumnsBuilder) -> (consumed: Int, lines: Int)? {
+        nil
+    }
 }

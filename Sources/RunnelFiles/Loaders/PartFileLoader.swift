@@ -38,6 +38,8 @@ public struct PartFileLoader: Loader {
         try makeDirectories(configuration.directory)
     }
 
+    public var readsColumns: Bool { true }
+
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
         guard let (name, bytes) = encode(batch) else { return }
         try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
@@ -46,18 +48,24 @@ public struct PartFileLoader: Loader {
     /// The part of `batch`: its name (from the batch's first source position, so a replay gets
     /// the same one) and its bytes; nil for a batch without records. Used by object-store loaders too.
     public func encode(_ batch: Batch) -> (name: String, bytes: [UInt8])? {
-        guard let first = batch.records.first else { return nil }
-        let name = partName(for: batch.sources[first.ordinal].origin)
+        guard let first = batch.firstOrdinal else { return nil }
+        let name = partName(for: batch.origin(at: first))
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.byteCount + 1024)
         switch configuration.format {
         case .jsonl:
+            if let data = batch.columnar {
+                JSONColumnsWriter.writeLines(batch.schema, data, into: &bytes)
+                break
+            }
             let keys = batch.schema.fields
             for r in batch.records {
                 JSONText.write(.object(Object(keys: keys, values: r.values)), into: &bytes)
                 bytes.append(0x0A)
             }
         case .csv:
+            var batch = batch
+            batch.makeRows()
             CSVWriter.appendRow(batch.schema.fields, dialect: configuration.dialect, into: &bytes)
             for r in batch.records {
                 CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)

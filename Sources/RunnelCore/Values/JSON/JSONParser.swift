@@ -292,7 +292,7 @@ struct JSONParser: ~Copyable {
         pos += n
     }
 
-    private static let powersOfTen: [Double] = [
+    static let powersOfTen: [Double] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ]
@@ -612,7 +612,7 @@ struct JSONParser: ~Copyable {
 
 /// UTF-8 well-formedness as in the Unicode standard (table 3-7): no overlong forms, no
 /// surrogates, nothing above U+10FFFF. Only used to locate an error the standard library found.
-private enum UTF8Check {
+enum UTF8Check {
     static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         let n = bytes.count

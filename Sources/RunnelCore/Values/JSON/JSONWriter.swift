@@ -84,7 +84,7 @@ enum JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         var runStart = 0
         var i = 0
         let n = bytes.count
