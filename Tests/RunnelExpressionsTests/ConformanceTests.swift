@@ -7,10 +7,16 @@ import Testing
 /// that needs no protobuf message types. Prints `passed / failed / skipped` per file with the
 /// skip reasons, and holds the targets of issues #9 and #22.
 struct ConformanceTests {
-    /// `<package root>/../shared/testdata/cel-spec/tests`, where CI lays it.
-    static let directory: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/testdata/cel-spec/tests").standardizedFileURL.path
+    /// `<package root>/../shared/testdata/cel-spec/tests`, where CI lays it, or
+    /// `$RUNNEL_TESTDATA/cel-spec/tests` (a checkout elsewhere, such as a git worktree).
+    static let directory: String = {
+        if let root = ProcessInfo.processInfo.environment["RUNNEL_TESTDATA"], !root.isEmpty {
+            return URL(fileURLWithPath: root).appendingPathComponent("cel-spec/tests").standardizedFileURL.path
+        }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("../shared/testdata/cel-spec/tests").standardizedFileURL.path
+    }()
 
     static let mustPassAll = [
         "basic", "comparisons", "logic", "integer_math", "fp_math", "string", "lists", "macros", "conversions", "fields",
