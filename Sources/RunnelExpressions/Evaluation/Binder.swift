@@ -148,6 +148,9 @@ struct Binder {
                 return .invalidCall("no matching overload for \(name)() with \(args.count) argument\(args.count == 1 ? "" : "s")")
             }
             if ext == .or || ext == .orValue { return .optionalOr(bind(all[0]), bind(all[1]), orValue: ext == .orValue) }
+            if ext == .find || ext == .findAll, case .literal(.string(let pattern)) = all[1].kind, let regex = try? CELRegex(pattern) {
+                return .findConstant(ext, all.map { bind($0) }, regex)
+            }
             return .ext(ext, all.map { bind($0) })
         }
         guard let builtin = Builtin.resolve(name, receiver: target != nil, arity: all.count) else {

@@ -142,6 +142,15 @@ extension Node {
             }
             let r = Extensions.call(f, values, &ctx)
             return ctx.exceeded ? ctx.costError : r
+        case .findConstant(let f, let args, let regex):
+            var values: [CELValue] = []
+            for a in args {
+                let v = a.evaluate(&ctx)
+                if case .error = v { return v }
+                values.append(v)
+            }
+            let r = Extensions.find(f, values, regex, &ctx)
+            return ctx.exceeded ? ctx.costError : r
         case .fold(let fold, let range, let slot, let args):
             return Extensions.fold(fold, range.evaluate(&ctx), slot, args, &ctx)
         case .optionalSelect(let operand, let field):

@@ -35,6 +35,8 @@ indirect enum Node: Sendable {
     case invalidCall(String)
     /// An extension library function, arguments evaluated first (errors propagate).
     case ext(Extension, [Node])
+    /// `find`/`findAll` with a constant pattern, compiled once (as Kubernetes does).
+    case findConstant(Extension, [Node], CELRegex)
     /// An extension macro; its variables take the local slots `slot`, `slot + 1`.
     case fold(Expr.Fold, range: Node, slot: Int, args: [Node])
     case optionalSelect(Node, String)

@@ -48,21 +48,26 @@ enum Extensions {
             guard case .string(let s) = a[0] else { return noOverload(f, a) }
             return Base64.decode(s).map { .bytes($0) } ?? .error(EvalError("base64.decode: invalid base64 text"))
         case .find, .findAll:
-            guard case .string(let s) = a[0], case .string(let p) = a[1] else { return noOverload(f, a) }
-            var limit: Int64 = -1
-            if a.count == 3 {
-                guard case .int(let n) = a[2] else { return noOverload(f, a) }
-                limit = n
-            }
-            guard ctx.charge(1 + (s.utf8.count * max(1, p.utf8.count)) / 64) else { return ctx.costError }
-            let regex: CELRegex
-            do { regex = try CELRegex(p) } catch { return .error(EvalError(error.message)) }
-            let found = regex.find(in: s, limit: f == .find ? 1 : limit)
-            if f == .find { return .string(found.first ?? "") }
-            return .list(CELList(found.map { .string($0) }))
+            guard case .string(let p) = a[1] else { return noOverload(f, a) }
+            guard ctx.charge(1 + p.utf8.count / 8) else { return ctx.costError }
+            do { return find(f, a, try CELRegex(p), &ctx) } catch { return .error(EvalError(error.message)) }
         default:
             return Kube.call(f, a)
         }
+    }
+
+    /// `find`/`findAll`: the leftmost-first matches, costed by text size × pattern size.
+    static func find(_ f: Extension, _ a: [CELValue], _ regex: CELRegex, _ ctx: inout Evaluation) -> CELValue {
+        guard case .string(let s) = a[0], case .string = a[1] else { return noOverload(f, a) }
+        var limit: Int64 = -1
+        if a.count == 3 {
+            guard case .int(let n) = a[2] else { return noOverload(f, a) }
+            limit = n
+        }
+        guard ctx.charge(1 + (s.utf8.count * max(1, regex.program.count)) / 64) else { return ctx.costError }
+        let found = regex.find(in: s, limit: f == .find ? 1 : limit)
+        if f == .find { return .string(found.first ?? "") }
+        return .list(CELList(found.map { .string($0) }))
     }
 
     private static func strings(_ f: Extension, _ a: [CELValue], _ ctx: inout Evaluation) -> CELValue {
