@@ -67,7 +67,7 @@ struct ExtensionLibraryTests {
         ("['a', 'b'].transformMapEntry(i, v, {'k': v})", "error(insert failed: key 'k' already exists)"),
         ("[1, 2, 3].all(i, v, v == i + 1)", "true"), ("{'a': 1, 'b': 1}.existsOne(k, v, k == 'a' && v == 1)", "true"),
         ("[1, 0].exists(i, v, 1 / v == 1)", "true"), ("[0, 1].all(i, v, 1 / v == 1)", "error(division by zero)"),
-        ("[1, 2].existsOne(x, x > 1)", "true"), ("cel.bind(a, 2, cel.bind(b, a * 3, a + b))", "8"),
+        ("[1, 2].existsOne(x, x > 1)", "true"), ("[5, 5].exists_one(i, v, i == 1 && v == 5)", "true"), ("cel.bind(a, 2, cel.bind(b, a * 3, a + b))", "8"),
     ])
     func comprehensions(source: String, expected: String) throws {
         #expect(try run(source) == expected)
@@ -96,6 +96,8 @@ struct ExtensionLibraryTests {
         ("url('https://[::1]:80/').getHostname()", "'::1'"), ("url('https://example.com/p').getPort()", "''"),
         ("url('/relative/path?q=a+b').getQuery()", "{'q': ['a b']}"), ("url('https://example.com/a%20b').getEscapedPath()", "'/a%20b'"),
         ("isURL('../up')", "false"), ("url('HTTP://x').getScheme()", "'http'"),
+        ("url('https://x/a b').getEscapedPath()", "'/a%20b'"), ("isURL('https://a b/')", "false"),
+        ("isURL('example.com/path')", "false"),
         ("ip('192.168.0.1').family()", "4"), ("string(ip('2001:DB8:0:0:1::1'))", "'2001:db8::1:0:0:1'"),
         ("ip.isCanonical('2001:db8::1')", "true"), ("ip.isCanonical('2001:DB8::1')", "false"), ("isIP('1.2.3.04')", "false"),
         ("isIP('::ffff:1.2.3.4')", "false"), ("ip('fe80::1').isLinkLocalUnicast()", "true"), ("ip('8.8.8.8').isGlobalUnicast()", "true"),

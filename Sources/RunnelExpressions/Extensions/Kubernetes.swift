@@ -87,7 +87,7 @@ enum Kube {
         case (.url(let u), .getHost): return .string(u.host)
         case (.url(let u), .getHostname): return .string(u.hostname)
         case (.url(let u), .getPort): return .string(u.port)
-        case (.url(let u), .getEscapedPath): return .string(u.path)
+        case (.url(let u), .getEscapedPath): return .string(u.path.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "%20"))
         case (.url(let u), .getQuery): return u.query
         case (.ip(let ip), _): return ipMethod(f, ip) ?? bad()
         case (.cidr(let c), .containsIP):
@@ -178,7 +178,9 @@ public struct KubeURL: Sendable, Hashable {
 
     init?(_ s: String) {
         text = s
-        guard !s.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) else { return nil }
+        // Control characters are refused anywhere, spaces in the host; a space in the path or
+        // the query is escaped by getEscapedPath(), as Go's net/url does.
+        guard !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
         var rest = Substring(s)
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         if let colon = rest.firstIndex(of: ":"), let first = rest.first, first.isASCII, first.isLetter,
@@ -199,6 +201,7 @@ public struct KubeURL: Sendable, Hashable {
             rest = rest[end...]
             if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
             host = String(authority)
+            if host.contains(" ") { return nil }
             // A port must be digits; an IPv6 literal must be closed.
             if host.hasPrefix("[") {
                 guard let close = host.firstIndex(of: "]") else { return nil }

@@ -354,7 +354,7 @@ struct Parser {
                 return Expr(kind: .call(qualified, target: nil, args: args), offset: at)
             }
         }
-        if let fold = Expr.Fold(rawValue: name) {
+        if let fold = Expr.Fold(rawValue: name == "exists_one" && args.count == 3 ? "existsOne" : name) {
             let twoVariables: Bool
             switch fold {
             case .all, .exists, .existsOne: twoVariables = args.count == 3
