@@ -4,7 +4,9 @@ import Testing
 @testable import RunnelExpressions
 
 /// Evaluates `source` over one record of `fields`; the result as CEL text (`'a'`, `[1, 2]`, `error(…)`).
-private func run(_ source: String, _ fields: [String] = [], _ values: [Value] = [], limit: Int = 100_000) throws -> String {
+private func run(_ source: String, _ fields: [String] = [], _ values: [Value] = [], limit: Int = 100_000) throws
+    -> String
+{
     let e = try CELExpression(source, configuration: .init(costLimit: limit))
     return CELText.describe(e.bind(Schema(fields)).evaluate(values))
 }
@@ -27,8 +29,10 @@ struct ExtensionLibraryTests {
         ("'  x y \\t'.trim()", "'x y'"), ("'ÀbC'.lowerAscii()", "'Àbc'"), ("'añb'.reverse()", "'bña'"),
         ("'hello'.lastIndexOf('l')", "3"), ("'hello'.indexOf('l', 3)", "3"), ("'hello'.substring(1, 3)", "'el'"),
         ("['a', 'b'].join(', ')", "'a, b'"), ("strings.quote('tab\\there')", "'\"tab\\there\"'"),
-        ("'%s|%d|%.2f|%e|%x|%X|%o|%b'.format(['s', -5, 2.005, 1234.5, 255, 'hi', 8, 5])",
-         "'s|-5|2.00|1.234500e+03|ff|6869|10|101'"),
+        (
+            "'%s|%d|%.2f|%e|%x|%X|%o|%b'.format(['s', -5, 2.005, 1234.5, 255, 'hi', 8, 5])",
+            "'s|-5|2.00|1.234500e+03|ff|6869|10|101'"
+        ),
         ("'%s'.format([[1, 'a', [true]]])", "'[1, a, [true]]'"), ("'%s'.format([1e21])", "'1000000000000000000000'"),
         ("'%.1f%%'.format([99.95])", "'100.0%'"),
     ])
@@ -38,9 +42,11 @@ struct ExtensionLibraryTests {
 
     @Test(arguments: [
         ("math.greatest(1, 2.5, 3u)", "3u"), ("math.least([3, -1.5, 2])", "-1.5"), ("math.round(2.5)", "3.0"),
-        ("math.round(-2.5)", "-3.0"), ("math.trunc(-2.7)", "-2.0"), ("math.ceil(1.1)", "2.0"), ("math.floor(-1.1)", "-2.0"),
+        ("math.round(-2.5)", "-3.0"), ("math.trunc(-2.7)", "-2.0"), ("math.ceil(1.1)", "2.0"),
+        ("math.floor(-1.1)", "-2.0"),
         ("math.sqrt(2u)", "1.4142135623730951"), ("math.abs(-3.5)", "3.5"), ("math.sign(-7)", "-1"),
-        ("math.bitXor(6u, 3u)", "5u"), ("math.bitShiftLeft(-1, 63)", "-9223372036854775808"), ("math.isFinite(1.0 / 0.0)", "false"),
+        ("math.bitXor(6u, 3u)", "5u"), ("math.bitShiftLeft(-1, 63)", "-9223372036854775808"),
+        ("math.isFinite(1.0 / 0.0)", "false"),
     ])
     func math(source: String, expected: String) throws {
         #expect(try run(source) == expected)
@@ -53,21 +59,26 @@ struct ExtensionLibraryTests {
         ("[].first()", "optional.none()"), ("[1, 2].last()", "optional.of(2)"), ("[1.5, 2.5].sum()", "4.0"),
         ("[duration('1s'), duration('2m')].sum()", "duration('121s')"), ("[].sum()", "0"), ("['b', 'a'].min()", "'a'"),
         ("[1, 2, 2].isSorted()", "true"), ("[2, 1].isSorted()", "false"), ("['a', 'b', 'a'].lastIndexOf('a')", "2"),
-        ("[1, 2].indexOf(3)", "-1"), ("sets.contains([1, 2, 3], [3.0, 1u])", "true"), ("sets.equivalent([1, 1], [1])", "true"),
-        ("sets.intersects([1], [2])", "false"), ("[1, 'a'].sort()", "error(sort: list elements are not comparable: int and string)"),
+        ("[1, 2].indexOf(3)", "-1"), ("sets.contains([1, 2, 3], [3.0, 1u])", "true"),
+        ("sets.equivalent([1, 1], [1])", "true"),
+        ("sets.intersects([1], [2])", "false"),
+        ("[1, 'a'].sort()", "error(sort: list elements are not comparable: int and string)"),
     ])
     func lists(source: String, expected: String) throws {
         #expect(try run(source) == expected)
     }
 
     @Test(arguments: [
-        ("[10, 20, 30].transformList(i, v, i > 0, v + i)", "[21, 32]"), ("{'a': 1, 'b': 2}.transformMap(k, v, v * 10)", "{'a': 10, 'b': 20}"),
-        ("{'a': 1, 'b': 2}.transformMap(k, v, k == 'b', v)", "{'b': 2}"), ("['x', 'y'].transformMap(i, v, v + string(i))", "{0: 'x0', 1: 'y1'}"),
+        ("[10, 20, 30].transformList(i, v, i > 0, v + i)", "[21, 32]"),
+        ("{'a': 1, 'b': 2}.transformMap(k, v, v * 10)", "{'a': 10, 'b': 20}"),
+        ("{'a': 1, 'b': 2}.transformMap(k, v, k == 'b', v)", "{'b': 2}"),
+        ("['x', 'y'].transformMap(i, v, v + string(i))", "{0: 'x0', 1: 'y1'}"),
         ("{'a': 'x'}.transformMapEntry(k, v, {v: k})", "{'x': 'a'}"),
         ("['a', 'b'].transformMapEntry(i, v, {'k': v})", "error(insert failed: key 'k' already exists)"),
         ("[1, 2, 3].all(i, v, v == i + 1)", "true"), ("{'a': 1, 'b': 1}.existsOne(k, v, k == 'a' && v == 1)", "true"),
         ("[1, 0].exists(i, v, 1 / v == 1)", "true"), ("[0, 1].all(i, v, 1 / v == 1)", "error(division by zero)"),
-        ("[1, 2].existsOne(x, x > 1)", "true"), ("[5, 5].exists_one(i, v, i == 1 && v == 5)", "true"), ("cel.bind(a, 2, cel.bind(b, a * 3, a + b))", "8"),
+        ("[1, 2].existsOne(x, x > 1)", "true"), ("[5, 5].exists_one(i, v, i == 1 && v == 5)", "true"),
+        ("cel.bind(a, 2, cel.bind(b, a * 3, a + b))", "8"),
     ])
     func comprehensions(source: String, expected: String) throws {
         #expect(try run(source) == expected)
@@ -80,7 +91,9 @@ struct ExtensionLibraryTests {
         #expect(try run("record.?discount.orValue(0.0)", fields, [.double(10), .double(0.5), customer]) == "0.5")
         #expect(try run("record.?nothing.hasValue()", fields, [.double(10), .null, customer]) == "false")
         #expect(try run("customer.?tier.orValue('standard')", fields, [.double(10), .null, customer]) == "'standard'")
-        #expect(try run("customer.?name.optMap(n, n.upperAscii()).value()", fields, [.double(10), .null, customer]) == "'ADA'")
+        #expect(
+            try run("customer.?name.optMap(n, n.upperAscii()).value()", fields, [.double(10), .null, customer])
+                == "'ADA'")
         #expect(try run("[?customer.?tier, ?customer.?name]", fields, [.double(10), .null, customer]) == "['Ada']")
         // `or`/`orValue` evaluate the alternative only when needed.
         #expect(try run("optional.of(1).orValue(1 / 0)") == "1")
@@ -90,28 +103,38 @@ struct ExtensionLibraryTests {
 
     @Test(arguments: [
         ("'a1b22c333'.find('[0-9]+')", "'1'"), ("'a1b22c333'.findAll('[0-9]+')", "['1', '22', '333']"),
-        ("'a1b22c333'.findAll('[0-9]+', 2)", "['1', '22']"), ("'xyz'.find('[0-9]')", "''"), ("'aaa'.findAll('a|aa')", "['a', 'a', 'a']"),
+        ("'a1b22c333'.findAll('[0-9]+', 2)", "['1', '22']"), ("'xyz'.find('[0-9]')", "''"),
+        ("'aaa'.findAll('a|aa')", "['a', 'a', 'a']"),
         ("'abab'.findAll('(ab)*')", "['abab']"),
         ("url('https://user@example.com:8443/a%20b/c?x=1&x=2&y=z#frag').getHost()", "'example.com:8443'"),
         ("url('https://[::1]:80/').getHostname()", "'::1'"), ("url('https://example.com/p').getPort()", "''"),
-        ("url('/relative/path?q=a+b').getQuery()", "{'q': ['a b']}"), ("url('https://example.com/a%20b').getEscapedPath()", "'/a%20b'"),
+        ("url('/relative/path?q=a+b').getQuery()", "{'q': ['a b']}"),
+        ("url('https://example.com/a%20b').getEscapedPath()", "'/a%20b'"),
         ("isURL('../up')", "false"), ("url('HTTP://x').getScheme()", "'http'"),
         ("url('https://x/a b').getEscapedPath()", "'/a%20b'"), ("isURL('https://a b/')", "false"),
         ("isURL('example.com/path')", "false"),
         ("ip('192.168.0.1').family()", "4"), ("string(ip('2001:DB8:0:0:1::1'))", "'2001:db8::1:0:0:1'"),
-        ("ip.isCanonical('2001:db8::1')", "true"), ("ip.isCanonical('2001:DB8::1')", "false"), ("isIP('1.2.3.04')", "false"),
-        ("isIP('::ffff:1.2.3.4')", "false"), ("ip('fe80::1').isLinkLocalUnicast()", "true"), ("ip('8.8.8.8').isGlobalUnicast()", "true"),
+        ("ip.isCanonical('2001:db8::1')", "true"), ("ip.isCanonical('2001:DB8::1')", "false"),
+        ("isIP('1.2.3.04')", "false"),
+        ("isIP('::ffff:1.2.3.4')", "false"), ("ip('fe80::1').isLinkLocalUnicast()", "true"),
+        ("ip('8.8.8.8').isGlobalUnicast()", "true"),
         ("ip('0.0.0.0').isUnspecified()", "true"), ("ip('224.0.0.251').isLinkLocalMulticast()", "true"),
-        ("cidr('192.168.0.0/16').containsIP(ip('192.168.3.4'))", "true"), ("cidr('192.168.0.0/16').containsIP('10.0.0.1')", "false"),
-        ("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')", "true"), ("cidr('10.1.0.0/16').containsCIDR('10.0.0.0/8')", "false"),
+        ("cidr('192.168.0.0/16').containsIP(ip('192.168.3.4'))", "true"),
+        ("cidr('192.168.0.0/16').containsIP('10.0.0.1')", "false"),
+        ("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')", "true"),
+        ("cidr('10.1.0.0/16').containsCIDR('10.0.0.0/8')", "false"),
         ("string(cidr('10.1.2.3/8').masked())", "'10.0.0.0/8'"), ("string(cidr('10.1.2.3/8').ip())", "'10.1.2.3'"),
         ("cidr('2001:db8::/32').prefixLength()", "32"), ("cidr('::1/128').containsIP('::1')", "true"),
         ("quantity('1.5Gi').asInteger()", "1610612736"), ("quantity('500m').isLessThan(quantity('1'))", "true"),
         ("quantity('1k') == quantity('1000')", "true"), ("quantity('1Ki').compareTo(quantity('1k'))", "1"),
-        ("quantity('0.5').isInteger()", "false"), ("quantity('2').add(3).asInteger()", "5"), ("string(quantity('1').sub(quantity('250m')))", "'750m'"),
-        ("quantity('100m').asApproximateFloat()", "0.1"), ("quantity('-2').sign()", "-1"), ("isQuantity('1.2.3')", "false"),
-        ("semver('1.2.3').isLessThan(semver('1.10.0'))", "true"), ("semver('1.0.0-alpha').isLessThan(semver('1.0.0'))", "true"),
-        ("semver('1.0.0-alpha.2').compareTo(semver('1.0.0-alpha.10'))", "-1"), ("semver('1.0.0-rc.1').compareTo(semver('1.0.0-beta'))", "1"),
+        ("quantity('0.5').isInteger()", "false"), ("quantity('2').add(3).asInteger()", "5"),
+        ("string(quantity('1').sub(quantity('250m')))", "'750m'"),
+        ("quantity('100m').asApproximateFloat()", "0.1"), ("quantity('-2').sign()", "-1"),
+        ("isQuantity('1.2.3')", "false"),
+        ("semver('1.2.3').isLessThan(semver('1.10.0'))", "true"),
+        ("semver('1.0.0-alpha').isLessThan(semver('1.0.0'))", "true"),
+        ("semver('1.0.0-alpha.2').compareTo(semver('1.0.0-alpha.10'))", "-1"),
+        ("semver('1.0.0-rc.1').compareTo(semver('1.0.0-beta'))", "1"),
         ("semver('v2.1', true).minor()", "1"), ("isSemver('v2.1')", "false"), ("isSemver('01.2.3')", "false"),
         ("semver('1.2.3+build') == semver('1.2.3')", "true"),
     ])
@@ -148,6 +171,8 @@ struct ExtensionCheckerTests {
         ("math.round(1)", "math.round() does not accept int (it takes double)", 12),
         ("'x'.find('(')", "missing ')'", 10),
         ("'%a'.format([1])", "unrecognized formatting clause \"a\"", 1),
+        ("'%s and %d'.format(['a'])", "format() has 2 clauses but the list has 1 value", 20),
+        ("'%d items'.format(['three'])", "decimal clause can only be used on integers, was given string", 19),
         ("url('not a url')", "not an absolute URI", 5),
         ("ip('1.2.3')", "IP address parse error", 4),
         ("quantity('12 apples')", "quantities must match", 10),

@@ -1,12 +1,16 @@
 /// The checks of the extension libraries' functions and macros: argument counts and types
 /// against the overloads in `Extension.signatures`, and the variables the macros bind.
 extension Checker {
-    mutating func fold(_ fold: Expr.Fold, range: Expr, variables: [String], args: [Expr], at offset: Int) throws(CompileError) -> StaticType {
+    mutating func fold(_ fold: Expr.Fold, range: Expr, variables: [String], args: [Expr], at offset: Int)
+        throws(CompileError) -> StaticType
+    {
         let r = try type(range)
         let name = fold.rawValue
         func need(_ allowed: [StaticType]) throws(CompileError) {
             if r != .dyn, !allowed.contains(r) {
-                throw fail("\(name)() needs \(allowed.map(\.rawValue).joined(separator: " or ")), not \(r.rawValue)", range.offset)
+                throw fail(
+                    "\(name)() needs \(allowed.map(\.rawValue).joined(separator: " or ")), not \(r.rawValue)",
+                    range.offset)
             }
         }
         switch fold {
@@ -49,7 +53,9 @@ extension Checker {
     }
 
     /// Checks a call of an extension function against its overloads; returns the result type.
-    func extensionCall(_ ext: Extension, name: String, types: [StaticType], all: [Expr], at offset: Int) throws(CompileError) -> StaticType {
+    func extensionCall(_ ext: Extension, name: String, types: [StaticType], all: [Expr], at offset: Int)
+        throws(CompileError) -> StaticType
+    {
         let overloads = Extension.signatures[ext.key] ?? []
         let receiver = ext.isMethod
         let sameArity = overloads.filter { $0.accepts(arity: types.count) }
@@ -57,22 +63,29 @@ extension Checker {
         guard !sameArity.isEmpty else {
             let forms = overloads.map(\.display).joined(separator: ", ")
             let count = types.count - (receiver ? 1 : 0)
-            throw fail("\(name)() does not take \(count) argument\(count == 1 ? "" : "s") as \(shown) (it is \(forms))", offset)
+            throw fail(
+                "\(name)() does not take \(count) argument\(count == 1 ? "" : "s") as \(shown) (it is \(forms))", offset
+            )
         }
         var results: Set<StaticType> = []
         for o in sameArity where o.matches(types) { results.insert(o.result) }
         if results.isEmpty {
             // Point at the first argument no overload of this arity accepts.
             for i in types.indices where types[i] != .dyn {
-                if !sameArity.contains(where: { $0.parameter(i).contains(types[i]) || $0.parameter(i).contains(.dyn) }) {
-                    let allowed = Set(sameArity.flatMap { $0.parameter(i) }).map(\.rawValue).sorted().joined(separator: " or ")
+                if !sameArity.contains(where: { $0.parameter(i).contains(types[i]) || $0.parameter(i).contains(.dyn) })
+                {
+                    let allowed = Set(sameArity.flatMap { $0.parameter(i) }).map(\.rawValue).sorted().joined(
+                        separator: " or ")
                     if receiver, i == 0 {
-                        throw fail("\(name)() cannot be called on \(types[i].rawValue) (only on \(allowed))", all[i].offset)
+                        throw fail(
+                            "\(name)() cannot be called on \(types[i].rawValue) (only on \(allowed))", all[i].offset)
                     }
                     throw fail("\(name)() does not accept \(types[i].rawValue) (it takes \(allowed))", all[i].offset)
                 }
             }
-            throw fail("no overload of \(name)() for (\(types.map(\.rawValue).joined(separator: ", "))); it is \(sameArity.map(\.display).joined(separator: ", "))", offset)
+            throw fail(
+                "no overload of \(name)() for (\(types.map(\.rawValue).joined(separator: ", "))); it is \(sameArity.map(\.display).joined(separator: ", "))",
+                offset)
         }
         try Extension.checkConstants(ext, all, fail: fail)
         return results.count == 1 ? results.first! : .dyn
@@ -91,14 +104,17 @@ struct Signature: Sendable {
     func accepts(arity: Int) -> Bool { variadic ? arity >= parameters.count : arity == parameters.count }
     func parameter(_ i: Int) -> [StaticType] { parameters[min(i, parameters.count - 1)] }
     func matches(_ types: [StaticType]) -> Bool {
-        types.indices.allSatisfy { i in types[i] == .dyn || parameter(i).contains(.dyn) || parameter(i).contains(types[i]) }
+        types.indices.allSatisfy { i in
+            types[i] == .dyn || parameter(i).contains(.dyn) || parameter(i).contains(types[i])
+        }
     }
 
     /// Reads `"string.charAt(int) string"`, `"math.greatest(int|uint|double...) dyn"`; a method
     /// is written `receiver#name(…)`.
     init(_ text: String) {
         display = text
-        let open = text.firstIndex(of: "(")!, close = text.lastIndex(of: ")")!
+        let open = text.firstIndex(of: "(")!
+        let close = text.lastIndex(of: ")")!
         let head = text[..<open]
         var params = text[text.index(after: open)..<close].split(separator: ",").map { String($0).trimmingSpaces }
         if let hash = head.firstIndex(of: "#") { params.insert(String(head[..<hash]), at: 0) }

@@ -18,10 +18,12 @@ enum Extensions {
         }
         guard ctx.charge(1 + size) else { return ctx.costError }
         switch f {
-        case .charAt, .indexOf, .lastIndexOf, .lowerAscii, .upperAscii, .replace, .split, .substring, .trim, .join, .reverse,
+        case .charAt, .indexOf, .lastIndexOf, .lowerAscii, .upperAscii, .replace, .split, .substring, .trim, .join,
+            .reverse,
             .format, .quote:
             return strings(f, a, &ctx)
-        case .greatest, .least, .ceil, .floor, .round, .trunc, .abs, .mathSign, .sqrt, .isInf, .isNaN, .isFinite, .bitAnd,
+        case .greatest, .least, .ceil, .floor, .round, .trunc, .abs, .mathSign, .sqrt, .isInf, .isNaN, .isFinite,
+            .bitAnd,
             .bitOr, .bitXor, .bitNot, .bitShiftLeft, .bitShiftRight:
             return MathFunctions.call(f, a)
         case .slice, .flatten, .distinct, .sort, .first, .last, .sum, .min, .max, .isSorted, .range, .setsContains,
@@ -96,7 +98,8 @@ enum Extensions {
                 guard let n = int(2) else { return noOverload(f, a) }
                 from = n
             }
-            return f == .indexOf ? StringFunctions.indexOf(s, sub, from: from) : StringFunctions.lastIndexOf(s, sub, from: from)
+            return f == .indexOf
+                ? StringFunctions.indexOf(s, sub, from: from) : StringFunctions.lastIndexOf(s, sub, from: from)
         case (.lowerAscii, 1): return .string(StringFunctions.ascii(s, upper: false))
         case (.upperAscii, 1): return .string(StringFunctions.ascii(s, upper: true))
         case (.replace, 3), (.replace, 4):
@@ -139,8 +142,12 @@ enum Extensions {
     // MARK: macros
 
     /// The extension macros over an evaluated range.
-    static func fold(_ fold: Expr.Fold, _ range: CELValue, _ slot: Int, _ args: [Node], _ ctx: inout Evaluation) -> CELValue {
-        if slot + 2 > ctx.locals.count { ctx.locals.append(contentsOf: repeatElement(.null, count: slot + 2 - ctx.locals.count)) }
+    static func fold(_ fold: Expr.Fold, _ range: CELValue, _ slot: Int, _ args: [Node], _ ctx: inout Evaluation)
+        -> CELValue
+    {
+        if slot + 2 > ctx.locals.count {
+            ctx.locals.append(contentsOf: repeatElement(.null, count: slot + 2 - ctx.locals.count))
+        }
         switch fold {
         case .bind:
             ctx.locals[slot] = range
@@ -158,7 +165,9 @@ enum Extensions {
             default: return .error(EvalError("\(fold.rawValue)() needs an optional, not \(range.type)"))
             }
         case .sortBy:
-            guard case .list(let l) = range else { return range.isError ? range : .error(EvalError("sortBy() needs a list, not \(range.type)")) }
+            guard case .list(let l) = range else {
+                return range.isError ? range : .error(EvalError("sortBy() needs a list, not \(range.type)"))
+            }
             var keyed: [(key: CELValue, value: CELValue)] = []
             for i in 0..<l.count {
                 guard ctx.charge() else { return ctx.costError }
@@ -184,10 +193,14 @@ enum Extensions {
         var firstError: CELValue?
         var found = 0
         var list: [CELValue] = []
-        var keys: [CELValue] = [], values: [CELValue] = [], index: [MapKey: Int] = [:]
+        var keys: [CELValue] = []
+        var values: [CELValue] = []
+        var index: [MapKey: Int] = [:]
         func put(_ k: CELValue, _ v: CELValue) -> CELValue? {
             guard let mk = MapKey(k) else { return .error(EvalError("unsupported map key type \(k.type)")) }
-            guard index[mk] == nil else { return .error(EvalError("insert failed: key \(Functions.display(k)) already exists")) }
+            guard index[mk] == nil else {
+                return .error(EvalError("insert failed: key \(Functions.display(k)) already exists"))
+            }
             index[mk] = keys.count
             keys.append(k)
             values.append(v)
@@ -214,7 +227,9 @@ enum Extensions {
             default:
                 if args.count == 2 {
                     let keep = args[0].evaluate(&ctx)
-                    guard case .bool(let b) = keep else { return keep.isError ? keep : Functions.noOverload(fold.rawValue, keep) }
+                    guard case .bool(let b) = keep else {
+                        return keep.isError ? keep : Functions.noOverload(fold.rawValue, keep)
+                    }
                     if !b { continue }
                 }
                 let r = args[args.count - 1].evaluate(&ctx)
@@ -223,7 +238,9 @@ enum Extensions {
                 case .transformList: list.append(r)
                 case .transformMap: if let e = put(k, r) { return e }
                 default:
-                    guard case .map(let entry) = r else { return .error(EvalError("transformMapEntry() must make a map, not \(r.type)")) }
+                    guard case .map(let entry) = r else {
+                        return .error(EvalError("transformMapEntry() must make a map, not \(r.type)"))
+                    }
                     for j in 0..<entry.count {
                         if let e = put(entry.key(at: j), entry.value(at: j)) { return e }
                     }

@@ -7,31 +7,54 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
     case charAt, indexOf, lastIndexOf, lowerAscii, upperAscii, replace, split, substring, trim, join, reverse, format
     case quote = "strings.quote"
     // math
-    case greatest = "math.greatest", least = "math.least"
-    case ceil = "math.ceil", floor = "math.floor", round = "math.round", trunc = "math.trunc"
-    case abs = "math.abs", mathSign = "math.sign", sqrt = "math.sqrt"
-    case isInf = "math.isInf", isNaN = "math.isNaN", isFinite = "math.isFinite"
-    case bitAnd = "math.bitAnd", bitOr = "math.bitOr", bitXor = "math.bitXor", bitNot = "math.bitNot"
-    case bitShiftLeft = "math.bitShiftLeft", bitShiftRight = "math.bitShiftRight"
+    case greatest = "math.greatest"
+    case least = "math.least"
+    case ceil = "math.ceil"
+    case floor = "math.floor"
+    case round = "math.round"
+    case trunc = "math.trunc"
+    case abs = "math.abs"
+    case mathSign = "math.sign"
+    case sqrt = "math.sqrt"
+    case isInf = "math.isInf"
+    case isNaN = "math.isNaN"
+    case isFinite = "math.isFinite"
+    case bitAnd = "math.bitAnd"
+    case bitOr = "math.bitOr"
+    case bitXor = "math.bitXor"
+    case bitNot = "math.bitNot"
+    case bitShiftLeft = "math.bitShiftLeft"
+    case bitShiftRight = "math.bitShiftRight"
     // lists and sets
     case slice, flatten, distinct, sort, first, last, sum, min, max, isSorted
     case range = "lists.range"
-    case setsContains = "sets.contains", setsEquivalent = "sets.equivalent", setsIntersects = "sets.intersects"
+    case setsContains = "sets.contains"
+    case setsEquivalent = "sets.equivalent"
+    case setsIntersects = "sets.intersects"
     // optionals (`or` and `orValue` are evaluated lazily, see `Node.optionalOr`)
-    case optionalOf = "optional.of", optionalNone = "optional.none", optionalOfNonZero = "optional.ofNonZeroValue"
+    case optionalOf = "optional.of"
+    case optionalNone = "optional.none"
+    case optionalOfNonZero = "optional.ofNonZeroValue"
     case hasValue, value, or, orValue
     // encoders
-    case base64Encode = "base64.encode", base64Decode = "base64.decode"
+    case base64Encode = "base64.encode"
+    case base64Decode = "base64.decode"
     // Kubernetes: regex
     case find, findAll
     // Kubernetes: URLs
     case url, isURL, getScheme, getHost, getHostname, getPort, getEscapedPath, getQuery
     // Kubernetes: IP addresses and CIDRs
-    case ip, isIP, ipIsCanonical = "ip.isCanonical", family, isUnspecified, isLoopback, isLinkLocalMulticast
+    case ip, isIP
+    case ipIsCanonical = "ip.isCanonical"
+    case family, isUnspecified, isLoopback, isLinkLocalMulticast
     case isLinkLocalUnicast, isGlobalUnicast
-    case cidr, isCIDR, containsIP, containsCIDR, cidrIP = "#ip", masked, prefixLength
+    case cidr, isCIDR, containsIP, containsCIDR
+    case cidrIP = "#ip"
+    case masked, prefixLength
     // Kubernetes: quantities and semantic versions (compareTo & co. serve both)
-    case quantity, isQuantity, isInteger, asInteger, asApproximateFloat, quantitySign = "#sign", add, sub
+    case quantity, isQuantity, isInteger, asInteger, asApproximateFloat
+    case quantitySign = "#sign"
+    case add, sub
     case isGreaterThan, isLessThan, compareTo
     case semver, isSemver, major, minor, patch
 
@@ -47,9 +70,11 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
     /// Methods are called on a receiver (`s.split(',')`); the others are global (`math.abs(x)`, `url(s)`).
     var isMethod: Bool {
         switch self {
-        case .quote, .greatest, .least, .ceil, .floor, .round, .trunc, .abs, .mathSign, .sqrt, .isInf, .isNaN, .isFinite,
+        case .quote, .greatest, .least, .ceil, .floor, .round, .trunc, .abs, .mathSign, .sqrt, .isInf, .isNaN,
+            .isFinite,
             .bitAnd, .bitOr, .bitXor, .bitNot, .bitShiftLeft, .bitShiftRight, .range, .setsContains, .setsEquivalent,
-            .setsIntersects, .optionalOf, .optionalNone, .optionalOfNonZero, .base64Encode, .base64Decode, .url, .isURL, .ip,
+            .setsIntersects, .optionalOf, .optionalNone, .optionalOfNonZero, .base64Encode, .base64Decode, .url, .isURL,
+            .ip,
             .isIP, .ipIsCanonical, .cidr, .isCIDR, .quantity, .isQuantity, .semver, .isSemver:
             false
         default: true
@@ -72,7 +97,11 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
             let s = Signature(text)
             let head = text[..<text.firstIndex(of: "(")!]
             let key: String
-            if let hash = head.firstIndex(of: "#") { key = "#" + head[head.index(after: hash)...] } else { key = String(head) }
+            if let hash = head.firstIndex(of: "#") {
+                key = "#" + head[head.index(after: hash)...]
+            } else {
+                key = String(head)
+            }
             out[key, default: []].append(s)
         }
         return out
@@ -90,11 +119,14 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
         "list#join() string", "list#join(string) string", "string#reverse() string", "list#reverse() list",
         "string#format(list) string", "strings.quote(string) string",
 
-        "math.greatest(\(number)...) dyn", "math.greatest(list) dyn", "math.least(\(number)...) dyn", "math.least(list) dyn",
-        "math.ceil(double) double", "math.floor(double) double", "math.round(double) double", "math.trunc(double) double",
+        "math.greatest(\(number)...) dyn", "math.greatest(list) dyn", "math.least(\(number)...) dyn",
+        "math.least(list) dyn",
+        "math.ceil(double) double", "math.floor(double) double", "math.round(double) double",
+        "math.trunc(double) double",
         "math.abs(\(number)) dyn", "math.sign(\(number)) dyn", "math.sqrt(\(number)) double",
         "math.isInf(double) bool", "math.isNaN(double) bool", "math.isFinite(double) bool",
-        "math.bitAnd(int, int) int", "math.bitAnd(uint, uint) uint", "math.bitOr(int, int) int", "math.bitOr(uint, uint) uint",
+        "math.bitAnd(int, int) int", "math.bitAnd(uint, uint) uint", "math.bitOr(int, int) int",
+        "math.bitOr(uint, uint) uint",
         "math.bitXor(int, int) int", "math.bitXor(uint, uint) uint", "math.bitNot(int) int", "math.bitNot(uint) uint",
         "math.bitShiftLeft(int, int) int", "math.bitShiftLeft(uint, int) uint",
         "math.bitShiftRight(int, int) int", "math.bitShiftRight(uint, int) uint",
@@ -105,7 +137,8 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
         "sets.contains(list, list) bool", "sets.equivalent(list, list) bool", "sets.intersects(list, list) bool",
 
         "optional.of(dyn) optional", "optional.none() optional", "optional.ofNonZeroValue(dyn) optional",
-        "optional#hasValue() bool", "optional#value() dyn", "optional#or(optional) optional", "optional#orValue(dyn) dyn",
+        "optional#hasValue() bool", "optional#value() dyn", "optional#or(optional) optional",
+        "optional#orValue(dyn) dyn",
 
         "base64.encode(bytes) string", "base64.decode(string) bytes",
 
@@ -117,12 +150,14 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
         "ip(string) ip", "isIP(string) bool", "ip.isCanonical(string) bool", "ip#family() int",
         "ip#isUnspecified() bool", "ip#isLoopback() bool", "ip#isLinkLocalMulticast() bool",
         "ip#isLinkLocalUnicast() bool", "ip#isGlobalUnicast() bool",
-        "cidr(string) cidr", "isCIDR(string) bool", "cidr#containsIP(ip|string) bool", "cidr#containsCIDR(cidr|string) bool",
+        "cidr(string) cidr", "isCIDR(string) bool", "cidr#containsIP(ip|string) bool",
+        "cidr#containsCIDR(cidr|string) bool",
         "cidr#ip() ip", "cidr#masked() cidr", "cidr#prefixLength() int",
 
         "quantity(string) quantity", "isQuantity(string) bool", "quantity#isInteger() bool", "quantity#asInteger() int",
         "quantity#asApproximateFloat() double", "quantity#sign() int", "quantity#add(quantity|int) quantity",
-        "quantity#sub(quantity|int) quantity", "quantity#isGreaterThan(quantity) bool", "quantity#isLessThan(quantity) bool",
+        "quantity#sub(quantity|int) quantity", "quantity#isGreaterThan(quantity) bool",
+        "quantity#isLessThan(quantity) bool",
         "quantity#compareTo(quantity) int",
         "semver(string) semver", "semver(string, bool) semver", "isSemver(string) bool", "isSemver(string, bool) bool",
         "semver#major() int", "semver#minor() int", "semver#patch() int", "semver#isGreaterThan(semver) bool",
@@ -144,9 +179,26 @@ enum Extension: String, Sendable, Hashable, CaseIterable {
                 do { _ = try CELRegex(p) } catch { throw fail(error.message, args[1].offset) }
             }
         case .format:
-            if let f = literal(0), let problem = Format.check(f) { throw fail(problem, args[0].offset) }
+            guard let f = literal(0) else { break }
+            if let problem = Format.check(f) { throw fail(problem, args[0].offset) }
+            guard args.count == 2, case .list(let items) = args[1].kind else { break }
+            let clauses = Format.clauseCount(f)
+            if clauses > items.count {
+                throw fail(
+                    "format() has \(clauses) clause\(clauses == 1 ? "" : "s") but the list has \(items.count) value\(items.count == 1 ? "" : "s")",
+                    args[1].offset)
+            }
+            // With constant values the result is known: a clause that does not take its value fails now.
+            let values = items.compactMap { item -> CELValue? in if case .literal(let v) = item.kind { v } else { nil }
+            }
+            if values.count == items.count {
+                var ctx = Evaluation(record: [], fields: [], variables: [], locals: [], limit: Int.max)
+                if case .error(let e) = Format.apply(f, CELList(values), &ctx) { throw fail(e.message, args[1].offset) }
+            }
         case .url, .ip, .cidr, .quantity, .semver:
-            if let s = literal(0), args.count == 1, case .error(let e) = Kube.parse(ext, s) { throw fail(e.message, args[0].offset) }
+            if let s = literal(0), args.count == 1, case .error(let e) = Kube.parse(ext, s) {
+                throw fail(e.message, args[0].offset)
+            }
         default: break
         }
     }

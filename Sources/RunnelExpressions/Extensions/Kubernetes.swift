@@ -33,7 +33,11 @@ enum Kube {
     static func parse(_ f: Extension, _ s: String, normalize: Bool = false) -> CELValue {
         switch f {
         case .url:
-            return KubeURL(s).map { .kube(.url($0)) } ?? .error(EvalError("URL parse error during conversion from string: '\(s)' is not an absolute URI or an absolute path"))
+            return KubeURL(s).map { .kube(.url($0)) }
+                ?? .error(
+                    EvalError(
+                        "URL parse error during conversion from string: '\(s)' is not an absolute URI or an absolute path"
+                    ))
         case .ip:
             switch IPAddress.parse(s) {
             case .success(let a): return .kube(.ip(a))
@@ -45,9 +49,14 @@ enum Kube {
             case .failure(let e): return .error(e)
             }
         case .quantity:
-            return Quantity(s).map { .kube(.quantity($0)) } ?? .error(EvalError("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': '\(s)'"))
+            return Quantity(s).map { .kube(.quantity($0)) }
+                ?? .error(
+                    EvalError(
+                        "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': '\(s)'"
+                    ))
         case .semver:
-            return Semver(s, normalize: normalize).map { .kube(.semver($0)) } ?? .error(EvalError("invalid semver: '\(s)'"))
+            return Semver(s, normalize: normalize).map { .kube(.semver($0)) }
+                ?? .error(EvalError("invalid semver: '\(s)'"))
         default:
             return .error(EvalError("\(f.name) is not a constructor"))
         }
@@ -71,7 +80,8 @@ enum Kube {
                 guard case .bool(let b) = a[1] else { return bad() }
                 normalize = b
             }
-            let ctor: Extension = f == .isURL ? .url : f == .isIP ? .ip : f == .isCIDR ? .cidr : f == .isQuantity ? .quantity : .semver
+            let ctor: Extension =
+                f == .isURL ? .url : f == .isIP ? .ip : f == .isCIDR ? .cidr : f == .isQuantity ? .quantity : .semver
             return .bool(!parse(ctor, s, normalize: normalize).isError)
         case .ipIsCanonical:
             guard case .string(let s) = a[0] else { return bad() }
@@ -87,7 +97,8 @@ enum Kube {
         case (.url(let u), .getHost): return .string(u.host)
         case (.url(let u), .getHostname): return .string(u.hostname)
         case (.url(let u), .getPort): return .string(u.port)
-        case (.url(let u), .getEscapedPath): return .string(u.path.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "%20"))
+        case (.url(let u), .getEscapedPath):
+            return .string(u.path.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "%20"))
         case (.url(let u), .getQuery): return u.query
         case (.ip(let ip), _): return ipMethod(f, ip) ?? bad()
         case (.cidr(let c), .containsIP):
@@ -133,7 +144,8 @@ enum Kube {
         case .isLoopback: return .bool(b.count == 4 ? b[0] == 127 : b == [UInt8](repeating: 0, count: 15) + [1])
         case .isLinkLocalMulticast:
             return .bool(b.count == 4 ? b[0] == 224 && b[1] == 0 && b[2] == 0 : b[0] == 0xFF && b[1] & 0x0F == 0x02)
-        case .isLinkLocalUnicast: return .bool(b.count == 4 ? b[0] == 169 && b[1] == 254 : b[0] == 0xFE && b[1] & 0xC0 == 0x80)
+        case .isLinkLocalUnicast:
+            return .bool(b.count == 4 ? b[0] == 169 && b[1] == 254 : b[0] == 0xFE && b[1] & 0xC0 == 0x80)
         case .isGlobalUnicast:
             let unspecified = b.allSatisfy { $0 == 0 }
             if b.count == 4 {
@@ -150,7 +162,8 @@ enum Kube {
         switch f {
         case .isInteger: return .bool(q.integer != nil)
         case .asInteger:
-            return q.integer.map { .int($0) } ?? .error(EvalError("cannot convert quantity \(q.text) to an int without losing precision or range"))
+            return q.integer.map { .int($0) }
+                ?? .error(EvalError("cannot convert quantity \(q.text) to an int without losing precision or range"))
         case .asApproximateFloat: return .double(Double(q.nanos) / 1e9)
         case .quantitySign: return .int(Int64(q.nanos.signum()))
         case .add, .sub:
@@ -160,7 +173,8 @@ enum Kube {
             case .int(let i): other = Int128(i) * 1_000_000_000
             default: return nil
             }
-            let (r, o) = f == .add ? q.nanos.addingReportingOverflow(other) : q.nanos.subtractingReportingOverflow(other)
+            let (r, o) =
+                f == .add ? q.nanos.addingReportingOverflow(other) : q.nanos.subtractingReportingOverflow(other)
             return o ? .error(EvalError("quantity overflow")) : .kube(.quantity(Quantity(nanos: r)))
         case .isGreaterThan, .isLessThan, .compareTo:
             guard case .kube(.quantity(let r)) = a[1] else { return nil }
@@ -206,7 +220,10 @@ public struct KubeURL: Sendable, Hashable {
             if host.hasPrefix("[") {
                 guard let close = host.firstIndex(of: "]") else { return nil }
                 let after = host[host.index(after: close)...]
-                if !after.isEmpty, !(after.hasPrefix(":") && after.dropFirst().allSatisfy(\.isASCII) && after.dropFirst().allSatisfy(\.isNumber)) {
+                if !after.isEmpty,
+                    !(after.hasPrefix(":") && after.dropFirst().allSatisfy(\.isASCII)
+                        && after.dropFirst().allSatisfy(\.isNumber))
+                {
                     return nil
                 }
             } else if let colon = host.lastIndex(of: ":") {
@@ -244,7 +261,9 @@ public struct KubeURL: Sendable, Hashable {
 
     /// The host without the port, IPv6 literals without brackets.
     var hostname: String {
-        if host.hasPrefix("["), let close = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<close]) }
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            return String(host[host.index(after: host.startIndex)..<close])
+        }
         if let colon = host.lastIndex(of: ":") { return String(host[..<colon]) }
         return host
     }
@@ -260,10 +279,13 @@ public struct KubeURL: Sendable, Hashable {
 
     /// `map(string, list(string))`, values unescaped (`+` is a space), in order of appearance.
     var query: CELValue {
-        var keys: [CELValue] = [], values: [[CELValue]] = [], index: [MapKey: Int] = [:]
+        var keys: [CELValue] = []
+        var values: [[CELValue]] = []
+        var index: [MapKey: Int] = [:]
         for pair in rawQuery.split(whereSeparator: { $0 == "&" || $0 == ";" }) where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let k = Self.unescape(parts[0]), v = parts.count > 1 ? Self.unescape(parts[1]) : ""
+            let k = Self.unescape(parts[0])
+            let v = parts.count > 1 ? Self.unescape(parts[1]) : ""
             if let i = index[.string(k)] {
                 values[i].append(.string(v))
             } else {
@@ -298,11 +320,15 @@ public struct IPAddress: Sendable, Hashable {
     var bytes: [UInt8]
 
     static func parse(_ s: String) -> Result<IPAddress, EvalError> {
-        func fail(_ why: String) -> Result<IPAddress, EvalError> { .failure(EvalError("IP address parse error: '\(s)' \(why)")) }
+        func fail(_ why: String) -> Result<IPAddress, EvalError> {
+            .failure(EvalError("IP address parse error: '\(s)' \(why)"))
+        }
         if s.contains("%") { return fail("has a zone, which is not allowed") }
         if s.contains(":") {
             guard let b = parse6(s) else { return fail("is not an IP address") }
-            if b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xFF, b[11] == 0xFF { return fail("is an IPv4-mapped IPv6 address, which is not allowed") }
+            if b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xFF, b[11] == 0xFF {
+                return fail("is an IPv4-mapped IPv6 address, which is not allowed")
+            }
             return .success(IPAddress(bytes: b))
         }
         guard let b = parse4(Substring(s)) else { return fail("is not an IP address") }
@@ -314,7 +340,8 @@ public struct IPAddress: Sendable, Hashable {
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }), !(p.count > 1 && p.hasPrefix("0")),
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }),
+                !(p.count > 1 && p.hasPrefix("0")),
                 let v = UInt8(p)
             else { return nil }
             out.append(v)
@@ -323,7 +350,8 @@ public struct IPAddress: Sendable, Hashable {
     }
 
     static func parse6(_ s: String) -> [UInt8]? {
-        var head: [UInt16] = [], tail: [UInt16] = []
+        var head: [UInt16] = []
+        var tail: [UInt16] = []
         var sawGap = false
         var text = Substring(s)
         var tailV4: [UInt8]?
@@ -390,14 +418,17 @@ public struct CIDR: Sendable, Hashable {
     var prefix: Int
 
     static func parse(_ s: String) -> Result<CIDR, EvalError> {
-        guard let slash = s.firstIndex(of: "/") else { return .failure(EvalError("network address parse error: '\(s)' has no prefix length")) }
+        guard let slash = s.firstIndex(of: "/") else {
+            return .failure(EvalError("network address parse error: '\(s)' has no prefix length"))
+        }
         let ip: IPAddress
         switch IPAddress.parse(String(s[..<slash])) {
         case .success(let a): ip = a
         case .failure(let e): return .failure(e)
         }
         let p = s[s.index(after: slash)...]
-        guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }), !(p.count > 1 && p.hasPrefix("0")), let n = Int(p),
+        guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }), !(p.count > 1 && p.hasPrefix("0")),
+            let n = Int(p),
             n <= ip.bytes.count * 8
         else { return .failure(EvalError("network address parse error: '\(s)' has an invalid prefix length")) }
         return .success(CIDR(address: ip, prefix: n))
@@ -444,7 +475,10 @@ public struct Quantity: Sendable, Hashable {
             negative = b.first == "-"
             b = b.dropFirst()
         }
-        var digits: Int128 = 0, fraction = 0, seenDigit = false, seenPoint = false
+        var digits: Int128 = 0
+        var fraction = 0
+        var seenDigit = false
+        var seenPoint = false
         while let c = b.first, c == "." || (c.isASCII && c.isNumber) {
             b = b.dropFirst()
             if c == "." {
@@ -458,7 +492,8 @@ public struct Quantity: Sendable, Hashable {
             if seenPoint { fraction += 1 }
         }
         guard seenDigit else { return nil }
-        var decimal = 0, binary = 0
+        var decimal = 0
+        var binary = 0
         switch b {
         case "": break
         case "Ki": binary = 10
@@ -551,13 +586,16 @@ public struct Semver: Sendable, Hashable {
         guard parts.count == 3 else { return nil }
         var numbers: [Int64] = []
         for p in parts {
-            guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }), normalize || !(p.count > 1 && p.hasPrefix("0")),
+            guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }),
+                normalize || !(p.count > 1 && p.hasPrefix("0")),
                 let v = Int64(p)
             else { return nil }
             numbers.append(v)
         }
         (major, minor, patch) = (numbers[0], numbers[1], numbers[2])
-        text = "\(major).\(minor).\(patch)" + (prerelease.isEmpty ? "" : "-" + prerelease.joined(separator: ".")) + (build.isEmpty ? "" : "+" + build)
+        text =
+            "\(major).\(minor).\(patch)" + (prerelease.isEmpty ? "" : "-" + prerelease.joined(separator: "."))
+            + (build.isEmpty ? "" : "+" + build)
     }
 
     private static func validIdentifiers(_ s: String, numeric: Bool) -> Bool {
@@ -585,5 +623,9 @@ public struct Semver: Sendable, Hashable {
     }
 
     public static func == (a: Semver, b: Semver) -> Bool { a.compare(b) == 0 }
-    public func hash(into h: inout Hasher) { h.combine(major); h.combine(minor); h.combine(patch) }
+    public func hash(into h: inout Hasher) {
+        h.combine(major)
+        h.combine(minor)
+        h.combine(patch)
+    }
 }

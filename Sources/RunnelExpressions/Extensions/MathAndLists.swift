@@ -37,7 +37,8 @@ enum MathFunctions {
             }
         case .abs:
             switch a[0] {
-            case .int(let i): return i == Int64.min ? .error(EvalError("integer overflow in math.abs(\(i))")) : .int(Swift.abs(i))
+            case .int(let i):
+                return i == Int64.min ? .error(EvalError("integer overflow in math.abs(\(i))")) : .int(Swift.abs(i))
             case .uint: return a[0]
             case .double(let d): return .double(Swift.abs(d))
             default: return bad()
@@ -73,7 +74,10 @@ enum MathFunctions {
             }
         case .bitShiftLeft, .bitShiftRight:
             guard case .int(let n) = a[1] else { return bad() }
-            guard n >= 0 else { return .error(EvalError("math.\(f == .bitShiftLeft ? "bitShiftLeft" : "bitShiftRight"): negative offset \(n)")) }
+            guard n >= 0 else {
+                return .error(
+                    EvalError("math.\(f == .bitShiftLeft ? "bitShiftLeft" : "bitShiftRight"): negative offset \(n)"))
+            }
             // Shifts of 64 or more give 0; right shifts of ints are logical, as in cel-go.
             switch a[0] {
             case .int(let x):
@@ -105,8 +109,11 @@ enum ListFunctions {
         case .setsContains, .setsEquivalent, .setsIntersects:
             guard case .list(let m) = a[1] else { return bad() }
             guard ctx.charge(l.count * m.count / 4) else { return ctx.costError }
-            let x = l.elements, y = m.elements
-            func contains(_ c: [CELValue], _ all: [CELValue]) -> Bool { all.allSatisfy { e in c.contains { Functions.equals($0, e) } } }
+            let x = l.elements
+            let y = m.elements
+            func contains(_ c: [CELValue], _ all: [CELValue]) -> Bool {
+                all.allSatisfy { e in c.contains { Functions.equals($0, e) } }
+            }
             switch f {
             case .setsContains: return .bool(contains(x, y))
             case .setsEquivalent: return .bool(contains(x, y) && contains(y, x))
@@ -114,8 +121,13 @@ enum ListFunctions {
             }
         case .slice:
             guard case .int(let s) = a[1], case .int(let e) = a[2] else { return bad() }
-            guard s >= 0, e >= 0 else { return .error(EvalError("cannot slice(\(s), \(e)), negative indexes not supported")) }
-            guard s <= e else { return .error(EvalError("cannot slice(\(s), \(e)), start index must be less than or equal to end index")) }
+            guard s >= 0, e >= 0 else {
+                return .error(EvalError("cannot slice(\(s), \(e)), negative indexes not supported"))
+            }
+            guard s <= e else {
+                return .error(
+                    EvalError("cannot slice(\(s), \(e)), start index must be less than or equal to end index"))
+            }
             guard e <= l.count else { return .error(EvalError("cannot slice(\(s), \(e)), list is length \(l.count)")) }
             return .list(CELList(Array(l.elements[Int(s)..<Int(e)])))
         case .flatten:
@@ -158,7 +170,9 @@ enum ListFunctions {
         case .isSorted:
             let items = l.elements
             for i in items.indices.dropFirst() {
-                guard let o = Functions.order(items[i - 1], items[i]) else { return incomparable(items[i - 1], items[i]) }
+                guard let o = Functions.order(items[i - 1], items[i]) else {
+                    return incomparable(items[i - 1], items[i])
+                }
                 if o == .greater { return .bool(false) }
             }
             return .bool(true)
@@ -173,7 +187,9 @@ enum ListFunctions {
             }
             for i in 1..<l.count {
                 let v = l[i]
-                guard v.type == total.type else { return .error(EvalError("sum() needs elements of one type: \(total.type) and \(v.type)")) }
+                guard v.type == total.type else {
+                    return .error(EvalError("sum() needs elements of one type: \(total.type) and \(v.type)"))
+                }
                 total = Functions.arithmetic(.add, total, v, &ctx)
                 if total.isError { return total }
             }
@@ -208,7 +224,9 @@ enum ListFunctions {
     static func sorted(_ keys: [CELValue], _ ctx: inout Evaluation) -> Result<[Int], EvalError> {
         var n = 1
         while (1 << n) < keys.count { n += 1 }
-        guard ctx.charge(keys.count * n) else { return .failure(EvalError("cost limit of \(ctx.limit) exceeded (evaluation.cost_limit)")) }
+        guard ctx.charge(keys.count * n) else {
+            return .failure(EvalError("cost limit of \(ctx.limit) exceeded (evaluation.cost_limit)"))
+        }
         if let first = keys.first {
             for k in keys where Functions.order(first, k) == nil {
                 return .failure(EvalError("sort: list elements are not comparable: \(first.type) and \(k.type)"))

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// cel-go's strings library. Indexes count Unicode code points, as `size()` does.
@@ -17,7 +17,8 @@ enum StringFunctions {
     }
 
     static func indexOf(_ s: String, _ sub: String, from: Int64?) -> CELValue {
-        let h = Array(s.unicodeScalars), n = Array(sub.unicodeScalars)
+        let h = Array(s.unicodeScalars)
+        let n = Array(sub.unicodeScalars)
         let start = from ?? 0
         guard start >= 0, start <= h.count else { return outOfRange(start) }
         if n.isEmpty { return .int(start) }
@@ -30,7 +31,8 @@ enum StringFunctions {
     }
 
     static func lastIndexOf(_ s: String, _ sub: String, from: Int64?) -> CELValue {
-        let h = Array(s.unicodeScalars), n = Array(sub.unicodeScalars)
+        let h = Array(s.unicodeScalars)
+        let n = Array(sub.unicodeScalars)
         let last = from ?? Int64(h.count)
         guard last >= 0, last <= h.count else { return outOfRange(last) }
         if n.isEmpty { return .int(last) }
@@ -46,7 +48,11 @@ enum StringFunctions {
         var bytes = Array(s.utf8)
         for i in bytes.indices {
             let b = bytes[i]
-            if upper, b >= 0x61, b <= 0x7A { bytes[i] = b - 32 } else if !upper, b >= 0x41, b <= 0x5A { bytes[i] = b + 32 }
+            if upper, b >= 0x61, b <= 0x7A {
+                bytes[i] = b - 32
+            } else if !upper, b >= 0x41, b <= 0x5A {
+                bytes[i] = b + 32
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
@@ -55,7 +61,8 @@ enum StringFunctions {
     /// before every character and at the end, as Go's strings.Replace does.
     static func replace(_ s: String, _ old: String, _ new: String, limit: Int64) -> String {
         if limit == 0 { return s }
-        let h = Array(s.unicodeScalars), o = Array(old.unicodeScalars)
+        let h = Array(s.unicodeScalars)
+        let o = Array(old.unicodeScalars)
         var out = String.UnicodeScalarView()
         var done: Int64 = 0
         var i = 0
@@ -88,9 +95,11 @@ enum StringFunctions {
     static func split(_ s: String, _ sep: String, limit: Int64) -> [CELValue] {
         if limit == 0 { return [] }
         if limit == 1 { return [.string(s)] }
-        let h = Array(s.unicodeScalars), p = Array(sep.unicodeScalars)
+        let h = Array(s.unicodeScalars)
+        let p = Array(sep.unicodeScalars)
         var parts: [CELValue] = []
-        var start = 0, i = 0
+        var start = 0
+        var i = 0
         func full() -> Bool { limit > 0 && Int64(parts.count) == limit - 1 }
         if p.isEmpty {
             while i < h.count, !full() {
@@ -132,7 +141,8 @@ enum StringFunctions {
 
     static func trim(_ s: String) -> String {
         let h = Array(s.unicodeScalars)
-        var a = 0, b = h.count
+        var a = 0
+        var b = h.count
         while a < b, isSpace(h[a]) { a += 1 }
         while b > a, isSpace(h[b - 1]) { b -= 1 }
         return String(String.UnicodeScalarView(h[a..<b]))
@@ -141,7 +151,9 @@ enum StringFunctions {
     static func join(_ l: CELList, _ sep: String) -> CELValue {
         var out = ""
         for i in 0..<l.count {
-            guard case .string(let s) = l[i] else { return .error(EvalError("join() needs a list of strings, found \(l[i].type)")) }
+            guard case .string(let s) = l[i] else {
+                return .error(EvalError("join() needs a list of strings, found \(l[i].type)"))
+            }
             if i > 0 { out += sep }
             out += s
         }
@@ -197,19 +209,38 @@ enum Format {
                 clause.removeFirst()
                 while let d = clause.first, d.properties.numericType != nil, d.isASCII { clause.removeFirst() }
             }
-            guard let verb = clause.popFirst() else { return "could not parse formatting clause: the format ends with '%'" }
+            guard let verb = clause.popFirst() else {
+                return "could not parse formatting clause: the format ends with '%'"
+            }
             if !"%sdfexXob".unicodeScalars.contains(verb) {
-                return "could not parse formatting clause: unrecognized formatting clause \"\(verb)\" (use %s %d %f %e %x %X %o %b or %%)"
+                return
+                    "could not parse formatting clause: unrecognized formatting clause \"\(verb)\" (use %s %d %f %e %x %X %o %b or %%)"
             }
             it = clause
         }
         return nil
     }
 
+    /// How many values a (valid) format string takes: its clauses other than `%%`.
+    static func clauseCount(_ f: String) -> Int {
+        var n = 0
+        var it = Array(f.unicodeScalars)[...]
+        while let c = it.popFirst() {
+            guard c == "%" else { continue }
+            if it.first == "." {
+                it.removeFirst()
+                while let d = it.first, d.properties.numericType != nil, d.isASCII { it.removeFirst() }
+            }
+            if let verb = it.popFirst(), verb != "%" { n += 1 }
+        }
+        return n
+    }
+
     static func apply(_ f: String, _ args: CELList, _ ctx: inout Evaluation) -> CELValue {
         let scalars = Array(f.unicodeScalars)
         var out = ""
-        var i = 0, next = 0
+        var i = 0
+        var next = 0
         while i < scalars.count {
             let c = scalars[i]
             i += 1
@@ -227,7 +258,9 @@ enum Format {
                 }
                 precision = p
             }
-            guard i < scalars.count else { return .error(EvalError("could not parse formatting clause: the format ends with '%'")) }
+            guard i < scalars.count else {
+                return .error(EvalError("could not parse formatting clause: the format ends with '%'"))
+            }
             let verb = scalars[i]
             i += 1
             if verb == "%" {
@@ -235,7 +268,8 @@ enum Format {
                 continue
             }
             guard "sdfexXob".unicodeScalars.contains(verb) else {
-                return .error(EvalError("could not parse formatting clause: unrecognized formatting clause \"\(verb)\""))
+                return .error(
+                    EvalError("could not parse formatting clause: unrecognized formatting clause \"\(verb)\""))
             }
             guard next < args.count else { return .error(EvalError("index \(next) out of range")) }
             let arg = args[next]
@@ -308,7 +342,8 @@ enum Format {
             return .success("{" + entries.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}")
         default:
             return failure(
-                "string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps", v)
+                "string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps",
+                v)
         }
     }
 
@@ -323,7 +358,8 @@ enum Format {
         let negative = mantissa.hasPrefix("-")
         if negative { mantissa.removeFirst() }
         let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
-        let intPart = String(parts[0]), frac = parts.count > 1 ? String(parts[1]) : ""
+        let intPart = String(parts[0])
+        let frac = parts.count > 1 ? String(parts[1]) : ""
         var digits = intPart + frac
         var point = intPart.count + exponent
         if point <= 0 {
@@ -332,7 +368,8 @@ enum Format {
         } else if point > digits.count {
             digits += String(repeating: "0", count: point - digits.count)
         }
-        var head = String(digits.prefix(point)), tail = String(digits.dropFirst(point))
+        var head = String(digits.prefix(point))
+        var tail = String(digits.dropFirst(point))
         while tail.hasSuffix("0") { tail.removeLast() }
         while head.count > 1, head.hasPrefix("0") { head.removeFirst() }
         return (negative ? "-" : "") + head + (tail.isEmpty ? "" : "." + tail)
@@ -347,7 +384,9 @@ enum Format {
         }
     }
 
-    private static func fixed(_ v: CELValue, _ precision: Int, _ style: String, _ name: String) -> Result<String, EvalError> {
+    private static func fixed(_ v: CELValue, _ precision: Int, _ style: String, _ name: String) -> Result<
+        String, EvalError
+    > {
         let d: Double
         switch v {
         case .double(let x): d = x
