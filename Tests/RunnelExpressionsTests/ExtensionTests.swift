@@ -28,7 +28,8 @@ struct ExtensionLibraryTests {
         ("'aaa'.replace('a', 'b', 2)", "'bba'"), ("'ab'.replace('', '-')", "'-a-b-'"),
         ("'  x y \\t'.trim()", "'x y'"), ("'ÀbC'.lowerAscii()", "'Àbc'"), ("'añb'.reverse()", "'bña'"),
         ("'hello'.lastIndexOf('l')", "3"), ("'hello'.indexOf('l', 3)", "3"), ("'hello'.substring(1, 3)", "'el'"),
-        ("['a', 'b'].join(', ')", "'a, b'"), ("strings.quote('tab\\there')", "'\"tab\\there\"'"),
+        ("['a', 'b'].join(', ')", "'a, b'"), ("strings.quote('a\\u00a0b\\u2028')", "'\"a\\u00a0b\\u2028\"'"),
+        ("strings.quote('tab\\there')", "'\"tab\\there\"'"),
         (
             "'%s|%d|%.2f|%e|%x|%X|%o|%b'.format(['s', -5, 2.005, 1234.5, 255, 'hi', 8, 5])",
             "'s|-5|2.00|1.234500e+03|ff|6869|10|101'"

@@ -179,9 +179,7 @@ enum StringFunctions {
             default:
                 if c.value < 0x20 || c.value == 0x7F {
                     out += "\\x" + hex(c.value, 2)
-                } else if c.properties.generalCategory == .control || c.properties.generalCategory == .unassigned
-                    || c.properties.generalCategory == .surrogate || c.properties.generalCategory == .format
-                {
+                } else if !isPrintable(c) {
                     out += c.value < 0x10000 ? "\\u" + hex(c.value, 4) : "\\U" + hex(c.value, 8)
                 } else {
                     out.unicodeScalars.append(c)
@@ -189,6 +187,20 @@ enum StringFunctions {
             }
         }
         return out + "\""
+    }
+
+    /// Letters, marks, numbers, punctuation, symbols and the ASCII space, as Go's strconv.IsPrint.
+    static func isPrintable(_ c: Unicode.Scalar) -> Bool {
+        if c == " " { return true }
+        switch c.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .nonspacingMark,
+            .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber, .connectorPunctuation,
+            .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation, .finalPunctuation,
+            .otherPunctuation, .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            return true
+        default:
+            return false
+        }
     }
 
     static func hex(_ v: UInt32, _ width: Int) -> String {
