@@ -197,3 +197,36 @@ struct ExtensionCheckerTests {
         #expect(try run("name.charAt(0)", ["name"], [.int(3)]).hasPrefix("error(no such overload"))
     }
 }
+
+/// The examples of the README's extension tables, so that the documentation stays true.
+struct ReadmeExampleTests {
+    @Test(arguments: [
+        ("'tacocat'.charAt(4)", "'c'"), ("'hello wello'.indexOf('ello', 6)", "7"), ("'tacocat'.lastIndexOf('at')", "5"),
+        ("'TacoCat'.lowerAscii()", "'tacocat'"), ("'a-b-c'.replace('-', '+', 1)", "'a+b-c'"),
+        ("'a,b,c'.split(',', 2)", "['a', 'b,c']"), ("'tacocat'.substring(0, 4)", "'taco'"), ("'  text\\n'.trim()", "'text'"),
+        ("['x', 'y'].join('-')", "'x-y'"), ("'abc'.reverse()", "'cba'"),
+        ("strings.quote('a\"b\\n') == '\"a\\\\\"b\\\\n\"'", "true"),
+        ("'%s: %.2f (%d%%)'.format(['total', 12.346, 7])", "'total: 12.35 (7%)'"),
+        ("math.greatest(1, 2.5, 3u)", "3u"), ("math.least([3, 1, 2])", "1"), ("math.round(-1.5)", "-2.0"),
+        ("math.abs(-11)", "11"), ("math.sign(-32.0)", "-1.0"), ("math.sqrt(16)", "4.0"), ("math.isNaN(0.0 / 0.0)", "true"),
+        ("math.bitOr(1, 2)", "3"), ("math.bitShiftRight(1024, 2)", "256"),
+        ("[1, 2, 3, 4].slice(1, 3)", "[2, 3]"), ("[1, [2, [3]]].flatten()", "[1, 2, [3]]"), ("[1, 2, 2, 1].distinct()", "[1, 2]"),
+        ("[1, 2, 3].reverse()", "[3, 2, 1]"), ("['b', 'c', 'a'].sort()", "['a', 'b', 'c']"), ("lists.range(3)", "[0, 1, 2]"),
+        ("[1, 2].last()", "optional.of(2)"), ("[].first()", "optional.none()"), ("[1.5, 2.5].sum()", "4.0"),
+        ("['a', 'b', 'a'].lastIndexOf('a')", "2"), ("[1, 2, 2].isSorted()", "true"), ("sets.contains([1, 2, 3], [3, 1])", "true"),
+        ("sets.equivalent([1, 1, 2], [2, 1])", "true"), ("sets.intersects([1, 2], [2, 5])", "true"),
+        ("{'a': 1}[?'b']", "optional.none()"), ("optional.ofNonZeroValue('')", "optional.none()"), ("optional.of(1).value()", "1"),
+        ("[?{'a': {}}.a.?x, 1]", "[1]"), ("base64.encode(b'hello')", "'aGVsbG8='"),
+        ("[1, 2, 3].transformList(i, v, i > 0, v * 2)", "[4, 6]"), ("{'a': 1}.transformMap(k, v, v + 1)", "{'a': 2}"),
+        ("{'a': 'x'}.transformMapEntry(k, v, {v: k})", "{'x': 'a'}"), ("'abc 123 x45'.findAll('[0-9]+')", "['123', '45']"),
+        ("url('https://example.com:8080/a?x=1').getHost()", "'example.com:8080'"),
+        ("url('https://h/p?k=a&k=b').getQuery()", "{'k': ['a', 'b']}"), ("ip('10.0.0.1').family()", "4"),
+        ("ip('127.0.0.1').isLoopback()", "true"), ("cidr('10.0.0.0/8').containsIP('10.1.2.3')", "true"),
+        ("quantity('1.5Gi').asInteger()", "1610612736"), ("quantity('500m').isLessThan(quantity('1'))", "true"),
+        ("semver('v1.2', true).isLessThan(semver('1.10.0'))", "true"),
+    ])
+    func example(source: String, expected: String) throws {
+        let e = try CELExpression(source)
+        #expect(CELText.describe(e.bind(variables: []).evaluate(variables: [])) == expected, "\(source)")
+    }
+}

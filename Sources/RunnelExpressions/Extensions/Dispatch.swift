@@ -280,16 +280,12 @@ enum Optionals {
         switch c {
         case .optional(nil): return c
         case .optional(let inner?): return index(inner, k)
-        case .list(let l):
-            switch Functions.index(c, k) {
-            case .error:
-                switch k {
-                case .int, .uint, .double: return .optional(nil)
-                default: return .error(EvalError("invalid list index of type \(k.type)"))
-                }
-            case let v:
-                _ = l
-                return .optional(v)
+        case .list:
+            let v = Functions.index(c, k)
+            guard case .error = v else { return .optional(v) }
+            switch k {
+            case .int, .uint, .double: return .optional(nil)  // out of range (or not a whole number)
+            default: return .error(EvalError("invalid list index of type \(k.type)"))
             }
         case .map(let m):
             guard let found = m.lookup(k) else { return .optional(nil) }
