@@ -109,8 +109,11 @@ enum Extensions {
                 guard let n = int(3) else { return noOverload(f, a) }
                 limit = n
             }
+            // Charged before building: the result can be far longer than the inputs ('ab'.replace('', long)).
+            let most = old.isEmpty ? s.unicodeScalars.count + 1 : s.utf8.count / old.utf8.count
+            let replaced = limit < 0 ? most : min(most, Int(clamping: limit))
+            guard ctx.charge((s.utf8.count + replaced * new.utf8.count) / 16) else { return ctx.costError }
             let r = StringFunctions.replace(s, old, new, limit: limit)
-            guard ctx.charge(r.utf8.count / 16) else { return ctx.costError }
             return .string(r)
         case (.split, 2), (.split, 3):
             guard let sep = str(1) else { return noOverload(f, a) }
