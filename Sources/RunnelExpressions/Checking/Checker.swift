@@ -17,6 +17,8 @@ public struct Declarations: Sendable {
 /// The types the checker reasons with; `dyn` is "not known until run time".
 public enum StaticType: String, Sendable, Hashable {
     case dyn, null, bool, int, uint, double, string, bytes, list, map, timestamp, duration, type
+    case optional
+    case url, ip, cidr, quantity, semver
 
     var isNumber: Bool { self == .int || self == .uint || self == .double }
 }
@@ -27,14 +29,14 @@ public enum StaticType: String, Sendable, Hashable {
 struct Checker {
     let source: String
     let declarations: Declarations
-    private var scopes: [String] = []
+    var scopes: [String] = []
 
     init(source: String, declarations: Declarations) {
         self.source = source
         self.declarations = declarations
     }
 
-    private func fail(_ message: String, _ offset: Int) -> CompileError {
+    func fail(_ message: String, _ offset: Int) -> CompileError {
         CompileError(message, offset: offset, source: source)
     }
 
@@ -56,11 +58,20 @@ struct Checker {
         case .timestamp: .timestamp
         case .duration: .duration
         case .type: .type
+        case .optional: .optional
+        case .kube(let k):
+            switch k {
+            case .url: .url
+            case .ip: .ip
+            case .cidr: .cidr
+            case .quantity: .quantity
+            case .semver: .semver
+            }
         case .error: .dyn
         }
     }
 
-    private mutating func type(_ e: Expr) throws(CompileError) -> StaticType {
+    mutating func type(_ e: Expr) throws(CompileError) -> StaticType {
         switch e.kind {
         case .literal(let v): return Self.literalType(v)
         case .identifier(let name, let rooted):
@@ -69,7 +80,7 @@ struct Checker {
         case .select(let operand, let field, let presence):
             if !presence, let names = qualifiedName(e) { return try global(names, at: e.offset) }
             let t = try type(operand)
-            if t != .dyn, t != .map, !(presence && t == .null) {
+            if t != .dyn, t != .map, t != .optional, !(presence && t == .null) {
                 throw fail("\(t.rawValue) has no fields (.\(field) needs a map or record)", e.offset)
             }
             return presence ? .bool : .dyn
@@ -101,6 +112,8 @@ struct Checker {
             return macro == .map || macro == .filter ? .list : .bool
         case .call(let name, let target, let args):
             return try call(name, target: target, args: args, at: e.offset)
+        case .fold(let fold, let range, let variables, let args):
+            return try self.fold(fold, range: range, variables: variables, args: args, at: e.offset)
         }
     }
 
@@ -187,7 +200,20 @@ struct Checker {
             if !(a.isNumber && b.isNumber), a != b || !orderable.contains(a) { throw bad() }
             return .bool
         case Op.index:
-            if ![.dyn, .list, .map].contains(types[0]) { throw bad() }
+            if ![.dyn, .list, .map, .optional].contains(types[0]) { throw bad() }
+            return types[0] == .optional ? .optional : .dyn
+        case Op.optionalIndex:
+            if ![.dyn, .list, .map, .optional].contains(types[0]) { throw bad() }
+            return .optional
+        case Op.optionalSelect:
+            if ![.dyn, .map, .optional].contains(types[0]) {
+                throw fail("\(types[0].rawValue) has no fields (.?f needs a map, a record or an optional)", offset)
+            }
+            return .optional
+        case Op.optionalEntry:
+            if ![.dyn, .optional].contains(types[0]) {
+                throw fail("an optional entry (?x) needs an optional value, not \(types[0].rawValue)", args[0].offset)
+            }
             return .dyn
         case Op.in:
             if ![.dyn, .list, .map].contains(types[1]) { throw bad() }
@@ -195,13 +221,18 @@ struct Checker {
         default:
             break
         }
+        if let ext = Extension.resolve(name, receiver: target != nil) {
+            return try extensionCall(ext, name: name, types: types, all: (target.map { [$0] } ?? []) + args, at: offset)
+        }
         guard let builtin = Builtin.resolve(name, receiver: target != nil, arity: types.count) else {
-            if Builtin.names.contains(name) {
+            if Builtin.names.contains(name) || Extension.names.contains(name) {
                 let style = target != nil ? "as a method" : "as a function"
                 throw fail("\(name)() does not take \(args.count) argument\(args.count == 1 ? "" : "s") \(style)", offset)
             }
             var message = "unknown function '\(name)'"
-            if let guess = Suggestion.closest(to: name, in: Array(Builtin.names)) { message += " (did you mean '\(guess)'?)" }
+            if let guess = Suggestion.closest(to: name, in: Array(Builtin.names.union(Extension.names))) {
+                message += " (did you mean '\(guess)'?)"
+            }
             throw fail(message, offset)
         }
         let all = (target.map { [$0] } ?? []) + args
@@ -236,7 +267,7 @@ struct Checker {
             try expect(0, [.int, .uint, .double, .string])
             return .double
         case .toString:
-            try expect(0, [.string, .bool, .int, .uint, .double, .bytes, .timestamp, .duration, .type])
+            try expect(0, [.string, .bool, .int, .uint, .double, .bytes, .timestamp, .duration, .type, .url, .ip, .cidr, .quantity, .semver])
             return .string
         case .toBool:
             try expect(0, [.bool, .string])

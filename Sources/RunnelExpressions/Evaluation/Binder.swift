@@ -60,6 +60,14 @@ struct Binder {
             let t = transform.map { bind($0) }
             scopes.removeLast()
             return .macro(macro, range: r, slot: slot, body: b, transform: t)
+        case .fold(let fold, let range, let variables, let args):
+            let r = bind(range)
+            let slot = scopes.count
+            scopes.append(contentsOf: variables)
+            maxLocals = max(maxLocals, scopes.count)
+            let a = args.map { bind($0) }
+            scopes.removeLast(variables.count)
+            return .fold(fold, range: r, slot: slot, args: a)
         }
     }
 
@@ -127,9 +135,24 @@ struct Binder {
         case Op.lessEqual: let (a, b) = two(); return .comparison(.lessEqual, a, b)
         case Op.greater: let (a, b) = two(); return .comparison(.greater, a, b)
         case Op.greaterEqual: let (a, b) = two(); return .comparison(.greaterEqual, a, b)
+        case Op.optionalIndex: let (a, b) = two(); return .optionalIndex(a, b)
+        case Op.optionalEntry: return .optionalElement(bind(args[0]))
+        case Op.optionalSelect:
+            guard case .literal(.string(let field)) = args[1].kind else { return .invalidCall("invalid .? selection") }
+            return .optionalSelect(bind(args[0]), field)
         default: break
         }
         let all = (target.map { [$0] } ?? []) + args
+        if let ext = Extension.resolve(name, receiver: target != nil) {
+            guard let overloads = Extension.signatures[ext.key], overloads.contains(where: { $0.accepts(arity: all.count) }) else {
+                return .invalidCall("no matching overload for \(name)() with \(args.count) argument\(args.count == 1 ? "" : "s")")
+            }
+            if ext == .or || ext == .orValue { return .optionalOr(bind(all[0]), bind(all[1]), orValue: ext == .orValue) }
+            if ext == .find || ext == .findAll, case .literal(.string(let pattern)) = all[1].kind, let regex = try? CELRegex(pattern) {
+                return .findConstant(ext, all.map { bind($0) }, regex)
+            }
+            return .ext(ext, all.map { bind($0) })
+        }
         guard let builtin = Builtin.resolve(name, receiver: target != nil, arity: all.count) else {
             if Builtin.names.contains(name) {
                 return .invalidCall("no matching overload for \(name)() with \(args.count) argument\(args.count == 1 ? "" : "s")")

@@ -96,6 +96,14 @@ extension Node {
             var out: [CELValue] = []
             out.reserveCapacity(items.count)
             for item in items {
+                if case .optionalElement(let inner) = item {
+                    switch inner.evaluate(&ctx) {
+                    case .optional(let o): if let o { out.append(o) }
+                    case .error(let e): return .error(e)
+                    case let v: return .error(EvalError("an optional list element (?x) needs an optional, not \(v.type)"))
+                    }
+                    continue
+                }
                 let v = item.evaluate(&ctx)
                 if case .error = v { return v }
                 out.append(v)
@@ -124,6 +132,47 @@ extension Node {
             return Functions.comprehension(kind, range.evaluate(&ctx), slot, body, transform, &ctx)
         case .invalidCall(let message):
             return .error(EvalError(message))
+        case .ext(let f, let args):
+            var values: [CELValue] = []
+            values.reserveCapacity(args.count)
+            for a in args {
+                let v = a.evaluate(&ctx)
+                if case .error = v { return v }
+                values.append(v)
+            }
+            let r = Extensions.call(f, values, &ctx)
+            return ctx.exceeded ? ctx.costError : r
+        case .findConstant(let f, let args, let regex):
+            var values: [CELValue] = []
+            for a in args {
+                let v = a.evaluate(&ctx)
+                if case .error = v { return v }
+                values.append(v)
+            }
+            let r = Extensions.find(f, values, regex, &ctx)
+            return ctx.exceeded ? ctx.costError : r
+        case .fold(let fold, let range, let slot, let args):
+            return Extensions.fold(fold, range.evaluate(&ctx), slot, args, &ctx)
+        case .optionalSelect(let operand, let field):
+            return Optionals.select(operand.evaluate(&ctx), field)
+        case .optionalIndex(let a, let b):
+            return Optionals.index(a.evaluate(&ctx), b.evaluate(&ctx))
+        case .optionalElement(let inner):
+            // Only meaningful inside a list or map literal, which handle it; elsewhere the value itself.
+            return inner.evaluate(&ctx)
+        case .optionalOr(let a, let b, let orValue):
+            switch a.evaluate(&ctx) {
+            case .optional(let o?): return orValue ? o : .optional(o)
+            case .optional(nil):
+                let alternative = b.evaluate(&ctx)
+                if !orValue, case .error = alternative { return alternative }
+                if !orValue, case .optional = alternative {} else if !orValue {
+                    return Functions.noOverload("or", .optional(nil), alternative)
+                }
+                return alternative
+            case .error(let e): return .error(e)
+            case let v: return Functions.noOverload(orValue ? "orValue" : "or", v)
+            }
         }
     }
 }

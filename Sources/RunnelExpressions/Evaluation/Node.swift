@@ -33,6 +33,18 @@ indirect enum Node: Sendable {
     case macro(Expr.Macro, range: Node, slot: Int, body: Node, transform: Node?)
     /// A function that does not exist or is called with the wrong arguments: an error when evaluated.
     case invalidCall(String)
+    /// An extension library function, arguments evaluated first (errors propagate).
+    case ext(Extension, [Node])
+    /// `find`/`findAll` with a constant pattern, compiled once (as Kubernetes does).
+    case findConstant(Extension, [Node], CELRegex)
+    /// An extension macro; its variables take the local slots `slot`, `slot + 1`.
+    case fold(Expr.Fold, range: Node, slot: Int, args: [Node])
+    case optionalSelect(Node, String)
+    case optionalIndex(Node, Node)
+    /// `?x` in a list or map literal: left out when `x` is none.
+    case optionalElement(Node)
+    /// `a.or(b)` / `a.orValue(b)`: `b` is evaluated only when `a` is none.
+    case optionalOr(Node, Node, orValue: Bool)
 }
 
 enum Arithmetic: Sendable {

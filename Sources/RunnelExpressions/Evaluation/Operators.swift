@@ -22,6 +22,7 @@ enum Functions {
         switch v {
         case .map(let m):
             return m.lookup(field: field) ?? .error(EvalError("no such key: '\(field)'"))
+        case .optional: return Optionals.select(v, field)
         case .error: return v
         default: return .error(EvalError("type '\(v.type)' does not support field selection (.\(field))"))
         }
@@ -35,6 +36,7 @@ enum Functions {
             if case .map(let inner) = v, case .record = inner.storage, case .null = found { return .bool(false) }
             return .bool(true)
         case .null: return .bool(false)
+        case .optional(let o): return o.map { presence($0, field) } ?? .bool(false)
         case .error: return v
         default: return .error(EvalError("has() needs a map or record, not \(v.type) (.\(field))"))
         }
@@ -210,6 +212,13 @@ enum Functions {
                 guard let other = b.lookup(a.key(at: i)), equals(a.value(at: i), other) else { return false }
             }
             return true
+        case (.optional(let a), .optional(let b)):
+            switch (a, b) {
+            case (nil, nil): return true
+            case (let a?, let b?): return equals(a, b)
+            default: return false
+            }
+        case (.kube(let a), .kube(let b)): return a == b
         default: return false
         }
     }
@@ -232,6 +241,7 @@ enum Functions {
             return l[Int(i)]
         case .map(let m):
             return m.lookup(k) ?? .error(EvalError("no such key: \(Functions.display(k))"))
+        case .optional: return Optionals.index(c, k)
         default:
             return noOverload("[]", c, k)
         }
@@ -258,8 +268,15 @@ enum Functions {
         for entry in entries {
             let k = entry.key.evaluate(&ctx)
             if case .error = k { return k }
-            let v = entry.value.evaluate(&ctx)
+            var v = entry.value.evaluate(&ctx)
             if case .error = v { return v }
+            if case .optionalElement = entry.value {
+                guard case .optional(let o) = v else {
+                    return .error(EvalError("an optional map entry (?k: v) needs an optional value, not \(v.type)"))
+                }
+                guard let o else { continue }
+                v = o
+            }
             guard let mk = MapKey(k) else { return .error(EvalError("unsupported map key type \(k.type)")) }
             guard index[mk] == nil else { return .error(EvalError("repeated map key \(display(k))")) }
             index[mk] = keys.count

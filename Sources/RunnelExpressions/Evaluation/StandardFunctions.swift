@@ -168,6 +168,7 @@ enum Conversions {
         case .timestamp(let t): return .string(t.text)
         case .duration(let d): return .string(d.text)
         case .type(let t): return .string(t.name)
+        case .kube(let k): return .string(k.text)
         default: return Functions.noOverload("string", v)
         }
     }

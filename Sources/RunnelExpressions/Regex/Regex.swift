@@ -195,3 +195,66 @@ struct CharClass: Sendable {
         return out
     }
 }
+
+extension CELRegex {
+    /// The leftmost-first matches (as RE2 and Go find them), at most `limit` (all when negative).
+    func find(in text: String, limit: Int64) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        var out: [String] = []
+        var from = 0
+        var previousEnd = -1
+        while limit < 0 || out.count < limit, from <= scalars.count {
+            guard let (s, e) = firstMatch(scalars, from: from) else { break }
+            if e == s, s == previousEnd {
+                // An empty match right after the previous match does not count (as in Go).
+                from = s + 1
+                continue
+            }
+            out.append(String(String.UnicodeScalarView(scalars[s..<e])))
+            previousEnd = e
+            from = e > s ? e : e + 1
+        }
+        return out
+    }
+
+    /// A Pike VM that tracks each thread's start; threads are kept in priority order so the
+    /// first alternative that matches wins, as in Perl, RE2 and Go.
+    private func firstMatch(_ s: [Unicode.Scalar], from: Int) -> (Int, Int)? {
+        var pending: [(pc: Int, start: Int)] = []
+        var best: (Int, Int)?
+        var visited = StateSet(count: program.count)
+        var i = from
+        while i <= s.count {
+            let previous: Unicode.Scalar? = i > 0 ? s[i - 1] : nil
+            let c: Unicode.Scalar? = i < s.count ? s[i] : nil
+            visited.clear()
+            var list: [(pc: Int, start: Int)] = []
+            var cut = false
+            func closure(_ pc: Int, _ start: Int) -> Bool {
+                guard !visited.contains(pc) else { return false }
+                visited.insert(pc)
+                switch program[pc] {
+                case .match:
+                    best = (start, i)
+                    return true
+                case .jump(let to): return closure(to, start)
+                case .split(let a, let b): return closure(a, start) || closure(b, start)
+                case .assert(let a): return a.holds(previous: previous, next: c) ? closure(pc + 1, start) : false
+                case .scalar, .set, .any:
+                    list.append((pc, start))
+                    return false
+                }
+            }
+            for t in pending where !cut {
+                if closure(t.pc, t.start) { cut = true }
+            }
+            if !cut, best == nil { _ = closure(self.start, i) }
+            guard let c else { break }
+            pending = []
+            for t in list where program[t.pc].consumes(c) { pending.append((t.pc + 1, t.start)) }
+            if pending.isEmpty, best != nil { break }
+            i += 1
+        }
+        return best
+    }
+}

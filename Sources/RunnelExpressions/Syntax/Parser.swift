@@ -153,6 +153,15 @@ struct Parser {
             if isPunct(".") {
                 let at = current.offset
                 p += 1
+                if isPunct("?") {
+                    p += 1
+                    let name = try selector()
+                    let field = Expr(kind: .literal(.string(name)), offset: at)
+                    e = Expr(kind: .call(Op.optionalSelect, target: nil, args: [e, field]), offset: at)
+                    chain += 1
+                    if chain > Self.maxDepth { throw error("more than \(Self.maxDepth) selections or calls in a row") }
+                    continue
+                }
                 let name = try selector()
                 if isPunct("(") {
                     let args = try arguments()
@@ -163,9 +172,11 @@ struct Parser {
             } else if isPunct("[") {
                 let at = current.offset
                 p += 1
+                let optional = isPunct("?")
+                if optional { p += 1 }
                 let index = try expression()
                 try expect("]", "after an index")
-                e = Expr(kind: .call(Op.index, target: nil, args: [e, index]), offset: at)
+                e = Expr(kind: .call(optional ? Op.optionalIndex : Op.index, target: nil, args: [e, index]), offset: at)
             } else if isPunct("{"), case .identifier = tokens[p - 1].kind, isMessageName(e) {
                 throw error("message construction (Type{field: value}) is not supported: Runnel has no protobuf message types")
             } else {
@@ -276,7 +287,13 @@ struct Parser {
             defer { depth -= 1 }
             var items: [Expr] = []
             while !isPunct("]") {
-                items.append(try expression())
+                if isPunct("?") {
+                    let at = current.offset
+                    p += 1
+                    items.append(Expr(kind: .call(Op.optionalEntry, target: nil, args: [try expression()]), offset: at))
+                } else {
+                    items.append(try expression())
+                }
                 if isPunct(",") { p += 1 } else { break }
             }
             try expect("]", "to close the list")
@@ -287,9 +304,12 @@ struct Parser {
             defer { depth -= 1 }
             var entries: [(key: Expr, value: Expr)] = []
             while !isPunct("}") {
+                let optionalAt = isPunct("?") ? current.offset : nil
+                if optionalAt != nil { p += 1 }
                 let k = try expression()
                 try expect(":", "between a map key and its value")
-                let v = try expression()
+                var v = try expression()
+                if let optionalAt { v = Expr(kind: .call(Op.optionalEntry, target: nil, args: [v]), offset: optionalAt) }
                 entries.append((k, v))
                 if isPunct(",") { p += 1 } else { break }
             }
@@ -312,7 +332,56 @@ struct Parser {
         return Expr(kind: .call(name, target: nil, args: args), offset: at)
     }
 
+    /// The namespaces of the extension libraries' global functions (`math.greatest(…)`).
+    static let namespaces: Set<String> = ["math", "strings", "base64", "optional", "lists", "sets", "cel"]
+
+    private func simpleName(_ e: Expr, of function: String) throws(CompileError) -> String {
+        guard case .identifier(let v, rooted: false) = e.kind else {
+            throw error("the variables of \(function)() must be simple names", at: e.offset)
+        }
+        return v
+    }
+
     private mutating func receiverCall(_ name: String, target: Expr, args: [Expr], at: Int) throws(CompileError) -> Expr {
+        if case .identifier(let ns, rooted: false) = target.kind {
+            let qualified = ns + "." + name
+            if qualified == Expr.Fold.bind.rawValue {
+                guard args.count == 3 else { throw error("cel.bind() takes a name, a value and an expression", at: at) }
+                let v = try simpleName(args[0], of: qualified)
+                return Expr(kind: .fold(.bind, range: args[1], variables: [v], args: [args[2]]), offset: at)
+            }
+            if Self.namespaces.contains(ns) || qualified == "ip.isCanonical" {
+                return Expr(kind: .call(qualified, target: nil, args: args), offset: at)
+            }
+        }
+        if let fold = Expr.Fold(rawValue: name == "exists_one" && args.count == 3 ? "existsOne" : name) {
+            let twoVariables: Bool
+            switch fold {
+            case .all, .exists, .existsOne: twoVariables = args.count == 3
+            case .transformList, .transformMap, .transformMapEntry:
+                guard args.count == 3 || args.count == 4 else {
+                    throw error("\(name)() takes two names, an optional filter and a transform, like \(name)(k, v, v > 0, v * 2)", at: at)
+                }
+                twoVariables = true
+            case .optMap, .optFlatMap, .sortBy: twoVariables = false
+            case .bind: twoVariables = false
+            }
+            if twoVariables {
+                let a = try simpleName(args[0], of: name)
+                let b = try simpleName(args[1], of: name)
+                if a == b { throw error("the two variables of \(name)() must have different names", at: args[1].offset) }
+                return Expr(kind: .fold(fold, range: target, variables: [a, b], args: Array(args[2...])), offset: at)
+            }
+            if [.optMap, .optFlatMap, .sortBy].contains(fold) {
+                guard args.count == 2 else { throw error("\(name)() takes a name and an expression, like \(name)(x, x + 1)", at: at) }
+                let v = try simpleName(args[0], of: name)
+                return Expr(kind: .fold(fold, range: target, variables: [v], args: [args[1]]), offset: at)
+            }
+        }
+        if name == "existsOne", args.count == 2 {
+            let v = try simpleName(args[0], of: name)
+            return Expr(kind: .macro(.existsOne, range: target, variable: v, body: args[1], transform: nil), offset: at)
+        }
         guard let macro = Expr.Macro(rawValue: name), args.count == 2 || (macro == .map && args.count == 3) else {
             return Expr(kind: .call(name, target: target, args: args), offset: at)
         }

@@ -12,6 +12,18 @@ struct Expr: Sendable {
         case map([(key: Expr, value: Expr)])
         /// The comprehension macros over a list's elements or a map's keys.
         case macro(Macro, range: Expr, variable: String, body: Expr, transform: Expr?)
+        /// The extension macros that bind one or two variables: two-variable comprehensions,
+        /// `transformList/Map/MapEntry`, `optMap`, `optFlatMap`, `sortBy`, `cel.bind`.
+        case fold(Fold, range: Expr, variables: [String], args: [Expr])
+    }
+
+    /// The extension macros. `args` holds the expressions after the variables: the body, or a
+    /// filter then the transform.
+    enum Fold: String, Sendable {
+        case all, exists, existsOne
+        case transformList, transformMap, transformMapEntry
+        case optMap, optFlatMap, sortBy
+        case bind = "cel.bind"
     }
 
     enum Macro: String, Sendable {
@@ -28,6 +40,9 @@ struct Expr: Sendable {
 enum Op {
     static let and = "_&&_", or = "_||_", not = "!_", negate = "-_", conditional = "_?_:_"
     static let index = "_[_]", `in` = "@in"
+    /// `a.?f` and `a[?k]` (optional selection and index), and the `?` of an optional list
+    /// element or map entry (`[?x]`, `{?'k': x}`: the entry is left out when `x` is none).
+    static let optionalSelect = "_?._", optionalIndex = "_[?_]", optionalEntry = "?_"
     static let add = "_+_", subtract = "_-_", multiply = "_*_", divide = "_/_", modulo = "_%_"
     static let equal = "_==_", notEqual = "_!=_"
     static let less = "_<_", lessEqual = "_<=_", greater = "_>_", greaterEqual = "_>=_"
@@ -46,6 +61,9 @@ enum Op {
         case negate: "-"
         case conditional: "?:"
         case index: "[]"
+        case optionalSelect: ".?"
+        case optionalIndex: "[?]"
+        case optionalEntry: "?"
         case `in`: "in"
         default:
             if name.hasPrefix("_"), name.hasSuffix("_"), name.count > 2 { String(name.dropFirst().dropLast()) } else { name }

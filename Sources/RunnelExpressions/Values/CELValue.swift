@@ -19,6 +19,10 @@ public enum CELValue: Sendable {
     case timestamp(CELTimestamp)
     case duration(CELDuration)
     case type(CELType)
+    /// `optional.of(x)` (`.some`) or `optional.none()` (nil), from CEL's optional library.
+    indirect case optional(CELValue?)
+    /// The Kubernetes library values: `url()`, `ip()`, `cidr()`, `quantity()`, `semver()`.
+    case kube(KubeValue)
     case error(EvalError)
 
     public var type: CELType {
@@ -35,6 +39,8 @@ public enum CELValue: Sendable {
         case .timestamp: .timestamp
         case .duration: .duration
         case .type: .type
+        case .optional: .optional
+        case .kube(let k): k.type
         case .error: .error
         }
     }
@@ -64,13 +70,16 @@ public struct CELType: Sendable, Hashable, CustomStringConvertible {
     public static let timestamp = CELType("google.protobuf.Timestamp")
     public static let duration = CELType("google.protobuf.Duration")
     public static let type = CELType("type")
+    public static let optional = CELType("optional_type")
+    public static let url = CELType("kubernetes.URL"), ip = CELType("net.IP"), cidr = CELType("net.CIDR")
+    public static let quantity = CELType("kubernetes.Quantity"), semver = CELType("kubernetes.Semver")
     static let error = CELType("error")
 
     /// The names an expression can use for the types, as identifiers (`int`, `google.protobuf.Timestamp`).
     static let named: [String: CELType] = [
         "null_type": .null, "bool": .bool, "int": .int, "uint": .uint, "double": .double, "string": .string,
         "bytes": .bytes, "list": .list, "map": .map, "type": .type,
-        "google.protobuf.Timestamp": .timestamp, "google.protobuf.Duration": .duration,
+        "google.protobuf.Timestamp": .timestamp, "google.protobuf.Duration": .duration, "optional_type": .optional,
     ]
 }
 

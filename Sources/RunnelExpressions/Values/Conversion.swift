@@ -28,6 +28,8 @@ enum CELText {
         case .timestamp(let t): return "timestamp('\(t.text)')"
         case .duration(let d): return "duration('\(d.text)')"
         case .type(let t): return t.name
+        case .optional(let o): return o.map { "optional.of(\(describe($0)))" } ?? "optional.none()"
+        case .kube(let k): return "\(k.type.name)('\(k.text)')"
         case .error(let e): return "error(\(e.message))"
         }
     }
@@ -58,6 +60,8 @@ extension CELValue {
         case .timestamp(let t): return .timestamp(t.runnel)
         case .duration(let d): return .string(d.text)
         case .type(let t): return .string(t.name)
+        case .optional(let o): return try o?.recordValue() ?? .null
+        case .kube(let k): return .string(k.text)
         case .list(let l):
             if case .record(let values) = l.storage { return .array(values) }
             var out: [Value] = []
