@@ -218,7 +218,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelKafkaTests", dependencies: ["RunnelKafka", "KafkaClient", "RunnelSQLite", "RunnelTesting", "RunnelConfig"],

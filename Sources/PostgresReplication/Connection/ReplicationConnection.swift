@@ -92,8 +92,12 @@ public final class ReplicationConnection {
                 case UInt8(ascii: "S"):
                     let serverName = configuration.tls.serverName ?? (isIPAddress(configuration.host) ? nil : configuration.host)
                     do {
-                        let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
-                        try await channel.channel.pipeline.addHandler(handler, position: .first)
+                        // Made and added on the event loop: the handler is not Sendable.
+                        let pipeline = channel.channel.pipeline
+                        try await channel.channel.eventLoop.submit {
+                            let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                            try pipeline.syncOperations.addHandler(handler, position: .first)
+                        }.get()
                     } catch {
                         throw ReplicationError(.tls, "TLS setup failed: \(error)")
                     }

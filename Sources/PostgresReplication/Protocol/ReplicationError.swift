@@ -1,6 +1,6 @@
 /// An error of the replication client. `code` is opaque so that new cases don't break callers;
 /// `shortDescription` is safe as a metric label and never holds a secret.
-public struct ReplicationError: Error, Sendable, CustomStringConvertible {
+public struct ReplicationError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case connectFailed = "connect_failed", tls, authentication, server, protocolViolation = "protocol", closed

@@ -219,7 +219,8 @@ public struct ReplicationStateMachine: Sendable {
             case UInt8(ascii: "I"):
                 return .wait  // EmptyQueryResponse
             case UInt8(ascii: "E"):
-                state = .query(result, error: error ?? (try message.fields().error))
+                let serverError = try message.fields().error
+                state = .query(result, error: error ?? serverError)
                 return .wait
             case UInt8(ascii: "Z"):
                 state = .ready
@@ -269,7 +270,8 @@ public struct ReplicationStateMachine: Sendable {
             case UInt8(ascii: "d"), UInt8(ascii: "c"), UInt8(ascii: "C"):
                 return .wait  // data after our CopyDone is not confirmed, so it is sent again next time
             case UInt8(ascii: "E"):
-                state = .stopping(error: error ?? (try message.fields().error))
+                let serverError = try message.fields().error
+                state = .stopping(error: error ?? serverError)
                 return .wait
             case UInt8(ascii: "Z"):
                 state = .ready
@@ -326,7 +328,7 @@ public struct ReplicationStateMachine: Sendable {
                 return .write(FrontendMessage.saslInitialResponse(mechanism: SCRAMSHA256.mechanism, data: exchange.clientFirst))
             case 11:
                 guard var exchange = scram else { return unexpected(message) }
-                do {
+                do throws(ReplicationError) {
                     let final = try exchange.clientFinal(serverFirst: r.rest())
                     state = .authenticating(scram: exchange)
                     return .write(FrontendMessage.saslResponse(final))
@@ -335,7 +337,7 @@ public struct ReplicationStateMachine: Sendable {
                 }
             case 12:
                 guard let exchange = scram else { return unexpected(message) }
-                do {
+                do throws(ReplicationError) {
                     try exchange.verify(serverFinal: r.rest())
                     return .wait  // AuthenticationOk follows
                 } catch {
