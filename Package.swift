@@ -128,7 +128,10 @@ let package = Package(
         ),
         .target(
             name: "RunnelPostgres",
-            dependencies: ["RunnelCore", "RunnelConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "RunnelCore", "RunnelConfig", "PostgresReplication", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -230,6 +233,6 @@ let package = Package(
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "PostgresReplication", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
 )
