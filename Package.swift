@@ -233,6 +233,8 @@ let package = Package(
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "PostgresReplication", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelPostgresTests",
+            dependencies: ["RunnelPostgres", "PostgresReplication", "RunnelTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
     ]
 )

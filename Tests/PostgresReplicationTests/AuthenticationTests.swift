@@ -5,7 +5,7 @@ import Testing
 
 /// Each authentication method and TLS mode against a PostgreSQL instance of this suite's own
 /// (the shared test server offers only SCRAM without TLS): trust, password, md5 and SCRAM-SHA-256
-/// users in pg_hba, and TLS with a certificate from a throwaway CA.
+/// users in pg_hba, and TLS with a certificate from a throwaway CA for db.internal and localhost.
 @Suite(.serialized)
 final class AuthenticationTests {
     let server: PrivateServer
@@ -53,11 +53,12 @@ final class AuthenticationTests {
         let ca = server.directory + "/certs/ca.pem", otherCA = server.directory + "/certs/other-ca.pem"
         #expect(try await connect(configuration("scram_user", tls: .prefer)) == (true, "true"))
         #expect(try await connect(configuration("scram_user", tls: .require)) == (true, "true"))
-        #expect(try await connect(configuration("scram_user", tls: .verifyFull(caFile: ca))) == (true, "true"))
-        #expect(try await connect(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "localhost"))) == (true, "true"))
-        // The wrong CA, and a name the certificate does not hold.
-        #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: otherCA))) == .tls)
+        #expect(try await connect(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "db.internal"))) == (true, "true"))
+        // The wrong CA; a name the certificate does not hold; and the address, which it does not
+        // hold either (its names are db.internal and localhost only).
+        #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: otherCA, serverName: "db.internal"))) == .tls)
         #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "elsewhere.example"))) == .tls)
+        #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: ca))) == .tls)
     }
 
     /// Against the shared server, which has no TLS: prefer falls back, require refuses.
@@ -91,15 +92,19 @@ final class PrivateServer: Sendable {
         let dir = "/tmp/runnel-pg-auth-\(UInt32.random(in: 0..<UInt32.max))"
         let port = Int.random(in: 30_000..<40_000)
         try sh("mkdir -p \(dir)/certs && chmod 755 \(dir)")
-        try TestCertificates.make(in: dir + "/certs")
+        // No IP address among the names: NIOSSL accepts a certificate naming the peer's address
+        // whatever name was asked for, so the name checks need a certificate without one.
+        try TestCertificates.make(in: dir + "/certs", serverNames: ["DNS:db.internal", "DNS:localhost"])
         try sh("chown -R postgres: \(dir) && runuser -u postgres -- \(bin)/initdb -D \(dir)/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8")
         try sh("cp \(dir)/certs/server.pem \(dir)/certs/server.key \(dir)/data/ && chown postgres: \(dir)/data/server.* && chmod 600 \(dir)/data/server.key")
         let hba = [
             "local all all trust",
-            "host replication trust_user 127.0.0.1/32 trust",
-            "host replication md5_user 127.0.0.1/32 md5",
-            "hostssl replication password_user 127.0.0.1/32 password",
-            "host replication scram_user 127.0.0.1/32 scram-sha-256",
+            // A logical replication connection (replication=database) matches by its database, as
+            // any other connection; the `replication` keyword is for physical replication only.
+            "host all trust_user 127.0.0.1/32 trust",
+            "host all md5_user 127.0.0.1/32 md5",
+            "hostssl all password_user 127.0.0.1/32 password",
+            "host all scram_user 127.0.0.1/32 scram-sha-256",
         ].joined(separator: "\n")
         try hba.write(toFile: dir + "/data/pg_hba.conf", atomically: true, encoding: .utf8)
         try sh("chown postgres: \(dir)/data/pg_hba.conf")

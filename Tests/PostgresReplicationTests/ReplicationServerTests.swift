@@ -186,7 +186,7 @@ struct ReplicationServerTests {
                 guard let name = column["name"] as? String, let value = column["value"], !(value is NSNull) else { continue }
                 let text: String
                 if let s = value as? String { text = s }
-                else if let n = value as? NSNumber, CFGetTypeID(n) == CFBooleanGetTypeID() { text = n.boolValue ? "t" : "f" }
+                else if column["type"] as? String == "boolean", let b = value as? Bool { text = b ? "t" : "f" }
                 else { text = "\(value)" }
                 parts.append("\(name)=\(Collected.shown(text))")
             }
@@ -222,9 +222,14 @@ struct ReplicationServerTests {
             feedback.confirm(first.endLSN)
             #expect(feedback.confirmed == second.endLSN)
             try await connection.stopReplication()
-
-            // Resuming from the slot sends nothing already confirmed; an unconfirmed third does come.
-            try await TestServer.sql("INSERT INTO \(table) VALUES (3)")
+            // A second stream needs a connection of its own.
+            await #expect(throws: ReplicationError.self) {
+                try await connection.startLogicalReplication(slot: slot, startLSN: .zero, publications: [publication])
+            }
+        }
+        // Resuming from the slot sends nothing already confirmed; an unconfirmed third does come.
+        try await TestServer.sql("INSERT INTO \(table) VALUES (3)")
+        try await TestServer.withConnection { connection in
             _ = try await connection.startLogicalReplication(slot: slot, startLSN: .zero, publications: [publication])
             var again = Collected()
             try await again.read(connection) { $0.commits >= 1 }

@@ -168,6 +168,16 @@ struct StateMachineTests {
     }
 
     @Test
+    func aCommandCompleteEndsTheStream() {
+        var m = Self.connected()
+        _ = m.startReplication("START_REPLICATION …", startLSN: .zero)
+        _ = m.receive(Self.message("W") { $0.bytes.append(0); $0.u16(0) }, now: Self.now)
+        #expect(m.receive(Self.message("C") { $0.cString("START_REPLICATION") }, now: Self.now) == .wait)
+        #expect(m.receive(Self.ready, now: Self.now) == .replicationEnded)
+        #expect(m.isReady && m.hasStreamed)
+    }
+
+    @Test
     func garbageFailsTheConnection() {
         var m = Self.connected()
         _ = m.startReplication("START_REPLICATION …", startLSN: .zero)

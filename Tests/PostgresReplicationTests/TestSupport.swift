@@ -19,7 +19,11 @@ enum TestServer {
                                  applicationName: "runnel-replication-tests")
     }
 
-    static let logger = Logger(label: "postgres-replication-tests")
+    static let logger: Logger = {
+        var logger = Logger(label: "postgres-replication-tests")
+        if env["RUNNEL_TEST_TRACE"] != nil { logger.logLevel = .trace }
+        return logger
+    }()
 
     /// A name no other test (or run) uses, valid for slots, publications and tables.
     static func unique(_ prefix: String) -> String {

@@ -1,5 +1,6 @@
 #if Postgres
     import Foundation
+    import Logging
     import PostgresReplication
     import RunnelCore
     @testable import RunnelPostgres
@@ -77,7 +78,8 @@
 
             // The acknowledgement of the last batch confirms the end of its last whole transaction.
             let last = try #require(rest.last)
-            let end = try #require(CDCPosition(try #require(last.checkpoint).position))
+            let lastCheckpoint = try #require(last.checkpoint)
+            let end = try #require(CDCPosition(lastCheckpoint.position))
             #expect(end.within == nil)
             try await #require(last.acknowledgement).acknowledge()
             var confirmed: LSN?

@@ -15,9 +15,11 @@
 #                        missing: the replication tests read the same changes through pg_recvlogical
 #                        and wal2json, an independent decoder, and compare.
 #
-# The cluster runs with wal_level=logical and room for replication slots and WAL senders, and
-# pg_hba lets the test roles open replication connections on loopback: the change data capture
-# tests (PostgresReplicationTests) create slots and stream from them.
+# The cluster runs with wal_level=logical and room for replication slots and WAL senders: the
+# change data capture tests (PostgresReplicationTests, postgres_cdc) create slots and stream from
+# them. A logical replication connection (replication=database) matches pg_hba by its database
+# like any other, so the `host all` lines admit it; the `replication` lines admit physical
+# replication (pg_receivewal) for the same roles.
 #
 # fsync stays on: the crash tests SIGKILL the client, never the server, but the server must behave
 # as in production. The password is fixed and only valid on loopback.

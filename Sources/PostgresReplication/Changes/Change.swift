@@ -116,9 +116,11 @@ public struct ChangeAssembler: Sendable {
             switch m.old { case .key(let v), .full(let v): values = v }
             return try change(m.relationOID, .delete, values, old: nil).map { [.change($0)] } ?? []
         case .truncate(let m):
-            return try m.relationOIDs.compactMap { oid throws(ReplicationError) in
-                try change(oid, .truncate, [], old: nil).map { .change($0) }
+            var outputs: [Output] = []
+            for oid in m.relationOIDs {
+                if let c = try change(oid, .truncate, [], old: nil) { outputs.append(.change(c)) }
             }
+            return outputs
         }
     }
 

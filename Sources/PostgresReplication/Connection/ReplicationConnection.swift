@@ -15,7 +15,8 @@ import Darwin
 /// stream at a time.
 ///
 /// The connection belongs to the task that `withConnection` lends it to: queries and `next()` are
-/// called from that task, one at a time. `ReplicationFeedback`, returned when the stream starts, is
+/// called from that task, one at a time. One stream per connection: PostgreSQL ends a second
+/// `START_REPLICATION` on the same connection at once, so this client refuses it. `ReplicationFeedback`, returned when the stream starts, is
 /// `Sendable`: another task (the one that commits the target) confirms positions through it.
 ///
 /// ```swift
@@ -179,6 +180,9 @@ public final class ReplicationConnection {
         var options = "proto_version '1', publication_names '\(names.replacingAll("'", "''"))'"
         if messages { options += ", messages 'true'" }
         let command = "START_REPLICATION SLOT \(try Self.slotName(slot)) LOGICAL \(startLSN) (\(options))"
+        guard !control.machine.withLock({ $0.hasStreamed }) else {
+            throw ReplicationError(.configuration, "a replication stream ran on this connection already: open a new connection for the next one")
+        }
         try perform { $0.startReplication(command, startLSN: startLSN) }
         while true {
             switch try await receive() {
@@ -197,7 +201,8 @@ public final class ReplicationConnection {
     /// answered before they are returned.
     public func next() async throws -> ReplicationEvent? {
         while true {
-            guard control.machine.withLock({ $0.isStreaming }) else { return nil }
+            // After the server's CopyDone the end of the command is still to be read.
+            guard control.machine.withLock({ $0.isStreaming || $0.isStopping }) else { return nil }
             switch try await receive() {
             case .walData(let data):
                 do {
@@ -253,6 +258,7 @@ public final class ReplicationConnection {
 
     private func receive() async throws -> ReplicationStateMachine.Action {
         let message = try await Self.next(&inbound, during: "the exchange")
+        logger.trace("postgres message", metadata: ["postgres.message": "\(Unicode.Scalar(message.type))", "postgres.bytes": "\(message.payload.count)"])
         let action = control.perform { $0.receive(message, now: .now()) }
         if case .fail(let error) = action { throw error }
         return action

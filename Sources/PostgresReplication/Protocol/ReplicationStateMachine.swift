@@ -60,6 +60,9 @@ public struct ReplicationStateMachine: Sendable {
     let password: String?
     private var state: State = .initial
     private let nonce: String
+    /// Whether START_REPLICATION ran on this connection: PostgreSQL (15) ends a second one on
+    /// the same connection at once, so each stream needs a connection of its own.
+    public private(set) var hasStreamed = false
     /// The server's ParameterStatus values (server_version, …).
     public private(set) var parameters: [String: String] = [:]
     /// The highest WAL position received in the stream.
@@ -76,6 +79,8 @@ public struct ReplicationStateMachine: Sendable {
 
     public var isReady: Bool { if case .ready = state { return true } else { return false } }
     public var isStreaming: Bool { if case .streaming = state { return true } else { return false } }
+    /// The stream is ending: CopyDone was sent and the server's end of the command is awaited.
+    public var isStopping: Bool { if case .stopping = state { return true } else { return false } }
 
     // MARK: What the caller asks for
 
@@ -99,6 +104,7 @@ public struct ReplicationStateMachine: Sendable {
     /// until the caller confirms a later one.
     public mutating func startReplication(_ command: String, startLSN: LSN) -> Action {
         guard case .ready = state else { return misuse("startReplication") }
+        hasStreamed = true
         state = .startingReplication
         received = startLSN
         confirmed = startLSN
@@ -259,6 +265,11 @@ public struct ReplicationStateMachine: Sendable {
                 // The server ended the stream (it is shutting down, or the timeline ended).
                 state = .stopping(error: nil)
                 return .write(FrontendMessage.copyDone())
+            case UInt8(ascii: "C"):
+                // The command ended without a CopyDone (PostgreSQL 15 does this to a second
+                // START_REPLICATION on one connection): ReadyForQuery follows.
+                state = .stopping(error: nil)
+                return .wait
             case UInt8(ascii: "E"):
                 return fail(try message.fields().error)
             default:
