@@ -69,9 +69,9 @@
             let resumed = try await extractor.open(request)
             let rest = try await Self.read(resumed, records: 5)
             let restRows = rest.flatMap { b in b.records.map { $0.object(b.schema) } }
-            #expect(restRows.map { "\($0["_op"]!.text) \($0["id"]!.text)" } == ["insert 3", "insert 4", "insert 5", "update 1", "delete 2"])
+            #expect(restRows.map { "\($0["_op"]?.text ?? "-") \($0["id"]?.text ?? "-")" } == ["insert 3", "insert 4", "insert 5", "update 1", "delete 2"])
             // The update left the TOASTed column alone: it is named, not nulled.
-            #expect(restRows[3]["_unchanged"] == .array([.string("big")]))
+            #expect(restRows.count == 5 && restRows[3]["_unchanged"] == .array([.string("big")]))
             #expect(restRows.allSatisfy { ($0["_lsn"]?.text.isEmpty ?? true) == false })
             let after = try await Self.sql("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")?.rows
             #expect(after == before)

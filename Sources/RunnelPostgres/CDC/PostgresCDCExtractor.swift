@@ -174,6 +174,7 @@ final class PostgresCDCReader: BatchReader {
             lastIdleConfirm = .now
         }
         readSoFar += objects.count
+        for object in objects { _ = union.add(object.keys) }
         let rows = objects.map { union.row($0) }
         let moved = position != emitted
         emitted = position
