@@ -146,6 +146,21 @@ public final class ChangeStream: Sendable {
         finish(CancellationError())
     }
 
+    /// Waits until `lsn` was confirmed (the acknowledgement of the last batch handed out, which
+    /// the runner sends after the reader is closed), at most `timeout` or until the task is
+    /// cancelled, then closes. Unconfirmed changes are sent again by the next stream.
+    public func close(afterConfirming lsn: LSN, timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            let done = state.withLock { s -> Bool in
+                s.failure != nil || (s.feedback.map { $0.confirmed >= lsn } ?? true)
+            }
+            if done { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        close()
+    }
+
     private func take() throws -> Event? {
         let (event, space, failure) = state.withLock { s -> (Event?, CheckedContinuation<Void, Never>?, (any Error)?) in
             guard s.count > 0 else { return (nil, nil, s.failure) }

@@ -92,6 +92,14 @@ public struct PostgresCDCExtractor: Extractor {
             logger.info("created replication slot", metadata: ["postgres.slot": "\(c.slot)"])
         } else if slot.first("plugin") != "pgoutput" {
             throw RunnelError(.config, "postgres_cdc: slot '\(c.slot)' uses plugin \(slot.first("plugin") ?? "?"), not pgoutput")
+        } else if let maxLag = c.maxLagBytes {
+            // Checked at each open for now; the metric (runnel_cdc_slot_lag_bytes) is still to come.
+            let lag = try await connection.simpleQuery(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'")
+            if let bytes = lag.first("lag").flatMap({ Int64($0) }), bytes > maxLag {
+                logger.warning("the replication slot holds more WAL than max_lag_bytes",
+                               metadata: ["postgres.slot": "\(c.slot)", "runnel.lag_bytes": "\(bytes)", "runnel.max_lag_bytes": "\(maxLag)"])
+            }
         }
     }
 }
@@ -117,6 +125,9 @@ final class PostgresCDCReader: BatchReader {
     /// The position the last batch carried: an idle batch that did not move carries none, so
     /// the runner skips it.
     private var emitted: CDCPosition?
+    private var hasEmittedRecords = false
+    /// The last position an acknowledgement handed out will confirm.
+    private var acknowledged: LSN?
 
     init(stream: ChangeStream, position: CDCPosition, request: ExtractRequest, drainTo: LSN?, heartbeat: Duration, tables: Set<String>) {
         self.stream = stream
@@ -176,8 +187,15 @@ final class PostgresCDCReader: BatchReader {
         readSoFar += objects.count
         for object in objects { _ = union.add(object.keys) }
         let rows = objects.map { union.row($0) }
-        let moved = position != emitted
-        emitted = position
+        // A batch that only moves the position is sent once records went before it in this run:
+        // today's runner prepares the loader with the first batch's schema, and before the first
+        // change the columns are not known. (The lead's commit contract can drop this.)
+        let moved = position != emitted && (!rows.isEmpty || hasEmittedRecords)
+        if moved {
+            emitted = position
+            acknowledged = position.resume
+        }
+        if !rows.isEmpty { hasEmittedRecords = true }
         return Batch(schema: Schema(union.names), rows: rows, origins: origins,
                      checkpoint: moved ? Checkpoint(position.description) : nil,
                      acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil,
@@ -185,6 +203,11 @@ final class PostgresCDCReader: BatchReader {
     }
 
     func close() async {
+        // The runner closes the reader before the committer stored (and acknowledged) the last
+        // batches: keep the connection until the last position handed out is confirmed.
+        if let last = acknowledged, last > .zero {
+            await stream.close(afterConfirming: last, timeout: .seconds(30))
+        }
         stream.close()
         task?.cancel()
         await task?.value
