@@ -13,9 +13,12 @@ final class AuthenticationTests {
     init() throws { server = try PrivateServer.start() }
     deinit { server.stop() }
 
-    func configuration(_ user: String, password: String? = "pw-\u{2603}", tls: ReplicationConfiguration.TLS = .disable) -> ReplicationConfiguration {
-        ReplicationConfiguration(host: "127.0.0.1", port: server.port, user: user, password: password, database: "postgres",
-                                 tls: tls, connectTimeout: .seconds(5))
+    func configuration(_ user: String, password: String? = "pw-\u{2603}", tls: ReplicationConfiguration.TLS = .disable)
+        -> ReplicationConfiguration
+    {
+        ReplicationConfiguration(
+            host: "127.0.0.1", port: server.port, user: user, password: password, database: "postgres",
+            tls: tls, connectTimeout: .seconds(5))
     }
 
     /// Whether the session's backend sees TLS.
@@ -28,7 +31,10 @@ final class AuthenticationTests {
     }
 
     func code(_ configuration: ReplicationConfiguration) async -> ReplicationError.Code? {
-        do { _ = try await connect(configuration); return nil } catch let e as ReplicationError { return e.code } catch { return nil }
+        do {
+            _ = try await connect(configuration)
+            return nil
+        } catch let e as ReplicationError { return e.code } catch { return nil }
     }
 
     @Test
@@ -50,14 +56,22 @@ final class AuthenticationTests {
 
     @Test
     func tlsModes() async throws {
-        let ca = server.directory + "/certs/ca.pem", otherCA = server.directory + "/certs/other-ca.pem"
+        let ca = server.directory + "/certs/ca.pem"
+        let otherCA = server.directory + "/certs/other-ca.pem"
         #expect(try await connect(configuration("scram_user", tls: .prefer)) == (true, "true"))
         #expect(try await connect(configuration("scram_user", tls: .require)) == (true, "true"))
-        #expect(try await connect(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "db.internal"))) == (true, "true"))
+        #expect(
+            try await connect(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "db.internal"))) == (
+                true, "true"
+            ))
         // The wrong CA; a name the certificate does not hold; and the address, which it does not
         // hold either (its names are db.internal and localhost only).
-        #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: otherCA, serverName: "db.internal"))) == .tls)
-        #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "elsewhere.example"))) == .tls)
+        #expect(
+            await code(configuration("scram_user", tls: .verifyFull(caFile: otherCA, serverName: "db.internal")))
+                == .tls)
+        #expect(
+            await code(configuration("scram_user", tls: .verifyFull(caFile: ca, serverName: "elsewhere.example")))
+                == .tls)
         #expect(await code(configuration("scram_user", tls: .verifyFull(caFile: ca))) == .tls)
     }
 
@@ -95,8 +109,12 @@ final class PrivateServer: Sendable {
         // No IP address among the names: NIOSSL accepts a certificate naming the peer's address
         // whatever name was asked for, so the name checks need a certificate without one.
         try TestCertificates.make(in: dir + "/certs", serverNames: ["DNS:db.internal", "DNS:localhost"])
-        try sh("chown -R postgres: \(dir) && runuser -u postgres -- \(bin)/initdb -D \(dir)/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8")
-        try sh("cp \(dir)/certs/server.pem \(dir)/certs/server.key \(dir)/data/ && chown postgres: \(dir)/data/server.* && chmod 600 \(dir)/data/server.key")
+        try sh(
+            "chown -R postgres: \(dir) && runuser -u postgres -- \(bin)/initdb -D \(dir)/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8"
+        )
+        try sh(
+            "cp \(dir)/certs/server.pem \(dir)/certs/server.key \(dir)/data/ && chown postgres: \(dir)/data/server.* && chmod 600 \(dir)/data/server.key"
+        )
         let hba = [
             "local all all trust",
             // A logical replication connection (replication=database) matches by its database, as
@@ -113,12 +131,14 @@ final class PrivateServer: Sendable {
             "runuser -u postgres -- \(bin)/pg_ctl -D \(dir)/data -l \(dir)/log -w -t 30 start "
                 + "-o \"-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories='\(dir)' -c ssl=on "
                 + "-c ssl_cert_file=server.pem -c ssl_key_file=server.key -c wal_level=logical\"")
-        let psql = "runuser -u postgres -- \(bin)/psql -q -v ON_ERROR_STOP=1 -h \(dir) -p \(port) -U postgres -d postgres"
-        try sh("\(psql) -c \"CREATE ROLE trust_user LOGIN REPLICATION\" "
-               + "-c \"SET password_encryption = 'md5'\" -c \"CREATE ROLE md5_user LOGIN REPLICATION PASSWORD 'pw-☃'\" "
-               + "-c \"SET password_encryption = 'scram-sha-256'\" -c \"CREATE ROLE scram_user LOGIN REPLICATION PASSWORD 'pw-☃'\" "
-               + "-c \"CREATE ROLE password_user LOGIN REPLICATION PASSWORD 'pw-☃'\" "
-               + "-c \"GRANT pg_read_all_stats TO trust_user, md5_user, scram_user, password_user\"")
+        let psql =
+            "runuser -u postgres -- \(bin)/psql -q -v ON_ERROR_STOP=1 -h \(dir) -p \(port) -U postgres -d postgres"
+        try sh(
+            "\(psql) -c \"CREATE ROLE trust_user LOGIN REPLICATION\" "
+                + "-c \"SET password_encryption = 'md5'\" -c \"CREATE ROLE md5_user LOGIN REPLICATION PASSWORD 'pw-☃'\" "
+                + "-c \"SET password_encryption = 'scram-sha-256'\" -c \"CREATE ROLE scram_user LOGIN REPLICATION PASSWORD 'pw-☃'\" "
+                + "-c \"CREATE ROLE password_user LOGIN REPLICATION PASSWORD 'pw-☃'\" "
+                + "-c \"GRANT pg_read_all_stats TO trust_user, md5_user, scram_user, password_user\"")
         return server
     }
 

@@ -12,7 +12,12 @@ struct ChangeAssemblerTests {
     static func transaction(_ lsn: UInt64, ids: [String]) -> [PgOutputMessage] {
         [.begin(.init(finalLSN: LSN(lsn), commitTime: .init(microsecondsSince2000: 1), xid: 1))]
             + ids.map { .insert(.init(relationOID: 7, new: [.text(Array($0.utf8))])) }
-            + [.commit(.init(flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: .init(microsecondsSince2000: 1)))]
+            + [
+                .commit(
+                    .init(
+                        flags: 0, commitLSN: LSN(lsn), endLSN: LSN(lsn + 8), commitTime: .init(microsecondsSince2000: 1)
+                    ))
+            ]
     }
 
     static func run(_ assembler: inout ChangeAssembler, _ messages: [PgOutputMessage]) throws -> [String] {
@@ -20,9 +25,11 @@ struct ChangeAssemblerTests {
         for m in messages {
             for o in try assembler.apply(m) {
                 switch o {
-                case .change(let c): out.append("\(c.operation.rawValue) \(c.values.first?.string ?? "-") @\(c.position)")
+                case .change(let c):
+                    out.append("\(c.operation.rawValue) \(c.values.first?.string ?? "-") @\(c.position)")
                 case .commit(_, let end, let n): out.append("commit \(end) \(n)")
-                case .relation(let r, let previous): out.append("relation \(r.name) \(previous == nil ? "new" : "again")")
+                case .relation(let r, let previous):
+                    out.append("relation \(r.name) \(previous == nil ? "new" : "again")")
                 default: break
                 }
             }
@@ -32,19 +39,22 @@ struct ChangeAssemblerTests {
 
     @Test
     func numbersChangesAndSkipsWhatWasStored() throws {
-        let stream: [PgOutputMessage] = [.relation(Self.relation)] + Self.transaction(0x100, ids: ["a", "b", "c"])
+        let stream: [PgOutputMessage] =
+            [.relation(Self.relation)] + Self.transaction(0x100, ids: ["a", "b", "c"])
             + Self.transaction(0x200, ids: ["d"])
         var fresh = ChangeAssembler()
-        #expect(try Self.run(&fresh, stream) == [
-            "relation t new", "insert a @0/100#0", "insert b @0/100#1", "insert c @0/100#2", "commit 0/108 3",
-            "insert d @0/200#0", "commit 0/208 1",
-        ])
+        #expect(
+            try Self.run(&fresh, stream) == [
+                "relation t new", "insert a @0/100#0", "insert b @0/100#1", "insert c @0/100#2", "commit 0/108 3",
+                "insert d @0/200#0", "commit 0/208 1",
+            ])
         // A batch ended after b: the stream resends the transaction from its start.
         let stored = try #require(CDCPosition("0/F0 0/100#1"))
         var resumed = ChangeAssembler(resumingFrom: stored)
-        #expect(try Self.run(&resumed, stream) == [
-            "relation t new", "insert c @0/100#2", "commit 0/108 3", "insert d @0/200#0", "commit 0/208 1",
-        ])
+        #expect(
+            try Self.run(&resumed, stream) == [
+                "relation t new", "insert c @0/100#2", "commit 0/108 3", "insert d @0/200#0", "commit 0/208 1",
+            ])
     }
 
     @Test
@@ -57,7 +67,10 @@ struct ChangeAssemblerTests {
         #expect(throws: ReplicationError.self) { try a.apply(.insert(.init(relationOID: 99, new: []))) }
         #expect(throws: ReplicationError.self) { try a.apply(.insert(.init(relationOID: 7, new: []))) }
         var b = ChangeAssembler()
-        #expect(throws: ReplicationError.self) { try b.apply(.commit(.init(flags: 0, commitLSN: .zero, endLSN: .zero, commitTime: .init(microsecondsSince2000: 0)))) }
+        #expect(throws: ReplicationError.self) {
+            try b.apply(
+                .commit(.init(flags: 0, commitLSN: .zero, endLSN: .zero, commitTime: .init(microsecondsSince2000: 0))))
+        }
     }
 
     @Test

@@ -14,17 +14,26 @@ struct PgOutputDecoderTests {
         ])
 
     static let messages: [PgOutputMessage] = [
-        .begin(.init(finalLSN: LSN(0x16_B374_D848), commitTime: .init(microsecondsSince2000: 786_000_000_000_000), xid: 745)),
-        .commit(.init(flags: 0, commitLSN: LSN(0x16_B374_D848), endLSN: LSN(0x16_B374_D878),
-                      commitTime: .init(microsecondsSince2000: 786_000_000_000_000))),
+        .begin(
+            .init(
+                finalLSN: LSN(0x16_B374_D848), commitTime: .init(microsecondsSince2000: 786_000_000_000_000), xid: 745)),
+        .commit(
+            .init(
+                flags: 0, commitLSN: LSN(0x16_B374_D848), endLSN: LSN(0x16_B374_D878),
+                commitTime: .init(microsecondsSince2000: 786_000_000_000_000))),
         .origin(.init(commitLSN: LSN(0x1000), name: "node_a")),
         .relation(relation),
         .type(.init(oid: 16400, namespace: "public", name: "mood")),
         .insert(.init(relationOID: 16385, new: [.text(Array("1".utf8)), .null])),
         .update(.init(relationOID: 16385, old: nil, new: [.text(Array("1".utf8)), .unchangedToast])),
-        .update(.init(relationOID: 16385, old: .key([.text(Array("1".utf8)), .null]), new: [.text(Array("2".utf8)), .text([])])),
-        .update(.init(relationOID: 16385, old: .full([.text(Array("1".utf8)), .text(Array("a".utf8))]),
-                      new: [.text(Array("1".utf8)), .binary([0, 1, 2])])),
+        .update(
+            .init(
+                relationOID: 16385, old: .key([.text(Array("1".utf8)), .null]),
+                new: [.text(Array("2".utf8)), .text([])])),
+        .update(
+            .init(
+                relationOID: 16385, old: .full([.text(Array("1".utf8)), .text(Array("a".utf8))]),
+                new: [.text(Array("1".utf8)), .binary([0, 1, 2])])),
         .delete(.init(relationOID: 16385, old: .key([.text(Array("1".utf8)), .null]))),
         .delete(.init(relationOID: 16385, old: .full([.text(Array("1".utf8)), .text(Array("x".utf8))]))),
         .truncate(.init(cascade: true, restartIdentity: false, relationOIDs: [16385, 16390])),
@@ -56,7 +65,10 @@ struct PgOutputDecoderTests {
     @Test
     func rejectsWhatTheProtocolForbids() {
         func code(_ bytes: [UInt8]) -> PgOutputError.Code? {
-            do { _ = try PgOutputDecoder.decode(bytes); return nil } catch { return error.code }
+            do {
+                _ = try PgOutputDecoder.decode(bytes)
+                return nil
+            } catch { return error.code }
         }
         #expect(code([]) == .truncated)
         #expect(code([UInt8(ascii: "Z")]) == .unknownMessage)
@@ -81,20 +93,33 @@ struct PgOutputDecoderTests {
     func streamMessages() throws {
         let data = PgOutputMessage.insert(.init(relationOID: 1, new: [])).encoded()
         var w = ByteWriter()
-        w.tag("w"); w.u64(0x100); w.u64(0x200); w.i64(5)
-        #expect(try ReplicationStreamMessage.decode(w.bytes + data)
-            == .xLogData(.init(start: LSN(0x100), walEnd: LSN(0x200), sendTime: .init(microsecondsSince2000: 5), data: data)))
+        w.tag("w")
+        w.u64(0x100)
+        w.u64(0x200)
+        w.i64(5)
+        #expect(
+            try ReplicationStreamMessage.decode(w.bytes + data)
+                == .xLogData(
+                    .init(start: LSN(0x100), walEnd: LSN(0x200), sendTime: .init(microsecondsSince2000: 5), data: data))
+        )
         var k = ByteWriter()
-        k.tag("k"); k.u64(0x300); k.i64(7); k.bytes.append(1)
-        #expect(try ReplicationStreamMessage.decode(k.bytes)
-            == .primaryKeepalive(.init(walEnd: LSN(0x300), sendTime: .init(microsecondsSince2000: 7), replyRequested: true)))
+        k.tag("k")
+        k.u64(0x300)
+        k.i64(7)
+        k.bytes.append(1)
+        #expect(
+            try ReplicationStreamMessage.decode(k.bytes)
+                == .primaryKeepalive(
+                    .init(walEnd: LSN(0x300), sendTime: .init(microsecondsSince2000: 7), replyRequested: true)))
         for end in 0..<k.bytes.count {
             #expect(throws: PgOutputError.self) { try ReplicationStreamMessage.decode(Array(k.bytes[..<end])) }
         }
         let update = ReplicationStreamMessage.standbyStatusUpdate(
-            written: LSN(1), flushed: LSN(2), applied: LSN(3), clock: .init(microsecondsSince2000: 4), replyRequested: true)
-        #expect(update == [0x72] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [0, 0, 0, 0, 0, 0, 0, 3]
-            + [0, 0, 0, 0, 0, 0, 0, 4] + [1])
+            written: LSN(1), flushed: LSN(2), applied: LSN(3), clock: .init(microsecondsSince2000: 4),
+            replyRequested: true)
+        #expect(
+            update == [0x72] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [0, 0, 0, 0, 0, 0, 0, 3]
+                + [0, 0, 0, 0, 0, 0, 0, 4] + [1])
     }
 
     @Test

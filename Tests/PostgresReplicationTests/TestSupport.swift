@@ -15,8 +15,9 @@ enum TestServer {
     static let bin = env["RUNNEL_TEST_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
 
     static var configuration: ReplicationConfiguration {
-        ReplicationConfiguration(host: host, port: port, user: user, password: password, database: database, tls: .disable,
-                                 applicationName: "runnel-replication-tests")
+        ReplicationConfiguration(
+            host: host, port: port, user: user, password: password, database: database, tls: .disable,
+            applicationName: "runnel-replication-tests")
     }
 
     static let logger: Logger = {
@@ -31,8 +32,10 @@ enum TestServer {
     }
 
     /// Runs `body` with a connection of its own: a replication=database connection runs plain SQL too.
-    static func withConnection<T>(_ configuration: ReplicationConfiguration = TestServer.configuration,
-                                  _ body: (ReplicationConnection) async throws -> T) async throws -> T {
+    static func withConnection<T>(
+        _ configuration: ReplicationConfiguration = TestServer.configuration,
+        _ body: (ReplicationConnection) async throws -> T
+    ) async throws -> T {
         try await ReplicationConnection.withConnection(configuration: configuration, logger: logger, body)
     }
 
@@ -64,12 +67,15 @@ enum TestServer {
 
     /// The slot's `confirmed_flush_lsn`.
     static func confirmedFlush(_ slot: String) async throws -> LSN? {
-        try await value("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'").flatMap { LSN($0) }
+        try await value("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'").flatMap {
+            LSN($0)
+        }
     }
 
     /// Waits until `condition` holds: the server applies a status update after it answered it,
     /// so the test polls the observable state itself, bounded by `timeout`.
-    static func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+    static func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
@@ -107,7 +113,9 @@ struct Collected {
             case .insert(let m): return line("I", m.relationOID, m.new)
             case .update(let m): return line("U", m.relationOID, m.new)
             case .delete(let m):
-                switch m.old { case .key(let v), .full(let v): return line("D", m.relationOID, v) }
+                switch m.old {
+                case .key(let v), .full(let v): return line("D", m.relationOID, v)
+                }
             case .truncate(let m): return m.relationOIDs.map { "T " + (relations[$0]?.qualifiedName ?? "?") }
             default: return []
             }

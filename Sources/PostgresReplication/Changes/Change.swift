@@ -56,7 +56,9 @@ public struct CDCPosition: Hashable, Sendable, CustomStringConvertible {
         self.resume = resume
         if parts.count == 2 {
             let inner = parts[1].split(separator: "#")
-            guard inner.count == 2, let lsn = LSN(String(inner[0])), let index = Int(inner[1]), index >= 0 else { return nil }
+            guard inner.count == 2, let lsn = LSN(String(inner[0])), let index = Int(inner[1]), index >= 0 else {
+                return nil
+            }
             within = ChangePosition(commitLSN: lsn, index: index)
         }
     }
@@ -113,7 +115,9 @@ public struct ChangeAssembler: Sendable {
             return try change(m.relationOID, .update, m.new, old: m.old).map { [.change($0)] } ?? []
         case .delete(let m):
             let values: [TupleValue]
-            switch m.old { case .key(let v), .full(let v): values = v }
+            switch m.old {
+            case .key(let v), .full(let v): values = v
+            }
             return try change(m.relationOID, .delete, values, old: nil).map { [.change($0)] } ?? []
         case .truncate(let m):
             var outputs: [Output] = []
@@ -124,18 +128,25 @@ public struct ChangeAssembler: Sendable {
         }
     }
 
-    private mutating func change(_ oid: UInt32, _ operation: Change.Operation, _ values: [TupleValue],
-                                 old: PgOutputMessage.Update.OldTuple?) throws(ReplicationError) -> Change? {
+    private mutating func change(
+        _ oid: UInt32, _ operation: Change.Operation, _ values: [TupleValue],
+        old: PgOutputMessage.Update.OldTuple?
+    ) throws(ReplicationError) -> Change? {
         guard var open = transaction else { throw protocolError("a change outside a transaction") }
-        guard let relation = relations[oid] else { throw protocolError("a change to relation \(oid) before its Relation message") }
+        guard let relation = relations[oid] else {
+            throw protocolError("a change to relation \(oid) before its Relation message")
+        }
         if operation != .truncate, values.count != relation.columns.count {
-            throw protocolError("\(relation.qualifiedName): \(values.count) values for \(relation.columns.count) columns")
+            throw protocolError(
+                "\(relation.qualifiedName): \(values.count) values for \(relation.columns.count) columns")
         }
         let position = ChangePosition(commitLSN: open.lsn, index: open.next)
         open.next += 1
         transaction = open
         if let skipThrough, position <= skipThrough { return nil }
-        return Change(relation: relation, operation: operation, values: values, old: old, position: position, commitTime: open.time)
+        return Change(
+            relation: relation, operation: operation, values: values, old: old, position: position,
+            commitTime: open.time)
     }
 
     private func protocolError(_ message: String) -> ReplicationError {

@@ -31,7 +31,8 @@ public final class ChangeStream: Sendable {
         /// Also stream `pg_logical_emit_message` (heartbeats). Default false.
         public var messages = false
 
-        public init(connection: ReplicationConfiguration, slot: String, publications: [String], position: CDCPosition?) {
+        public init(connection: ReplicationConfiguration, slot: String, publications: [String], position: CDCPosition?)
+        {
             self.connection = connection
             self.slot = slot
             self.publications = publications
@@ -67,7 +68,8 @@ public final class ChangeStream: Sendable {
     /// error (which `next` then throws).
     public func run() async {
         do {
-            try await ReplicationConnection.withConnection(configuration: configuration.connection, logger: logger) { connection in
+            try await ReplicationConnection.withConnection(configuration: configuration.connection, logger: logger) {
+                connection in
                 let start = configuration.position?.resume ?? .zero
                 let feedback = try await connection.startLogicalReplication(
                     slot: configuration.slot, startLSN: start, publications: configuration.publications,
@@ -93,7 +95,8 @@ public final class ChangeStream: Sendable {
                             case .commit(let commitLSN, let end, _):
                                 inTransaction = false
                                 try await push(.commit(commitLSN: commitLSN, end: end))
-                            case .relation(let relation, let previous): try await push(.relation(relation, previous: previous))
+                            case .relation(let relation, let previous):
+                                try await push(.relation(relation, previous: previous))
                             case .message, .nothing: break
                             }
                         }
@@ -213,13 +216,17 @@ public final class ChangeStream: Sendable {
     }
 
     private func finish(_ error: any Error) {
-        let (waiter, space) = state.withLock { s -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
+        let (waiter, space) = state.withLock {
+            s -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Void, Never>?) in
             if !s.finished {
                 s.finished = true
                 s.failure = error
             }
             s.feedback = nil
-            defer { s.waiter = nil; s.spaceWaiter = nil }
+            defer {
+                s.waiter = nil
+                s.spaceWaiter = nil
+            }
             return (s.waiter?.continuation, s.spaceWaiter)
         }
         waiter?.resume()

@@ -13,8 +13,10 @@ public struct ReplicationConfiguration: Sendable {
     /// Default 10 seconds.
     public var connectTimeout: Duration
 
-    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String,
-                tls: TLS = .prefer, applicationName: String = "runnel", connectTimeout: Duration = .seconds(10)) {
+    public init(
+        host: String, port: Int = 5432, user: String, password: String? = nil, database: String,
+        tls: TLS = .prefer, applicationName: String = "runnel", connectTimeout: Duration = .seconds(10)
+    ) {
         self.host = host
         self.port = port
         self.user = user

@@ -5,9 +5,9 @@ import NIOSSL
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A `replication=database` connection to PostgreSQL: replication commands (`IDENTIFY_SYSTEM`,
@@ -38,8 +38,10 @@ public final class ReplicationConnection {
     /// Whether the connection runs over TLS.
     public private(set) var isEncrypted: Bool
 
-    private init(control: StreamControl, inbound: NIOAsyncChannelInboundStream<BackendMessage>.AsyncIterator,
-                 configuration: ReplicationConfiguration, isEncrypted: Bool, logger: Logger) {
+    private init(
+        control: StreamControl, inbound: NIOAsyncChannelInboundStream<BackendMessage>.AsyncIterator,
+        configuration: ReplicationConfiguration, isEncrypted: Bool, logger: Logger
+    ) {
         self.control = control
         self.inbound = inbound
         self.configuration = configuration
@@ -91,7 +93,8 @@ public final class ReplicationConnection {
                 let answer = try await Self.next(&iterator, during: "the SSL request")
                 switch answer.type {
                 case UInt8(ascii: "S"):
-                    let serverName = configuration.tls.serverName ?? (isIPAddress(configuration.host) ? nil : configuration.host)
+                    let serverName =
+                        configuration.tls.serverName ?? (isIPAddress(configuration.host) ? nil : configuration.host)
                     do {
                         // Made and added on the event loop: the handler is not Sendable.
                         let pipeline = channel.channel.pipeline
@@ -105,14 +108,18 @@ public final class ReplicationConnection {
                     encrypted = true
                 case UInt8(ascii: "N"):
                     guard configuration.tls.mode == .prefer else {
-                        throw ReplicationError(.tls, "sslmode \(configuration.tls.mode.rawValue): the server at \(configuration.address) does not accept TLS")
+                        throw ReplicationError(
+                            .tls,
+                            "sslmode \(configuration.tls.mode.rawValue): the server at \(configuration.address) does not accept TLS"
+                        )
                     }
                 default:
                     throw ReplicationError(.protocolViolation, "unexpected answer \(answer.type) to the SSL request")
                 }
             }
-            let connection = ReplicationConnection(control: control, inbound: iterator, configuration: configuration,
-                                                   isEncrypted: encrypted, logger: logger)
+            let connection = ReplicationConnection(
+                control: control, inbound: iterator, configuration: configuration,
+                isEncrypted: encrypted, logger: logger)
             try await connection.startup()
             logger.debug("postgres replication connection ready", metadata: ["postgres.tls": "\(encrypted)"])
             return try await body(connection)
@@ -142,7 +149,8 @@ public final class ReplicationConnection {
         guard let systemID = result.first("systemid"), let timeline = result.first("timeline").flatMap({ Int($0) }),
             let position = result.first("xlogpos").flatMap({ LSN($0) })
         else { throw ReplicationError(.protocolViolation, "IDENTIFY_SYSTEM answered \(result.columns)") }
-        return SystemIdentification(systemID: systemID, timeline: timeline, position: position, database: result.first("dbname"))
+        return SystemIdentification(
+            systemID: systemID, timeline: timeline, position: position, database: result.first("dbname"))
     }
 
     /// `CREATE_REPLICATION_SLOT name [TEMPORARY] LOGICAL pgoutput [(SNAPSHOT 'export')]`.
@@ -150,16 +158,21 @@ public final class ReplicationConnection {
     /// A temporary slot lives as long as this connection. With `.export`, the snapshot named in
     /// the result shows exactly the transactions committed before `consistentPoint`; it can be
     /// imported (`SET TRANSACTION SNAPSHOT`) until the next command on this connection.
-    public func createLogicalSlot(_ name: String, temporary: Bool = false,
-                                  snapshot: SnapshotAction = .nothing) async throws -> CreatedSlot {
+    public func createLogicalSlot(
+        _ name: String, temporary: Bool = false,
+        snapshot: SnapshotAction = .nothing
+    ) async throws -> CreatedSlot {
         let slot = try Self.slotName(name)
         // Always explicit: without the option PostgreSQL 15 exports a snapshot.
         let result = try await simpleQuery(
-            "CREATE_REPLICATION_SLOT \(slot)\(temporary ? " TEMPORARY" : "") LOGICAL pgoutput (SNAPSHOT '\(snapshot.rawValue)')")
+            "CREATE_REPLICATION_SLOT \(slot)\(temporary ? " TEMPORARY" : "") LOGICAL pgoutput (SNAPSHOT '\(snapshot.rawValue)')"
+        )
         guard let point = result.first("consistent_point").flatMap({ LSN($0) }) else {
             throw ReplicationError(.protocolViolation, "CREATE_REPLICATION_SLOT answered \(result.columns)")
         }
-        return CreatedSlot(name: result.first("slot_name") ?? name, consistentPoint: point, snapshotName: result.first("snapshot_name"))
+        return CreatedSlot(
+            name: result.first("slot_name") ?? name, consistentPoint: point, snapshotName: result.first("snapshot_name")
+        )
     }
 
     /// `DROP_REPLICATION_SLOT name [WAIT]`; `WAIT` waits for a consumer still using it to leave.
@@ -174,20 +187,26 @@ public final class ReplicationConnection {
     /// stored through the returned feedback. Throws `.server` when the slot is missing (42704) or
     /// in use (55006).
     /// - Parameter messages: also stream `pg_logical_emit_message` (PostgreSQL 14 and later).
-    public func startLogicalReplication(slot: String, startLSN: LSN, publications: [String],
-                                        messages: Bool = false) async throws -> ReplicationFeedback {
+    public func startLogicalReplication(
+        slot: String, startLSN: LSN, publications: [String],
+        messages: Bool = false
+    ) async throws -> ReplicationFeedback {
         let names = publications.map { "\"" + $0.replacingAll("\"", "\"\"") + "\"" }.joined(separator: ",")
         var options = "proto_version '1', publication_names '\(names.replacingAll("'", "''"))'"
         if messages { options += ", messages 'true'" }
         let command = "START_REPLICATION SLOT \(try Self.slotName(slot)) LOGICAL \(startLSN) (\(options))"
         guard !control.machine.withLock({ $0.hasStreamed }) else {
-            throw ReplicationError(.configuration, "a replication stream ran on this connection already: open a new connection for the next one")
+            throw ReplicationError(
+                .configuration,
+                "a replication stream ran on this connection already: open a new connection for the next one")
         }
         try perform { $0.startReplication(command, startLSN: startLSN) }
         while true {
             switch try await receive() {
             case .replicationStarted:
-                logger.debug("postgres replication started", metadata: ["postgres.slot": "\(slot)", "postgres.lsn": "\(startLSN)"])
+                logger.debug(
+                    "postgres replication started",
+                    metadata: ["postgres.slot": "\(slot)", "postgres.lsn": "\(startLSN)"])
                 return ReplicationFeedback(control: control)
             case .queryFailed(let error): throw error
             case .wait, .write: continue
@@ -258,14 +277,20 @@ public final class ReplicationConnection {
 
     private func receive() async throws -> ReplicationStateMachine.Action {
         let message = try await Self.next(&inbound, during: "the exchange")
-        logger.trace("postgres message", metadata: ["postgres.message": "\(Unicode.Scalar(message.type))", "postgres.bytes": "\(message.payload.count)"])
+        logger.trace(
+            "postgres message",
+            metadata: [
+                "postgres.message": "\(Unicode.Scalar(message.type))", "postgres.bytes": "\(message.payload.count)",
+            ])
         let action = control.perform { $0.receive(message, now: .now()) }
         if case .fail(let error) = action { throw error }
         return action
     }
 
-    private static func next(_ iterator: inout NIOAsyncChannelInboundStream<BackendMessage>.AsyncIterator,
-                             during what: String) async throws -> BackendMessage {
+    private static func next(
+        _ iterator: inout NIOAsyncChannelInboundStream<BackendMessage>.AsyncIterator,
+        during what: String
+    ) async throws -> BackendMessage {
         let message: BackendMessage?
         do {
             message = try await iterator.next()
@@ -288,7 +313,8 @@ public final class ReplicationConnection {
         guard !name.isEmpty, name.utf8.count <= 63,
             name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F })
         else {
-            throw ReplicationError(.configuration, "slot name '\(name)': use lower-case letters, digits and underscores (at most 63)")
+            throw ReplicationError(
+                .configuration, "slot name '\(name)': use lower-case letters, digits and underscores (at most 63)")
         }
         return name
     }
@@ -382,7 +408,9 @@ final class StreamControl: Sendable {
     /// purpose: `writeAndFlush` from outside the event loop only enqueues (it never calls back
     /// into this type), and queuing in lock order keeps status updates in the order of the
     /// positions they carry, whichever task sent them.
-    func perform(_ change: (inout ReplicationStateMachine) -> ReplicationStateMachine.Action) -> ReplicationStateMachine.Action {
+    func perform(_ change: (inout ReplicationStateMachine) -> ReplicationStateMachine.Action)
+        -> ReplicationStateMachine.Action
+    {
         let action = machine.withLock { machine in
             let action = change(&machine)
             switch action {

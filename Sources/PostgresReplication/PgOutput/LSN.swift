@@ -41,7 +41,8 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable {
     }
 
     public init(microsecondsSince1970: Int64) {
-        let (difference, overflow) = microsecondsSince1970.subtractingReportingOverflow(Self.unixEpochOffsetSeconds * 1_000_000)
+        let (difference, overflow) = microsecondsSince1970.subtractingReportingOverflow(
+            Self.unixEpochOffsetSeconds * 1_000_000)
         self.microsecondsSince2000 = overflow ? .min : difference
     }
 

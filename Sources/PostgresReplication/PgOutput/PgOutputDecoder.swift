@@ -19,13 +19,17 @@ public enum PgOutputDecoder {
         let message: PgOutputMessage
         switch tag {
         case UInt8(ascii: "B"):
-            message = .begin(.init(finalLSN: try r.lsn("Begin final LSN"),
-                                   commitTime: .init(microsecondsSince2000: try r.int64("Begin timestamp")),
-                                   xid: try r.uint32("Begin xid")))
+            message = .begin(
+                .init(
+                    finalLSN: try r.lsn("Begin final LSN"),
+                    commitTime: .init(microsecondsSince2000: try r.int64("Begin timestamp")),
+                    xid: try r.uint32("Begin xid")))
         case UInt8(ascii: "C"):
-            message = .commit(.init(flags: try r.uint8("Commit flags"), commitLSN: try r.lsn("Commit LSN"),
-                                    endLSN: try r.lsn("Commit end LSN"),
-                                    commitTime: .init(microsecondsSince2000: try r.int64("Commit timestamp"))))
+            message = .commit(
+                .init(
+                    flags: try r.uint8("Commit flags"), commitLSN: try r.lsn("Commit LSN"),
+                    endLSN: try r.lsn("Commit end LSN"),
+                    commitTime: .init(microsecondsSince2000: try r.int64("Commit timestamp"))))
         case UInt8(ascii: "O"):
             message = .origin(.init(commitLSN: try r.lsn("Origin LSN"), name: try r.cString("Origin name")))
         case UInt8(ascii: "R"):
@@ -41,13 +45,18 @@ public enum PgOutputDecoder {
             columns.reserveCapacity(min(count, r.remaining / 10))
             for _ in 0..<count {
                 let flags = try r.uint8("column flags")
-                columns.append(.init(isKey: flags & 1 != 0, name: try r.cString("column name"),
-                                     typeOID: try r.uint32("column type"), typeModifier: try r.int32("column type modifier")))
+                columns.append(
+                    .init(
+                        isKey: flags & 1 != 0, name: try r.cString("column name"),
+                        typeOID: try r.uint32("column type"), typeModifier: try r.int32("column type modifier")))
             }
-            message = .relation(.init(oid: oid, namespace: namespace, name: name, replicaIdentity: identity, columns: columns))
+            message = .relation(
+                .init(oid: oid, namespace: namespace, name: name, replicaIdentity: identity, columns: columns))
         case UInt8(ascii: "Y"):
-            message = .type(.init(oid: try r.uint32("Type oid"), namespace: try r.cString("Type namespace"),
-                                  name: try r.cString("Type name")))
+            message = .type(
+                .init(
+                    oid: try r.uint32("Type oid"), namespace: try r.cString("Type namespace"),
+                    name: try r.cString("Type name")))
         case UInt8(ascii: "I"):
             let oid = try r.uint32("Insert relation")
             try expect(&r, "N", "Insert")
@@ -77,7 +86,8 @@ public enum PgOutputDecoder {
             let count = Int(try r.int32("Truncate relation count"))
             let options = try r.uint8("Truncate options")
             guard count >= 0, count <= r.remaining / 4 else {
-                throw PgOutputError(.malformed, "Truncate relation count \(count) for \(r.remaining) bytes", offset: r.offset - 5)
+                throw PgOutputError(
+                    .malformed, "Truncate relation count \(count) for \(r.remaining) bytes", offset: r.offset - 5)
             }
             var oids: [UInt32] = []
             oids.reserveCapacity(count)
@@ -88,8 +98,10 @@ public enum PgOutputDecoder {
             let lsn = try r.lsn("Message LSN")
             let prefix = try r.cString("Message prefix")
             let length = Int(try r.int32("Message length"))
-            message = .message(.init(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix,
-                                     content: try r.bytes(length, "Message content")))
+            message = .message(
+                .init(
+                    transactional: flags & 1 != 0, lsn: lsn, prefix: prefix,
+                    content: try r.bytes(length, "Message content")))
         default:
             throw PgOutputError(.unknownMessage, "message type \(tag)", offset: 0)
         }
@@ -99,7 +111,8 @@ public enum PgOutputDecoder {
         return message
     }
 
-    private static func expect(_ r: inout ByteReader, _ tag: Unicode.Scalar, _ what: StaticString) throws(PgOutputError) {
+    private static func expect(_ r: inout ByteReader, _ tag: Unicode.Scalar, _ what: StaticString) throws(PgOutputError)
+    {
         let kind = try r.uint8(what)
         guard kind == UInt8(ascii: tag) else {
             throw PgOutputError(.malformed, "\(what): tuple kind \(kind), expected \(tag)", offset: r.offset - 1)

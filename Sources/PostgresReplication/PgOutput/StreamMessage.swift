@@ -29,13 +29,17 @@ public enum ReplicationStreamMessage: Hashable, Sendable {
                 let tag = try r.uint8("stream message type")
                 switch tag {
                 case UInt8(ascii: "w"):
-                    return .xLogData(.init(start: try r.lsn("XLogData start"), walEnd: try r.lsn("XLogData end"),
-                                           sendTime: .init(microsecondsSince2000: try r.int64("XLogData time")), data: r.rest()))
+                    return .xLogData(
+                        .init(
+                            start: try r.lsn("XLogData start"), walEnd: try r.lsn("XLogData end"),
+                            sendTime: .init(microsecondsSince2000: try r.int64("XLogData time")), data: r.rest()))
                 case UInt8(ascii: "k"):
                     let end = try r.lsn("keepalive end")
                     let time = PostgresTimestamp(microsecondsSince2000: try r.int64("keepalive time"))
                     let reply = try r.uint8("keepalive reply")
-                    guard r.isAtEnd else { throw PgOutputError(.malformed, "bytes after the keepalive", offset: r.offset) }
+                    guard r.isAtEnd else {
+                        throw PgOutputError(.malformed, "bytes after the keepalive", offset: r.offset)
+                    }
                     return .primaryKeepalive(.init(walEnd: end, sendTime: time, replyRequested: reply != 0))
                 default:
                     throw PgOutputError(.unknownMessage, "stream message type \(tag)", offset: 0)
@@ -46,11 +50,15 @@ public enum ReplicationStreamMessage: Hashable, Sendable {
 
     /// The payload of a Standby Status Update ('r'): the client has written and flushed WAL up to
     /// `flushed` (for a logical slot, the server's `confirmed_flush_lsn` follows `flushed`).
-    public static func standbyStatusUpdate(written: LSN, flushed: LSN, applied: LSN, clock: PostgresTimestamp,
-                                           replyRequested: Bool = false) -> [UInt8] {
+    public static func standbyStatusUpdate(
+        written: LSN, flushed: LSN, applied: LSN, clock: PostgresTimestamp,
+        replyRequested: Bool = false
+    ) -> [UInt8] {
         var bytes: [UInt8] = [UInt8(ascii: "r")]
         bytes.reserveCapacity(34)
-        for value in [written.rawValue, flushed.rawValue, applied.rawValue, UInt64(bitPattern: clock.microsecondsSince2000)] {
+        for value in [
+            written.rawValue, flushed.rawValue, applied.rawValue, UInt64(bitPattern: clock.microsecondsSince2000),
+        ] {
             withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
         }
         bytes.append(replyRequested ? 1 : 0)

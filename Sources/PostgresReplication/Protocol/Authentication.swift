@@ -37,7 +37,8 @@ struct SCRAMSHA256 {
         }
         guard let nonce = attributes["r"], nonce.hasPrefix(clientNonce), nonce.count > clientNonce.count,
             let saltText = attributes["s"], let salt = Base64.decode(saltText),
-            let iterationText = attributes["i"], let iterations = Int(iterationText), (1...10_000_000).contains(iterations)
+            let iterationText = attributes["i"], let iterations = Int(iterationText),
+            (1...10_000_000).contains(iterations)
         else {
             throw ReplicationError(.authentication, "SCRAM: malformed server-first-message")
         }
@@ -91,7 +92,10 @@ enum MD5Password {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }
@@ -105,7 +109,9 @@ enum Base64 {
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
         while i < bytes.count {
-            let b0 = bytes[i], b1 = i + 1 < bytes.count ? bytes[i + 1] : 0, b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
+            let b0 = bytes[i]
+            let b1 = i + 1 < bytes.count ? bytes[i + 1] : 0
+            let b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
             out.append(alphabet[Int(b0 >> 2)])
             out.append(alphabet[Int((b0 & 3) << 4 | b1 >> 4)])
             out.append(i + 1 < bytes.count ? alphabet[Int((b1 & 15) << 2 | b2 >> 6)] : UInt8(ascii: "="))
@@ -119,7 +125,10 @@ enum Base64 {
         var values: [UInt8] = []
         var padding = 0
         for c in text.utf8 {
-            if c == UInt8(ascii: "=") { padding += 1; continue }
+            if c == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
             guard padding == 0, let v = alphabet.firstIndex(of: c) else { return nil }
             values.append(UInt8(v))
         }

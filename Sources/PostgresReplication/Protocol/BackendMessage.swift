@@ -53,14 +53,18 @@ enum FrontendMessage {
 
     static func sslRequest() -> [UInt8] {
         var w = ByteWriter()
-        w.u32(8); w.u32(UInt32(bitPattern: sslRequestCode))
+        w.u32(8)
+        w.u32(UInt32(bitPattern: sslRequestCode))
         return w.bytes
     }
 
     static func startup(parameters: [(String, String)]) -> [UInt8] {
         var body = ByteWriter()
         body.u32(UInt32(bitPattern: protocolVersion))
-        for (name, value) in parameters { body.cString(name); body.cString(value) }
+        for (name, value) in parameters {
+            body.cString(name)
+            body.cString(value)
+        }
         body.bytes.append(0)
         var w = ByteWriter()
         w.u32(UInt32(body.bytes.count + 4))
@@ -70,7 +74,8 @@ enum FrontendMessage {
 
     static func message(_ type: Unicode.Scalar, _ body: [UInt8]) -> [UInt8] {
         var w = ByteWriter()
-        w.tag(type); w.u32(UInt32(body.count + 4))
+        w.tag(type)
+        w.u32(UInt32(body.count + 4))
         w.bytes += body
         return w.bytes
     }
@@ -83,7 +88,9 @@ enum FrontendMessage {
 
     static func saslInitialResponse(mechanism: String, data: [UInt8]) -> [UInt8] {
         var body = ByteWriter()
-        body.cString(mechanism); body.u32(UInt32(data.count)); body.bytes += data
+        body.cString(mechanism)
+        body.u32(UInt32(data.count))
+        body.bytes += data
         return message("p", body.bytes)
     }
 

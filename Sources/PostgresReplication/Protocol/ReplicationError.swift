@@ -3,7 +3,10 @@
 public struct ReplicationError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case connectFailed = "connect_failed", tls, authentication, server, protocolViolation = "protocol", closed
+            case connectFailed = "connect_failed"
+            case tls, authentication, server
+            case protocolViolation = "protocol"
+            case closed
             case decoding, configuration
         }
         private let base: Base

@@ -14,7 +14,9 @@ public struct ReplicationStateMachine: Sendable {
 
         /// The value of `column` in the first row; nil when absent or null.
         public func first(_ column: String) -> String? {
-            guard let index = columns.firstIndex(of: column), let row = rows.first, index < row.count else { return nil }
+            guard let index = columns.firstIndex(of: column), let row = rows.first, index < row.count else {
+                return nil
+            }
             return row[index]
         }
     }
@@ -88,10 +90,11 @@ public struct ReplicationStateMachine: Sendable {
     public mutating func start(database: String, applicationName: String) -> Action {
         guard case .initial = state else { return misuse("start") }
         state = .authenticating(scram: nil)
-        return .write(FrontendMessage.startup(parameters: [
-            ("user", user), ("database", database), ("replication", "database"),
-            ("application_name", applicationName), ("client_encoding", "UTF8"),
-        ]))
+        return .write(
+            FrontendMessage.startup(parameters: [
+                ("user", user), ("database", database), ("replication", "database"),
+                ("application_name", applicationName), ("client_encoding", "UTF8"),
+            ]))
     }
 
     public mutating func query(_ sql: String) -> Action {
@@ -133,9 +136,10 @@ public struct ReplicationStateMachine: Sendable {
     }
 
     private func statusUpdate(now: PostgresTimestamp, replyRequested: Bool = false) -> [UInt8] {
-        FrontendMessage.copyData(ReplicationStreamMessage.standbyStatusUpdate(
-            written: max(received, confirmed), flushed: confirmed, applied: confirmed, clock: now,
-            replyRequested: replyRequested))
+        FrontendMessage.copyData(
+            ReplicationStreamMessage.standbyStatusUpdate(
+                written: max(received, confirmed), flushed: confirmed, applied: confirmed, clock: now,
+                replyRequested: replyRequested))
     }
 
     private mutating func misuse(_ what: String) -> Action {
@@ -153,7 +157,8 @@ public struct ReplicationStateMachine: Sendable {
         do {
             return try handle(message, now: now)
         } catch {
-            return fail(ReplicationError(.protocolViolation, "malformed message '\(Unicode.Scalar(message.type))': \(error)"))
+            return fail(
+                ReplicationError(.protocolViolation, "malformed message '\(Unicode.Scalar(message.type))': \(error)"))
         }
     }
 
@@ -162,7 +167,9 @@ public struct ReplicationStateMachine: Sendable {
         case UInt8(ascii: "N"), UInt8(ascii: "A"):
             return .wait  // NoticeResponse, NotificationResponse: nothing to do
         case UInt8(ascii: "S"):
-            let (name, value) = try message.withReader { r throws(PgOutputError) in (try r.cString("name"), try r.cString("value")) }
+            let (name, value) = try message.withReader { r throws(PgOutputError) in
+                (try r.cString("name"), try r.cString("value"))
+            }
             parameters[name] = value
             return .wait
         default:
@@ -295,7 +302,9 @@ public struct ReplicationStateMachine: Sendable {
     }
 
     private mutating func unexpected(_ message: BackendMessage) -> Action {
-        fail(ReplicationError(.protocolViolation, "unexpected message '\(Unicode.Scalar(message.type))' in state \(state)"))
+        fail(
+            ReplicationError(
+                .protocolViolation, "unexpected message '\(Unicode.Scalar(message.type))' in state \(state)"))
     }
 
     private mutating func authenticate(_ message: BackendMessage, scram: SCRAMSHA256?) throws(PgOutputError) -> Action {
@@ -304,7 +313,9 @@ public struct ReplicationStateMachine: Sendable {
             let fields = try message.fields()
             // 28P01 invalid_password, 28000 invalid_authorization_specification (pg_hba refused).
             let code: ReplicationError.Code = fields.sqlState?.hasPrefix("28") == true ? .authentication : .server
-            return fail(ReplicationError(code, "\(fields.severity): \(fields.message)", sqlState: fields.sqlState, detail: fields.detail))
+            return fail(
+                ReplicationError(
+                    code, "\(fields.severity): \(fields.message)", sqlState: fields.sqlState, detail: fields.detail))
         case UInt8(ascii: "R"):
             break
         default:
@@ -322,7 +333,8 @@ public struct ReplicationStateMachine: Sendable {
             case 5:
                 guard let password else { return noPassword("md5") }
                 let salt = try r.bytes(4, "md5 salt")
-                return .write(FrontendMessage.password(MD5Password.response(user: user, password: password, salt: salt)))
+                return .write(
+                    FrontendMessage.password(MD5Password.response(user: user, password: password, salt: salt)))
             case 10:
                 var mechanisms: [String] = []
                 while true {
@@ -331,12 +343,15 @@ public struct ReplicationStateMachine: Sendable {
                     mechanisms.append(name)
                 }
                 guard mechanisms.contains(SCRAMSHA256.mechanism) else {
-                    return fail(ReplicationError(.authentication, "the server offers SASL mechanisms \(mechanisms), not SCRAM-SHA-256"))
+                    return fail(
+                        ReplicationError(
+                            .authentication, "the server offers SASL mechanisms \(mechanisms), not SCRAM-SHA-256"))
                 }
                 guard let password else { return noPassword("SCRAM-SHA-256") }
                 let exchange = SCRAMSHA256(password: password, clientNonce: nonce)
                 state = .authenticating(scram: exchange)
-                return .write(FrontendMessage.saslInitialResponse(mechanism: SCRAMSHA256.mechanism, data: exchange.clientFirst))
+                return .write(
+                    FrontendMessage.saslInitialResponse(mechanism: SCRAMSHA256.mechanism, data: exchange.clientFirst))
             case 11:
                 guard var exchange = scram else { return unexpected(message) }
                 do throws(ReplicationError) {
@@ -355,12 +370,18 @@ public struct ReplicationStateMachine: Sendable {
                     return fail(error)
                 }
             default:
-                return fail(ReplicationError(.authentication, "the server asks for authentication method \(request), which this client does not support (trust, password, md5, SCRAM-SHA-256)"))
+                return fail(
+                    ReplicationError(
+                        .authentication,
+                        "the server asks for authentication method \(request), which this client does not support (trust, password, md5, SCRAM-SHA-256)"
+                    ))
             }
         }
     }
 
     private mutating func noPassword(_ method: String) -> Action {
-        fail(ReplicationError(.authentication, "the server asks for \(method) authentication and no password is configured"))
+        fail(
+            ReplicationError(
+                .authentication, "the server asks for \(method) authentication and no password is configured"))
     }
 }

@@ -48,11 +48,14 @@ public struct PostgresCDCExtractor: Extractor {
         var position: CDCPosition?
         if let checkpoint = request.checkpoint {
             guard let parsed = CDCPosition(checkpoint.position) else {
-                throw RunnelError(.config, "postgres_cdc: the stored checkpoint '\(checkpoint.position)' is not a replication position")
+                throw RunnelError(
+                    .config,
+                    "postgres_cdc: the stored checkpoint '\(checkpoint.position)' is not a replication position")
             }
             position = parsed
         }
-        let drainTo = try await ReplicationConnection.withConnection(configuration: c.connection, logger: logger) { connection in
+        let drainTo = try await ReplicationConnection.withConnection(configuration: c.connection, logger: logger) {
+            connection in
             try await prepare(connection, position: position)
             return request.follow ? nil : try await connection.identifySystem().position
         }
@@ -60,8 +63,9 @@ public struct PostgresCDCExtractor: Extractor {
             connection: c.connection, slot: c.slot, publications: [c.publication], position: position)
         streamConfiguration.capacity = max(1_024, request.batching.maxRecords * 2)
         let stream = ChangeStream(streamConfiguration, logger: logger)
-        return PostgresCDCReader(stream: stream, position: position ?? CDCPosition(resume: .zero), request: request,
-                                 drainTo: drainTo, heartbeat: c.heartbeat, tables: Set(c.tables))
+        return PostgresCDCReader(
+            stream: stream, position: position ?? CDCPosition(resume: .zero), request: request,
+            drainTo: drainTo, heartbeat: c.heartbeat, tables: Set(c.tables))
     }
 
     /// The publication (created for `tables` when missing and allowed) and the slot (created at
@@ -72,33 +76,45 @@ public struct PostgresCDCExtractor: Extractor {
         let exists = try await connection.simpleQuery("SELECT 1 FROM pg_publication WHERE pubname = '\(publication)'")
         if exists.rows.isEmpty {
             guard c.createPublication, !c.tables.isEmpty else {
-                throw RunnelError(.config, "postgres_cdc: publication '\(c.publication)' does not exist (give 'tables' to create it)")
+                throw RunnelError(
+                    .config, "postgres_cdc: publication '\(c.publication)' does not exist (give 'tables' to create it)")
             }
             let tables = c.tables.map { name in
-                name.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
+                name.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(
+                    separator: ".")
             }
             try await connection.simpleQuery(
-                "CREATE PUBLICATION \"\(c.publication.replacingOccurrences(of: "\"", with: "\"\""))\" FOR TABLE \(tables.joined(separator: ", "))")
+                "CREATE PUBLICATION \"\(c.publication.replacingOccurrences(of: "\"", with: "\"\""))\" FOR TABLE \(tables.joined(separator: ", "))"
+            )
             logger.info("created publication", metadata: ["postgres.publication": "\(c.publication)"])
         }
         let slot = try await connection.simpleQuery(
-            "SELECT plugin, database FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'")
+            "SELECT plugin, database FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'"
+        )
         if slot.rows.isEmpty {
             if let position, position.resume > .zero {
-                throw RunnelError(.config,
-                    "postgres_cdc: slot '\(c.slot)' is gone but a position (\(position)) is stored: changes since then are lost; reset the checkpoint and run a snapshot")
+                throw RunnelError(
+                    .config,
+                    "postgres_cdc: slot '\(c.slot)' is gone but a position (\(position)) is stored: changes since then are lost; reset the checkpoint and run a snapshot"
+                )
             }
             _ = try await connection.createLogicalSlot(c.slot)
             logger.info("created replication slot", metadata: ["postgres.slot": "\(c.slot)"])
         } else if slot.first("plugin") != "pgoutput" {
-            throw RunnelError(.config, "postgres_cdc: slot '\(c.slot)' uses plugin \(slot.first("plugin") ?? "?"), not pgoutput")
+            throw RunnelError(
+                .config, "postgres_cdc: slot '\(c.slot)' uses plugin \(slot.first("plugin") ?? "?"), not pgoutput")
         } else if let maxLag = c.maxLagBytes {
             // Checked at each open for now; the metric (runnel_cdc_slot_lag_bytes) is still to come.
             let lag = try await connection.simpleQuery(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'")
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'"
+            )
             if let bytes = lag.first("lag").flatMap({ Int64($0) }), bytes > maxLag {
-                logger.warning("the replication slot holds more WAL than max_lag_bytes",
-                               metadata: ["postgres.slot": "\(c.slot)", "runnel.lag_bytes": "\(bytes)", "runnel.max_lag_bytes": "\(maxLag)"])
+                logger.warning(
+                    "the replication slot holds more WAL than max_lag_bytes",
+                    metadata: [
+                        "postgres.slot": "\(c.slot)", "runnel.lag_bytes": "\(bytes)",
+                        "runnel.max_lag_bytes": "\(maxLag)",
+                    ])
             }
         }
     }
@@ -129,7 +145,10 @@ final class PostgresCDCReader: BatchReader {
     /// The last position an acknowledgement handed out will confirm.
     private var acknowledged: LSN?
 
-    init(stream: ChangeStream, position: CDCPosition, request: ExtractRequest, drainTo: LSN?, heartbeat: Duration, tables: Set<String>) {
+    init(
+        stream: ChangeStream, position: CDCPosition, request: ExtractRequest, drainTo: LSN?, heartbeat: Duration,
+        tables: Set<String>
+    ) {
         self.stream = stream
         self.position = position
         self.request = request
@@ -196,10 +215,11 @@ final class PostgresCDCReader: BatchReader {
             acknowledged = position.resume
         }
         if !rows.isEmpty { hasEmittedRecords = true }
-        return Batch(schema: Schema(union.names), rows: rows, origins: origins,
-                     checkpoint: moved ? Checkpoint(position.description) : nil,
-                     acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil,
-                     byteCount: rows.count * 64)
+        return Batch(
+            schema: Schema(union.names), rows: rows, origins: origins,
+            checkpoint: moved ? Checkpoint(position.description) : nil,
+            acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil,
+            byteCount: rows.count * 64)
     }
 
     func close() async {
