@@ -98,6 +98,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PostgreSQL logical-replication client (postgres-nio has no replication protocol).
+        // Its pgoutput decoder (PgOutput/) uses nothing but the standard library, so that
+        // scripts/fuzz compiles it alone under libFuzzer.
+        .target(
+            name: "PostgresReplication",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "KafkaClient", dependencies: ["CRdkafka", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(
             name: "RunnelKafka",
@@ -114,7 +128,10 @@ let package = Package(
         ),
         .target(
             name: "RunnelPostgres",
-            dependencies: ["RunnelCore", "RunnelConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "RunnelCore", "RunnelConfig", "PostgresReplication", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -204,6 +221,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRuntimeTests", dependencies: ["RunnelRuntime", "RunnelSQLite", "RunnelTesting", "RunnelConfig", "RunnelStandard"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresReplicationTests", dependencies: ["PostgresReplication", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "KafkaClientTests", dependencies: ["KafkaClient"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelKafkaTests", dependencies: ["RunnelKafka", "KafkaClient", "RunnelSQLite", "RunnelTesting", "RunnelConfig"],
@@ -215,6 +233,8 @@ let package = Package(
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelPostgresTests",
+            dependencies: ["RunnelPostgres", "PostgresReplication", "RunnelTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
     ]
 )

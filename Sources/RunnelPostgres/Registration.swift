@@ -1,3 +1,4 @@
+import PostgresReplication
 public import RunnelConfig
 import RunnelCore
 
@@ -85,6 +86,31 @@ extension ComponentRegistry {
             return PostgresLoader(c, pool: pool)
         }
 
+        // `type: postgres_cdc`: changes from a logical replication slot (see CDC/).
+        registerExtractor("postgres_cdc") { ctx in
+            let s = ctx.section
+            let settings = connectionSettings(s, role: ctx.role)
+            let publication = s.string("publication", required: true)
+            let slot = s.string("slot") ?? cdcSlotName(ctx.pipeline)
+            let tables = s.strings("tables") ?? []
+            let heartbeat = s.duration("heartbeat")
+            let maxLag = s.int("max_lag_bytes", in: 1...Int.max)
+            guard let settings, let publication else { return nil }
+            var connection = ReplicationConfiguration(
+                host: settings.host, port: settings.port, user: settings.user, password: settings.password,
+                database: settings.database, connectTimeout: settings.connectTimeout)
+            connection.tls = switch settings.tls {
+            case .disable: .disable
+            case .prefer: .prefer
+            case .require: .require
+            }
+            var c = PostgresCDCExtractor.Configuration(connection: connection, publication: publication, slot: slot)
+            c.tables = tables
+            if let heartbeat { c.heartbeat = heartbeat }
+            c.maxLagBytes = maxLag.map(Int64.init)
+            return PostgresCDCExtractor(c)
+        }
+
         registerCheckpointStore("postgres") { ctx in
             guard let pool = postgresPool(ctx, required: false) else { return nil }
             return PostgresCheckpointStore(
@@ -111,6 +137,15 @@ private func postgresType(_ t: String) -> String {
     case .json?: "jsonb"
     case nil: t
     }
+}
+
+/// A slot name from the pipeline's name: lower-case letters, digits and underscores.
+func cdcSlotName(_ pipeline: String) -> String {
+    let mapped = pipeline.lowercased().unicodeScalars.map { c -> Character in
+        (c >= "a" && c <= "z") || (c >= "0" && c <= "9") ? Character(c) : "_"
+    }
+    let name = "runnel_" + String(mapped)
+    return String(name.prefix(63))
 }
 
 private let connectionKeys = ["host", "port", "database", "user", "password", "tls", "connect_timeout", "max_connections"]

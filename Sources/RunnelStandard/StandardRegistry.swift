@@ -33,9 +33,9 @@ struct OptionalConnector: Sendable {
 let optionalConnectors: [OptionalConnector] = {
     var all: [OptionalConnector] = []
     #if Postgres
-        all.append(.init(trait: "Postgres", types: ["postgres"]) { $0.registerPostgres() })
+        all.append(.init(trait: "Postgres", types: ["postgres", "postgres_cdc"]) { $0.registerPostgres() })
     #else
-        all.append(.init(trait: "Postgres", types: ["postgres"], register: nil))
+        all.append(.init(trait: "Postgres", types: ["postgres", "postgres_cdc"], register: nil))
     #endif
     #if Redis
         all.append(.init(trait: "Redis", types: ["redis_stream"]) { $0.registerRedis() })

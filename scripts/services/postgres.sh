@@ -4,11 +4,22 @@
 #   postgres_start DIR   installs PostgreSQL if missing, initdb's a cluster in DIR/data owned by
 #                        the postgres user (PostgreSQL refuses to run as root), starts it on
 #                        127.0.0.1:$RUNNEL_TEST_PG_PORT (default 5433) with its socket in DIR,
-#                        creates the role runnel (password runnel-test-secret) and the database runnel, and exports
+#                        creates the role runnel (password runnel-test-secret, with REPLICATION) and
+#                        the database runnel, and exports
 #                        RUNNEL_TEST_PG_HOST/PORT/USER/PASSWORD/DATABASE, RUNNEL_TEST_POSTGRES_URL
 #                        and RUNNEL_TEST_PG_BIN (the restart test initdb's a private instance
 #                        of its own with those binaries, so the shared server is never stopped).
 #   postgres_stop DIR    stops the cluster started with the same DIR.
+#   postgres_install_wal2json
+#                        installs Debian's wal2json plugin for the server's major version if
+#                        missing: the replication tests read the same changes through pg_recvlogical
+#                        and wal2json, an independent decoder, and compare.
+#
+# The cluster runs with wal_level=logical and room for replication slots and WAL senders: the
+# change data capture tests (PostgresReplicationTests, postgres_cdc) create slots and stream from
+# them. A logical replication connection (replication=database) matches pg_hba by its database
+# like any other, so the `host all` lines admit it; the `replication` lines admit physical
+# replication (pg_receivewal) for the same roles.
 #
 # fsync stays on: the crash tests SIGKILL the client, never the server, but the server must behave
 # as in production. The password is fixed and only valid on loopback.
@@ -34,6 +45,17 @@ postgres_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null 2>&1 \
         || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null; }
     [ -n "$(postgres_bin)" ]
+}
+
+postgres_install_wal2json() {
+    local bin major
+    bin="$(postgres_bin)" || return 1
+    major="$(basename "$(dirname "$bin")")"
+    [ -f "/usr/lib/postgresql/$major/lib/wal2json.so" ] && return 0
+    echo "postgres: installing postgresql-$major-wal2json" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "postgresql-$major-wal2json" >/dev/null 2>&1 \
+        || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y "postgresql-$major-wal2json" >/dev/null; }
+    [ -f "/usr/lib/postgresql/$major/lib/wal2json.so" ]
 }
 
 # Runs a command as the postgres user (runuser when we are root, plain when we already are postgres).
@@ -71,13 +93,17 @@ postgres_start() {
     # Loopback host connections as postgres (no password) keep the tests' admin queries simple.
     postgres_as sh -c "printf '%s\n' \
         'local all all trust' \
+        'local replication all trust' \
         'host all postgres 127.0.0.1/32 trust' \
-        'host all all 127.0.0.1/32 scram-sha-256' >'$dir/data/pg_hba.conf'"
+        'host replication postgres 127.0.0.1/32 trust' \
+        'host all all 127.0.0.1/32 scram-sha-256' \
+        'host replication all 127.0.0.1/32 scram-sha-256' >'$dir/data/pg_hba.conf'"
 
     # Enough connections for parallel tests (each run: a pool plus a lease connection).
     postgres_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 start \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=300 \
-            -c shared_buffers=256MB -c max_wal_size=4GB -c logging_collector=off" >/dev/null \
+            -c shared_buffers=256MB -c max_wal_size=4GB -c logging_collector=off \
+            -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40" >/dev/null \
         || { echo "postgres: the server did not start; log follows" >&2; cat "$dir/postgres.log" >&2; return 1; }
 
     local tries=0
@@ -93,7 +119,7 @@ postgres_start() {
 
     # The role and database the tests and examples use.
     postgres_as psql -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres \
-        -c "CREATE ROLE runnel LOGIN PASSWORD 'runnel-test-secret' CREATEDB" \
+        -c "CREATE ROLE runnel LOGIN PASSWORD 'runnel-test-secret' CREATEDB REPLICATION" \
         -c "CREATE DATABASE runnel OWNER runnel" >/dev/null \
         || { echo "postgres: could not create the runnel role and database" >&2; return 1; }
 

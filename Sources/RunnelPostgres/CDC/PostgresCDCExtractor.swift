@@ -1,0 +1,283 @@
+import Foundation
+public import Logging
+public import PostgresReplication
+public import RunnelCore
+
+/// `type: postgres_cdc`: row changes from a PostgreSQL logical replication slot (pgoutput).
+///
+/// The change decoding, numbering and resume rules live in `PostgresReplication`
+/// (`ChangeStream`, `ChangeAssembler`); this type and `PostgresCDCReader` only adapt them to
+/// `Extractor`/`BatchReader`: records, the checkpoint and the acknowledgement.
+///
+/// - The checkpoint is a `CDCPosition`: the end of the last transaction stored whole, and the
+///   last change stored of the next one when a batch ended inside it.
+/// - The acknowledgement confirms the end of the last whole transaction to the server, so the
+///   slot's `confirmed_flush_lsn` moves only after the target committed.
+/// - Without `follow` (runnel-batch) the reader drains up to the WAL position current at open.
+public struct PostgresCDCExtractor: Extractor {
+    public struct Configuration: Sendable {
+        public var connection: ReplicationConfiguration
+        public var publication: String
+        /// Tables of the publication (`schema.table` or `table`); empty: all its tables.
+        public var tables: [String] = []
+        /// Create the publication for `tables` when it is missing. Default true.
+        public var createPublication = true
+        public var slot: String
+        /// A warning (and `runnel_cdc_slot_lag_bytes`) when the slot holds more WAL than this.
+        public var maxLagBytes: Int64?
+        /// How often an idle stream confirms the server's position. Default 10 s.
+        public var heartbeat: Duration = .seconds(10)
+
+        public init(connection: ReplicationConfiguration, publication: String, slot: String) {
+            self.connection = connection
+            self.publication = publication
+            self.slot = slot
+        }
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+
+    public init(_ configuration: Configuration, logger: Logger = Logger(label: "runnel.postgres_cdc")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func open(_ request: ExtractRequest) async throws -> any BatchReader {
+        let c = configuration
+        var position: CDCPosition?
+        if let checkpoint = request.checkpoint {
+            guard let parsed = CDCPosition(checkpoint.position) else {
+                throw RunnelError(
+                    .config,
+                    "postgres_cdc: the stored checkpoint '\(checkpoint.position)' is not a replication position")
+            }
+            position = parsed
+        }
+        let drainTo = try await ReplicationConnection.withConnection(configuration: c.connection, logger: logger) {
+            connection in
+            try await prepare(connection, position: position)
+            return request.follow ? nil : try await connection.identifySystem().position
+        }
+        var streamConfiguration = ChangeStream.Configuration(
+            connection: c.connection, slot: c.slot, publications: [c.publication], position: position)
+        streamConfiguration.capacity = max(1_024, request.batching.maxRecords * 2)
+        let stream = ChangeStream(streamConfiguration, logger: logger)
+        return PostgresCDCReader(
+            stream: stream, position: position ?? CDCPosition(resume: .zero), request: request,
+            drainTo: drainTo, heartbeat: c.heartbeat, tables: Set(c.tables))
+    }
+
+    /// The publication (created for `tables` when missing and allowed) and the slot (created at
+    /// first start). A stored position whose slot is gone is an error, never a silent restart.
+    private func prepare(_ connection: ReplicationConnection, position: CDCPosition?) async throws {
+        let c = configuration
+        let publication = c.publication.replacingOccurrences(of: "'", with: "''")
+        let exists = try await connection.simpleQuery("SELECT 1 FROM pg_publication WHERE pubname = '\(publication)'")
+        if exists.rows.isEmpty {
+            guard c.createPublication, !c.tables.isEmpty else {
+                throw RunnelError(
+                    .config, "postgres_cdc: publication '\(c.publication)' does not exist (give 'tables' to create it)")
+            }
+            let tables = c.tables.map { name in
+                name.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(
+                    separator: ".")
+            }
+            try await connection.simpleQuery(
+                "CREATE PUBLICATION \"\(c.publication.replacingOccurrences(of: "\"", with: "\"\""))\" FOR TABLE \(tables.joined(separator: ", "))"
+            )
+            logger.info("created publication", metadata: ["postgres.publication": "\(c.publication)"])
+        }
+        let slot = try await connection.simpleQuery(
+            "SELECT plugin, database FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'"
+        )
+        if slot.rows.isEmpty {
+            if let position, position.resume > .zero {
+                throw RunnelError(
+                    .config,
+                    "postgres_cdc: slot '\(c.slot)' is gone but a position (\(position)) is stored: changes since then are lost; reset the checkpoint and run a snapshot"
+                )
+            }
+            _ = try await connection.createLogicalSlot(c.slot)
+            logger.info("created replication slot", metadata: ["postgres.slot": "\(c.slot)"])
+        } else if slot.first("plugin") != "pgoutput" {
+            throw RunnelError(
+                .config, "postgres_cdc: slot '\(c.slot)' uses plugin \(slot.first("plugin") ?? "?"), not pgoutput")
+        } else if let maxLag = c.maxLagBytes {
+            // Checked at each open for now; the metric (runnel_cdc_slot_lag_bytes) is still to come.
+            let lag = try await connection.simpleQuery(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = '\(c.slot.replacingOccurrences(of: "'", with: "''"))'"
+            )
+            if let bytes = lag.first("lag").flatMap({ Int64($0) }), bytes > maxLag {
+                logger.warning(
+                    "the replication slot holds more WAL than max_lag_bytes",
+                    metadata: [
+                        "postgres.slot": "\(c.slot)", "runnel.lag_bytes": "\(bytes)",
+                        "runnel.max_lag_bytes": "\(maxLag)",
+                    ])
+            }
+        }
+    }
+}
+
+/// `PostgresCDCExtractor`'s reader: a batch holds up to `max_records` changes, waits at most
+/// `max_linger` after its first one, and may end inside a transaction (a huge transaction
+/// needs no memory beyond a batch; readers of the target see part of it until the next batch,
+/// and a resume skips the part already stored).
+final class PostgresCDCReader: BatchReader {
+    static let fields = ["_table", "_op", "_lsn", "_index", "_commit_time", "_unchanged"]
+
+    private let stream: ChangeStream
+    private let request: ExtractRequest
+    private let drainTo: LSN?
+    private let heartbeat: Duration
+    private let tables: Set<String>
+    private var task: Task<Void, Never>?
+    /// The end of the last transaction read whole, and the last change read of an open one.
+    private var position: CDCPosition
+    private var union = FieldUnion(maximumFields: 4_096)
+    private var lastIdleConfirm = ContinuousClock.now
+    private var readSoFar = 0
+    /// The position the last batch carried: an idle batch that did not move carries none, so
+    /// the runner skips it.
+    private var emitted: CDCPosition?
+    private var hasEmittedRecords = false
+    /// The last position an acknowledgement handed out will confirm.
+    private var acknowledged: LSN?
+
+    init(
+        stream: ChangeStream, position: CDCPosition, request: ExtractRequest, drainTo: LSN?, heartbeat: Duration,
+        tables: Set<String>
+    ) {
+        self.stream = stream
+        self.position = position
+        self.request = request
+        self.drainTo = drainTo
+        self.heartbeat = heartbeat
+        self.tables = tables
+        self.emitted = position
+        _ = union.add(Self.fields)
+    }
+
+    func next() async throws -> Batch? {
+        if task == nil {
+            // The reading task lives as long as the reader: the runner closes it.
+            let stream = stream
+            task = Task { await stream.run() }
+        }
+        if let limit = request.limit, readSoFar >= limit { return nil }
+        if let drainTo, position.within == nil, position.resume >= drainTo { return nil }
+
+        var objects: [Object] = []
+        var origins: [Origin] = []
+        var deadline: ContinuousClock.Instant?
+        let idleWait = min(request.batching.maxLinger * 10, .seconds(1))
+        let maxRecords = min(request.batching.maxRecords, request.limit.map { $0 - readSoFar } ?? .max)
+        var idleEnd: LSN?
+        while objects.count < maxRecords {
+            let wait = deadline.map { max(.zero, $0 - .now) } ?? idleWait
+            guard let event = try await stream.next(timeout: wait) else { break }
+            switch event {
+            case .change(let change):
+                position.within = change.position
+                let name = change.relation.qualifiedName
+                guard tables.isEmpty || tables.contains(name) || tables.contains(change.relation.name) else { continue }
+                objects.append(Self.object(change))
+                origins.append(Origin(source: name, id: change.position.description))
+                if deadline == nil { deadline = .now + request.batching.maxLinger }
+            case .commit(_, let end):
+                position = CDCPosition(resume: end)
+            case .relation:
+                continue
+            case .idle(let walEnd):
+                if objects.isEmpty, position.within == nil, walEnd > position.resume,
+                    ContinuousClock.now - lastIdleConfirm >= heartbeat || (drainTo.map { walEnd >= $0 } ?? false)
+                {
+                    idleEnd = walEnd
+                }
+            }
+            if idleEnd != nil { break }
+            if let drainTo, position.within == nil, position.resume >= drainTo { break }
+        }
+        if let idleEnd {
+            position = CDCPosition(resume: idleEnd)
+            lastIdleConfirm = .now
+        }
+        readSoFar += objects.count
+        for object in objects { _ = union.add(object.keys) }
+        let rows = objects.map { union.row($0) }
+        // A batch that only moves the position is sent once records went before it in this run:
+        // today's runner prepares the loader with the first batch's schema, and before the first
+        // change the columns are not known. (The lead's commit contract can drop this.)
+        let moved = position != emitted && (!rows.isEmpty || hasEmittedRecords)
+        if moved {
+            emitted = position
+            acknowledged = position.resume
+        }
+        if !rows.isEmpty { hasEmittedRecords = true }
+        return Batch(
+            schema: Schema(union.names), rows: rows, origins: origins,
+            checkpoint: moved ? Checkpoint(position.description) : nil,
+            acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil,
+            byteCount: rows.count * 64)
+    }
+
+    func close() async {
+        // The runner closes the reader before the committer stored (and acknowledged) the last
+        // batches: keep the connection until the last position handed out is confirmed.
+        if let last = acknowledged, last > .zero {
+            await stream.close(afterConfirming: last, timeout: .seconds(30))
+        }
+        stream.close()
+        task?.cancel()
+        await task?.value
+    }
+
+    /// `_table`, `_op`, `_lsn` (the commit LSN as an integer: the version), `_index`,
+    /// `_commit_time`, `_unchanged` (columns whose TOASTed value the update left as it was; the
+    /// loader must keep the target's value), then the row's columns.
+    static func object(_ change: Change) -> Object {
+        var keys = fields
+        var values: [Value] = [
+            .string(change.relation.qualifiedName), .string(change.operation.rawValue),
+            .int(Int64(bitPattern: change.position.commitLSN.rawValue)), .int(Int64(change.position.index)),
+            .timestamp(Timestamp(microseconds: change.commitTime.microsecondsSince1970)), .null,
+        ]
+        var unchanged: [Value] = []
+        for (column, value) in zip(change.relation.columns, change.values) {
+            switch value {
+            case .unchangedToast:
+                unchanged.append(.string(column.name))
+                continue
+            case .null:
+                values.append(.null)
+            case .text, .binary:
+                values.append(typed(value.string ?? "", type: column.typeOID))
+            }
+            keys.append(column.name)
+        }
+        if !unchanged.isEmpty { values[5] = .array(unchanged) }
+        return Object(keys: keys, values: values)
+    }
+
+    /// Integers, floats and booleans typed; everything else as PostgreSQL's text.
+    static func typed(_ text: String, type: UInt32) -> Value {
+        switch type {
+        case 20, 21, 23: Int64(text).map(Value.int) ?? .string(text)
+        case 700, 701: Double(text).map(Value.double) ?? .string(text)
+        case 16: .bool(text == "t")
+        default: .string(text)
+        }
+    }
+}
+
+/// Confirms the end of the last whole transaction of a batch to the server, after the runner
+/// stored the batch.
+struct CDCConfirmation: Acknowledgement {
+    let stream: ChangeStream
+    let lsn: LSN
+
+    func acknowledge() async throws {
+        if lsn > .zero { stream.confirm(lsn) }
+    }
+}
