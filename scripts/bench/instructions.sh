@@ -94,7 +94,7 @@ count() {
     local dir="$1"; shift
     (cd "$dir" && valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$@" >"$dir/log" 2>&1) \
         || { echo "run failed in $dir:"; tail -20 "$dir/log"; exit 1; }
-    callgrind_annotate "$dir/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}'
+    callgrind_annotate "$dir/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ && !done {gsub(",", "", $1); print $1; done = 1}'
 }
 
 per_record() { python3 -c "print(round(($2 - $1) / ($LARGE - $SMALL)))"; }

@@ -24,7 +24,10 @@ struct RowBuffer {
 
     @inline(__always)
     mutating func load(_ positions: [Int], from columns: [Column], row: Int) {
-        for p in positions where p < columns.count { values[p] = columns[p].value(row) }
+        // Borrowed, not copied: a Column copy retains its buffers.
+        columns.withUnsafeBufferPointer { columns in
+            for p in positions where p < columns.count { values[p] = columns[p].value(row) }
+        }
     }
 }
 

@@ -10,16 +10,22 @@ public enum JSONColumnsWriter {
             k.append(UInt8(ascii: ":"))
             return k
         }
-        let columns = Array(data.columns.prefix(keys.count))
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
-            for row in data.selection {
-                if columns.isEmpty { out.append(UInt8(ascii: "{")) }
-                for (k, column) in columns.enumerated() {
-                    out.append(contentsOf: keys[k])
-                    write(column, row, scratch, into: &out)
+        let width = min(keys.count, data.columns.count)
+        // Columns and keys are borrowed, not copied, per value: copying a Column retains its
+        // buffers, which per row and field cost more than writing the value.
+        data.columns.withUnsafeBufferPointer { columns in
+            keys.withUnsafeBufferPointer { keys in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
+                    for row in data.selection {
+                        if width == 0 { out.append(UInt8(ascii: "{")) }
+                        for k in 0..<width {
+                            keys[k].withUnsafeBufferPointer { out.append(contentsOf: $0) }
+                            write(columns[k], row, scratch, into: &out)
+                        }
+                        out.append(UInt8(ascii: "}"))
+                        out.append(0x0A)
+                    }
                 }
-                out.append(UInt8(ascii: "}"))
-                out.append(0x0A)
             }
         }
     }

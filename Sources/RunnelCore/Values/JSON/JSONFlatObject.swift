@@ -23,31 +23,24 @@ struct JSONFlatObject {
     mutating func scan(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         keys.removeAll(keepingCapacity: true)
         tokens.removeAll(keepingCapacity: true)
+        guard let p = line.baseAddress else { return false }
         let n = line.count
-        var i = 0
-        @inline(__always) func skipSpace() {
-            while i < n, line[i] == 0x20 || line[i] == 0x09 || line[i] == 0x0A || line[i] == 0x0D { i += 1 }
-        }
-        skipSpace()
-        guard i < n, line[i] == UInt8(ascii: "{") else { return false }
-        i += 1
-        skipSpace()
-        if i < n, line[i] == UInt8(ascii: "}") {
-            i += 1
-            skipSpace()
-            return i == n
+        var i = Self.skipSpace(p, 0, n)
+        guard i < n, p[i] == UInt8(ascii: "{") else { return false }
+        i = Self.skipSpace(p, i + 1, n)
+        if i < n, p[i] == UInt8(ascii: "}") {
+            return Self.skipSpace(p, i + 1, n) == n
         }
         while true {
-            guard i < n, line[i] == UInt8(ascii: "\""), let key = plainString(line, &i) else { return false }
-            skipSpace()
-            guard i < n, line[i] == UInt8(ascii: ":") else { return false }
-            i += 1
-            skipSpace()
+            guard i < n, p[i] == UInt8(ascii: "\""), let key = Self.plainString(p, n, &i) else { return false }
+            i = Self.skipSpace(p, i, n)
+            guard i < n, p[i] == UInt8(ascii: ":") else { return false }
+            i = Self.skipSpace(p, i + 1, n)
             guard i < n else { return false }
             let token: Token
-            switch line[i] {
+            switch p[i] {
             case UInt8(ascii: "\""):
-                guard let s = plainString(line, &i) else { return false }
+                guard let s = Self.plainString(p, n, &i) else { return false }
                 token = .string(start: s.start, count: s.count)
             case UInt8(ascii: "t"):
                 guard literal(line, &i, "true") else { return false }
@@ -64,36 +57,65 @@ struct JSONFlatObject {
             }
             keys.append(key)
             tokens.append(token)
-            skipSpace()
+            i = Self.skipSpace(p, i, n)
             guard i < n else { return false }
-            if line[i] == UInt8(ascii: ",") {
-                i += 1
-                skipSpace()
+            if p[i] == UInt8(ascii: ",") {
+                i = Self.skipSpace(p, i + 1, n)
                 continue
             }
-            guard line[i] == UInt8(ascii: "}") else { return false }
-            i += 1
-            skipSpace()
-            return i == n
+            guard p[i] == UInt8(ascii: "}") else { return false }
+            return Self.skipSpace(p, i + 1, n) == n
         }
     }
 
-    /// A string at `i` (its opening quote) with no escape and no control character, valid UTF-8;
-    /// returns the content's range and moves past the closing quote.
     @inline(__always)
-    private func plainString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> (start: Int, count: Int)? {
+    private static func skipSpace(_ p: UnsafePointer<UInt8>, _ from: Int, _ n: Int) -> Int {
+        var i = from
+        while i < n {
+            let c = p[i]
+            guard c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D else { break }
+            i += 1
+        }
+        return i
+    }
+
+    private static let quotes: UInt64 = 0x2222_2222_2222_2222
+    private static let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// A string at `i` (its opening quote) with no escape and no control character, valid UTF-8;
+    /// returns the content's range and moves past the closing quote. Eight bytes at a time until
+    /// one of them is a quote, a backslash or a control character (as `JSONParser` scans).
+    @inline(__always)
+    private static func plainString(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> (start: Int, count: Int)? {
         let start = i + 1
         var j = start
-        var high: UInt8 = 0
-        while j < b.count {
-            let c = b[j]
+        var high: UInt64 = 0
+        while j + 8 <= n {
+            let w = UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)
+            let q = w ^ quotes
+            let b = w ^ backslashes
+            // A zero byte in q or b, or a byte below 0x20 in w, sets that byte's high bit.
+            let special = ((q &- ones) & ~q | (b &- ones) & ~b | (w &- 0x2020_2020_2020_2020) & ~w) & highBits
+            if special != 0 { break }
+            high |= w
+            j += 8
+        }
+        var tail: UInt8 = 0
+        while j < n {
+            let c = p[j]
             if c == UInt8(ascii: "\"") { break }
             if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
-            high |= c
+            tail |= c
             j += 1
         }
-        guard j < b.count else { return nil }
-        if high >= 0x80, UTF8Check.firstInvalidOffset(UnsafeBufferPointer(rebasing: b[start..<j])) != nil { return nil }
+        guard j < n else { return nil }
+        if high & highBits != 0 || tail >= 0x80,
+            UTF8Check.firstInvalidOffset(UnsafeBufferPointer(start: p + start, count: j - start)) != nil
+        {
+            return nil
+        }
         i = j + 1
         return (start, j - start)
     }
