@@ -43,7 +43,7 @@ the spec each component runs (an existingConfigMap cannot be read: name them the
 {{/* A PromQL regex matching any of the names in the list (empty entries dropped). */}}
 {{- define "runnel.monitoring.regex" -}}
 {{- $names := list -}}
-{{- range . }}{{ if . }}{{ $names = append $names (regexQuoteMeta .) }}{{ end }}{{ end -}}
+{{- range . }}{{ if . }}{{ $names = append $names (regexQuoteMeta . | replace "\\" "\\\\") }}{{ end }}{{ end -}}
 {{- $names | uniq | join "|" -}}
 {{- end }}
 
