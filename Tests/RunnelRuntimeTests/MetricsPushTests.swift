@@ -90,7 +90,7 @@
             let groups = try await pushedGroups(job: job)
             let runGroup = groups.first { $0.labels["outcome"] == nil }
             let successGroup = groups.first { $0.labels["outcome"] == "success" }
-            #expect(groups.count == 2, "\(groups.map(\.labels))")
+            #expect(groups.count == 2, "\(groups.map { $0.labels })")
             #expect(runGroup?.labels["pipeline"] == "quickstart-orders" && runGroup?.labels["shard"] == nil)
             #expect(runGroup?.values["runnel_records_read_total"] == 20_000)
             #expect(runGroup?.values["runnel_last_run_status"] == 0)
@@ -118,7 +118,7 @@
             // The next scheduled run replaces the group (it read nothing new: 0 records).
             #expect(try CommandRunner.run(batchBinary, ["run", spec]).exitCode == 0)
             var groups = try await pushedGroups(job: job)
-            #expect(groups.count == 2, "one run group and one success group: \(groups.map(\.labels))")
+            #expect(groups.count == 2, "one run group and one success group: \(groups.map { $0.labels })")
             #expect(groups.first { $0.labels["outcome"] == nil }?.values["runnel_records_read_total"] == 0)
 
             // Two shards of a backfill: a group each, beside the scheduled run's.
@@ -128,7 +128,7 @@
             }
             groups = try await pushedGroups(job: job)
             let shards = Set(groups.filter { $0.labels["outcome"] == nil }.compactMap { $0.labels["shard"] })
-            #expect(shards == ["0", "1"], "\(groups.map(\.labels))")
+            #expect(shards == ["0", "1"], "\(groups.map { $0.labels })")
 
             // A data contract failure (exit 3): its status is pushed, the last success survives.
             let failing = try pushingQuickstart(job: job, extra: "    grouping: {team: data}\n", maxInvalidRatio: "0.001")

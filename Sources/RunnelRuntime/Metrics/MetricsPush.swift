@@ -116,7 +116,7 @@ public struct MetricsPush: Sendable {
             let r = try await client.send(
                 method: "PUT", path: path, body: body, contentType: "text/plain; version=0.0.4; charset=utf-8")
             guard (200..<300).contains(r.status) else {
-                warn(path, "the Pushgateway answered \(r.status): \(r.body.prefix(300).trimmingWhitespace())")
+                warn(path, "the Pushgateway answered \(r.status): \(String(r.body.prefix(300)).trimmingWhitespace())")
                 return false
             }
             return true

@@ -106,15 +106,22 @@ struct PlainHTTPClient: Sendable {
             if n == 0 { break }
             received += chunk[0..<n]
         }
-        let text = String(decoding: received, as: UTF8.self)
-        // "HTTP/1.1 202 Accepted"
+        // "HTTP/1.1 202 Accepted\r\n…\r\n\r\nbody"
+        var headEnd = received.count
+        if received.count >= 4 {
+            for i in 0...(received.count - 4)
+            where received[i] == 13 && received[i + 1] == 10 && received[i + 2] == 13 && received[i + 3] == 10 {
+                headEnd = i
+                break
+            }
+        }
+        let text = String(decoding: received[..<headEnd], as: UTF8.self)
         let statusLine = text.prefix(while: { $0 != "\r" && $0 != "\n" })
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
             throw RunnelError.transient("\(method) \(endpoint)\(path): not an HTTP response: \(statusLine.prefix(80))")
         }
-        var responseBody = ""
-        if let range = text.range(of: "\r\n\r\n") { responseBody = String(text[range.upperBound...]) }
+        let responseBody = headEnd + 4 <= received.count ? String(decoding: received[(headEnd + 4)...], as: UTF8.self) : ""
         return Response(status: status, body: responseBody)
     }
 
@@ -177,7 +184,7 @@ struct PlainHTTPClient: Sendable {
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws(RunnelError) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RunnelError.transient("\(what): \(String(cString: strerror(errno)))")
