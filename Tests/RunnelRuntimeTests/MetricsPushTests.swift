@@ -14,9 +14,13 @@
 
     /// GET `path` of a loopback HTTP server; the body on 2xx.
     func httpGetText(_ base: String, _ path: String) async throws -> String {
-        guard let endpoint = PlainHTTPClient.Endpoint(url: base) else { throw PushTestFailure(description: "bad URL \(base)") }
+        guard let endpoint = PlainHTTPClient.Endpoint(url: base) else {
+            throw PushTestFailure(description: "bad URL \(base)")
+        }
         let r = try await PlainHTTPClient(endpoint: endpoint).send(method: "GET", path: path)
-        guard (200..<300).contains(r.status) else { throw PushTestFailure(description: "GET \(base)\(path): \(r.status) \(r.body)") }
+        guard (200..<300).contains(r.status) else {
+            throw PushTestFailure(description: "GET \(base)\(path): \(r.status) \(r.body)")
+        }
         return r.body
     }
 
@@ -63,15 +67,20 @@
             do { if try await condition() { return } } catch { lastError = error }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw PushTestFailure(description: "timed out after \(timeout) waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
+        throw PushTestFailure(
+            description: "timed out after \(timeout) waiting for \(what)"
+                + (lastError.map { " (last error: \($0))" } ?? ""))
     }
 
     /// The quickstart, pushing to the test Pushgateway under a job name of the test's own.
-    func pushingQuickstart(job: String, url: String = pushgatewayURL, extra: String = "", maxInvalidRatio: String? = nil) throws -> String {
+    func pushingQuickstart(
+        job: String, url: String = pushgatewayURL, extra: String = "", maxInvalidRatio: String? = nil
+    ) throws -> String {
         let dir = try quickstartCopy()
         var spec = try String(contentsOfFile: dir + "/pipeline.yaml", encoding: .utf8)
         if let maxInvalidRatio {
-            spec = spec.replacingOccurrences(of: "max_invalid_ratio: 0.05", with: "max_invalid_ratio: \(maxInvalidRatio)")
+            spec = spec.replacingOccurrences(
+                of: "max_invalid_ratio: 0.05", with: "max_invalid_ratio: \(maxInvalidRatio)")
         }
         spec += "\nmetrics:\n  push:\n    url: \(url)\n    job: \(job)\n    interval: 200ms\n\(extra)"
         try write(spec, to: dir + "/pipeline.yaml")
@@ -99,7 +108,8 @@
 
             // Prometheus scrapes the gateway each second (honor_labels: the pushed job stays).
             try await waitFor("Prometheus to have the pushed series") {
-                let loaded = try await promQuery("runnel_records_loaded_total{job=\"\(job)\",pipeline=\"quickstart-orders\"}")
+                let loaded = try await promQuery(
+                    "runnel_records_loaded_total{job=\"\(job)\",pipeline=\"quickstart-orders\"}")
                 let last = try await promQuery("time() - runnel_last_success_timestamp_seconds{job=\"\(job)\"}")
                 return loaded.first?.value == 19_501 && (last.first.map { $0.value >= 0 && $0.value < 300 } ?? false)
             }
@@ -112,7 +122,8 @@
             let spec = dir + "/pipeline.yaml"
             #expect(try CommandRunner.run(batchBinary, ["run", spec]).exitCode == 0)
             let first = try await pushedGroups(job: job)
-            let firstSuccess = first.first { $0.labels["outcome"] == "success" }?.values["runnel_last_success_timestamp_seconds"]
+            let firstSuccess = first.first { $0.labels["outcome"] == "success" }?.values[
+                "runnel_last_success_timestamp_seconds"]
             #expect(first.allSatisfy { $0.labels["team"] == "data" })
 
             // The next scheduled run replaces the group (it read nothing new: 0 records).
@@ -124,20 +135,25 @@
             // Two shards of a backfill: a group each, beside the scheduled run's.
             let backfill = try pushingQuickstart(job: job)
             for shard in ["0/2", "1/2"] {
-                #expect(try CommandRunner.run(batchBinary, ["run", backfill + "/pipeline.yaml", "--shard", shard]).exitCode == 0)
+                #expect(
+                    try CommandRunner.run(batchBinary, ["run", backfill + "/pipeline.yaml", "--shard", shard]).exitCode
+                        == 0)
             }
             groups = try await pushedGroups(job: job)
             let shards = Set(groups.filter { $0.labels["outcome"] == nil }.compactMap { $0.labels["shard"] })
             #expect(shards == ["0", "1"], "\(groups.map { $0.labels })")
 
             // A data contract failure (exit 3): its status is pushed, the last success survives.
-            let failing = try pushingQuickstart(job: job, extra: "    grouping: {team: data}\n", maxInvalidRatio: "0.001")
+            let failing = try pushingQuickstart(
+                job: job, extra: "    grouping: {team: data}\n", maxInvalidRatio: "0.001")
             let failed = try CommandRunner.run(batchBinary, ["run", failing + "/pipeline.yaml"])
             #expect(failed.exitCode == 3, "\(failed.stderr.suffix(1_000))")
             groups = try await pushedGroups(job: job).filter { $0.labels["team"] == "data" }
             #expect(groups.first { $0.labels["outcome"] == nil }?.values["runnel_last_run_status"] == 3)
-            let kept = groups.first { $0.labels["outcome"] == "success" }?.values["runnel_last_success_timestamp_seconds"]
-            #expect(kept != nil && kept != firstSuccess, "the second (successful) run's time, not erased by the failure")
+            let kept = groups.first { $0.labels["outcome"] == "success" }?.values[
+                "runnel_last_success_timestamp_seconds"]
+            #expect(
+                kept != nil && kept != firstSuccess, "the second (successful) run's time, not erased by the failure")
         }
 
         @Test("a push to an unreachable gateway is logged and the run still exits 0")
@@ -183,7 +199,8 @@
 
         @Test("grouping values that are not plain URL text use the Pushgateway's base64 form")
         func groupingPath() {
-            #expect(MetricsPush.path([("job", "runnel"), ("pipeline", "orders")]) == "/metrics/job/runnel/pipeline/orders")
+            #expect(
+                MetricsPush.path([("job", "runnel"), ("pipeline", "orders")]) == "/metrics/job/runnel/pipeline/orders")
             #expect(MetricsPush.path([("job", "runnel"), ("team", "a/b")]) == "/metrics/job/runnel/team@base64/YS9i")
             #expect(MetricsPush.path([("job", "runnel"), ("team", "")]) == "/metrics/job/runnel/team@base64/=")
             #expect(PlainHTTPClient.Endpoint(url: "http://gw.monitoring:9091/prefix/")?.basePath == "/prefix")

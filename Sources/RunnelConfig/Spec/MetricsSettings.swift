@@ -48,11 +48,14 @@ public struct MetricsSettings: Sendable {
             if let g = p.node("grouping"), let entries = g.entries {
                 for (key, value) in entries {
                     guard isLabelName(key), !key.hasPrefix("__") else {
-                        value.problem("'\(key)' is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
+                        value.problem(
+                            "'\(key)' is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
                         continue
                     }
                     guard !reservedLabels.contains(key) else {
-                        value.problem("'\(key)' is set by the push itself; grouping labels may not be \(reservedLabels.sorted().joined(separator: ", "))")
+                        value.problem(
+                            "'\(key)' is set by the push itself; grouping labels may not be \(reservedLabels.sorted().joined(separator: ", "))"
+                        )
                         continue
                     }
                     if let v = value.string { push.grouping[key] = v }
@@ -67,6 +70,8 @@ public struct MetricsSettings: Sendable {
 
     static func isLabelName(_ s: String) -> Bool {
         guard let first = s.utf8.first, !(0x30...0x39).contains(first) else { return false }
-        return s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }
+        return s.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F
+        }
     }
 }

@@ -46,7 +46,8 @@ public struct MetricsPush: Sendable {
                     + "push to the Pushgateway's in-cluster Service)")
         }
         guard let exposition = HTTPEndpoints.exposition else {
-            throw RunnelError.config("metrics push needs the Prometheus registry; this binary was built without the 'HTTP' trait")
+            throw RunnelError.config(
+                "metrics push needs the Prometheus registry; this binary was built without the 'HTTP' trait")
         }
         return MetricsPush(
             settings: settings, pipeline: spec.pipeline.name, shard: shard, logger: logger,
@@ -139,7 +140,8 @@ public struct MetricsPush: Sendable {
     }
 
     private static func plainURLByte(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E
+            || b == 0x5F
     }
 
     /// RFC 4648 base64url with padding, as the Pushgateway's `@base64` segments take.

@@ -77,7 +77,9 @@ struct PlainHTTPClient: Sendable {
             DispatchQueue.global().async {
                 continuation.resume(
                     returning: Result {
-                        try Self.exchange(endpoint, method: method, path: endpoint.basePath + path, body: body, contentType: contentType, timeout: timeout)
+                        try Self.exchange(
+                            endpoint, method: method, path: endpoint.basePath + path, body: body,
+                            contentType: contentType, timeout: timeout)
                     }.mapError { RunnelError.classify($0) })
             }
         }
@@ -101,7 +103,8 @@ struct PlainHTTPClient: Sendable {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw RunnelError.transient("\(method) \(endpoint)\(path): no answer within \(timeout) (\(String(cString: strerror(errno))))")
+                throw RunnelError.transient(
+                    "\(method) \(endpoint)\(path): no answer within \(timeout) (\(String(cString: strerror(errno))))")
             }
             if n == 0 { break }
             received += chunk[0..<n]
@@ -121,7 +124,8 @@ struct PlainHTTPClient: Sendable {
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
             throw RunnelError.transient("\(method) \(endpoint)\(path): not an HTTP response: \(statusLine.prefix(80))")
         }
-        let responseBody = headEnd + 4 <= received.count ? String(decoding: received[(headEnd + 4)...], as: UTF8.self) : ""
+        let responseBody =
+            headEnd + 4 <= received.count ? String(decoding: received[(headEnd + 4)...], as: UTF8.self) : ""
         return Response(status: status, body: responseBody)
     }
 
@@ -132,7 +136,8 @@ struct PlainHTTPClient: Sendable {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw RunnelError.transient("\(endpoint): cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
+            throw RunnelError.transient(
+                "\(endpoint): cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
         var lastError = "no address"
@@ -142,7 +147,9 @@ struct PlainHTTPClient: Sendable {
             let fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
             if fd < 0 { continue }
             if connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen, timeout: timeout, error: &lastError) {
-                var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+                var tv = timeval(
+                    tv_sec: Int(timeout.components.seconds),
+                    tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
                 _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 return fd
@@ -154,7 +161,8 @@ struct PlainHTTPClient: Sendable {
 
     /// A connect bounded by `timeout` (a blocking connect to a dropped SYN waits minutes).
     private static func connect(
-        _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t, timeout: Duration, error: inout String
+        _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t, timeout: Duration,
+        error: inout String
     ) -> Bool {
         let flags = fcntl(fd, F_GETFL, 0)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
@@ -165,7 +173,8 @@ struct PlainHTTPClient: Sendable {
             return false
         }
         var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let ready = poll(&p, 1, ms)
         guard ready > 0 else {
             error = ready == 0 ? "timed out after \(timeout)" : String(cString: strerror(errno))
@@ -184,7 +193,9 @@ struct PlainHTTPClient: Sendable {
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws(RunnelError) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RunnelError.transient("\(what): \(String(cString: strerror(errno)))")
