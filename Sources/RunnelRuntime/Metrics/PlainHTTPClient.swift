@@ -124,9 +124,30 @@ struct PlainHTTPClient: Sendable {
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
             throw RunnelError.transient("\(method) \(endpoint)\(path): not an HTTP response: \(statusLine.prefix(80))")
         }
-        let responseBody =
-            headEnd + 4 <= received.count ? String(decoding: received[(headEnd + 4)...], as: UTF8.self) : ""
-        return Response(status: status, body: responseBody)
+        var body = headEnd + 4 <= received.count ? Array(received[(headEnd + 4)...]) : []
+        let chunked = text.lowercased().split(separator: "\r\n").contains {
+            $0.hasPrefix("transfer-encoding:") && $0.contains("chunked")
+        }
+        if chunked { body = dechunk(body) }
+        return Response(status: status, body: String(decoding: body, as: UTF8.self))
+    }
+
+    /// The payload of a `Transfer-Encoding: chunked` body (as much of it as is well formed).
+    static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            var lineEnd = i
+            while lineEnd + 1 < bytes.count, !(bytes[lineEnd] == 13 && bytes[lineEnd + 1] == 10) { lineEnd += 1 }
+            guard lineEnd + 1 < bytes.count else { break }
+            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(String(sizeText.filter { $0 != " " && $0 != "\t" }), radix: 16), size > 0 else { break }
+            let start = lineEnd + 2
+            guard start + size <= bytes.count else { break }
+            out += bytes[start..<(start + size)]
+            i = start + size + 2
+        }
+        return out
     }
 
     private static func connect(_ endpoint: Endpoint, timeout: Duration) throws(RunnelError) -> Int32 {
