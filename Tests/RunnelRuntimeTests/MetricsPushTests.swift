@@ -74,15 +74,16 @@
 
     /// The quickstart, pushing to the test Pushgateway under a job name of the test's own.
     func pushingQuickstart(
-        job: String, url: String = pushgatewayURL, extra: String = "", maxInvalidRatio: String? = nil
+        job: String, url: String = pushgatewayURL, extra: String = "", maxInvalidRatio: String? = nil,
+        maxRecords: Int = 5000, interval: String = "200ms"
     ) throws -> String {
-        let dir = try quickstartCopy()
+        let dir = try quickstartCopy(maxRecords: maxRecords)
         var spec = try String(contentsOfFile: dir + "/pipeline.yaml", encoding: .utf8)
         if let maxInvalidRatio {
             spec = spec.replacingOccurrences(
                 of: "max_invalid_ratio: 0.05", with: "max_invalid_ratio: \(maxInvalidRatio)")
         }
-        spec += "\nmetrics:\n  push:\n    url: \(url)\n    job: \(job)\n    interval: 200ms\n\(extra)"
+        spec += "\nmetrics:\n  push:\n    url: \(url)\n    job: \(job)\n    interval: \(interval)\n\(extra)"
         try write(spec, to: dir + "/pipeline.yaml")
         return dir
     }
@@ -154,6 +155,30 @@
                 "runnel_last_success_timestamp_seconds"]
             #expect(
                 kept != nil && kept != firstSuccess, "the second (successful) run's time, not erased by the failure")
+        }
+
+        @Test("a long run pushes every interval while it lasts, before its end")
+        func pushesDuringTheRun() async throws {
+            let job = "runnel-test-\(UUID().uuidString.prefix(8).lowercased())"
+            // 400 batches of 50: long enough for several 100 ms intervals.
+            let dir = try pushingQuickstart(job: job, maxRecords: 50, interval: "100ms")
+            let running = try CommandRunner.start(batchBinary, ["run", dir + "/pipeline.yaml"])
+            var midRun: [String: Double]?
+            while running.process.isRunning, midRun == nil {
+                // A push made before the end has the run's counters but no runnel_last_run_status yet.
+                if let group = try? await pushedGroups(job: job).first(where: { $0.labels["outcome"] == nil }),
+                    group.values["runnel_last_run_status"] == nil, (group.values["runnel_records_read_total"] ?? 0) > 0
+                {
+                    midRun = group.values
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let code = running.wait()
+            #expect(code == 0)
+            let read = midRun?["runnel_records_read_total"] ?? 0
+            #expect(read > 0 && read < 20_000, "a push with part of the run's records: \(String(describing: midRun))")
+            let end = try await pushedGroups(job: job).first { $0.labels["outcome"] == nil }?.values
+            #expect(end?["runnel_records_read_total"] == 20_000 && end?["runnel_last_run_status"] == 0)
         }
 
         @Test("a push to an unreachable gateway is logged and the run still exits 0")
