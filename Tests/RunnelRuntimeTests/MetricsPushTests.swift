@@ -164,19 +164,27 @@
             let dir = try pushingQuickstart(job: job, maxRecords: 50, interval: "100ms")
             let running = try CommandRunner.start(batchBinary, ["run", dir + "/pipeline.yaml"])
             var midRun: [String: Double]?
-            while running.process.isRunning, midRun == nil {
-                // A push made before the end has the run's counters but no runnel_last_run_status yet.
-                if let group = try? await pushedGroups(job: job).first(where: { $0.labels["outcome"] == nil }),
-                    group.values["runnel_last_run_status"] == nil, (group.values["runnel_records_read_total"] ?? 0) > 0
-                {
-                    midRun = group.values
+            var finished = false
+            var polls = 0
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !finished, ContinuousClock.now < deadline {
+                polls += 1
+                if let group = try? await pushedGroups(job: job).first(where: { $0.labels["outcome"] == nil }) {
+                    // A push made before the end has the run's counters but no runnel_last_run_status yet.
+                    if group.values["runnel_last_run_status"] != nil {
+                        finished = true
+                    } else if midRun == nil, (group.values["runnel_records_read_total"] ?? 0) > 0 {
+                        midRun = group.values
+                    }
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
             let code = running.wait()
             #expect(code == 0)
             let read = midRun?["runnel_records_read_total"] ?? 0
-            #expect(read > 0 && read < 20_000, "a push with part of the run's records: \(String(describing: midRun))")
+            #expect(
+                read > 0 && read < 20_000,
+                "a push with part of the run's records (\(polls) polls): \(String(describing: midRun))")
             let end = try await pushedGroups(job: job).first { $0.labels["outcome"] == nil }?.values
             #expect(end?["runnel_records_read_total"] == 20_000 && end?["runnel_last_run_status"] == 0)
         }
