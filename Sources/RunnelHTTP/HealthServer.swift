@@ -52,6 +52,10 @@ public enum HealthServer {
         MetricsSystem.bootstrap(factory)
     }
 
+    /// Every metric of the process as Prometheus text with `# HELP` lines: what `/metrics`
+    /// serves and what the metrics push sends.
+    public static func exposition() -> [UInt8] { MetricHelp.annotate(registry.emitToBuffer()) }
+
     /// The endpoints as a hummingbird application (a `Service`).
     public static func make(_ context: Context) -> some Service {
         let router = Router()
@@ -63,7 +67,7 @@ public enum HealthServer {
             text(health.readiness())
         }
         router.get("metrics") { _, _ -> Response in
-            let bytes = MetricHelp.annotate(registry.emitToBuffer())
+            let bytes = exposition()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

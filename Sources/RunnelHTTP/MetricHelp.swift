@@ -25,6 +25,9 @@ enum MetricHelp {
         "runnel_source_pending": "The consumer group's backlog: entries pending for this consumer, and lag.",
         "runnel_source_lag_records": "Kafka: messages of an assigned partition past the group's committed offset (high watermark minus commit).",
         "runnel_last_commit_timestamp_seconds": "Unix time of the last committed batch.",
+        "runnel_last_run_status": "The exit code of the run that ended last (0 done, 1 transient, 2 config, 3 data contract, 4 lease held); pushed by runnel-batch.",
+        "runnel_last_run_timestamp_seconds": "Unix time the run that ended last ended; pushed by runnel-batch.",
+        "runnel_last_run_duration_seconds": "How long the run that ended last took; pushed by runnel-batch.",
     ]
 
     static func annotate(_ exposition: [UInt8]) -> [UInt8] {

@@ -40,7 +40,7 @@ DATA_DIR, TMP_DIR, SPEC_PATH = "/var/lib/runnel", "/tmp", "/etc/runnel/pipeline.
 
 # Objects of these kinds are custom resources: kubernetes-validate ships no schema for them, so
 # their shape is asserted below instead.
-CUSTOM_KINDS = {"ScaledObject", "ServiceMonitor"}
+CUSTOM_KINDS = {"ScaledObject", "ServiceMonitor", "PrometheusRule"}
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -531,7 +531,87 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
                    f"{kn(sm)}: endpoint port {ep['port']!r} is not a Service port name")
             expect(ep.get("path") == "/metrics", f"{kn(sm)}: path {ep.get('path')}")
 
+    assert_monitoring(by_kind, objects)
     return ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+
+
+# --- monitoring: the dashboard ConfigMap, the PrometheusRule, the push ------------------------
+
+PROM_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+ALERT_NAMES = {"RunnelBatchNoRecentSuccess", "RunnelBatchDataContractViolated", "RunnelBatchRunFailed",
+               "RunnelStreamStalled", "RunnelStreamLagging", "RunnelDeadLettersGrowing", "RunnelMemoryNearWindow"}
+
+
+def code_metric_names() -> set[str]:
+    """Every `runnel_…` metric name the code makes (string literals in Sources/)."""
+    names: set[str] = set()
+    for path in (ROOT / "Sources").rglob("*.swift"):
+        names.update(re.findall(r'"(runnel_[a-z_]+)"', path.read_text()))
+        names.update(re.findall(r"# TYPE (runnel_[a-z_]+) ", path.read_text()))
+    return names
+
+
+def metric_names_in(expr: str) -> set[str]:
+    names = set(re.findall(r"\b(runnel_[a-z_]+)\b", expr))
+    # Histogram series: runnel_x_bucket/_count/_sum come from the metric runnel_x.
+    return {re.sub(r"_(bucket|count|sum)$", "", n) if n.endswith(("_bucket", "_count", "_sum")) else n for n in names}
+
+
+def dashboard_exprs(dashboard: dict) -> list[tuple[str, str]]:
+    out = []
+    for panel in dashboard.get("panels", []):
+        for inner in [panel] + list(panel.get("panels", [])):
+            for t in inner.get("targets", []):
+                out.append((inner.get("title", "?"), t["expr"]))
+    return out
+
+
+def rule_exprs(rule_obj: dict) -> list[dict]:
+    return [r for g in rule_obj["spec"]["groups"] for r in g["rules"]]
+
+
+def assert_monitoring(by_kind: dict[str, list[dict]], objects: list[dict]) -> None:
+    known = code_metric_names()
+    for cm in by_kind.get("ConfigMap", []):
+        if "runnel.json" not in cm.get("data", {}):
+            continue
+        labels = cm["metadata"].get("labels", {})
+        expect(labels.get("grafana_dashboard") == "1", f"{kn(cm)}: no Grafana sidecar label (grafana_dashboard: \"1\")")
+        import json
+        try:
+            dashboard = json.loads(cm["data"]["runnel.json"])
+        except ValueError as e:
+            raise CheckFailed(f"{kn(cm)}: runnel.json is not JSON: {e}")
+        exprs = dashboard_exprs(dashboard)
+        expect(len(exprs) >= 10, f"{kn(cm)}: {len(exprs)} panel queries, want the full dashboard")
+        for title, expr in exprs:
+            unknown = metric_names_in(expr) - known
+            expect(not unknown, f"{kn(cm)}: panel {title!r} queries {sorted(unknown)}, which no code makes")
+            expect('pipeline=~"$pipeline"' in expr, f"{kn(cm)}: panel {title!r} is not filtered by $pipeline")
+    for pr in by_kind.get("PrometheusRule", []):
+        expect(pr["apiVersion"] == "monitoring.coreos.com/v1", f"{kn(pr)}: apiVersion {pr['apiVersion']}")
+        rules = rule_exprs(pr)
+        expect(rules, f"{kn(pr)}: no rules")
+        for r in rules:
+            name = r.get("alert", "?")
+            expect(name in ALERT_NAMES, f"{kn(pr)}: unexpected alert {name}")
+            expect(r.get("expr"), f"{kn(pr)}: {name} has no expr")
+            expect(r.get("labels", {}).get("severity") in ("critical", "warning", "info"),
+                   f"{kn(pr)}: {name} has no severity label")
+            ann = r.get("annotations", {})
+            expect(ann.get("summary") and ann.get("description"), f"{kn(pr)}: {name} lacks summary/description")
+            if "for" in r:
+                expect(PROM_DURATION.match(str(r["for"])), f"{kn(pr)}: {name} for: {r['for']!r} is not a duration")
+            unknown = metric_names_in(r["expr"]) - known
+            expect(not unknown, f"{kn(pr)}: {name} queries {sorted(unknown)}, which no code makes")
+            expect('pipeline=~"' in r["expr"], f"{kn(pr)}: {name} does not select this release's pipelines")
+    # Every batch run (CronJob, backfill Job) pushes to the same gateway, or none does.
+    urls = set()
+    for obj in objects:
+        if obj["kind"] in ("CronJob", "Job"):
+            env = env_map(pod_template(obj)["spec"]["containers"][0])
+            urls.add(env.get("RUNNEL_METRICS_PUSH_URL", {}).get("value"))
+    expect(len(urls) <= 1, f"batch runs push to different places: {urls}")
 
 
 # --- scenarios ---------------------------------------------------------------------------------
@@ -550,6 +630,10 @@ SCENARIOS: dict[str, Expectations] = {
     "values-hybrid.yaml": Expectations(
         kinds={"ConfigMap": 3, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
                "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1},
+        drain_timeout=20, backfill_shards=4),
+    "values-monitoring.yaml": Expectations(
+        kinds={"ConfigMap": 4, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
+               "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1, "PrometheusRule": 1},
         drain_timeout=20, backfill_shards=4),
     "values-backfill-sharded.yaml": Expectations(
         kinds={"ServiceAccount": 1, "Job": 1}, external_configmaps={"orders-pipeline"}, backfill_shards=8),
@@ -650,10 +734,27 @@ MUTATIONS: list[tuple[str, str, Callable[[list[dict]], None]]] = [
      lambda o: _job(o, "Job").update(completions=3)),
 ]
 
+# The same for the monitoring objects (on the ci/values-monitoring.yaml render).
+MONITORING_MUTATIONS: list[tuple[str, str, Callable[[list[dict]], None]]] = [
+    ("dashboard without the sidecar label", "Grafana sidecar label",
+     lambda o: next(x for x in o if x["kind"] == "ConfigMap" and "runnel.json" in x.get("data", {}))["metadata"].update(
+         labels={"app.kubernetes.io/name": "runnel"})),
+    ("alert without severity", "no severity",
+     lambda o: next(x for x in o if x["kind"] == "PrometheusRule")["spec"]["groups"][0]["rules"][0].update(labels={})),
+    ("alert on a metric no code makes", "which no code makes",
+     lambda o: next(x for x in o if x["kind"] == "PrometheusRule")["spec"]["groups"][0]["rules"][0].update(
+         expr='runnel_records_typo_total{pipeline=~"x"} > 0')),
+    ("panel on a metric no code makes", "which no code makes",
+     lambda o: (lambda cm: cm["data"].update({"runnel.json": cm["data"]["runnel.json"].replace(
+         "runnel_records_read_total", "runnel_records_red_total")}))(
+         next(x for x in o if x["kind"] == "ConfigMap" and "runnel.json" in x.get("data", {})))),
+]
 
-def mutation_checks(good: list[dict], exp: Expectations) -> str:
+
+def mutation_checks(good: list[dict], exp: Expectations, mutations=None) -> str:
     import copy
-    for name, words, mutate in MUTATIONS:
+    mutations = MUTATIONS if mutations is None else mutations
+    for name, words, mutate in mutations:
         objs = copy.deepcopy(good)
         mutate(objs)
         try:
@@ -662,7 +763,7 @@ def mutation_checks(good: list[dict], exp: Expectations) -> str:
             expect(words in str(e), f"mutation '{name}' failed for another reason: {e}")
         else:
             raise CheckFailed(f"mutation '{name}' was not caught")
-    return f"{len(MUTATIONS)} known-bad edits caught"
+    return f"{len(mutations)} known-bad edits caught"
 
 
 def readme_documents_values() -> str:
@@ -692,6 +793,23 @@ def readme_documents_values() -> str:
         leaf == k for leaf in leaves(values))]
     expect(not unknown, f"charts/runnel/README.md documents keys values.yaml lacks: {unknown}")
     return f"{len(list(leaves(values)))} keys"
+
+
+def promtool_check_rules(objects: list[dict]) -> str:
+    """`promtool check rules` on the rendered rule groups, where promtool is on PATH (scripts/test
+    puts Debian's there); the full evaluation against real runs is scripts/check-observability."""
+    import shutil
+    import tempfile
+    promtool = shutil.which("promtool")
+    if not promtool:
+        return "skipped: no promtool on PATH"
+    rule = next(o for o in objects if o["kind"] == "PrometheusRule")
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump({"groups": rule["spec"]["groups"]}, f)
+        f.flush()
+        out = subprocess.run([promtool, "check", "rules", f.name], capture_output=True, text=True)
+    expect(out.returncode == 0, f"promtool check rules: {out.stdout.strip()} {out.stderr.strip()}")
+    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "ok"
 
 
 def kustomize_build(kubectl: str, directory: Path) -> list[dict]:
@@ -734,6 +852,11 @@ def main() -> int:
             if scenario == "values-hybrid.yaml":
                 report.check("assertions catch known-bad objects",
                              lambda state=state, exp=exp: mutation_checks(state["objects"], exp))
+            if scenario == "values-monitoring.yaml":
+                report.check("assertions catch known-bad monitoring objects",
+                             lambda state=state, exp=exp: mutation_checks(state["objects"], exp, MONITORING_MUTATIONS))
+                report.check("promtool check rules on the rendered PrometheusRule",
+                             lambda state=state: promtool_check_rules(state["objects"]))
 
         present = {p.name for p in ci_dir.glob("*.yaml")}
         report.check("chart ci/ values files are all exercised",

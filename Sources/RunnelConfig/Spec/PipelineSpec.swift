@@ -22,6 +22,8 @@ public struct StreamSettings: Sendable {
 public struct PipelineSpec: Sendable {
     public var pipeline: Pipeline
     public var stream: StreamSettings
+    /// `metrics:` (the batch run's push to a Pushgateway).
+    public var metrics = MetricsSettings()
     public var resources: SharedResources
     public var file: String
     /// The `type` of each component section built (`load` → `sqlite`), for `validate`.
@@ -186,6 +188,7 @@ public struct PipelineSpec: Sendable {
             if let d = s.duration("stall_timeout") { stream.stallTimeout = d }
             s.finish("stream")
         }
+        let metrics = MetricsSettings.build(top.node("metrics"))
         top.finish("the spec")
         guard let name, let extractor, var loader else { return nil }
         // Resolved once, here: a loader that creates its table from the batch's fields types the
@@ -203,6 +206,7 @@ public struct PipelineSpec: Sendable {
             lease: checkpoints?.lease, keyPolicy: keyPolicy, memory: memory)
         var spec = PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
         spec.columnTypes = columnTypes
+        spec.metrics = metrics
         return spec
     }
 

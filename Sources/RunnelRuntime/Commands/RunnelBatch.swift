@@ -55,9 +55,16 @@ public struct RunnelBatch: AsyncParsableCommand {
                 observers.append(HealthObserver(health: health))
                 extra.append(try HTTPEndpoints.service(port: httpPort, health: health, logger: logger))
             }
+            // A Pushgateway push (spec `metrics.push` or RUNNEL_METRICS_PUSH_URL): every interval
+            // while the run lasts, and once at its end whatever the outcome.
+            let push = try MetricsPush.configured(spec: spec, environment: env, shard: runOptions.shard, logger: logger)
+            if let push, let interval = push.settings.interval {
+                extra.append(PeriodicMetricsPush(push: push, interval: interval))
+            }
             let summary = await PipelineExecution.run(
                 spec: spec, options: runOptions, observer: ObserverGroup(observers), control: control,
                 extraServices: extra, logger: logger)
+            if let push { await push.finish(summary) }
             SummaryPrinter.print(summary, json: summaryJson)
             if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
         }

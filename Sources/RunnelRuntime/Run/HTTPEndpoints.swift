@@ -17,6 +17,16 @@ public enum HTTPEndpoints {
         #endif
     }
 
+    /// Every metric of the process as Prometheus text (what `/metrics` serves), for the metrics
+    /// push; nil when this binary has no Prometheus registry (built without the `HTTP` trait).
+    static var exposition: (@Sendable () -> [UInt8])? {
+        #if HTTP
+            return { HealthServer.exposition() }
+        #else
+            return nil
+        #endif
+    }
+
     /// The endpoints service on `port`, or a config error when this binary has none.
     static func service(port: Int, health: HealthState, logger: Logger) throws -> any Service {
         guard (0...65_535).contains(port) else { throw RunnelError.config("--http-port \(port) is not a port number") }

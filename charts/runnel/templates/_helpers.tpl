@@ -195,6 +195,15 @@ volumeMounts:
     mountPath: /var/lib/runnel
 {{- end }}
 
+{{/* RUNNEL_METRICS_PUSH_URL for the batch runs (CronJob, backfill) when monitoring.push.url is
+set: they push their metrics to that Pushgateway (docs/operations.md). */}}
+{{- define "runnel.pushEnv" -}}
+{{- with .Values.monitoring.push.url }}
+- name: RUNNEL_METRICS_PUSH_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+
 {{/* The user's env, then the component's. */}}
 {{- define "runnel.userEnv" -}}
 {{- $root := index . 0 }}{{- $v := index . 2 -}}
