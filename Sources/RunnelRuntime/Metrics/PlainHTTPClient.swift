@@ -168,11 +168,13 @@ struct PlainHTTPClient: Sendable {
             let fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
             if fd < 0 { continue }
             if connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen, timeout: timeout, error: &lastError) {
-                var tv = timeval(
-                    tv_sec: Int(timeout.components.seconds),
-                    tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-                _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                // `struct timeval` on 64-bit Linux: two longs (seconds, microseconds). Spelled as a
+                // tuple because timeval's initializers are not visible in every build configuration
+                // (the static-stdlib release build resolves it to SwiftOverlayShims under
+                // MemberImportVisibility).
+                var tv: (Int, Int) = (Int(timeout.components.seconds), Int(timeout.components.attoseconds / 1_000_000_000_000))
+                _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<(Int, Int)>.size))
+                _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<(Int, Int)>.size))
                 return fd
             }
             close(fd)
