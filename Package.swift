@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "RunnelStandard", targets: ["RunnelStandard"]),
         .library(name: "RunnelRuntime", targets: ["RunnelRuntime"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
+        .library(name: "Parquet", targets: ["Parquet"]),
     ],
     traits: [
         .trait(name: "Postgres", description: "PostgreSQL extractor, loader, checkpoint store and lease (postgres-nio)."),
@@ -62,6 +63,11 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Debian's libzstd-dev and libsnappy-dev, for the Parquet codecs (gzip goes through CZlib).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy",
+                       providers: [.apt(["libsnappy-dev"])]),
         // Debian's librdkafka-dev (2.0.x); the runtime image needs only librdkafka1.
         .systemLibrary(name: "CRdkafka", path: "Sources/CRdkafka", pkgConfig: "rdkafka",
                        providers: [.apt(["librdkafka-dev"])]),
@@ -189,6 +195,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "RunnelTesting", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
+        // The Parquet format (Thrift footer, encodings, codecs): its own typed columns, no RunnelCore,
+        // so the batch redesign and the fuzz target (scripts/fuzz parquet) can use it alone.
+        .target(name: "Parquet", dependencies: ["CZstd", "CSnappy", "CZlib"], swiftSettings: swiftSettings),
         .executableTarget(name: "runnel-batch", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "runnel-stream", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "runnel", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
@@ -215,6 +224,7 @@ let package = Package(
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
     ]
 )
