@@ -2,6 +2,7 @@
 """Independent Parquet readers and writers for the Parquet module's tests.
 
   parquet-tool.py dump FILE [pyarrow|duckdb|polars]   the file's columns and rows as canonical JSON lines
+  parquet-tool.py dump-many OUTDIR ENGINE FILE...     the same for many files, into OUTDIR/<i>.jsonl (or .err)
   parquet-tool.py stats FILE                          row-group column statistics (pyarrow), JSON
   parquet-tool.py gen DIR                             writes a matrix of files with pyarrow, DuckDB, Polars
 
@@ -91,15 +92,28 @@ def table_for(path, engine):
     raise SystemExit("unknown engine " + engine)
 
 
-def dump(path, engine):
+def dump(path, engine, out=sys.stdout):
     table = table_for(path, engine)
     cats = [category(f.type) for f in table.schema]
-    print(json.dumps({"columns": [[f.name, c] for f, c in zip(table.schema, cats)]}))
+    out.write(json.dumps({"columns": [[f.name, c] for f, c in zip(table.schema, cats)]}) + "\n")
     cols = []
     for i, c in enumerate(cats):
         cols.append(canonical_column(table.column(i).combine_chunks(), c) if not c.startswith("unsupported") else [None] * table.num_rows)
     for r in range(table.num_rows):
-        print(json.dumps([col[r] for col in cols], ensure_ascii=False))
+        out.write(json.dumps([col[r] for col in cols], ensure_ascii=False) + "\n")
+
+
+def dump_many(outdir, engine, paths):
+    """One process for many files: OUTDIR/<i>.jsonl, or OUTDIR/<i>.err with the reader's error."""
+    os.makedirs(outdir, exist_ok=True)
+    for i, path in enumerate(paths):
+        try:
+            with open(os.path.join(outdir, "%d.jsonl" % i), "w", encoding="utf-8") as f:
+                dump(path, engine, f)
+        except Exception as e:
+            os.remove(os.path.join(outdir, "%d.jsonl" % i))
+            with open(os.path.join(outdir, "%d.err" % i), "w", encoding="utf-8") as f:
+                f.write("%s: %s" % (type(e).__name__, e))
 
 
 def stats(path):
@@ -231,6 +245,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "dump":
         dump(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "pyarrow")
+    elif cmd == "dump-many":
+        dump_many(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif cmd == "stats":
         stats(sys.argv[2])
     elif cmd == "gen":

@@ -121,7 +121,7 @@ public enum ColumnValues: Sendable, Equatable {
 /// What a column's values mean, independent of how Parquet stores them.
 public struct ColumnKind: Sendable, Hashable, CustomStringConvertible {
     enum Kind: Sendable, Hashable {
-        case boolean, int32, int64, float, double, string, json, binary, date
+        case boolean, int32, int64, uint64, float, double, string, json, binary, date
         case timestamp(TimeUnit, utc: Bool)
         case time(TimeUnit)
         case decimal(precision: Int, scale: Int)
@@ -137,6 +137,8 @@ public struct ColumnKind: Sendable, Hashable, CustomStringConvertible {
     public static let int32 = ColumnKind(kind: .int32)
     /// `ColumnValues.int64` (also UINT(32) on read).
     public static let int64 = ColumnKind(kind: .int64)
+    /// UINT_64 on read: `ColumnValues.int64` holding each value's bit pattern (`UInt64(bitPattern:)`).
+    public static let uint64 = ColumnKind(kind: .uint64)
     /// `ColumnValues.float` (also FLOAT16 on read).
     public static let float = ColumnKind(kind: .float)
     /// `ColumnValues.double`.
@@ -176,6 +178,7 @@ public struct ColumnKind: Sendable, Hashable, CustomStringConvertible {
         case .boolean: "boolean"
         case .int32: "int32"
         case .int64: "int64"
+        case .uint64: "uint64"
         case .float: "float"
         case .double: "double"
         case .string: "string"

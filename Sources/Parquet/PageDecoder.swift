@@ -258,15 +258,15 @@ enum PageDecoder {
                 guard count >= 0, count <= remainingRows, repLength >= 0, defLength >= 0, repLength + defLength <= compressedSize,
                     repLength + defLength <= uncompressedSize
                 else { throw .corrupt("data page v2 at offset \(pageOffset) has inconsistent sizes") }
-                guard repLength == 0 else { throw .unsupported("repetition levels (a nested column)") }
-                let levelBytes = Array(body.prefix(defLength))
+                // A flat column's repetition levels are all zero (some writers still store them): skip them.
+                let levelBytes = Array(body.dropFirst(repLength).prefix(defLength))
                 var levels: [UInt32]?
                 if leaf.maxDefinitionLevel > 0 {
                     var sub = ByteCursor(levelBytes)
                     levels = try decodeHybrid(&sub, width: bitWidth(UInt64(leaf.maxDefinitionLevel)), count: count)
                 }
-                let valueBody = body.dropFirst(defLength)
-                let valueSize = uncompressedSize - defLength
+                let valueBody = body.dropFirst(repLength + defLength)
+                let valueSize = uncompressedSize - repLength - defLength
                 let data: [UInt8]
                 if valueSize == 0 {
                     data = []
@@ -395,7 +395,7 @@ struct ColumnBuilder {
         case (.boolean, .boolean(let v)): values = .boolean(v)
         case (.int64, .int32(let v)) where leaf.unsigned32: values = .int64(v.map { Int64(UInt32(bitPattern: $0)) })
         case (.int32, .int32(let v)), (.date, .int32(let v)), (.time, .int32(let v)): values = .int32(v)
-        case (.int64, .int64(let v)), (.timestamp, .int64(let v)), (.time, .int64(let v)): values = .int64(v)
+        case (.int64, .int64(let v)), (.uint64, .int64(let v)), (.timestamp, .int64(let v)), (.time, .int64(let v)): values = .int64(v)
         case (.float, .float(let v)): values = .float(v)
         case (.float, .bytes(let v)) where leaf.float16:
             values = .float((0..<v.count).map { i in

@@ -80,6 +80,9 @@ struct ParquetFooter: Sendable {
         if meta.encrypted { throw .unsupported("encryption") }
         let leaves = try flatSchema(meta.schema)
         let dataEnd = fileSize - 8 - Int64(footer.count)
+        // parquet-mr before 1.2.9 left the dictionary page header out of total_compressed_size
+        // (PARQUET-816): read up to 100 more bytes for its chunks, as parquet-cpp does.
+        let padding: Int64 = writtenBeforeParquet816Fix(meta.createdBy) ? 100 : 0
         var groups: [RowGroupInfo] = []
         for (gi, g) in meta.rowGroups.enumerated() {
             guard g.columns.count == leaves.count else {
@@ -89,6 +92,12 @@ struct ParquetFooter: Sendable {
                 throw .corrupt("row group \(gi) declares \(g.numRows) rows")
             }
             var chunks: [ChunkInfo] = []
+            if g.numRows == 0 {
+                // An empty row group's chunks hold nothing to read (some writers leave their offsets 0).
+                for c in g.columns { chunks.append(ChunkInfo(offset: 0, length: 0, meta: c.metaData ?? ColumnMetaData())) }
+                groups.append(RowGroupInfo(rows: 0, chunks: chunks))
+                continue
+            }
             for (ci, c) in g.columns.enumerated() {
                 let name = leaves[ci].field.name
                 if c.encrypted { throw ParquetError.unsupported("column encryption", column: name) }
@@ -104,11 +113,19 @@ struct ParquetFooter: Sendable {
                     throw ParquetError(
                         code: .corrupt, message: "column chunk [\(start), +\(length)) lies outside the file's data", column: name)
                 }
-                chunks.append(ChunkInfo(offset: start, length: Int(length), meta: m))
+                chunks.append(ChunkInfo(offset: start, length: Int(length + min(padding, dataEnd - start - length)), meta: m))
             }
             groups.append(RowGroupInfo(rows: Int(g.numRows), chunks: chunks))
         }
         return ParquetFooter(leaves: leaves, rowGroups: groups, createdBy: meta.createdBy)
+    }
+
+    static func writtenBeforeParquet816Fix(_ createdBy: String?) -> Bool {
+        guard let createdBy, createdBy.hasPrefix("parquet-mr") else { return false }
+        let words = createdBy.split(separator: " ")
+        guard let v = words.firstIndex(of: "version"), v + 1 < words.count else { return true }
+        let numbers = words[v + 1].prefix { $0.isNumber || $0 == "." }.split(separator: ".").compactMap { Int($0) }
+        return numbers.lexicographicallyPrecedes([1, 2, 9])
     }
 
     static func flatSchema(_ elements: [SchemaElement]) throws(ParquetError) -> [LeafColumn] {
@@ -165,8 +182,7 @@ struct ParquetFooter: Sendable {
             case (nil, .timestampMicros?): return .timestamp(.micros, utc: true)
             case (.time(_, let unit)?, _): return .time(unit)
             case (nil, .timeMicros?): return .time(.micros)
-            case (.integer(64, false)?, _), (nil, .uint64?):
-                throw ParquetError.unsupported("UINT_64 values (they do not fit an Int64)", column: name)
+            case (.integer(64, false)?, _), (nil, .uint64?): return .uint64
             default: return .int64
             }
         case .int96: return .timestamp(.nanos, utc: false)

@@ -100,7 +100,7 @@ public struct ParquetWriter<Sink: ParquetSink> {
         case .float: .float
         case .double: .double
         case .string, .json, .binary: .byteArray
-        case .time, .decimal: nil
+        case .time, .decimal, .uint64: nil
         }
     }
 
