@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 
 def category(t):
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):
         t = t.storage_type
     if pa.types.is_boolean(t):
         return "boolean"
@@ -45,7 +45,7 @@ def category(t):
 
 
 def canonical_column(col, cat):
-    if isinstance(col.type, pa.ExtensionType):
+    if isinstance(col.type, pa.BaseExtensionType):
         col = col.storage
     if cat.startswith("timestamp") or cat.startswith("time["):
         col = col.cast(pa.int64())
@@ -72,7 +72,7 @@ def canonical(v, cat):
     if cat == "binary":
         return "b:" + bytes(v).hex()
     if cat == "string":
-        return v
+        return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
     return str(int(v))
 
 

@@ -152,7 +152,7 @@ public struct ParquetWriter<Sink: ParquetSink> {
         root.numChildren = Int32(schema.count)
         meta.schema = [root] + schema.map(Self.schemaElement)
         var w = ThriftWriter()
-        w.writeFileMetaData(meta)
+        w.structValue { $0.writeFileMetaData(meta) }
         let length = UInt32(w.bytes.count)
         try write(w.bytes + [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)] + Array("PAR1".utf8))
         return sink
@@ -297,7 +297,7 @@ struct ChunkEncoder {
         h.uncompressedPageSize = Int32(body.count)
         h.compressedPageSize = Int32(compressed.count)
         var w = ThriftWriter()
-        w.writePageHeader(h)
+        w.structValue { $0.writePageHeader(h) }
         return (w.bytes + compressed, w.bytes.count + body.count)
     }
 
