@@ -4,6 +4,7 @@
   parquet-tool.py dump FILE [pyarrow|duckdb|polars]   the file's columns and rows as canonical JSON lines
   parquet-tool.py dump-many OUTDIR ENGINE FILE...     the same for many files, into OUTDIR/<i>.jsonl (or .err)
   parquet-tool.py stats FILE                          row-group column statistics (pyarrow), JSON
+  parquet-tool.py seeds DIR                           small files for Fuzz/parquet/seeds
   parquet-tool.py gen DIR                             writes a matrix of files with pyarrow, DuckDB, Polars
 
 Canonical cells (shared with Tests/ParquetTests): null; "true"/"false"; integers (also dates as days,
@@ -241,6 +242,23 @@ def gen(directory):
         print(name)
 
 
+def seeds(directory):
+    """Small files (< 4 KiB, libFuzzer's -max_len) for Fuzz/parquet/seeds."""
+    os.makedirs(directory, exist_ok=True)
+    table = sample_table(24)
+    small = table.select(["i64", "f64", "flag", "s", "ts", "dec"])
+    pq.write_table(small, os.path.join(directory, "plain-v1.parquet"), compression="none", use_dictionary=False)
+    pq.write_table(small, os.path.join(directory, "dict-v2-snappy.parquet"), compression="snappy", data_page_version="2.0")
+    pq.write_table(small, os.path.join(directory, "zstd.parquet"), compression="zstd")
+    pq.write_table(small, os.path.join(directory, "gzip.parquet"), compression="gzip", use_dictionary=False)
+    pq.write_table(small, os.path.join(directory, "delta.parquet"), compression="none", use_dictionary=False,
+                   column_encoding={"i64": "DELTA_BINARY_PACKED", "s": "DELTA_BYTE_ARRAY", "f64": "BYTE_STREAM_SPLIT",
+                                    "ts": "DELTA_BINARY_PACKED", "flag": "RLE"})
+    pq.write_table(table.select(["s", "bin"]), os.path.join(directory, "delta-length.parquet"), compression="none",
+                   use_dictionary=False, column_encoding={"s": "DELTA_LENGTH_BYTE_ARRAY", "bin": "DELTA_BYTE_ARRAY"})
+    pq.write_table(small, os.path.join(directory, "int96.parquet"), compression="none", use_deprecated_int96_timestamps=True)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "dump":
@@ -249,6 +267,8 @@ if __name__ == "__main__":
         dump_many(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif cmd == "stats":
         stats(sys.argv[2])
+    elif cmd == "seeds":
+        seeds(sys.argv[2])
     elif cmd == "gen":
         gen(sys.argv[2])
     else:
