@@ -91,7 +91,7 @@ let package = Package(
 
         // Connectors: each module holds its stages and its own `register…()`. Their client
         // libraries are plain dependencies; the traits appear only in RunnelStandard below.
-        .target(name: "RunnelFiles", dependencies: ["RunnelCore", "RunnelConfig", "CZlib"], swiftSettings: swiftSettings),
+        .target(name: "RunnelFiles", dependencies: ["RunnelCore", "RunnelConfig", "CZlib", "Parquet"], swiftSettings: swiftSettings),
         .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "RunnelConfig", "CSQLite"], swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
@@ -203,7 +203,7 @@ let package = Package(
         .executableTarget(name: "runnel", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting", "Parquet"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],

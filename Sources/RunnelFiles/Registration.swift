@@ -1,3 +1,4 @@
+public import Parquet
 public import RunnelConfig
 import RunnelCore
 
@@ -35,6 +36,7 @@ extension ComponentRegistry {
                 guard let dir = ctx.section.path("path", required: true) else { return nil }
                 var c = PartFileLoader.Configuration(directory: dir, format: format)
                 if let p = ctx.section.string("prefix") { c.prefix = p }
+                if format == .parquet, let options = parquetOptions(ctx.section) { c.parquet = options }
                 return PartFileLoader(c)
             }
         }
@@ -47,6 +49,16 @@ extension ComponentRegistry {
             return FileCheckpointStore(directory: path)
         }
     }
+}
+
+/// `compression: zstd|snappy|gzip|none` and `row_group_size` of Parquet parts (also the S3 loader's).
+public func parquetOptions(_ s: SpecSection) -> ParquetPartOptions? {
+    var options = ParquetPartOptions()
+    if let name = s.choice("compression", ["zstd", "snappy", "gzip", "none"]), let c = ParquetCompression(name: name) {
+        options.compression = c
+    }
+    if let n = s.int("row_group_size", in: 1...100_000_000) { options.rowGroupSize = n }
+    return options
 }
 
 private func singleByte(_ text: String) -> UInt8? {

@@ -58,6 +58,7 @@ extension ComponentRegistry {
             if let name { c.namePrefix = name }
             if let part { c.partSize = part }
             if let age { c.abandonedUploadAge = age }
+            if f == .parquet, let options = parquetOptions(s) { c.parquet = options }
             return S3PartLoader(c, client: client)
         }
         registerDeadLetterQueue("s3") { ctx in

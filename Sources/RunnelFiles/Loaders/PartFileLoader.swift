@@ -1,3 +1,4 @@
+public import Parquet
 public import RunnelCore
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ public import RunnelCore
 /// source position, so a batch replayed after a crash rewrites the same file with the same bytes.
 public struct PartFileLoader: Loader {
     public enum Format: String, Sendable, CaseIterable {
-        case jsonl, csv
+        case jsonl, csv, parquet
     }
 
     public struct Configuration: Sendable {
@@ -21,6 +22,8 @@ public struct PartFileLoader: Loader {
         /// Part file names start with this. Default `part`.
         public var prefix: String = "part"
         public var dialect: CSVDialect = CSVDialect()
+        /// Codec and row group size of `parquet` parts.
+        public var parquet = ParquetPartOptions()
 
         public init(directory: String, format: Format) {
             self.directory = directory
@@ -29,6 +32,8 @@ public struct PartFileLoader: Loader {
     }
 
     public let configuration: Configuration
+    /// The Parquet schema, chosen from the first batch (see ParquetBatchAdapter.swift).
+    private let parquetSchema = ParquetSchemaMemo()
 
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
@@ -39,13 +44,13 @@ public struct PartFileLoader: Loader {
     }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let (name, bytes) = encode(batch) else { return }
+        guard let (name, bytes) = try encode(batch) else { return }
         try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
     }
 
     /// The part of `batch`: its name (from the batch's first source position, so a replay gets
     /// the same one) and its bytes; nil for a batch without records. Used by object-store loaders too.
-    public func encode(_ batch: Batch) -> (name: String, bytes: [UInt8])? {
+    public func encode(_ batch: Batch) throws -> (name: String, bytes: [UInt8])? {
         guard let first = batch.records.first else { return nil }
         let name = partName(for: batch.sources[first.ordinal].origin)
         var bytes: [UInt8] = []
@@ -62,6 +67,8 @@ public struct PartFileLoader: Loader {
             for r in batch.records {
                 CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)
             }
+        case .parquet:
+            bytes = try ParquetBatchAdapter.encode(batch, memo: parquetSchema, options: configuration.parquet)
         }
         return (name, bytes)
     }
