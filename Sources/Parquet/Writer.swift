@@ -62,6 +62,9 @@ public struct ParquetWriter<Sink: ParquetSink> {
         /// A column chunk's dictionary may hold this many bytes (PLAIN-encoded) before the chunk
         /// falls back to PLAIN. Default 1 MiB.
         public var dictionaryPageSizeLimit: Int = 1 << 20
+        /// A chunk is dictionary-encoded when its distinct values are at most this many or at most
+        /// one in 100 of its values (and the dictionary is smaller than PLAIN). Default 64.
+        public var dictionaryMinimumEntries: Int = 64
         /// Target uncompressed size of a data page. Default 1 MiB.
         public var dataPageSize: Int = 1 << 20
         /// Min/max statistics longer than this many bytes are left out (not truncated). Default 1024.
@@ -194,6 +197,7 @@ struct ChunkEncoder {
         self.column = column
         var c = ParquetWriter<ParquetByteSink>.Configuration(compression: configuration.compression)
         c.dictionaryPageSizeLimit = configuration.dictionaryPageSizeLimit
+        c.dictionaryMinimumEntries = configuration.dictionaryMinimumEntries
         c.dataPageSize = configuration.dataPageSize
         c.statisticsMaxLength = configuration.statisticsMaxLength
         self.configuration = c
@@ -344,6 +348,12 @@ struct ChunkEncoder {
         }
         guard ok, !representatives.isEmpty else { return nil }
         let nonNull = plainBytes == 0 ? 0 : rows - column.nullCount
+        // Many distinct values make wide indices that compress worse than the PLAIN values do:
+        // like DuckDB, keep the dictionary to chunks with at most one distinct value in 100
+        // (uncompressed files go by size alone).
+        if codec != .uncompressed {
+            guard representatives.count <= max(configuration.dictionaryMinimumEntries, nonNull / 100) else { return nil }
+        }
         let indexBytes = (nonNull * bitWidth(UInt64(representatives.count - 1)) + 7) / 8
         guard dictBytes + indexBytes < plainBytes else { return nil }
         return Dictionary(representatives: representatives, indices: indices)

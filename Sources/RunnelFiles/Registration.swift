@@ -3,7 +3,7 @@ public import RunnelConfig
 import RunnelCore
 
 extension ComponentRegistry {
-    /// `type: csv` and `jsonl` extractors, `jsonl`/`csv` part-file loaders, the `jsonl` dead
+    /// `type: csv`, `jsonl` and `parquet` extractors, `jsonl`/`csv`/`parquet` part-file loaders, the `jsonl` dead
     /// letter queue and the `file` checkpoint store.
     public mutating func registerFiles() {
         registerExtractor("csv") { ctx in
@@ -30,6 +30,10 @@ extension ComponentRegistry {
             var c = JSONLinesExtractor.Configuration(path: path)
             c.cursor = ctx.section.string("cursor")
             return JSONLinesExtractor(c)
+        }
+        registerExtractor("parquet") { ctx in
+            guard let path = ctx.section.path("path", required: true) else { return nil }
+            return ParquetExtractor(.init(path: path))
         }
         for format in PartFileLoader.Format.allCases {
             registerLoader(format.rawValue) { ctx in

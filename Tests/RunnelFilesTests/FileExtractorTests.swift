@@ -202,4 +202,29 @@ private func readAll(_ e: any Extractor, batch: Int = 1000) async throws -> [Bat
             origins: [Origin(source: "in.jsonl", line: 9)])
         await #expect(throws: RunnelError.self) { try await loader.load(later, commit: nil) }
     }
+
+    /// Parts written by the loader read back through the `parquet` extractor to the same values,
+    /// across files and row groups, and a read resumes from every batch's checkpoint.
+    @Test func extractorReadsPartsAndResumes() async throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        var c = PartFileLoader.Configuration(directory: dir, format: .parquet)
+        c.parquet.rowGroupSize = 3
+        let loader = PartFileLoader(c)
+        let schema = Schema(["id", "name", "at", "doc"])
+        let ts = Timestamp(microseconds: 1_704_067_200_000_001)
+        var all: [[Value]] = []
+        for (file, range) in [(2, 0..<10), (20, 10..<15)] {
+            let rows: [[Value]] = range.map { i in
+                [.int(Int64(i)), i % 4 == 0 ? .null : .string("n\(i)"), .timestamp(ts), .object(Object(keys: ["i"], values: [.int(Int64(i))]))]
+            }
+            all += rows
+            let batch = Batch(schema: schema, rows: rows, origins: range.map { Origin(source: "in.jsonl", line: file + $0 - range.lowerBound) })
+            try await loader.load(batch, commit: nil)
+        }
+        let extractor = ParquetExtractor(.init(path: dir + "/*.parquet"))
+        let read = try await ExtractorConformance.readAll(extractor, from: nil, batching: .init(maxRecords: 4))
+        #expect(read.batches.flatMap(\.records) == all)
+        #expect(try await ExtractorConformance.resumesFromEveryCheckpoint(extractor, batching: .init(maxRecords: 4)) == 15)
+    }
 }
+
