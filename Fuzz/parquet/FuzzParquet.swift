@@ -37,7 +37,9 @@ public func fuzzParquet(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     meta.type = physical
     meta.codec = codec.rawValue
     meta.numValues = Int64(rows)
-    if let column = try? PageDecoder.decodeChunk(Array(input[2...]), fileOffset: 0, leaf: leaf, meta: meta, rows: rows, limits: limits) {
+    if let column = try? PageDecoder.decodeChunk(
+        Array(input[2...]), fileOffset: 0, leaf: leaf, meta: meta, rows: rows, limits: limits)
+    {
         precondition(column.count == rows, "decoded \(column.count) of \(rows) rows")
     }
     return 0

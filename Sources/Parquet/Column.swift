@@ -154,7 +154,9 @@ public struct ColumnKind: Sendable, Hashable, CustomStringConvertible {
     /// Microseconds since the epoch, UTC, in `ColumnValues.int64`: the kind the writer uses.
     public static let timestampMicros = ColumnKind(kind: .timestamp(.micros, utc: true))
     /// A timestamp in `ColumnValues.int64` counted in `unit` (INT96 reads as nanoseconds).
-    public static func timestamp(_ unit: TimeUnit, utc: Bool) -> ColumnKind { ColumnKind(kind: .timestamp(unit, utc: utc)) }
+    public static func timestamp(_ unit: TimeUnit, utc: Bool) -> ColumnKind {
+        ColumnKind(kind: .timestamp(unit, utc: utc))
+    }
     /// A time of day in `unit` (`int32` for millis, `int64` otherwise).
     public static func time(_ unit: TimeUnit) -> ColumnKind { ColumnKind(kind: .time(unit)) }
     /// A decimal, read as its exact decimal text (`"-12.30"`) in `ColumnValues.byteArrays`: text keeps

@@ -84,7 +84,9 @@ enum Codecs {
         guard let codec = CompressionCodec(rawValue: raw) else { throw .unsupported("compression \(name(raw))") }
         switch codec {
         case .uncompressed:
-            guard input.count == size else { throw .corrupt("uncompressed page of \(input.count) bytes declares \(size)") }
+            guard input.count == size else {
+                throw .corrupt("uncompressed page of \(input.count) bytes declares \(size)")
+            }
             return Array(input)
         case .zstd:
             if size == 0 { return [] }
@@ -92,14 +94,18 @@ enum Codecs {
             let n = out.withUnsafeMutableBytes { o in
                 input.withUnsafeBytes { i in ZSTD_decompress(o.baseAddress, size, i.baseAddress, i.count) }
             }
-            guard ZSTD_isError(n) == 0, n == size else { throw .corrupt("zstd page does not decompress to its declared \(size) bytes") }
+            guard ZSTD_isError(n) == 0, n == size else {
+                throw .corrupt("zstd page does not decompress to its declared \(size) bytes")
+            }
             return out
         case .snappy:
             var length = 0
             let ok = input.withUnsafeBytes { i in
                 snappy_uncompressed_length(i.baseAddress?.assumingMemoryBound(to: CChar.self), i.count, &length)
             }
-            guard ok == SNAPPY_OK, length == size else { throw .corrupt("snappy page does not decompress to its declared \(size) bytes") }
+            guard ok == SNAPPY_OK, length == size else {
+                throw .corrupt("snappy page does not decompress to its declared \(size) bytes")
+            }
             if size == 0 { return [] }
             var out = [UInt8](repeating: 0, count: size)
             let status = out.withUnsafeMutableBytes { o in
@@ -118,7 +124,11 @@ enum Codecs {
 
     private static func gzip(_ input: [UInt8]) throws(ParquetError) -> [UInt8] {
         var stream = z_stream()
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard
+            deflateInit2_(
+                &stream, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+                == Z_OK
+        else {
             throw ParquetError(code: .io, message: "gzip init failed")
         }
         defer { deflateEnd(&stream) }

@@ -95,7 +95,10 @@ func decodeHybrid(_ c: inout ByteCursor, width: Int, count: Int) throws(ParquetE
             var bitPos = 0
             let base = r.lowerBound
             for _ in 0..<(readGroups * 8) where out.count < count {
-                if width == 0 { out.append(0); continue }
+                if width == 0 {
+                    out.append(0)
+                    continue
+                }
                 let byteIndex = base + bitPos >> 3
                 let shift = bitPos & 7
                 let span = min(8, r.upperBound - byteIndex)
@@ -205,7 +208,9 @@ func decodeDeltaBinaryPacked(_ c: inout ByteCursor, count: Int, thirtyTwo: Bool)
     guard blockSize > 0, blockSize % 128 == 0, blockSize <= 1 << 20, miniblocks > 0, blockSize % miniblocks == 0,
         (blockSize / miniblocks) % 32 == 0
     else { throw .corrupt("invalid DELTA_BINARY_PACKED header") }
-    guard total >= UInt64(count) else { throw .corrupt("DELTA_BINARY_PACKED holds \(total) values, the page needs \(count)") }
+    guard total >= UInt64(count) else {
+        throw .corrupt("DELTA_BINARY_PACKED holds \(total) values, the page needs \(count)")
+    }
     let perMini = Int(blockSize / miniblocks)
     var out: [Int64] = []
     out.reserveCapacity(count)
@@ -277,7 +282,9 @@ func decodeDeltaByteArray(_ c: inout ByteCursor, count: Int, limit: Int) throws(
     for i in 0..<count {
         let p = Int(prefixes[i])
         guard p >= 0, p <= prevLength else { throw .corrupt("DELTA_BYTE_ARRAY prefix longer than the previous value") }
-        guard out.bytes.count + p + suffixes[i].count <= limit else { throw .corrupt("DELTA_BYTE_ARRAY values exceed the page's bound") }
+        guard out.bytes.count + p + suffixes[i].count <= limit else {
+            throw .corrupt("DELTA_BYTE_ARRAY values exceed the page's bound")
+        }
         let start = out.bytes.count
         prefix.removeAll(keepingCapacity: true)
         prefix.append(contentsOf: out.bytes[prevStart..<prevStart + p])
@@ -293,7 +300,9 @@ func decodeDeltaByteArray(_ c: inout ByteCursor, count: Int, limit: Int) throws(
 /// BYTE_STREAM_SPLIT: `width`-byte values whose bytes are stored one stream per byte position.
 func decodeByteStreamSplit(_ c: inout ByteCursor, count: Int, width: Int) throws(ParquetError) -> [UInt8] {
     let all = c.remaining
-    guard width > 0, all % width == 0, all / width >= count else { throw .corrupt("BYTE_STREAM_SPLIT data does not match the value count") }
+    guard width > 0, all % width == 0, all / width >= count else {
+        throw .corrupt("BYTE_STREAM_SPLIT data does not match the value count")
+    }
     let streams = all / width
     let r = try c.take(all)
     var out = [UInt8](repeating: 0, count: count * width)

@@ -2,27 +2,75 @@
 // Field numbers follow parquet-format's parquet.thrift; unknown fields are skipped.
 
 enum PhysicalType: Int32 {
-    case boolean = 0, int32 = 1, int64 = 2, int96 = 3, float = 4, double = 5, byteArray = 6, fixedLenByteArray = 7
+    case boolean = 0
+    case int32 = 1
+    case int64 = 2
+    case int96 = 3
+    case float = 4
+    case double = 5
+    case byteArray = 6
+    case fixedLenByteArray = 7
 }
 
 enum Encoding: Int32 {
-    case plain = 0, plainDictionary = 2, rle = 3, bitPacked = 4, deltaBinaryPacked = 5
-    case deltaLengthByteArray = 6, deltaByteArray = 7, rleDictionary = 8, byteStreamSplit = 9
+    case plain = 0
+    case plainDictionary = 2
+    case rle = 3
+    case bitPacked = 4
+    case deltaBinaryPacked = 5
+    case deltaLengthByteArray = 6
+    case deltaByteArray = 7
+    case rleDictionary = 8
+    case byteStreamSplit = 9
 }
 
 enum CompressionCodec: Int32 {
-    case uncompressed = 0, snappy = 1, gzip = 2, lzo = 3, brotli = 4, lz4 = 5, zstd = 6, lz4Raw = 7
+    case uncompressed = 0
+    case snappy = 1
+    case gzip = 2
+    case lzo = 3
+    case brotli = 4
+    case lz4 = 5
+    case zstd = 6
+    case lz4Raw = 7
 }
 
-enum PageType: Int32 { case dataPage = 0, indexPage = 1, dictionaryPage = 2, dataPageV2 = 3 }
+enum PageType: Int32 {
+    case dataPage = 0
+    case indexPage = 1
+    case dictionaryPage = 2
+    case dataPageV2 = 3
+}
 
-enum Repetition: Int32 { case required = 0, optional = 1, repeated = 2 }
+enum Repetition: Int32 {
+    case required = 0
+    case optional = 1
+    case repeated = 2
+}
 
 enum ConvertedType: Int32 {
-    case utf8 = 0, map = 1, mapKeyValue = 2, list = 3, enumeration = 4, decimal = 5, date = 6
-    case timeMillis = 7, timeMicros = 8, timestampMillis = 9, timestampMicros = 10
-    case uint8 = 11, uint16 = 12, uint32 = 13, uint64 = 14, int8 = 15, int16 = 16, int32 = 17, int64 = 18
-    case json = 19, bson = 20, interval = 21
+    case utf8 = 0
+    case map = 1
+    case mapKeyValue = 2
+    case list = 3
+    case enumeration = 4
+    case decimal = 5
+    case date = 6
+    case timeMillis = 7
+    case timeMicros = 8
+    case timestampMillis = 9
+    case timestampMicros = 10
+    case uint8 = 11
+    case uint16 = 12
+    case uint32 = 13
+    case uint64 = 14
+    case int8 = 15
+    case int16 = 16
+    case int32 = 17
+    case int64 = 18
+    case json = 19
+    case bson = 20
+    case interval = 21
 }
 
 /// The LogicalType union; `other` keeps the field id of members this module does not interpret.
@@ -178,7 +226,8 @@ extension ThriftReader {
             case 14: result = .uuid
             case 15: result = .float16
             case 5:
-                var scale: Int32 = 0, precision: Int32 = 0
+                var scale: Int32 = 0
+                var precision: Int32 = 0
                 try r.readStruct { r, id, t throws(ParquetError) in
                     switch (id, t) {
                     case (1, .i32): scale = try r.readI32()

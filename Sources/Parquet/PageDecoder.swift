@@ -43,7 +43,8 @@ public struct ParquetReaderLimits: Sendable {
 }
 
 enum PageDecoder {
-    static func decodePlain(_ c: inout ByteCursor, count: Int, leaf: LeafColumn) throws(ParquetError) -> PhysicalValues {
+    static func decodePlain(_ c: inout ByteCursor, count: Int, leaf: LeafColumn) throws(ParquetError) -> PhysicalValues
+    {
         guard count >= 0 else { throw .corrupt("negative value count") }
         switch leaf.physical {
         case .boolean:
@@ -60,7 +61,8 @@ enum PageDecoder {
             var out = [Int64](repeating: 0, count: count)
             for i in 0..<count {
                 let r = try c.take(12)
-                out[i] = int96Nanos(c.loadLE(r.lowerBound, 8), UInt32(truncatingIfNeeded: c.loadLE(r.lowerBound + 8, 4)))
+                out[i] = int96Nanos(
+                    c.loadLE(r.lowerBound, 8), UInt32(truncatingIfNeeded: c.loadLE(r.lowerBound + 8, 4)))
             }
             return .int64(out)
         case .byteArray:
@@ -99,7 +101,8 @@ enum PageDecoder {
 
     static func fromBytes(_ bytes: [UInt8], width: Int, count: Int, leaf: LeafColumn) -> PhysicalValues {
         func load<T: BitwiseCopyable>(_: T.Type) -> [T] {
-            bytes.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * width, as: T.self) } }
+            bytes.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * width, as: T.self) }
+            }
         }
         switch leaf.physical {
         case .int32: return .int32(load(Int32.self))
@@ -112,7 +115,8 @@ enum PageDecoder {
 
     /// Decodes `count` non-null values of a data page.
     static func decodeValues(
-        _ c: inout ByteCursor, encoding raw: Int32, count: Int, leaf: LeafColumn, dictionary: PhysicalValues?, pageLimit: Int
+        _ c: inout ByteCursor, encoding raw: Int32, count: Int, leaf: LeafColumn, dictionary: PhysicalValues?,
+        pageLimit: Int
     ) throws(ParquetError) -> PhysicalValues {
         guard let encoding = Encoding(rawValue: raw) else { throw .unsupported("encoding \(raw)") }
         switch encoding {
@@ -131,12 +135,17 @@ enum PageDecoder {
             return .boolean(try decodeHybrid(&sub, width: 1, count: count).map { $0 == 1 })
         case .deltaBinaryPacked:
             switch leaf.physical {
-            case .int32: return .int32(try decodeDeltaBinaryPacked(&c, count: count, thirtyTwo: true).map { Int32(truncatingIfNeeded: $0) })
+            case .int32:
+                return .int32(
+                    try decodeDeltaBinaryPacked(&c, count: count, thirtyTwo: true).map { Int32(truncatingIfNeeded: $0) }
+                )
             case .int64: return .int64(try decodeDeltaBinaryPacked(&c, count: count, thirtyTwo: false))
             default: throw .unsupported("DELTA_BINARY_PACKED encoding of \(leaf.physical) values")
             }
         case .deltaLengthByteArray:
-            guard leaf.physical == .byteArray else { throw .unsupported("DELTA_LENGTH_BYTE_ARRAY encoding of \(leaf.physical) values") }
+            guard leaf.physical == .byteArray else {
+                throw .unsupported("DELTA_LENGTH_BYTE_ARRAY encoding of \(leaf.physical) values")
+            }
             return .bytes(try decodeDeltaLengthByteArray(&c, count: count))
         case .deltaByteArray:
             guard leaf.physical == .byteArray || leaf.physical == .fixedLenByteArray else {
@@ -178,19 +187,24 @@ enum PageDecoder {
 
     /// Decodes a column chunk (its bytes start at `fileOffset` in the file) into `rows` row slots.
     static func decodeChunk(
-        _ bytes: [UInt8], fileOffset: Int64, leaf: LeafColumn, meta: ColumnMetaData, rows: Int, limits: ParquetReaderLimits
+        _ bytes: [UInt8], fileOffset: Int64, leaf: LeafColumn, meta: ColumnMetaData, rows: Int,
+        limits: ParquetReaderLimits
     ) throws(ParquetError) -> ParquetColumn {
         do {
-            return try decodeChunkPages(bytes, fileOffset: fileOffset, leaf: leaf, meta: meta, rows: rows, limits: limits)
+            return try decodeChunkPages(
+                bytes, fileOffset: fileOffset, leaf: leaf, meta: meta, rows: rows, limits: limits)
         } catch {
             throw error.inColumn(leaf.field.name)
         }
     }
 
     private static func decodeChunkPages(
-        _ bytes: [UInt8], fileOffset: Int64, leaf: LeafColumn, meta: ColumnMetaData, rows: Int, limits: ParquetReaderLimits
+        _ bytes: [UInt8], fileOffset: Int64, leaf: LeafColumn, meta: ColumnMetaData, rows: Int,
+        limits: ParquetReaderLimits
     ) throws(ParquetError) -> ParquetColumn {
-        guard rows >= 0, rows <= limits.maxRowsPerRowGroup else { throw .corrupt("row group of \(rows) rows exceeds the reader's limit") }
+        guard rows >= 0, rows <= limits.maxRowsPerRowGroup else {
+            throw .corrupt("row group of \(rows) rows exceeds the reader's limit")
+        }
         guard meta.numValues == Int64(rows) else {
             throw .corrupt("column chunk holds \(meta.numValues) values for \(rows) rows")
         }
@@ -199,7 +213,9 @@ enum PageDecoder {
         var position = 0
         while builder.rows < rows {
             guard position < bytes.count else {
-                throw .corrupt("column chunk ends after \(builder.rows) of \(rows) values at offset \(fileOffset + Int64(position))")
+                throw .corrupt(
+                    "column chunk ends after \(builder.rows) of \(rows) values at offset \(fileOffset + Int64(position))"
+                )
             }
             var thrift = ThriftReader(bytes, start: position, fileOffset: fileOffset)
             let header = try thrift.readPageHeader()
@@ -218,7 +234,9 @@ enum PageDecoder {
             let remainingRows = rows - builder.rows
             switch PageType(rawValue: header.type) {
             case .dictionaryPage:
-                guard let d = header.dictionaryPage else { throw .corrupt("dictionary page without its header at offset \(pageOffset)") }
+                guard let d = header.dictionaryPage else {
+                    throw .corrupt("dictionary page without its header at offset \(pageOffset)")
+                }
                 guard dictionary == nil else { throw .corrupt("second dictionary page at offset \(pageOffset)") }
                 guard d.encoding == Encoding.plain.rawValue || d.encoding == Encoding.plainDictionary.rawValue else {
                     throw .unsupported("dictionary page encoding \(d.encoding)")
@@ -228,7 +246,9 @@ enum PageDecoder {
                 guard d.numValues >= 0 else { throw .corrupt("negative dictionary size at offset \(pageOffset)") }
                 dictionary = try decodePlain(&c, count: Int(d.numValues), leaf: leaf)
             case .dataPage:
-                guard let d = header.dataPage else { throw .corrupt("data page without its header at offset \(pageOffset)") }
+                guard let d = header.dataPage else {
+                    throw .corrupt("data page without its header at offset \(pageOffset)")
+                }
                 let count = Int(d.numValues)
                 guard count >= 0, count <= remainingRows else {
                     throw .corrupt("data page at offset \(pageOffset) holds \(count) values, \(remainingRows) remain")
@@ -248,14 +268,18 @@ enum PageDecoder {
                 }
                 let nonNull = levels.map { $0.count { Int($0) == leaf.maxDefinitionLevel } } ?? count
                 let values = try decodeValues(
-                    &c, encoding: d.encoding, count: nonNull, leaf: leaf, dictionary: dictionary, pageLimit: limits.maxPageSize)
+                    &c, encoding: d.encoding, count: nonNull, leaf: leaf, dictionary: dictionary,
+                    pageLimit: limits.maxPageSize)
                 try builder.append(values, levels: levels)
             case .dataPageV2:
-                guard let d = header.dataPageV2 else { throw .corrupt("data page v2 without its header at offset \(pageOffset)") }
+                guard let d = header.dataPageV2 else {
+                    throw .corrupt("data page v2 without its header at offset \(pageOffset)")
+                }
                 let count = Int(d.numValues)
                 let repLength = Int(d.repetitionLevelsByteLength)
                 let defLength = Int(d.definitionLevelsByteLength)
-                guard count >= 0, count <= remainingRows, repLength >= 0, defLength >= 0, repLength + defLength <= compressedSize,
+                guard count >= 0, count <= remainingRows, repLength >= 0, defLength >= 0,
+                    repLength + defLength <= compressedSize,
                     repLength + defLength <= uncompressedSize
                 else { throw .corrupt("data page v2 at offset \(pageOffset) has inconsistent sizes") }
                 // A flat column's repetition levels are all zero (some writers still store them): skip them.
@@ -273,13 +297,16 @@ enum PageDecoder {
                 } else if d.isCompressed {
                     data = try Codecs.decompress(valueBody, codec: meta.codec, size: valueSize)
                 } else {
-                    guard valueBody.count == valueSize else { throw .corrupt("uncompressed page v2 at offset \(pageOffset) has the wrong size") }
+                    guard valueBody.count == valueSize else {
+                        throw .corrupt("uncompressed page v2 at offset \(pageOffset) has the wrong size")
+                    }
                     data = Array(valueBody)
                 }
                 var c = ByteCursor(data)
                 let nonNull = levels.map { $0.count { Int($0) == leaf.maxDefinitionLevel } } ?? count
                 let values = try decodeValues(
-                    &c, encoding: d.encoding, count: nonNull, leaf: leaf, dictionary: dictionary, pageLimit: limits.maxPageSize)
+                    &c, encoding: d.encoding, count: nonNull, leaf: leaf, dictionary: dictionary,
+                    pageLimit: limits.maxPageSize)
                 try builder.append(values, levels: levels)
             default:
                 continue  // index pages and unknown page types carry no values
@@ -395,22 +422,31 @@ struct ColumnBuilder {
         case (.boolean, .boolean(let v)): values = .boolean(v)
         case (.int64, .int32(let v)) where leaf.unsigned32: values = .int64(v.map { Int64(UInt32(bitPattern: $0)) })
         case (.int32, .int32(let v)), (.date, .int32(let v)), (.time, .int32(let v)): values = .int32(v)
-        case (.int64, .int64(let v)), (.uint64, .int64(let v)), (.timestamp, .int64(let v)), (.time, .int64(let v)): values = .int64(v)
+        case (.int64, .int64(let v)), (.uint64, .int64(let v)), (.timestamp, .int64(let v)), (.time, .int64(let v)):
+            values = .int64(v)
         case (.float, .float(let v)): values = .float(v)
         case (.float, .bytes(let v)) where leaf.float16:
-            values = .float((0..<v.count).map { i in
-                let s = v[i]
-                guard s.count == 2 else { return .nan }
-                return halfToFloat(UInt16(s[s.startIndex]) | UInt16(s[s.startIndex + 1]) << 8)
-            })
+            values = .float(
+                (0..<v.count).map { i in
+                    let s = v[i]
+                    guard s.count == 2 else { return .nan }
+                    return halfToFloat(UInt16(s[s.startIndex]) | UInt16(s[s.startIndex + 1]) << 8)
+                })
         case (.double, .double(let v)): values = .double(v)
         case (.string, .bytes(let v)), (.json, .bytes(let v)), (.binary, .bytes(let v)): values = .byteArrays(v)
         case (.decimal(_, let scale), .int32(let v)):
-            values = .byteArrays(ByteArrays(v.indices.map { validity?[$0] == false ? "" : decimalText(Int64($0 < v.count ? v[$0] : 0), scale: scale) }))
+            values = .byteArrays(
+                ByteArrays(
+                    v.indices.map {
+                        validity?[$0] == false ? "" : decimalText(Int64($0 < v.count ? v[$0] : 0), scale: scale)
+                    }))
         case (.decimal(_, let scale), .int64(let v)):
-            values = .byteArrays(ByteArrays(v.indices.map { validity?[$0] == false ? "" : decimalText(v[$0], scale: scale) }))
+            values = .byteArrays(
+                ByteArrays(v.indices.map { validity?[$0] == false ? "" : decimalText(v[$0], scale: scale) }))
         case (.decimal(_, let scale), .bytes(let v)):
-            values = .byteArrays(ByteArrays((0..<v.count).map { validity?[$0] == false ? "" : decimalText(bigEndian: v[$0], scale: scale) }))
+            values = .byteArrays(
+                ByteArrays(
+                    (0..<v.count).map { validity?[$0] == false ? "" : decimalText(bigEndian: v[$0], scale: scale) }))
         default:
             throw .unsupported("reading \(leaf.physical) as \(leaf.field.kind)")
         }

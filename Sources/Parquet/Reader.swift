@@ -32,7 +32,9 @@ public struct ParquetFileSource: ParquetSource {
 
     public func size() async throws -> Int64 {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw ParquetError(code: .io, message: "cannot stat \(path) (errno \(errno))") }
+        guard stat(path, &st) == 0 else {
+            throw ParquetError(code: .io, message: "cannot stat \(path) (errno \(errno))")
+        }
         return Int64(st.st_size)
     }
 
@@ -43,7 +45,9 @@ public struct ParquetFileSource: ParquetSource {
         var out = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let n = out.withUnsafeMutableBytes { b in pread(fd, b.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            let n = out.withUnsafeMutableBytes { b in
+                pread(fd, b.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ParquetError(code: .io, message: "cannot read \(path) (errno \(errno))")
@@ -74,7 +78,9 @@ struct ParquetFooter: Sendable {
     }
 
     /// Parses the footer bytes of a file of `fileSize` bytes.
-    static func parse(_ footer: [UInt8], fileSize: Int64, limits: ParquetReaderLimits) throws(ParquetError) -> ParquetFooter {
+    static func parse(_ footer: [UInt8], fileSize: Int64, limits: ParquetReaderLimits) throws(ParquetError)
+        -> ParquetFooter
+    {
         var r = ThriftReader(footer, fileOffset: fileSize - 8 - Int64(footer.count))
         let meta = try r.readFileMetaData()
         if meta.encrypted { throw .unsupported("encryption") }
@@ -94,7 +100,9 @@ struct ParquetFooter: Sendable {
             var chunks: [ChunkInfo] = []
             if g.numRows == 0 {
                 // An empty row group's chunks hold nothing to read (some writers leave their offsets 0).
-                for c in g.columns { chunks.append(ChunkInfo(offset: 0, length: 0, meta: c.metaData ?? ColumnMetaData())) }
+                for c in g.columns {
+                    chunks.append(ChunkInfo(offset: 0, length: 0, meta: c.metaData ?? ColumnMetaData()))
+                }
                 groups.append(RowGroupInfo(rows: 0, chunks: chunks))
                 continue
             }
@@ -102,18 +110,23 @@ struct ParquetFooter: Sendable {
                 let name = leaves[ci].field.name
                 if c.encrypted { throw ParquetError.unsupported("column encryption", column: name) }
                 if c.filePath != nil { throw ParquetError.unsupported("column chunk in another file", column: name) }
-                guard let m = c.metaData else { throw ParquetError(code: .corrupt, message: "column chunk without metadata", column: name) }
+                guard let m = c.metaData else {
+                    throw ParquetError(code: .corrupt, message: "column chunk without metadata", column: name)
+                }
                 guard m.type == leaves[ci].physical else {
-                    throw ParquetError(code: .corrupt, message: "chunk type \(m.type) differs from the schema's", column: name)
+                    throw ParquetError(
+                        code: .corrupt, message: "chunk type \(m.type) differs from the schema's", column: name)
                 }
                 var start = m.dataPageOffset
                 if let d = m.dictionaryPageOffset, d > 0, d < start { start = d }
                 let length = m.totalCompressedSize
                 guard start >= 4, length >= 0, start <= dataEnd, length <= dataEnd - start else {
                     throw ParquetError(
-                        code: .corrupt, message: "column chunk [\(start), +\(length)) lies outside the file's data", column: name)
+                        code: .corrupt, message: "column chunk [\(start), +\(length)) lies outside the file's data",
+                        column: name)
                 }
-                chunks.append(ChunkInfo(offset: start, length: Int(length + min(padding, dataEnd - start - length)), meta: m))
+                chunks.append(
+                    ChunkInfo(offset: start, length: Int(length + min(padding, dataEnd - start - length)), meta: m))
             }
             groups.append(RowGroupInfo(rows: Int(g.numRows), chunks: chunks))
         }
@@ -138,20 +151,25 @@ struct ParquetFooter: Sendable {
                 throw ParquetError.unsupported("nested schema (group '\(e.name)')", column: e.name)
             }
             if e.repetition == .repeated { throw ParquetError.unsupported("repeated field (a list)", column: e.name) }
-            guard let type = e.type else { throw ParquetError(code: .corrupt, message: "leaf without a type", column: e.name) }
+            guard let type = e.type else {
+                throw ParquetError(code: .corrupt, message: "leaf without a type", column: e.name)
+            }
             let nullable = e.repetition != .required
             var leaf = LeafColumn(
                 field: ParquetField(name: e.name, kind: .binary, nullable: nullable), physical: type,
                 typeLength: Int(e.typeLength ?? 0), maxDefinitionLevel: nullable ? 1 : 0)
             if type == .fixedLenByteArray {
                 guard let l = e.typeLength, l >= 0, l <= 1 << 20 else {
-                    throw ParquetError(code: .corrupt, message: "fixed-length column without a valid length", column: e.name)
+                    throw ParquetError(
+                        code: .corrupt, message: "fixed-length column without a valid length", column: e.name)
                 }
             }
             leaf.field.kind = try kind(of: e, leaf: &leaf)
             leaves.append(leaf)
         }
-        guard leaves.count == children else { throw .corrupt("schema root declares \(children) children for \(leaves.count) columns") }
+        guard leaves.count == children else {
+            throw .corrupt("schema root declares \(children) children for \(leaves.count) columns")
+        }
         return leaves
     }
 
@@ -198,7 +216,9 @@ struct ParquetFooter: Sendable {
         case .fixedLenByteArray:
             if isDecimal { return decimal() }
             if e.logicalType == .float16 {
-                guard e.typeLength == 2 else { throw ParquetError(code: .corrupt, message: "FLOAT16 of length \(e.typeLength ?? 0)", column: name) }
+                guard e.typeLength == 2 else {
+                    throw ParquetError(code: .corrupt, message: "FLOAT16 of length \(e.typeLength ?? 0)", column: name)
+                }
                 leaf.float16 = true
                 return .float
             }
@@ -252,7 +272,9 @@ public struct ParquetReader<Source: ParquetSource>: Sendable {
 
     /// The columns of row group `index`, one per schema field.
     public func readRowGroup(_ index: Int) async throws -> [ParquetColumn] {
-        guard footer.rowGroups.indices.contains(index) else { throw ParquetError(code: .invalidInput, message: "no row group \(index)") }
+        guard footer.rowGroups.indices.contains(index) else {
+            throw ParquetError(code: .invalidInput, message: "no row group \(index)")
+        }
         let group = footer.rowGroups[index]
         var columns: [ParquetColumn] = []
         columns.reserveCapacity(group.chunks.count)
@@ -261,7 +283,8 @@ public struct ParquetReader<Source: ParquetSource>: Sendable {
             guard bytes.count == chunk.length else { throw ParquetError.corrupt("file shorter than its size") }
             columns.append(
                 try PageDecoder.decodeChunk(
-                    bytes, fileOffset: chunk.offset, leaf: footer.leaves[i], meta: chunk.meta, rows: group.rows, limits: limits))
+                    bytes, fileOffset: chunk.offset, leaf: footer.leaves[i], meta: chunk.meta, rows: group.rows,
+                    limits: limits))
         }
         return columns
     }
@@ -272,16 +295,23 @@ extension ParquetReader where Source == ParquetMemorySource {
     static func decodeAll(_ bytes: [UInt8], limits: ParquetReaderLimits) throws(ParquetError) -> [[ParquetColumn]] {
         guard bytes.count >= 12 else { throw .corrupt("too short") }
         let n = bytes.count
-        guard bytes[0..<4] == [0x50, 0x41, 0x52, 0x31], bytes[(n - 4)...] == [0x50, 0x41, 0x52, 0x31] else { throw .corrupt("magic") }
-        let length = Int(UInt32(bytes[n - 8]) | UInt32(bytes[n - 7]) << 8 | UInt32(bytes[n - 6]) << 16 | UInt32(bytes[n - 5]) << 24)
+        guard bytes[0..<4] == [0x50, 0x41, 0x52, 0x31], bytes[(n - 4)...] == [0x50, 0x41, 0x52, 0x31] else {
+            throw .corrupt("magic")
+        }
+        let length = Int(
+            UInt32(bytes[n - 8]) | UInt32(bytes[n - 7]) << 8 | UInt32(bytes[n - 6]) << 16 | UInt32(bytes[n - 5]) << 24)
         guard length <= n - 12 else { throw .corrupt("footer length") }
-        let footer = try ParquetFooter.parse(Array(bytes[(n - 8 - length)..<(n - 8)]), fileSize: Int64(n), limits: limits)
+        let footer = try ParquetFooter.parse(
+            Array(bytes[(n - 8 - length)..<(n - 8)]), fileSize: Int64(n), limits: limits)
         var out: [[ParquetColumn]] = []
         for g in footer.rowGroups {
             var columns: [ParquetColumn] = []
             for (i, c) in g.chunks.enumerated() {
                 let chunk = Array(bytes[Int(c.offset)..<Int(c.offset) + c.length])
-                columns.append(try PageDecoder.decodeChunk(chunk, fileOffset: c.offset, leaf: footer.leaves[i], meta: c.meta, rows: g.rows, limits: limits))
+                columns.append(
+                    try PageDecoder.decodeChunk(
+                        chunk, fileOffset: c.offset, leaf: footer.leaves[i], meta: c.meta, rows: g.rows, limits: limits)
+                )
             }
             out.append(columns)
         }

@@ -3,8 +3,19 @@
 // produce a `ParquetError`, never a trap, an unbounded allocation or deep recursion.
 
 enum CompactType: UInt8 {
-    case stop = 0, boolTrue = 1, boolFalse = 2, byte = 3, i16 = 4, i32 = 5, i64 = 6, double = 7
-    case binary = 8, list = 9, set = 10, map = 11, structure = 12
+    case stop = 0
+    case boolTrue = 1
+    case boolFalse = 2
+    case byte = 3
+    case i16 = 4
+    case i32 = 5
+    case i64 = 6
+    case double = 7
+    case binary = 8
+    case list = 9
+    case set = 10
+    case map = 11
+    case structure = 12
 }
 
 struct ThriftReader {
@@ -71,7 +82,10 @@ struct ThriftReader {
     }
 
     mutating func readBool(_ type: CompactType) throws(ParquetError) -> Bool {
-        if let b = pendingBool { pendingBool = nil; return b }
+        if let b = pendingBool {
+            pendingBool = nil
+            return b
+        }
         switch type {
         case .boolTrue: return true
         case .boolFalse: return false
@@ -131,7 +145,11 @@ struct ThriftReader {
         case .list, .set:
             let (count, elementType) = try readListHeader()
             for _ in 0..<count {
-                if elementType == .boolTrue || elementType == .boolFalse { _ = try readByte() } else { try skip(elementType, depth: depth + 1) }
+                if elementType == .boolTrue || elementType == .boolFalse {
+                    _ = try readByte()
+                } else {
+                    try skip(elementType, depth: depth + 1)
+                }
             }
         case .map:
             let n = try readVarint()
@@ -158,7 +176,9 @@ struct ThriftReader {
     }
 
     /// Reads a struct, handing each field to `field`, which returns false for fields it skips.
-    mutating func readStruct(_ field: (inout ThriftReader, Int16, CompactType) throws(ParquetError) -> Bool) throws(ParquetError) {
+    mutating func readStruct(_ field: (inout ThriftReader, Int16, CompactType) throws(ParquetError) -> Bool)
+        throws(ParquetError)
+    {
         try beginStruct()
         while let (id, type) = try readFieldHeader() {
             if try !field(&self, id, type) { try skip(type) }
@@ -202,10 +222,19 @@ struct ThriftWriter {
         lastFieldID = id
     }
 
-    mutating func i32(_ id: Int16, _ v: Int32) { fieldHeader(id, .i32); writeZigzag(Int64(v)) }
-    mutating func i64(_ id: Int16, _ v: Int64) { fieldHeader(id, .i64); writeZigzag(v) }
+    mutating func i32(_ id: Int16, _ v: Int32) {
+        fieldHeader(id, .i32)
+        writeZigzag(Int64(v))
+    }
+    mutating func i64(_ id: Int16, _ v: Int64) {
+        fieldHeader(id, .i64)
+        writeZigzag(v)
+    }
     mutating func bool(_ id: Int16, _ v: Bool) { fieldHeader(id, v ? .boolTrue : .boolFalse) }
-    mutating func binary(_ id: Int16, _ v: [UInt8]) { fieldHeader(id, .binary); writeBinaryValue(v) }
+    mutating func binary(_ id: Int16, _ v: [UInt8]) {
+        fieldHeader(id, .binary)
+        writeBinaryValue(v)
+    }
     mutating func string(_ id: Int16, _ v: String) { binary(id, Array(v.utf8)) }
 
     mutating func writeBinaryValue(_ v: [UInt8]) {
@@ -214,7 +243,9 @@ struct ThriftWriter {
     }
 
     mutating func listHeader(_ count: Int, _ type: CompactType) {
-        if count < 15 { bytes.append(UInt8(count) << 4 | type.rawValue) } else {
+        if count < 15 {
+            bytes.append(UInt8(count) << 4 | type.rawValue)
+        } else {
             bytes.append(0xF0 | type.rawValue)
             writeVarint(UInt64(count))
         }

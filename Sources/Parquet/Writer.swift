@@ -85,10 +85,13 @@ public struct ParquetWriter<Sink: ParquetSink> {
     public init(schema: [ParquetField], sink: Sink, configuration: Configuration = .init()) throws {
         for f in schema {
             guard Self.physicalType(f.kind) != nil else {
-                throw ParquetError(code: .invalidInput, message: "the writer has no mapping for \(f.kind)", column: f.name)
+                throw ParquetError(
+                    code: .invalidInput, message: "the writer has no mapping for \(f.kind)", column: f.name)
             }
         }
-        guard !schema.isEmpty else { throw ParquetError(code: .invalidInput, message: "a Parquet file needs at least one column") }
+        guard !schema.isEmpty else {
+            throw ParquetError(code: .invalidInput, message: "a Parquet file needs at least one column")
+        }
         self.schema = schema
         self.configuration = configuration
         self.sink = sink
@@ -115,7 +118,8 @@ public struct ParquetWriter<Sink: ParquetSink> {
     /// Appends one row group: one column per schema field, all with the same number of rows.
     public mutating func writeRowGroup(_ columns: [ParquetColumn]) throws {
         guard columns.count == schema.count else {
-            throw ParquetError(code: .invalidInput, message: "row group has \(columns.count) columns, the schema \(schema.count)")
+            throw ParquetError(
+                code: .invalidInput, message: "row group has \(columns.count) columns, the schema \(schema.count)")
         }
         let count = columns.first?.count ?? 0
         guard count > 0 else { return }
@@ -124,7 +128,9 @@ public struct ParquetWriter<Sink: ParquetSink> {
         var uncompressed: Int64 = 0
         for (field, column) in zip(schema, columns) {
             guard column.count == count, column.validity.map({ $0.count == count }) ?? true else {
-                throw ParquetError(code: .invalidInput, message: "column has \(column.count) values, the row group \(count) rows", column: field.name)
+                throw ParquetError(
+                    code: .invalidInput, message: "column has \(column.count) values, the row group \(count) rows",
+                    column: field.name)
             }
             if !field.nullable && column.nullCount > 0 {
                 throw ParquetError(code: .invalidInput, message: "null in a required column", column: field.name)
@@ -139,7 +145,9 @@ public struct ParquetWriter<Sink: ParquetSink> {
             chunks.append(ColumnChunk(filePath: nil, fileOffset: chunkStart, metaData: meta))
         }
         rowGroups.append(
-            RowGroup(columns: chunks, totalByteSize: uncompressed, numRows: Int64(count), fileOffset: start, totalCompressedSize: position - start))
+            RowGroup(
+                columns: chunks, totalByteSize: uncompressed, numRows: Int64(count), fileOffset: start,
+                totalCompressedSize: position - start))
         rows += Int64(count)
     }
 
@@ -157,7 +165,10 @@ public struct ParquetWriter<Sink: ParquetSink> {
         var w = ThriftWriter()
         w.structValue { $0.writeFileMetaData(meta) }
         let length = UInt32(w.bytes.count)
-        try write(w.bytes + [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)] + Array("PAR1".utf8))
+        try write(
+            w.bytes + [
+                UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24),
+            ] + Array("PAR1".utf8))
         return sink
     }
 
@@ -231,9 +242,11 @@ struct ChunkEncoder {
         if let dictionary {
             let plain = plainEncode(rows: dictionary.representatives)
             let page = try compressedPage(
-                plain, header: { h in
+                plain,
+                header: { h in
                     h.type = PageType.dictionaryPage.rawValue
-                    h.dictionaryPage = DictionaryPageHeader(numValues: Int32(dictionary.representatives.count), encoding: Encoding.plain.rawValue)
+                    h.dictionaryPage = DictionaryPageHeader(
+                        numValues: Int32(dictionary.representatives.count), encoding: Encoding.plain.rawValue)
                 })
             meta.dictionaryPageOffset = 0
             out += page.bytes
@@ -278,10 +291,12 @@ struct ChunkEncoder {
             chunkStats.merge(stats)
             let pageStats = stats.statistics(maxLength: configuration.statisticsMaxLength)
             let page = try compressedPage(
-                body, header: { h in
+                body,
+                header: { h in
                     h.type = PageType.dataPage.rawValue
                     h.dataPage = DataPageHeader(
-                        numValues: Int32(end - start), encoding: encoding.rawValue, definitionLevelEncoding: Encoding.rle.rawValue,
+                        numValues: Int32(end - start), encoding: encoding.rawValue,
+                        definitionLevelEncoding: Encoding.rle.rawValue,
                         repetitionLevelEncoding: Encoding.rle.rawValue, statistics: pageStats)
                 })
             out += page.bytes
@@ -294,7 +309,9 @@ struct ChunkEncoder {
         return (out, meta)
     }
 
-    private func compressedPage(_ body: [UInt8], header: (inout PageHeader) -> Void) throws -> (bytes: [UInt8], uncompressed: Int) {
+    private func compressedPage(_ body: [UInt8], header: (inout PageHeader) -> Void) throws -> (
+        bytes: [UInt8], uncompressed: Int
+    ) {
         let compressed = try Codecs.compress(body, codec)
         var h = PageHeader()
         header(&h)
@@ -352,7 +369,9 @@ struct ChunkEncoder {
         // like DuckDB, keep the dictionary to chunks with at most one distinct value in 100
         // (uncompressed files go by size alone).
         if codec != .uncompressed {
-            guard representatives.count <= max(configuration.dictionaryMinimumEntries, nonNull / 100) else { return nil }
+            guard representatives.count <= max(configuration.dictionaryMinimumEntries, nonNull / 100) else {
+                return nil
+            }
         }
         let indexBytes = (nonNull * bitWidth(UInt64(representatives.count - 1)) + 7) / 8
         guard dictBytes + indexBytes < plainBytes else { return nil }

@@ -63,7 +63,9 @@ struct FormatTests {
             sink: ParquetByteSink(), configuration: .init(compression: compression))
         try writer.writeRowGroup([
             ParquetColumn(values: .int64(Array(0..<200))),
-            ParquetColumn(values: .byteArrays(ByteArrays((0..<200).map { $0 % 3 == 0 ? "" : "v\($0 % 10)" })), validity: (0..<200).map { $0 % 3 != 0 }),
+            ParquetColumn(
+                values: .byteArrays(ByteArrays((0..<200).map { $0 % 3 == 0 ? "" : "v\($0 % 10)" })),
+                validity: (0..<200).map { $0 % 3 != 0 }),
         ])
         return try writer.close().bytes
     }
@@ -77,7 +79,9 @@ struct FormatTests {
         #expect(try ParquetReader<ParquetMemorySource>.decodeAll(bytes, limits: limits).first?.first?.count == 200)
         var errors = 0
         for n in stride(from: 0, to: bytes.count, by: 7) {
-            do { _ = try ParquetReader<ParquetMemorySource>.decodeAll(Array(bytes[..<n]), limits: limits) } catch { errors += 1 }
+            do { _ = try ParquetReader<ParquetMemorySource>.decodeAll(Array(bytes[..<n]), limits: limits) } catch {
+                errors += 1
+            }
         }
         #expect(errors == (bytes.count + 6) / 7)
         var state: UInt64 = 42
@@ -123,7 +127,8 @@ struct FormatTests {
     }
 
     @Test func writerRejectsNullsInRequiredColumns() throws {
-        var writer = try ParquetWriter(schema: [ParquetField(name: "id", kind: .int64, nullable: false)], sink: ParquetByteSink())
+        var writer = try ParquetWriter(
+            schema: [ParquetField(name: "id", kind: .int64, nullable: false)], sink: ParquetByteSink())
         #expect(throws: ParquetError.self) {
             try writer.writeRowGroup([ParquetColumn(values: .int64([1, 2]), validity: [true, false])])
         }

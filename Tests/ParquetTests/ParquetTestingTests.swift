@@ -28,19 +28,24 @@ struct ParquetTestingTests {
     static let mustPass: Set<String> = [
         "alltypes_dictionary", "alltypes_plain", "alltypes_plain.snappy", "alltypes_tiny_pages", "binary",
         "byte_array_decimal", "byte_stream_split.zstd", "concatenated_gzip_members", "datapage_v1-corrupt-checksum",
-        "datapage_v1-uncompressed-checksum", "datapage_v2_empty_datapage.snappy", "delta_binary_packed", "delta_byte_array",
+        "datapage_v1-uncompressed-checksum", "datapage_v2_empty_datapage.snappy", "delta_binary_packed",
+        "delta_byte_array",
         "delta_encoding_required_column", "delta_length_byte_array", "dict-page-offset-zero", "fixed_length_byte_array",
         "fixed_length_decimal", "fixed_length_decimal_legacy", "int32_decimal", "int64_decimal", "int96_from_spark",
         "nan_in_stats", "plain-dict-uncompressed-checksum", "rle-dict-snappy-checksum", "rle_boolean_encoding",
         "single_nan", "float16_nonzeros_and_nans", "float16_zeros_and_nans", "column_chunk_key_value_metadata",
         "nation.dict-malformed", "binary_truncated_min_max", "data_index_bloom_encoding_stats",
-        "data_index_bloom_encoding_with_length", "floating_orders_nan_count", "page_v2_empty_compressed", "sort_columns",
-        "unknown-logical-type", "rle-dict-uncompressed-corrupt-checksum", "concatenated_gzip_members", "rle_boolean_encoding",
+        "data_index_bloom_encoding_with_length", "floating_orders_nan_count", "page_v2_empty_compressed",
+        "sort_columns",
+        "unknown-logical-type", "rle-dict-uncompressed-corrupt-checksum", "concatenated_gzip_members",
+        "rle_boolean_encoding",
     ]
 
     @Test func dataFiles() async throws {
         guard let base = Support.parquetTesting else {
-            print("parquet-testing: skipped — no ../shared/testdata/parquet-testing beside the checkout (CI lays it there)")
+            print(
+                "parquet-testing: skipped — no ../shared/testdata/parquet-testing beside the checkout (CI lays it there)"
+            )
             return
         }
         if let missing = Support.missingPython(["pyarrow"]) {
@@ -48,7 +53,8 @@ struct ParquetTestingTests {
             return
         }
         let dir = base + "/data"
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".parquet") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".parquet") }
+            .sorted()
         #expect(files.count > 40)
         var table = ["file                                            result"]
         var counts: [String: Int] = [:]
@@ -106,11 +112,13 @@ struct ParquetTestingTests {
             return
         }
         let dir = base + "/bad_data"
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".parquet") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".parquet") }
+            .sorted()
         #expect(!files.isEmpty)
         var table = ["file                                  result"]
         // A file pyarrow reads (ARROW-GH-43605 crashed an older reader) may be read, to pyarrow's values.
-        let references = Support.missingPython(["pyarrow"]) == nil ? try Support.dumpMany(files.map { dir + "/" + $0 }) : []
+        let references =
+            Support.missingPython(["pyarrow"]) == nil ? try Support.dumpMany(files.map { dir + "/" + $0 }) : []
         for (i, file) in files.enumerated() {
             let started = ContinuousClock.now
             let outcome = await Self.read(dir + "/" + file)
@@ -120,7 +128,9 @@ struct ParquetTestingTests {
                 if i < references.count, let reference = references[i].0 {
                     let problems = Support.compare(schema: schema, groups: groups, with: reference)
                     #expect(problems.isEmpty, "\(file): \(problems)")
-                    table.append(file.padded(38) + (problems.isEmpty ? "read, equal to pyarrow (which reads it too)" : "MISMATCH"))
+                    table.append(
+                        file.padded(38)
+                            + (problems.isEmpty ? "read, equal to pyarrow (which reads it too)" : "MISMATCH"))
                 } else {
                     Issue.record("\(file) was read without an error")
                 }

@@ -19,16 +19,24 @@ struct RoundTripTests {
 
     /// Rows `range` of a sample with nulls, extremes, unicode, empty strings and repeated values.
     static func sample(_ range: Range<Int>) -> [ParquetColumn] {
-        let words = ["", "héllo", "日本語", "emoji 🎉", "plain", "a\"quote", "tab\there", String(repeating: "x", count: 300)]
+        let words = [
+            "", "héllo", "日本語", "emoji 🎉", "plain", "a\"quote", "tab\there", String(repeating: "x", count: 300),
+        ]
         let cities = ["Berlin", "Zürich", "São Paulo", "Tokyo", "Lagos"]
         let specials: [Double] = [.infinity, -.infinity, .nan, -0.0, .greatestFiniteMagnitude, .leastNonzeroMagnitude]
-        var n: [Int64] = [], nv: [Bool] = []
-        var x: [Double] = [], xv: [Bool] = []
-        var flag: [Bool] = [], fv: [Bool] = []
-        var s = ByteArrays(), sv: [Bool] = []
+        var n: [Int64] = []
+        var nv: [Bool] = []
+        var x: [Double] = []
+        var xv: [Bool] = []
+        var flag: [Bool] = []
+        var fv: [Bool] = []
+        var s = ByteArrays()
+        var sv: [Bool] = []
         var city = ByteArrays()
-        var ts: [Int64] = [], tv: [Bool] = []
-        var j = ByteArrays(), jv: [Bool] = []
+        var ts: [Int64] = []
+        var tv: [Bool] = []
+        var j = ByteArrays()
+        var jv: [Bool] = []
         for i in range {
             let nNull = i % 7 == 3
             n.append(nNull ? 0 : (i == 0 ? .min : i == 1 ? .max : Int64((i * 7919) % 1000 - 500)))
@@ -43,7 +51,12 @@ struct RoundTripTests {
             sv.append(!sNull)
             city.append(cities[(i / 3) % cities.count])
             let tNull = i % 17 == 2
-            ts.append(tNull ? 0 : (i == 0 ? -62_135_596_800_000_000 : i == 1 ? 253_402_300_799_999_999 : 1_704_067_200_000_000 + Int64(i) * 3_601_000_001))
+            ts.append(
+                tNull
+                    ? 0
+                    : (i == 0
+                        ? -62_135_596_800_000_000
+                        : i == 1 ? 253_402_300_799_999_999 : 1_704_067_200_000_000 + Int64(i) * 3_601_000_001))
             tv.append(!tNull)
             let jNull = i % 4 == 1
             j.append(jNull ? "" : "{\"a\":[\(i),2],\"b\":\"é\(i % 10)\"}")
@@ -59,7 +72,8 @@ struct RoundTripTests {
             ParquetColumn(values: .byteArrays(city)),
             ParquetColumn(values: .int64(ts), validity: tv),
             ParquetColumn(values: .byteArrays(j), validity: jv),
-            ParquetColumn(values: .int64(Array(repeating: 0, count: count)), validity: Array(repeating: false, count: count)),
+            ParquetColumn(
+                values: .int64(Array(repeating: 0, count: count)), validity: Array(repeating: false, count: count)),
         ]
     }
 
@@ -69,7 +83,8 @@ struct RoundTripTests {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw ParquetError(code: .io, message: "cannot create \(path)") }
         defer { close(fd) }
-        var writer = try ParquetWriter(schema: schema, sink: ParquetFileDescriptorSink(descriptor: fd), configuration: configuration)
+        var writer = try ParquetWriter(
+            schema: schema, sink: ParquetFileDescriptorSink(descriptor: fd), configuration: configuration)
         for g in groups { try writer.writeRowGroup(sample(g)) }
         _ = try writer.close()
     }
@@ -119,7 +134,9 @@ struct RoundTripTests {
 
     @Test func enginesReadWhatTheModuleWrites() throws {
         if let missing = Support.missingPython(["pyarrow", "duckdb", "polars"]) {
-            print("round trip to pyarrow/DuckDB/Polars: skipped — python module \(missing) missing (scripts/test installs them with pip)")
+            print(
+                "round trip to pyarrow/DuckDB/Polars: skipped — python module \(missing) missing (scripts/test installs them with pip)"
+            )
             return
         }
         let dir = try Support.temporaryDirectory("engines")
@@ -141,9 +158,12 @@ struct RoundTripTests {
                     continue
                 }
                 // Polars reads the JSON logical type as binary (it knows only STRING as text).
-                let schema = engine != "polars" ? Self.schema : Self.schema.map { f in
-                    f.kind == .json ? ParquetField(name: f.name, kind: .binary, nullable: f.nullable) : f
-                }
+                let schema =
+                    engine != "polars"
+                    ? Self.schema
+                    : Self.schema.map { f in
+                        f.kind == .json ? ParquetField(name: f.name, kind: .binary, nullable: f.nullable) : f
+                    }
                 let problems = Support.compare(schema: schema, groups: expectedRows, with: dump)
                 #expect(problems.isEmpty, "\(engine) reads \(path) differently: \(problems)")
                 #expect(dump.rows.count == expected.rows.count)
@@ -185,17 +205,25 @@ struct RoundTripTests {
                     let encodings = st["encodings"] as? [String] ?? []
                     if field.name == "city" {
                         let dictionary = encodings.contains("RLE_DICTIONARY")
-                        #expect(dictionary == (name != "runnel-smallpages-fallback"), "\(name) city encodings \(encodings)")
+                        #expect(
+                            dictionary == (name != "runnel-smallpages-fallback"), "\(name) city encodings \(encodings)")
                     }
                 }
-                #expect((stats[0]["codec"] as? String)?.lowercased() == ["runnel-zstd": "zstd", "runnel-snappy": "snappy", "runnel-gzip": "gzip", "runnel-none": "uncompressed"][name] ?? "zstd")
+                #expect(
+                    (stats[0]["codec"] as? String)?.lowercased() == [
+                        "runnel-zstd": "zstd", "runnel-snappy": "snappy", "runnel-gzip": "gzip",
+                        "runnel-none": "uncompressed",
+                    ][name] ?? "zstd")
             }
         }
     }
 
     /// Min and max as canonical cells (NaN left out, zero bounds signed as the format asks), and nulls.
-    static func expectedStatistics(_ column: ParquetColumn, _ kind: ColumnKind) -> (min: String?, max: String?, nulls: Int) {
-        var lo: Int?, hi: Int?
+    static func expectedStatistics(_ column: ParquetColumn, _ kind: ColumnKind) -> (
+        min: String?, max: String?, nulls: Int
+    ) {
+        var lo: Int?
+        var hi: Int?
         func less(_ a: Int, _ b: Int) -> Bool {
             switch column.values {
             case .boolean(let v): !v[a] && v[b]
@@ -222,7 +250,9 @@ struct RoundTripTests {
 
     @Test func moduleReadsWhatEnginesWrite() async throws {
         if let missing = Support.missingPython(["pyarrow", "duckdb"]) {
-            print("files written by pyarrow/DuckDB/Polars: skipped — python module \(missing) missing (scripts/test installs them with pip)")
+            print(
+                "files written by pyarrow/DuckDB/Polars: skipped — python module \(missing) missing (scripts/test installs them with pip)"
+            )
             return
         }
         let dir = try Support.temporaryDirectory("gen")
@@ -246,7 +276,10 @@ struct RoundTripTests {
                 let (schema, groups) = try await Support.readAll("\(dir)/\(name)")
                 let problems = Support.compare(schema: schema, groups: groups, with: reference)
                 #expect(problems.isEmpty, "\(name): \(problems)")
-                table.append(name.padded(38) + (problems.isEmpty ? "equal (\(reference.rows.count) rows)\(by)" : "MISMATCH \(problems.first!)"))
+                table.append(
+                    name.padded(38)
+                        + (problems.isEmpty
+                            ? "equal (\(reference.rows.count) rows)\(by)" : "MISMATCH \(problems.first!)"))
             } catch {
                 Issue.record("\(name): \(error)")
                 table.append(name.padded(38) + "FAIL \(error)")

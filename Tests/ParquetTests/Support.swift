@@ -12,7 +12,8 @@ enum Support {
     static let parquetTesting: String? = {
         if let env = ProcessInfo.processInfo.environment["RUNNEL_PARQUET_TESTING"] { return env }
         for up in ["../shared", "../../shared"] {
-            let p = URL(fileURLWithPath: root).appendingPathComponent(up + "/testdata/parquet-testing").standardizedFileURL.path
+            let p = URL(fileURLWithPath: root).appendingPathComponent(up + "/testdata/parquet-testing")
+                .standardizedFileURL.path
             if FileManager.default.fileExists(atPath: p + "/data") { return p }
         }
         return nil
@@ -29,7 +30,8 @@ enum Support {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = arguments
         let out = Pipe()
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-tool-\(UUID().uuidString).err")
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "parquet-tool-\(UUID().uuidString).err")
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let err = try FileHandle(forWritingTo: errURL)
         p.standardOutput = out
@@ -147,9 +149,12 @@ enum Support {
         }
         for (i, f) in schema.enumerated() {
             let expected = dump.columns[i]
-            if f.name != expected.name { problems.append("column \(i) is '\(f.name)', the reference '\(expected.name)'") }
+            if f.name != expected.name {
+                problems.append("column \(i) is '\(f.name)', the reference '\(expected.name)'")
+            }
             if category(f.kind) != expected.category {
-                problems.append("column '\(f.name)' is \(category(f.kind)) (\(f.kind)), the reference \(expected.category)")
+                problems.append(
+                    "column '\(f.name)' is \(category(f.kind)) (\(f.kind)), the reference \(expected.category)")
             }
         }
         var row = 0
@@ -164,7 +169,8 @@ enum Support {
                 for c in cellColumns.indices where cellColumns[c][r] != dump.rows[row][c] {
                     if problems.count < 5 {
                         problems.append(
-                            "row \(row) column '\(schema[c].name)': \(cellColumns[c][r] ?? "null") ≠ reference \(dump.rows[row][c] ?? "null")")
+                            "row \(row) column '\(schema[c].name)': \(cellColumns[c][r] ?? "null") ≠ reference \(dump.rows[row][c] ?? "null")"
+                        )
                     }
                 }
                 row += 1
@@ -183,7 +189,8 @@ enum Support {
     }
 
     static func temporaryDirectory(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-\(name)-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-\(name)-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }

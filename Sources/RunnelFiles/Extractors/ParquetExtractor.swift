@@ -31,7 +31,8 @@ public struct ParquetExtractor: Extractor {
         }
         let position = try request.checkpoint.map { c throws(RunnelError) in try FilePosition(c) } ?? FilePosition()
         return ParquetBatchReader(
-            files: try FileGlob.expand(configuration.path), position: position, maxRecords: max(1, request.batching.maxRecords),
+            files: try FileGlob.expand(configuration.path), position: position,
+            maxRecords: max(1, request.batching.maxRecords),
             limit: request.limit)
     }
 }
@@ -74,7 +75,9 @@ final class ParquetBatchReader: BatchReader {
     private func openNext() async throws -> Bool {
         while let name = files.first {
             let reader: ParquetReader<ParquetFileSource>
-            do { reader = try await ParquetReader.open(ParquetFileSource(path: name)) } catch { throw failure(error, name) }
+            do { reader = try await ParquetReader.open(ParquetFileSource(path: name)) } catch {
+                throw failure(error, name)
+            }
             var file = OpenFile(name: name, reader: reader, schema: Schema(reader.schema.map(\.name)))
             // Resume: skip whole row groups before the stored row, then rows within one.
             let start = position.file == name ? max(0, position.line - 1) : 0
@@ -105,7 +108,9 @@ final class ParquetBatchReader: BatchReader {
         let want = min(maxRecords, remaining ?? .max)
         while rows.count < want, file.rowGroup < file.reader.rowGroupCount {
             if file.columns.isEmpty {
-                do { file.columns = try await file.reader.readRowGroup(file.rowGroup) } catch { throw failure(error, file.name) }
+                do { file.columns = try await file.reader.readRowGroup(file.rowGroup) } catch {
+                    throw failure(error, file.name)
+                }
             }
             let groupRows = file.reader.rowCount(rowGroup: file.rowGroup)
             let fields = file.reader.schema
@@ -143,7 +148,8 @@ final class ParquetBatchReader: BatchReader {
         }
         if let r = remaining { remaining = r - rows.count }
         if rows.isEmpty { return try await next() }
-        return Batch(schema: file.schema, rows: rows, origins: origins, checkpoint: position.checkpoint, byteCount: bytes)
+        return Batch(
+            schema: file.schema, rows: rows, origins: origins, checkpoint: position.checkpoint, byteCount: bytes)
     }
 
     static func value(_ column: ParquetColumn, _ row: Int, _ kind: ColumnKind) -> Value {

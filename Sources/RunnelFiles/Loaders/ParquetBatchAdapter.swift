@@ -60,12 +60,14 @@ enum ParquetBatchAdapter {
         var positions: [Int] = []
         for f in fields {
             guard let p = batch.schema.index(of: f.name) else {
-                throw RunnelError.dataContract("parquet: the batch has no field '\(f.name)' of the file schema (from the first batch)")
+                throw RunnelError.dataContract(
+                    "parquet: the batch has no field '\(f.name)' of the file schema (from the first batch)")
             }
             positions.append(p)
         }
         for name in batch.schema.fields where !fields.contains(where: { $0.name == name }) {
-            throw RunnelError.dataContract("parquet: field '\(name)' is not in the file schema (from the first batch: \(fields.map(\.name)))")
+            throw RunnelError.dataContract(
+                "parquet: field '\(name)' is not in the file schema (from the first batch: \(fields.map(\.name)))")
         }
         var configuration = ParquetWriter<ParquetByteSink>.Configuration(compression: options.compression)
         configuration.createdBy = "Runnel"
@@ -88,7 +90,9 @@ enum ParquetBatchAdapter {
     static func column(_ field: ParquetField, _ values: [Value]) throws -> ParquetColumn {
         var validity = [Bool](repeating: true, count: values.count)
         func mismatch(_ v: Value) -> RunnelError {
-            .dataContract("parquet: column '\(field.name)' is \(field.kind) (from the first batch), a record has the \(v.typeName) \(v.text)")
+            .dataContract(
+                "parquet: column '\(field.name)' is \(field.kind) (from the first batch), a record has the \(v.typeName) \(v.text)"
+            )
         }
         switch field.kind {
         case .boolean:
