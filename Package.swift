@@ -38,6 +38,7 @@ let package = Package(
         .trait(name: "HTTP", description: "/livez, /readyz and /metrics endpoints (hummingbird, swift-prometheus)."),
         .trait(name: "S3", description: "S3-compatible object extractor, part-file loader and dead letters (async-http-client, swift-crypto)."),
         .trait(name: "HTTPAPI", description: "HTTP API extractor and webhook loader, `type: http` (async-http-client)."),
+        .trait(name: "Parquet", description: "Parquet files: part-file loader format and extractor (libzstd, libsnappy)."),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -91,7 +92,9 @@ let package = Package(
 
         // Connectors: each module holds its stages and its own `register…()`. Their client
         // libraries are plain dependencies; the traits appear only in RunnelStandard below.
-        .target(name: "RunnelFiles", dependencies: ["RunnelCore", "RunnelConfig", "CZlib", "Parquet"], swiftSettings: swiftSettings),
+        .target(name: "RunnelFiles", dependencies: ["RunnelCore", "RunnelConfig", "CZlib"], swiftSettings: swiftSettings),
+        // `type: parquet` extractor and loader, and the `parquet` part encoder of the S3 loader.
+        .target(name: "RunnelParquet", dependencies: ["RunnelCore", "RunnelConfig", "RunnelFiles", "Parquet"], swiftSettings: swiftSettings),
         .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "RunnelConfig", "CSQLite"], swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
@@ -162,6 +165,7 @@ let package = Package(
                 .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
                 .target(name: "RunnelKafka", condition: .when(traits: ["Kafka"])),
                 .target(name: "RunnelHTTPAPI", condition: .when(traits: ["HTTPAPI"])),
+                .target(name: "RunnelParquet", condition: .when(traits: ["Parquet"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -203,7 +207,10 @@ let package = Package(
         .executableTarget(name: "runnel", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting", "Parquet"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelParquetTests", dependencies: ["RunnelParquet", "RunnelFiles", "Parquet", "RunnelTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],
@@ -219,7 +226,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
+            name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelParquet", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],

@@ -1,9 +1,8 @@
-public import Parquet
 public import RunnelConfig
 import RunnelCore
 
 extension ComponentRegistry {
-    /// `type: csv`, `jsonl` and `parquet` extractors, `jsonl`/`csv`/`parquet` part-file loaders, the `jsonl` dead
+    /// `type: csv` and `jsonl` extractors, `jsonl`/`csv` part-file loaders, the `jsonl` dead
     /// letter queue and the `file` checkpoint store.
     public mutating func registerFiles() {
         registerExtractor("csv") { ctx in
@@ -31,16 +30,12 @@ extension ComponentRegistry {
             c.cursor = ctx.section.string("cursor")
             return JSONLinesExtractor(c)
         }
-        registerExtractor("parquet") { ctx in
-            guard let path = ctx.section.path("path", required: true) else { return nil }
-            return ParquetExtractor(.init(path: path))
-        }
-        for format in PartFileLoader.Format.allCases {
+        // `parquet` parts: RunnelParquet (the Parquet trait) registers that loader and encoder.
+        for format in PartFileLoader.Format.allCases where format != .parquet {
             registerLoader(format.rawValue) { ctx in
                 guard let dir = ctx.section.path("path", required: true) else { return nil }
                 var c = PartFileLoader.Configuration(directory: dir, format: format)
                 if let p = ctx.section.string("prefix") { c.prefix = p }
-                if format == .parquet, let options = parquetOptions(ctx.section) { c.parquet = options }
                 return PartFileLoader(c)
             }
         }
@@ -53,16 +48,6 @@ extension ComponentRegistry {
             return FileCheckpointStore(directory: path)
         }
     }
-}
-
-/// `compression: zstd|snappy|gzip|none` and `row_group_size` of Parquet parts (also the S3 loader's).
-public func parquetOptions(_ s: SpecSection) -> ParquetPartOptions? {
-    var options = ParquetPartOptions()
-    if let name = s.choice("compression", ["zstd", "snappy", "gzip", "none"]), let c = ParquetCompression(name: name) {
-        options.compression = c
-    }
-    if let n = s.int("row_group_size", in: 1...100_000_000) { options.rowGroupSize = n }
-    return options
 }
 
 private func singleByte(_ text: String) -> UInt8? {

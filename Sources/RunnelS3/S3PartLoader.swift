@@ -22,8 +22,8 @@ public struct S3PartLoader: Loader {
         /// Open uploads under the prefix older than this are aborted when a run starts
         /// (a killed run's). Default 15 minutes, well past any one part's upload.
         public var abandonedUploadAge: Duration = .seconds(900)
-        /// Codec and row group size of `parquet` parts.
-        public var parquet = ParquetPartOptions()
+        /// The encoder of `parquet` parts (RunnelParquet's, through the registry); nil for jsonl and csv.
+        public var encoder: (any PartEncoder)?
 
         public init(prefix: String, format: PartFileLoader.Format) {
             self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
@@ -40,7 +40,7 @@ public struct S3PartLoader: Loader {
         self.client = client
         var c = PartFileLoader.Configuration(directory: "", format: configuration.format)
         c.prefix = configuration.namePrefix
-        c.parquet = configuration.parquet
+        c.encoder = configuration.encoder
         encoder = PartFileLoader(c)
     }
 

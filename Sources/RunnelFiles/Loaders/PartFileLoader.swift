@@ -1,4 +1,3 @@
-public import Parquet
 public import RunnelCore
 
 #if canImport(Glibc)
@@ -22,8 +21,9 @@ public struct PartFileLoader: Loader {
         /// Part file names start with this. Default `part`.
         public var prefix: String = "part"
         public var dialect: CSVDialect = CSVDialect()
-        /// Codec and row group size of `parquet` parts.
-        public var parquet = ParquetPartOptions()
+        /// Writes the parts of a format this module does not encode itself (`parquet`, from
+        /// RunnelParquet); nil for `jsonl` and `csv`.
+        public var encoder: (any PartEncoder)?
 
         public init(directory: String, format: Format) {
             self.directory = directory
@@ -32,8 +32,6 @@ public struct PartFileLoader: Loader {
     }
 
     public let configuration: Configuration
-    /// The Parquet schema, chosen from the first batch (see ParquetBatchAdapter.swift).
-    private let parquetSchema = ParquetSchemaMemo()
 
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
@@ -68,7 +66,10 @@ public struct PartFileLoader: Loader {
                 CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)
             }
         case .parquet:
-            bytes = try ParquetBatchAdapter.encode(batch, memo: parquetSchema, options: configuration.parquet)
+            guard let encoder = configuration.encoder else {
+                throw RunnelError.config("format: parquet needs RunnelParquet's encoder (the Parquet trait)")
+            }
+            bytes = try encoder.encode(batch)
         }
         return (name, bytes)
     }

@@ -1,5 +1,6 @@
-public import Parquet
+import Parquet
 public import RunnelCore
+import RunnelFiles
 
 /// Reads Parquet files with flat schemas from a path or glob, one row group in memory at a time.
 ///

@@ -1,5 +1,5 @@
 public import Parquet
-import RunnelCore
+public import RunnelCore
 
 // The row batch → Parquet columns adapter of `format: parquet` part files. It stays in this one
 // file so that the columnar batch can replace it with a direct column mapping.
@@ -20,6 +20,19 @@ public struct ParquetPartOptions: Sendable {
     public var rowGroupSize: Int = 122_880
 
     public init() {}
+}
+
+/// The `format: parquet` encoder of the part-file loaders (files and S3): one per loader, so the
+/// schema chosen from its first batch holds for all its parts.
+public struct ParquetPartEncoder: PartEncoder {
+    public let options: ParquetPartOptions
+    private let schema = ParquetSchemaMemo()
+
+    public init(_ options: ParquetPartOptions = ParquetPartOptions()) { self.options = options }
+
+    public func encode(_ batch: Batch) throws -> [UInt8] {
+        try ParquetBatchAdapter.encode(batch, memo: schema, options: options)
+    }
 }
 
 /// The schema chosen from the first batch, shared by the copies of a loader.
