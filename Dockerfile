@@ -14,11 +14,12 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
 
-# Headers for the system libraries the package links (Package.swift: CSQLite, CZlib, CRdkafka).
+# Headers for the system libraries the package links (Package.swift: CSQLite, CZlib, CRdkafka,
+# and CZstd, CSnappy for the Parquet trait).
 # Versions are not pinned: they track the bookworm suite the runtime stage installs from.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev librdkafka-dev pkg-config \
+ && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev librdkafka-dev libzstd-dev libsnappy-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -59,11 +60,12 @@ LABEL org.opencontainers.image.title="runnel" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 
-# Only what the binaries load at run time: libsqlite3, zlib and librdkafka (linked dynamically), and CA
+# Only what the binaries load at run time: libsqlite3, zlib, librdkafka, libzstd and libsnappy (linked
+# dynamically; the last two for Parquet), and CA
 # certificates for TLS to PostgreSQL and Redis. Versions track bookworm's security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libsqlite3-0 zlib1g librdkafka1 \
+ && apt-get install -y --no-install-recommends ca-certificates libsqlite3-0 zlib1g librdkafka1 libzstd1 libsnappy1v5 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log
 
 # uid/gid 65532 (the "nonroot" convention); the Kubernetes manifests run as this uid with a

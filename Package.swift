@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "RunnelStandard", targets: ["RunnelStandard"]),
         .library(name: "RunnelRuntime", targets: ["RunnelRuntime"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
+        .library(name: "Parquet", targets: ["Parquet"]),
     ],
     traits: [
         .trait(name: "Postgres", description: "PostgreSQL extractor, loader, checkpoint store and lease (postgres-nio)."),
@@ -37,6 +38,7 @@ let package = Package(
         .trait(name: "HTTP", description: "/livez, /readyz and /metrics endpoints (hummingbird, swift-prometheus)."),
         .trait(name: "S3", description: "S3-compatible object extractor, part-file loader and dead letters (async-http-client, swift-crypto)."),
         .trait(name: "HTTPAPI", description: "HTTP API extractor and webhook loader, `type: http` (async-http-client)."),
+        .trait(name: "Parquet", description: "Parquet files: part-file loader format and extractor (libzstd, libsnappy)."),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -62,6 +64,11 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Debian's libzstd-dev and libsnappy-dev, for the Parquet codecs (gzip goes through CZlib).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy",
+                       providers: [.apt(["libsnappy-dev"])]),
         // Debian's librdkafka-dev (2.0.x); the runtime image needs only librdkafka1.
         .systemLibrary(name: "CRdkafka", path: "Sources/CRdkafka", pkgConfig: "rdkafka",
                        providers: [.apt(["librdkafka-dev"])]),
@@ -86,6 +93,8 @@ let package = Package(
         // Connectors: each module holds its stages and its own `register…()`. Their client
         // libraries are plain dependencies; the traits appear only in RunnelStandard below.
         .target(name: "RunnelFiles", dependencies: ["RunnelCore", "RunnelConfig", "CZlib"], swiftSettings: swiftSettings),
+        // `type: parquet` extractor and loader, and the `parquet` part encoder of the S3 loader.
+        .target(name: "RunnelParquet", dependencies: ["RunnelCore", "RunnelConfig", "RunnelFiles", "Parquet"], swiftSettings: swiftSettings),
         .target(name: "RunnelSQLite", dependencies: ["RunnelCore", "RunnelConfig", "CSQLite"], swiftSettings: swiftSettings),
         .target(
             name: "RedisClient",
@@ -173,6 +182,7 @@ let package = Package(
                 .target(name: "RunnelS3", condition: .when(traits: ["S3"])),
                 .target(name: "RunnelKafka", condition: .when(traits: ["Kafka"])),
                 .target(name: "RunnelHTTPAPI", condition: .when(traits: ["HTTPAPI"])),
+                .target(name: "RunnelParquet", condition: .when(traits: ["Parquet"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -206,12 +216,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "RunnelTesting", dependencies: ["RunnelCore"], swiftSettings: swiftSettings),
+        // The Parquet format (Thrift footer, encodings, codecs): its own typed columns, no RunnelCore,
+        // so the batch redesign and the fuzz target (scripts/fuzz parquet) can use it alone.
+        .target(name: "Parquet", dependencies: ["CZstd", "CSnappy", "CZlib"], swiftSettings: swiftSettings),
         .executableTarget(name: "runnel-batch", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "runnel-stream", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
         .executableTarget(name: "runnel", dependencies: ["RunnelRuntime"], swiftSettings: swiftSettings),
 
         .testTarget(name: "RunnelCoreTests", dependencies: ["RunnelCore", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnelFilesTests", dependencies: ["RunnelFiles", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelParquetTests", dependencies: ["RunnelParquet", "RunnelFiles", "Parquet", "RunnelTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "RunnelSQLiteTests", dependencies: ["RunnelSQLite", "RunnelTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelExpressionsTests", dependencies: ["RunnelExpressions", "RunnelTesting"],
@@ -228,11 +244,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "RunnelRedisTests", dependencies: ["RunnelRedis", "RunnelTesting", "RunnelSQLite", "RunnelConfig"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
+            name: "RunnelS3Tests", dependencies: ["RunnelS3", "RunnelFiles", "RunnelParquet", "RunnelConfig", "RunnelSQLite", "RunnelTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelPostgresTests",
             dependencies: ["RunnelPostgres", "PostgresReplication", "RunnelTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

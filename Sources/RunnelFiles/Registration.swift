@@ -30,7 +30,8 @@ extension ComponentRegistry {
             c.cursor = ctx.section.string("cursor")
             return JSONLinesExtractor(c)
         }
-        for format in PartFileLoader.Format.allCases {
+        // `parquet` parts: RunnelParquet (the Parquet trait) registers that loader and encoder.
+        for format in PartFileLoader.Format.allCases where format != .parquet {
             registerLoader(format.rawValue) { ctx in
                 guard let dir = ctx.section.path("path", required: true) else { return nil }
                 var c = PartFileLoader.Configuration(directory: dir, format: format)

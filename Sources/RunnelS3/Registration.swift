@@ -53,11 +53,18 @@ extension ComponentRegistry {
             if let part, part < 5 << 20 { s.node("part_size")?.problem("part_size must be at least 5MiB (S3's smallest part)") }
             let age = s.duration("abandoned_upload_age")
             guard let client, let format, let f = PartFileLoader.Format(rawValue: format) else { return nil }
+            // `parquet` parts: the encoder RunnelParquet registers (the Parquet trait), or a problem naming the trait.
+            var encoder: (any PartEncoder)?
+            if f == .parquet {
+                guard let e = try ctx.partEncoder("parquet") else { return nil }
+                encoder = e
+            }
             var c = S3PartLoader.Configuration(prefix: prefix, format: f)
             c.gzip = gzip
             if let name { c.namePrefix = name }
             if let part { c.partSize = part }
             if let age { c.abandonedUploadAge = age }
+            c.encoder = encoder
             return S3PartLoader(c, client: client)
         }
         registerDeadLetterQueue("s3") { ctx in

@@ -22,6 +22,8 @@ public struct S3PartLoader: Loader {
         /// Open uploads under the prefix older than this are aborted when a run starts
         /// (a killed run's). Default 15 minutes, well past any one part's upload.
         public var abandonedUploadAge: Duration = .seconds(900)
+        /// The encoder of `parquet` parts (RunnelParquet's, through the registry); nil for jsonl and csv.
+        public var encoder: (any PartEncoder)?
 
         public init(prefix: String, format: PartFileLoader.Format) {
             self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
@@ -38,6 +40,7 @@ public struct S3PartLoader: Loader {
         self.client = client
         var c = PartFileLoader.Configuration(directory: "", format: configuration.format)
         c.prefix = configuration.namePrefix
+        c.encoder = configuration.encoder
         encoder = PartFileLoader(c)
     }
 
@@ -55,10 +58,15 @@ public struct S3PartLoader: Loader {
     }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let (name, bytes) = encoder.encode(batch) else { return }
+        guard let (name, bytes) = try encoder.encode(batch) else { return }
         let key = configuration.prefix + name + (configuration.gzip ? ".gz" : "")
         let body = configuration.gzip ? try Gzip.compress(bytes) : bytes
-        let contentType = configuration.format == .csv ? "text/csv" : "application/x-ndjson"
+        let contentType =
+            switch configuration.format {
+            case .csv: "text/csv"
+            case .jsonl: "application/x-ndjson"
+            case .parquet: "application/vnd.apache.parquet"
+            }
         guard body.count > configuration.partSize else {
             return try await client.put(key, body: body, contentType: contentType)
         }

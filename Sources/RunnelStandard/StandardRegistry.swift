@@ -18,6 +18,9 @@ import RunnelSQLite
 #if HTTPAPI
     import RunnelHTTPAPI
 #endif
+#if Parquet
+    import RunnelParquet
+#endif
 
 /// A connector that comes in through a package trait: the types it registers, and its
 /// registration when this binary was built with the trait (nil otherwise).
@@ -56,6 +59,13 @@ let optionalConnectors: [OptionalConnector] = {
         all.append(.init(trait: "HTTPAPI", types: ["http"]) { $0.registerHTTPAPI() })
     #else
         all.append(.init(trait: "HTTPAPI", types: ["http"], register: nil))
+    #endif
+    // `parquet` is the extractor, the part-file loader and the part encoder of the S3 loader's
+    // `format: parquet` (which reports the trait through `ComponentContext.partEncoder`).
+    #if Parquet
+        all.append(.init(trait: "Parquet", types: ["parquet"]) { $0.registerParquet() })
+    #else
+        all.append(.init(trait: "Parquet", types: ["parquet"], register: nil))
     #endif
     return all
 }()

@@ -89,6 +89,26 @@ private let valid = """
         #expect(message.contains("'postgres' is not built into this binary; rebuild with the 'Postgres' trait"))
     }
 
+    /// `type: parquet`, and the S3 loader's `format: parquet`, in a build without the Parquet
+    /// trait say which trait brings them.
+    @Test func parquetWithoutItsTraitNamesTheTrait() {
+        var registry = ComponentRegistry.standard
+        registry.extractors["parquet"] = nil
+        registry.loaders["parquet"] = nil
+        registry.partEncoders["parquet"] = nil
+        registry.unavailable["parquet"] = "Parquet"
+        let load = "type: sqlite, path: out/db.sqlite, table: orders, key: [id]"
+        let parquet = problems(valid.replacingOccurrences(of: load, with: "type: parquet, path: out"), registry: registry)
+        #expect(parquet.contains("'parquet' is not built into this binary; rebuild with the 'Parquet' trait"), "\(parquet)")
+        if registry.loaders["s3"] != nil {
+            let s3 = problems(
+                valid.replacingOccurrences(
+                    of: load, with: "type: s3, bucket: lake, format: parquet, access_key_id: a, secret_access_key: b"),
+                registry: registry)
+            #expect(s3.contains("format 'parquet' is not built into this binary; rebuild with the 'Parquet' trait"), "\(s3)")
+        }
+    }
+
     @Test func yamlSyntaxErrorsNameTheLine() {
         #expect(problems("pipeline: x\nextract: {type: csv\n").contains("spec.yaml:3:"))
     }

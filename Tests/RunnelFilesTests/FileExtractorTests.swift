@@ -139,7 +139,8 @@ private func readAll(_ e: any Extractor, batch: Int = 1000) async throws -> [Bat
 }
 
 @Suite struct FileLoaderAndStateTests {
-    @Test(arguments: PartFileLoader.Format.allCases)
+    // `parquet` parts need RunnelParquet's encoder: see Tests/RunnelParquetTests.
+    @Test(arguments: PartFileLoader.Format.allCases.filter { $0 != .parquet })
     func partFilesAreIdempotent(_ format: PartFileLoader.Format) async throws {
         let dir = try CommandRunner.temporaryDirectory()
         let loader = PartFileLoader(.init(directory: dir + "/out", format: format))

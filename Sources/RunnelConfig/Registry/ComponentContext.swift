@@ -13,6 +13,27 @@ public struct ComponentContext {
     /// The pipeline's name, for components that key their state by it.
     public let pipeline: String
     let root: SpecSection
+    /// The registry's part encoders and unavailable types, for `partEncoder(_:)`.
+    var partEncoders: [String: ComponentRegistry.Factory<any PartEncoder>] = [:]
+    var unavailable: [String: String] = [:]
+
+    /// The encoder of part format `format` that a connector module registered (`parquet`),
+    /// built from this section. Nil, with the problem recorded at `format`, when this binary was
+    /// built without the module: the same "rebuild with the trait" message as an unavailable type.
+    public func partEncoder(_ format: String) throws -> (any PartEncoder)? {
+        guard let make = partEncoders[format] else {
+            let node = section.peek("format") ?? section.node
+            if let trait = unavailable[format] {
+                node.problem(
+                    "format '\(format)' is not built into this binary; rebuild with the '\(trait)' trait "
+                        + "(swift build --traits \(trait), or --enable-all-traits) or use the runnel image, which has every trait")
+            } else {
+                node.problem("format '\(format)' has no encoder in this binary")
+            }
+            return nil
+        }
+        return try make(self)
+    }
 
     /// Another top-level section (`load`, `checkpoint`, …) and its `type`, read silently: its
     /// problems are reported where that section is built, once, not again from here. Nil when

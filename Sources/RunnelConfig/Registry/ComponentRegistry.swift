@@ -13,6 +13,9 @@ public struct ComponentRegistry: Sendable {
     public var transformers: [String: Factory<any Transformer>] = [:]
     /// Validation rules other than the field checks, chosen by a key the rule has (`expr`).
     public var validationRules: [String: Factory<any Validator>] = [:]
+    /// Encoders of part-file formats a connector module brings (`parquet`), by format name, for
+    /// the part-file loaders of other modules (files, S3): see `ComponentContext.partEncoder`.
+    public var partEncoders: [String: Factory<any PartEncoder>] = [:]
     /// Types this build knows of but was built without, with the package trait that enables them.
     public var unavailable: [String: String] = [:]
 
@@ -36,6 +39,12 @@ public struct ComponentRegistry: Sendable {
     /// A kind of validation rule recognised by `key` (`{expr: ..., code: ...}` by `expr`).
     public mutating func registerValidationRule(key: String, _ factory: @escaping Factory<any Validator>) {
         validationRules[key] = factory
+    }
+
+    /// The encoder of part format `format` (`format: parquet` of the file and S3 loaders); its
+    /// factory reads the options it needs (`compression`) from the loader's section.
+    public mutating func registerPartEncoder(_ format: String, _ factory: @escaping Factory<any PartEncoder>) {
+        partEncoders[format] = factory
     }
 
     /// Records `types` as known but not built in, so a spec naming one is told which trait to enable.
@@ -70,7 +79,8 @@ public struct ComponentRegistry: Sendable {
             return nil
         }
         let context = ComponentContext(
-            role: role, type: type, section: section, resources: resources, pipeline: pipeline, root: root)
+            role: role, type: type, section: section, resources: resources, pipeline: pipeline, root: root,
+            partEncoders: partEncoders, unavailable: unavailable)
         do {
             let built = try factory(context)
             section.finish("\(role) (\(type))")

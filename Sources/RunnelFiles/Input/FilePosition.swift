@@ -18,7 +18,7 @@ public struct FilePosition: Hashable, Sendable {
         return done.contains(name)
     }
 
-    mutating func finish(_ name: String, inOrder: Bool) {
+    public mutating func finish(_ name: String, inOrder: Bool) {
         if inOrder { doneThrough = name } else { done.append(name) }
     }
 

@@ -92,8 +92,8 @@ func fileSize(_ path: String) -> Int64? {
 }
 
 /// Expands a path or glob pattern into the sorted list of files it names.
-enum FileGlob {
-    static func expand(_ pattern: String) throws(RunnelError) -> [String] {
+public enum FileGlob {
+    public static func expand(_ pattern: String) throws(RunnelError) -> [String] {
         let isPattern = pattern.contains { "*?[".contains($0) }
         if !isPattern {
             var st = stat()

@@ -11,7 +11,7 @@ public import RunnelCore
 /// source position, so a batch replayed after a crash rewrites the same file with the same bytes.
 public struct PartFileLoader: Loader {
     public enum Format: String, Sendable, CaseIterable {
-        case jsonl, csv
+        case jsonl, csv, parquet
     }
 
     public struct Configuration: Sendable {
@@ -21,6 +21,9 @@ public struct PartFileLoader: Loader {
         /// Part file names start with this. Default `part`.
         public var prefix: String = "part"
         public var dialect: CSVDialect = CSVDialect()
+        /// Writes the parts of a format this module does not encode itself (`parquet`, from
+        /// RunnelParquet); nil for `jsonl` and `csv`.
+        public var encoder: (any PartEncoder)?
 
         public init(directory: String, format: Format) {
             self.directory = directory
@@ -41,13 +44,13 @@ public struct PartFileLoader: Loader {
     public var readsColumns: Bool { true }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let (name, bytes) = encode(batch) else { return }
+        guard let (name, bytes) = try encode(batch) else { return }
         try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
     }
 
     /// The part of `batch`: its name (from the batch's first source position, so a replay gets
     /// the same one) and its bytes; nil for a batch without records. Used by object-store loaders too.
-    public func encode(_ batch: Batch) -> (name: String, bytes: [UInt8])? {
+    public func encode(_ batch: Batch) throws -> (name: String, bytes: [UInt8])? {
         guard let first = batch.firstOrdinal else { return nil }
         let name = partName(for: batch.origin(at: first))
         var bytes: [UInt8] = []
@@ -70,6 +73,11 @@ public struct PartFileLoader: Loader {
             for r in batch.records {
                 CSVWriter.appendRow(r.values.map(\.text), dialect: configuration.dialect, into: &bytes)
             }
+        case .parquet:
+            guard let encoder = configuration.encoder else {
+                throw RunnelError.config("format: parquet needs RunnelParquet's encoder (the Parquet trait)")
+            }
+            bytes = try encoder.encode(batch)
         }
         return (name, bytes)
     }
