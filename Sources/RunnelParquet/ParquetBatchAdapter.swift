@@ -31,7 +31,11 @@ public struct ParquetPartEncoder: PartEncoder {
     public init(_ options: ParquetPartOptions = ParquetPartOptions()) { self.options = options }
 
     public func encode(_ batch: Batch) throws -> [UInt8] {
-        try ParquetBatchAdapter.encode(batch, memo: schema, options: options)
+        // The adapter reads rows; a columnar batch is turned into rows once here (a column of
+        // the batch becoming a column chunk directly is the next step of the data path).
+        var batch = batch
+        batch.makeRows()
+        return try ParquetBatchAdapter.encode(batch, memo: schema, options: options)
     }
 }
 
