@@ -6,10 +6,21 @@ public protocol Extractor: Sendable {
     /// Parses a dead letter's raw input again, for redrive of records that could not be read.
     /// Returns nil when this extractor keeps no raw input.
     func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])?
+
+    /// What `--from/--to` must be for this extractor; checked before the run opens anything.
+    var windowBounds: WindowBoundKind { get }
+
+    /// How the source itself keeps the position when the spec has no checkpoint store (a
+    /// consumer group's acknowledgements or committed offsets), for `validate`; nil when it
+    /// keeps none, so that every run without a checkpoint reads all input.
+    var positionWithoutCheckpoint: String? { get }
 }
 
 extension Extractor {
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? { nil }
+
+    public var windowBounds: WindowBoundKind { .timeOrNumber }
+    public var positionWithoutCheckpoint: String? { nil }
 }
 
 /// A source that also keeps a position of its own, outside the checkpoint store (a Kafka
@@ -121,6 +132,69 @@ public struct Window: Sendable, Hashable, CustomStringConvertible {
         self.to = to
     }
     public var description: String { "[\(from ?? "-∞"), \(to ?? "+∞"))" }
+
+    /// Checks the bounds against what the extractor's cursor holds, so that a typo is a usage
+    /// error rather than a successful run that read nothing: each bound must parse as `kind`,
+    /// both bounds must be of one kind, and `from` must come before `to`.
+    /// - Parameters:
+    ///   - fromName, toName: where the bounds came from (`--from`, `RUNNEL_FROM`), for the message.
+    public func checked(
+        as kind: WindowBoundKind, fromName: String = "--from", toName: String = "--to"
+    ) throws(RunnelError) -> Window {
+        var parsed: [(name: String, text: String, value: Value)] = []
+        for (name, bound) in [(fromName, from), (toName, to)] {
+            guard let bound else { continue }
+            guard let value = kind.parse(bound) else {
+                throw RunnelError.config("\(name) '\(bound)' is not \(kind.accepted)")
+            }
+            parsed.append((name, bound, value))
+        }
+        if parsed.count == 2 {
+            let (a, b) = (parsed[0], parsed[1])
+            guard let order = Comparison.compare(a.value, b.value) else {
+                throw RunnelError.config(
+                    "\(a.name) '\(a.text)' and \(b.name) '\(b.text)' are not of one kind: give both as \(kind.accepted)")
+            }
+            guard order == .orderedAscending else {
+                throw RunnelError.config(
+                    "\(a.name) '\(a.text)' is not before \(b.name) '\(b.text)': the window [from, to) would be empty")
+            }
+        }
+        return self
+    }
+}
+
+/// What a backfill window's bounds are, as an extractor's cursor holds them.
+public enum WindowBoundKind: Sendable, Hashable {
+    /// A time (ISO 8601: a date, or a date and time with an optional offset) or a number: a
+    /// record field, or a column whose SQL type the extractor checks itself.
+    case timeOrNumber
+    /// A time only (an object's last-modified time).
+    case time
+    /// Text compared as text (object keys: a key prefix).
+    case text
+
+    func parse(_ text: String) -> Value? {
+        switch self {
+        case .text: return text.isEmpty ? nil : .string(text)
+        case .time: return TimestampFormat.iso8601.parse(text).map(Value.timestamp)
+        case .timeOrNumber:
+            if let i = Int64(text) { return .int(i) }
+            if let d = Double(text), d.isFinite { return .double(d) }
+            return TimestampFormat.iso8601.parse(text).map(Value.timestamp)
+        }
+    }
+
+    /// The accepted forms, for messages.
+    var accepted: String {
+        switch self {
+        case .text: return "a key prefix (orders/2026-11-01)"
+        case .time: return "a time: a date (2013-06-01) or a date and time (2013-06-01T10:00:00Z, 2013-06-01 10:00:00+02:00)"
+        case .timeOrNumber:
+            return "a time or a number: a date (2013-06-01), a date and time (2013-06-01T10:00:00Z, "
+                + "2013-06-01 10:00:00+02:00) or a number (1370044800, 12.5)"
+        }
+    }
 }
 
 /// Shard `index` of `count` (0-based), as an Indexed Job gives it.

@@ -44,7 +44,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             let (spec, logger) = try options.load(registry: Runnel.registry)
             let env = Environment.process
             let runOptions = RunOptions(
-                mode: .batch, window: window.window(environment: env), shard: try window.shard(environment: env),
+                mode: .batch, window: try window.window(environment: env, bounds: spec.pipeline.extractor.windowBounds), shard: try window.shard(environment: env),
                 limit: limit, dryRun: dryRun)
             var observers: [any PipelineObserver] = [LoggingObserver(logger: logger), MetricsObserver()]
             if progress, StandardError.isTerminal, !summaryJson { observers.append(ProgressObserver()) }
