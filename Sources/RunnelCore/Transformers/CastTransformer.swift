@@ -24,7 +24,7 @@ public struct CastTransformer: Transformer {
     public init(_ casts: [(field: String, target: Target)]) { self.casts = casts }
 
     public func apply(to batch: inout Batch) throws {
-        let positions = try batch.schema.positions(of: casts.map(\.field), stage: name)
+        let positions = try batch.positions(of: casts.map(\.field), stage: name)
         let targets = casts.map(\.target)
         batch.updateRecords(stage: "transform:cast") { (record: inout Record) throws(RecordError) in
             for i in positions.indices {

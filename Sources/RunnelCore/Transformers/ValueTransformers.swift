@@ -21,7 +21,7 @@ public struct MapTransformer: Transformer {
     }
 
     public func apply(to batch: inout Batch) throws {
-        let positions = try fields.map { try batch.schema.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
+        let positions = try fields.map { try batch.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
         let op = operation
         let salt = salt
         for i in batch.records.indices {
@@ -52,7 +52,7 @@ public struct NullIfTransformer: Transformer {
     }
 
     public func apply(to batch: inout Batch) throws {
-        let positions = try fields.map { try batch.schema.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
+        let positions = try fields.map { try batch.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
         for i in batch.records.indices {
             for p in positions {
                 if case .string(let s) = batch.records[i].values[p], values.contains(s) {

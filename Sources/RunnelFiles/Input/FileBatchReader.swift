@@ -145,8 +145,6 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         } else {
             // Self-describing rows: the batch schema is the union of their keys, in order of first
             // appearance; a key a record lacks reads as null.
-            // Self-describing rows: the batch schema is the union of their keys, in order of first
-            // appearance; a key a record lacks reads as null.
             var union = FieldUnion()
             for o in objects { union.add(o.keys) }
             schema = Schema(union.names)
@@ -165,6 +163,8 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
         }
         var batch = Batch(schema: schema, records: records, sources: sources, checkpoint: position.checkpoint, byteCount: bytes)
+        // A header (or `columns:`) declares the fields: a stage naming another is a contract error.
+        batch.closedSchema = fields != nil
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
         let read = bytesDoneBefore + (file.map { $0.stream.storedOffset ?? position.offset } ?? 0)
         batch.progress = InputProgress(bytesRead: read, bytesTotal: totalBytes)
