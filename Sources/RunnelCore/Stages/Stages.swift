@@ -14,6 +14,65 @@ public protocol Extractor: Sendable {
     /// consumer group's acknowledgements or committed offsets), for `validate`; nil when it
     /// keeps none, so that every run without a checkpoint reads all input.
     var positionWithoutCheckpoint: String? { get }
+
+    /// A look at the input without a server (files), for `validate`: what the path resolves
+    /// to, how many inputs match, the fields of the first one and a few of its records. nil for
+    /// sources that need a connection (validate does not connect).
+    func inputPreview() async throws -> InputPreview?
+}
+
+/// What `validate` learns from an extractor's input without running the pipeline.
+public struct InputPreview: Sendable {
+    /// The spec's path as resolved (absolute).
+    public var resolved: String
+    /// The matching inputs, in reading order.
+    public var inputs: [String]
+    /// The fields of the first input: its CSV header (or `columns:`), the keys of its first
+    /// JSON Lines records; nil when the first input is empty.
+    public var fields: [String]?
+    /// Where `fields` came from, for messages: `the header of /data/flights.csv`.
+    public var fieldsSource: String
+    /// The first records of the first input, as read (CSV values are text).
+    public var samples: [Object]
+    /// The field `--from/--to` apply to.
+    public var cursor: String?
+    /// True when the input declares its fields (a CSV header): a name it lacks is an error.
+    /// False for records that describe themselves, which may leave a field out.
+    public var declared: Bool
+
+    public init(
+        resolved: String, inputs: [String], fields: [String]?, fieldsSource: String, samples: [Object], cursor: String?,
+        declared: Bool
+    ) {
+        self.declared = declared
+        self.resolved = resolved
+        self.inputs = inputs
+        self.fields = fields
+        self.fieldsSource = fieldsSource
+        self.samples = samples
+        self.cursor = cursor
+    }
+
+    /// Reads up to `limit` records of an extractor's input (the first batch) for a preview.
+    public static func firstRecords(of extractor: any Extractor, limit: Int = 20) async throws -> (fields: [String], samples: [Object])? {
+        var request = ExtractRequest(limit: limit)
+        request.batching.maxRecords = limit
+        let reader = try await extractor.open(request)
+        let batch: Batch?
+        do {
+            batch = try await reader.next()
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        guard let batch else { return nil }
+        let fields = batch.sourceSchema.fields
+        let samples = batch.sources.compactMap { s -> Object? in
+            s.values.isEmpty ? nil : Object(keys: Array(fields.prefix(s.values.count)), values: Array(s.values.prefix(fields.count)))
+        }
+        return (fields, samples)
+    }
 }
 
 extension Extractor {
@@ -21,6 +80,7 @@ extension Extractor {
 
     public var windowBounds: WindowBoundKind { .timeOrNumber }
     public var positionWithoutCheckpoint: String? { nil }
+    public func inputPreview() async throws -> InputPreview? { nil }
 }
 
 /// A source that also keeps a position of its own, outside the checkpoint store (a Kafka

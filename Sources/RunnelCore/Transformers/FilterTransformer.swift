@@ -27,7 +27,7 @@ public indirect enum Condition: Sendable {
     }
 
     /// The fields the condition names.
-    var fields: [String] {
+    public var fields: [String] {
         switch self {
         case .compare(let field, _, _): [field]
         case .all(let cs), .any(let cs): cs.flatMap(\.fields)

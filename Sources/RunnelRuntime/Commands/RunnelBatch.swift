@@ -72,8 +72,13 @@ public struct RunnelBatch: AsyncParsableCommand {
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
             let p = spec.pipeline
+            // The input itself, where that needs no server: files, their fields, formats.
+            let input = try await withBackgroundTasks(spec) { try await spec.checkInput() }
+            guard input.problems.isEmpty else {
+                throw RunnelError.config(input.problems.joined(separator: "\n"))
+            }
             print("\(options.spec): ok — pipeline \(p.name): \(p.transformers.count) transformers, \(p.validators.count) validation rules, load to \(p.loader.target)")
-            for line in spec.commitMode { print("  " + line) }
+            for line in spec.commitMode + input.lines { print("  " + line) }
         }
     }
 }
