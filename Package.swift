@@ -114,7 +114,10 @@ let package = Package(
         ),
         .target(
             name: "RunnelPostgres",
-            dependencies: ["RunnelCore", "RunnelConfig", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "RunnelCore", "RunnelConfig", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -215,6 +218,9 @@ let package = Package(
         .testTarget(
             name: "RunnelHTTPAPITests", dependencies: ["RunnelHTTPAPI", "RunnelTesting", "RunnelSQLite", "RunnelConfig"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "RunnelPostgresTests", dependencies: ["RunnelPostgres", "RunnelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnelPostgresTests",
+            dependencies: ["RunnelPostgres", "RunnelTesting", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
     ]
 )
