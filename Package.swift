@@ -140,6 +140,7 @@ let package = Package(
             dependencies: [
                 "RunnelCore", "RunnelConfig", "PostgresReplication", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -252,6 +253,10 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RunnelPostgresTests",
-            dependencies: ["RunnelPostgres", "PostgresReplication", "RunnelTesting", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+            dependencies: [
+                "RunnelPostgres", "PostgresReplication", "RunnelTesting", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -80,9 +80,9 @@ public struct HTTPWebhookLoader: Loader {
     /// SHA-256 (hex) of the pipeline, the batch's first source position and the position it
     /// commits: the same for the same batch read again, different for any other batch.
     static func idempotencyKey(_ batch: Batch, pipeline: String) -> String {
-        let first = batch.sources.first?.origin.description ?? ""
-        let last = batch.sources.last?.origin.description ?? ""
-        let text = [pipeline, first, last, String(batch.sources.count), batch.checkpoint?.position ?? ""].joined(
+        let first = batch.readCount > 0 ? batch.origin(at: 0).description : ""
+        let last = batch.readCount > 0 ? batch.origin(at: batch.readCount - 1).description : ""
+        let text = [pipeline, first, last, String(batch.readCount), batch.checkpoint?.position ?? ""].joined(
             separator: "\u{0}")
         return SHA256.hex(SHA256.digest(Array(text.utf8)))
     }

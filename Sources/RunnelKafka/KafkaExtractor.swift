@@ -85,6 +85,11 @@ final class CurrentConsumer: @unchecked Sendable {
 }
 
 extension KafkaExtractor: KeepsItsOwnPosition {
+    public var positionWithoutCheckpoint: String? {
+        "consumer group '\(configuration.group)' keeps it: offsets are committed after their batch is stored "
+            + "(at least once; loads idempotent by key)"
+    }
+
     public var ownPositionNote: String {
         "the offsets stored with the data (one per partition) are forgotten, but consumer group '\(configuration.group)' "
             + "keeps its committed offsets in Kafka, and a partition without a stored offset resumes from those; to read the "

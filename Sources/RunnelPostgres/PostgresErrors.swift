@@ -1,5 +1,11 @@
+import NIOCore
+import NIOPosix
 import PostgresNIO
 public import RunnelCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Turns postgres-nio and SwiftNIO errors into classified `RunnelError`s.
 ///
@@ -32,7 +38,7 @@ public enum PostgresErrors {
             return RunnelError(.transient, "\(place): connection pool: \(error)", underlying: error)
         }
         if error is IOError || error is ChannelError || error is NIOConnectionError {
-            return RunnelError(.transient, "\(place): cannot connect: \(error)", underlying: error)
+            return RunnelError(.transient, "\(place): cannot connect: \(describe(error))", underlying: error)
         }
         return RunnelError(.failure, "\(place): \(error)", underlying: error)
     }
@@ -47,7 +53,7 @@ public enum PostgresErrors {
             message = "\(place): \(message) [SQLSTATE \(state)]"
             return RunnelError(code(sqlState: state), message, underlying: p)
         case .connectionError:
-            let cause = p.underlying.map { "\($0)" } ?? "connection failed"
+            let cause = p.underlying.map { describe($0) } ?? "connection failed"
             return RunnelError(.transient, "\(place): cannot connect: \(cause)", underlying: p)
         case .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed, .queryCancelled:
             return RunnelError(.transient, "\(place): the connection was closed (\(p.code))", underlying: p)
@@ -60,6 +66,33 @@ public enum PostgresErrors {
         default:
             return RunnelError(.failure, "\(place): \(p.code)", underlying: p)
         }
+    }
+
+    /// A connect failure in words: SwiftNIO's own description is `NIOConnectionError(host: …,
+    /// connectionErrors: [SingleConnectionFailure(…)])`, which says "refused" only to those who
+    /// know errno 111.
+    static func describe(_ error: any Error) -> String {
+        if let n = error as? NIOConnectionError {
+            if n.connectionErrors.isEmpty, let dns = n.dnsAError ?? n.dnsAAAAError {
+                return "cannot resolve host '\(n.host)': \(dns)"
+            }
+            var reasons: [String] = []
+            for failure in n.connectionErrors {
+                let reason = describe(failure.error)
+                if !reasons.contains(reason) { reasons.append(reason) }
+            }
+            return reasons.isEmpty ? "no address of '\(n.host)' answered" : reasons.joined(separator: "; ")
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused (is the server running and listening on that host and port?)"
+            case ETIMEDOUT: return "connection timed out"
+            case EHOSTUNREACH, ENETUNREACH: return "host unreachable"
+            default: return io.description
+            }
+        }
+        if error is ChannelError, "\(error)".contains("connectTimeout") { return "connection timed out" }
+        return "\(error)"
     }
 
     /// The error class of an SQLSTATE.

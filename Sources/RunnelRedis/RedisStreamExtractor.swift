@@ -70,6 +70,11 @@ public struct RedisStreamExtractor: Extractor, BacklogReporting {
 
     public var consumerName: String? { configuration.consumer }
 
+    public var positionWithoutCheckpoint: String? {
+        "the consumer group '\(configuration.group)' keeps it: entries are acknowledged (XACK) after their batch is stored "
+            + "(at least once; loads idempotent by key)"
+    }
+
     public func open(_ request: ExtractRequest) async throws -> any BatchReader {
         // XREADGROUP … BLOCK holds its connection: it gets a client of its own.
         let blocking = RedisClient(configuration: client.configuration, logger: logger)

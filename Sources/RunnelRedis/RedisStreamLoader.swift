@@ -60,7 +60,7 @@ public struct RedisStreamLoader: Loader {
     func markerKey(_ batch: Batch) -> String {
         var text: [UInt8] = []
         for r in batch.records {
-            text.append(contentsOf: batch.sources[r.ordinal].origin.description.utf8)
+            text.append(contentsOf: batch.origin(at: r.ordinal).description.utf8)
             text.append(0)
         }
         return "runnel:appended:\(configuration.stream):" + SHA256.hex(SHA256.digest(text))

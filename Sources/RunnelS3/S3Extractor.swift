@@ -65,6 +65,14 @@ public struct S3Extractor: Extractor {
 
     private var windowField: WindowField { configuration.window ?? (cursor != nil ? .cursor : .key) }
 
+    public var windowBounds: WindowBoundKind {
+        switch windowField.base {
+        case .key: .text
+        case .lastModified: .time
+        case .cursor: .timeOrNumber
+        }
+    }
+
     public func open(_ request: ExtractRequest) async throws -> any BatchReader {
         var startAfter: String?
         if let checkpoint = request.checkpoint {

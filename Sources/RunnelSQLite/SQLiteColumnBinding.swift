@@ -91,8 +91,8 @@ struct SQLiteColumnBinding: ~Copyable {
                 case .constantNull: continue
                 case .int: sqlite3_bind_int64(h, index, plan.fixed![row])
                 case .double:
-                    let d = Double(bitPattern: UInt64(bitPattern: plan.fixed![row]))
-                    if d.isFinite { sqlite3_bind_double(h, index, d) } else { sqlite3_bind_null(h, index) }
+                    // ±infinity is a REAL in SQLite (as the row path binds it); NaN SQLite stores as NULL.
+                    sqlite3_bind_double(h, index, Double(bitPattern: UInt64(bitPattern: plan.fixed![row])))
                 case .timestamp:
                     let scratch = plan.bytes!
                     let n = Timestamp(microseconds: plan.fixed![row]).writeISO8601(into: scratch)

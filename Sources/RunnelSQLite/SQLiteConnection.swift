@@ -138,7 +138,9 @@ public final class SQLiteStatement {
         case .null: sqlite3_bind_null(handle, index)
         case .bool(let b): sqlite3_bind_int64(handle, index, b ? 1 : 0)
         case .int(let i): sqlite3_bind_int64(handle, index, i)
-        case .double(let d): d.isFinite ? sqlite3_bind_double(handle, index, d) : sqlite3_bind_null(handle, index)
+        // ±infinity is a REAL in SQLite (a derived value can overflow: readers reject it in the
+        // input); only NaN, which SQLite itself stores as NULL, has no value to keep.
+        case .double(let d): sqlite3_bind_double(handle, index, d)
         case .string(let s): bindText(s, at: index)
         case .timestamp(let t): bindText(SQLiteText.timestamp(t), at: index)
         case .array, .object: bindText(JSONText.encode(value), at: index)

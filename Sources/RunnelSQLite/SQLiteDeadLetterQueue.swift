@@ -63,6 +63,16 @@ public struct SQLiteDeadLetterQueue: DeadLetterQueue {
         }
     }
 
+    public func counts(pipeline: String) async throws -> [(code: String, count: Int)] {
+        try database.withConnection { c in
+            try ensureTable(c)
+            let rows = try c.query(
+                "SELECT error_code, count(*) FROM \(t) WHERE pipeline = ? GROUP BY error_code ORDER BY count(*) DESC, error_code",
+                [.string(pipeline)])
+            return rows.map { (code: $0[0].text, count: Int($0[1].text) ?? 0) }
+        }
+    }
+
     public func remove(pipeline: String, keys: [String]) async throws {
         guard !keys.isEmpty else { return }
         try database.transaction { c in

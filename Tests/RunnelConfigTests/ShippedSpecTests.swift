@@ -55,6 +55,8 @@ import RunnelStandard
                 if rest[end] == "}", vars[name] == nil {
                     vars[name] =
                         name.hasSuffix("PORT") ? "5432"
+                        : name.hasSuffix("ADDRESS") ? "127.0.0.1:6379"
+                        : name.hasSuffix("PASSWORD") ? "secret"
                         : name.contains("REDIS") ? "redis://127.0.0.1:6379"
                         : name.contains("URL") ? "postgres://runnel:secret@127.0.0.1:5432/runnel" : "x"
                 }

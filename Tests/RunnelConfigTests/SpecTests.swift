@@ -113,6 +113,13 @@ private let valid = """
         #expect(problems("pipeline: x\nextract: {type: csv\n").contains("spec.yaml:3:"))
     }
 
+    /// A duplicate key gave Yams' message with the whole document and no usable line.
+    @Test func aDuplicateKeyIsNamedAtItsSecondLine() {
+        let message = problems("pipeline: x\nextract:\n  type: csv\n  path: a.csv\n  type: jsonl\nload: {type: sqlite, table: t, key: [id]}\n")
+        #expect(message.contains("spec.yaml:5:3: duplicate key 'type' (first at line 3)"), "\(message)")
+        #expect(!message.contains("Context"))
+    }
+
     @Test func deadLettersNeedAQueueUnlessRejectsAreDroppedOrFail() {
         let noQueue = valid.replacingOccurrences(of: "dead_letter: {type: sqlite}\n", with: "")
         #expect(problems(noQueue).contains("there is no 'dead_letter' section"))

@@ -165,7 +165,8 @@ private struct RejectOdd: Validator {
             name: "p", extractor: MemoryExtractor(fields: ["id", "name"], rows: rows(6)), validators: [RejectOdd()],
             loader: loader, checkpoints: store, deadLetters: dlq)
         let summary = await PipelineRunner(pipeline: pipeline, options: RunOptions(dryRun: true)).run()
-        #expect(summary.loaded == 3 && summary.deadLettered == 3 && summary.dryRun)
+        // Nothing is written: the rejects are counted, not "dead-lettered".
+        #expect(summary.loaded == 3 && summary.rejected == 3 && summary.deadLettered == 0 && summary.dryRun)
         #expect(loader.loadCalls == 0 && store.saved.isEmpty && dlq.count == 0)
     }
 

@@ -71,13 +71,16 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
         #expect(b.records.map(\.values) == [["new", 1, 2], ["new", 4, 0]])
     }
 
-    @Test func aMissingFieldIsAConfigErrorNamingTheFields() {
+    /// A declared header (CSV) that lacks a named field is a contract error naming the columns;
+    /// self-describing records read it as null (`MissingFieldTests`).
+    @Test func aMissingFieldOfADeclaredHeaderIsAContractErrorNamingTheFields() {
         var b = batch(["a"], [[1]])
+        b.closedSchema = true
         #expect {
             try CastTransformer([("nope", .int)]).apply(to: &b)
         } throws: { error in
             let e = error as? RunnelError
-            return e?.code == .config && e!.message.contains("'nope'") && e!.message.contains("fields: a")
+            return e?.code == .dataContract && e!.message.contains("'nope'") && e!.message.contains("columns: a")
         }
     }
 
@@ -119,5 +122,40 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
         var d = batch(["s"], [["a"], ["z"]])
         try FieldRules(field: "s", oneOf: ["a", "b"]).apply(to: &d)
         #expect(d.rejections.map(\.error.code) == ["one_of"])
+    }
+}
+
+/// A field that a whole batch lacks used to fail the run with exit 2, so the same records passed
+/// in batches of 10 and failed in batches of 1.
+@Suite struct MissingFieldTests {
+    private func stages() throws -> [any Transformer] {
+        [
+            RenameTransformer([(from: "note", to: "comment")]),
+            MapTransformer(.trim, fields: ["discount"]),
+            NullIfTransformer(fields: ["discount"], values: ["NA"]),
+            CastTransformer([("id", .int), ("discount", .double)]),
+            FilterTransformer(.compare(field: "discount", op: .isNull, value: .null)),
+            SelectTransformer(fields: ["id", "discount", "comment"]),
+        ]
+    }
+
+    @Test func aFieldNoRecordOfTheBatchHasIsNullForSelfDescribingRecords() throws {
+        var b = batch(["id"], [["1"]])
+        for t in try stages() { try t.apply(to: &b) }
+        try FieldRules(field: "discount", type: "double", min: .double(0)).apply(to: &b)
+        #expect(b.rejections.isEmpty)
+        #expect(b.schema.fields == ["id", "discount", "comment"])
+        #expect(b.records.map(\.values) == [[.int(1), .null, .null]])
+    }
+
+    @Test func aHeaderWithoutANamedColumnIsAContractErrorNamingFileAndColumn() throws {
+        var b = batch(["id"], [["1"]])
+        b.closedSchema = true
+        #expect {
+            try CastTransformer([("id", .int), ("discount", .double)]).apply(to: &b)
+        } throws: { error in
+            guard let e = error as? RunnelError else { return false }
+            return e.code.exitCode == 3 && e.description.contains("the header of t has no column 'discount'")
+        }
     }
 }

@@ -53,6 +53,23 @@ func expectedRows(_ n: Int) -> [[String]] {
 @Suite struct EndToEndTests {
     static let tableSQL = "SELECT id, name, amount, updated_at FROM items ORDER BY id"
 
+    /// `tap` opened the extractor and never shut the shared HTTP client down: a debug build
+    /// trapped with "Client not shut down before the deinit" (exit 132).
+    @Test func tapShutsTheHTTPClientDown() throws {
+        let server = try TestServer(["--records", "20", "--token", "t0k"])
+        defer { server.stop() }
+        let dir = try httpSpec(server)
+        let tap = try CommandRunner.run(batchBinary, ["tap", dir + "/pipeline.yaml", "--limit", "3"], environment: ["API_TOKEN": "t0k"])
+        #expect(tap.exitCode == 0, "\(tap.stdout)\(tap.stderr)")
+        #expect(tap.stdout.contains("== extract: 3 records"), "\(tap.stdout)")
+        #expect(!tap.stderr.contains("not shut down"))
+        // The other commands that build the spec's components end as cleanly.
+        for args in [["validate"], ["checkpoint", "show"], ["dead-letter", "list"]] {
+            let run = try CommandRunner.run(batchBinary, args + [dir + "/pipeline.yaml"], environment: ["API_TOKEN": "t0k"])
+            #expect(run.exitCode == 0, "\(args): \(run.stderr)")
+        }
+    }
+
     @Test func sigkillAtRandomInstantsLosesAndDoublesNothing() throws {
         // Faults on too: every 9th request is cut mid-body and retried.
         let server = try TestServer(["--records", "3000", "--token", "t0k", "--drop-every", "9"])

@@ -29,6 +29,27 @@ struct PipelineTestCommandTests {
         #expect(failed.stdout.contains("rejected: input record 3: expected code one_of, got pattern"))
     }
 
+    /// Logging used to be set up once per test file, and swift-log traps on the second setup:
+    /// a folder with two test files crashed with SIGILL.
+    @Test func aFolderWithTwoTestFilesRunsBothAndTakesTheLoggingFlags() throws {
+        let dir = try project()
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/second", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: dir + "/data", toPath: dir + "/second/data")
+        try fm.copyItem(atPath: dir + "/pipeline.yaml", toPath: dir + "/second/orders.yaml")
+        try fm.copyItem(atPath: dir + "/pipeline.test.yaml", toPath: dir + "/second/orders.test.yaml")
+        let run = try CommandRunner.run(batchBinary, ["test", dir, "--log-level", "debug", "--json-logs"])
+        #expect(run.exitCode == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("8 passed, 0 failed"), "\(run.stdout)")
+        #expect(run.stdout.contains("orders.test.yaml"))
+        let bad = try CommandRunner.run(batchBinary, ["test", dir, "--log-level", "loud"])
+        #expect(bad.exitCode == 2)
+        #expect(bad.stderr.contains("--log-level 'loud'"), "\(bad.stderr)")
+        // The chart's RUNNEL_LOG_LEVEL is read (it was set and ignored).
+        let env = try CommandRunner.run(batchBinary, ["validate", dir + "/pipeline.yaml"], environment: ["RUNNEL_LOG_LEVEL": "loud"])
+        #expect(env.exitCode == 2 && env.stderr.contains("RUNNEL_LOG_LEVEL 'loud'"), "\(env.stderr)")
+    }
+
     @Test func aMalformedTestFileExitsTwoNamingTheLine() throws {
         let dir = try project()
         try write(

@@ -46,6 +46,31 @@ private func batch(_ rows: [[Value]]) -> Batch {
         #expect(try rows(db, "SELECT id, v, version FROM t ORDER BY id") == [[1, "new", 5], [2, "b2", 2], [3, "c", 1]])
     }
 
+    /// The rule on a tie, the same in every loader and document: `excluded.version >= target.version`,
+    /// so a write of the same version replaces the row (a replay writes the same values again; of
+    /// two different writes with one version, the later one wins).
+    @Test func onEqualVersionsTheLaterWriteWins() async throws {
+        let db = try database()
+        var c = SQLiteLoader.Configuration(table: "t", key: ["id"])
+        c.version = "version"
+        let loader = SQLiteLoader(c, database: db)
+        try await loader.prepare(schema: Schema(["id", "v", "version"]))
+        try await loader.load(batch([[1, "first", 7]]), commit: nil)
+        try await loader.load(batch([[1, "second", 7]]), commit: nil)
+        #expect(try rows(db, "SELECT v, version FROM t") == [["second", 7]])
+        try await loader.load(batch([[1, "older", 6]]), commit: nil)
+        #expect(try rows(db, "SELECT v FROM t") == [["second"]])
+    }
+
+    /// Infinity was bound as NULL without a rejection.
+    @Test func anInfiniteDoubleIsNotStoredAsNull() async throws {
+        let db = try database()
+        let loader = SQLiteLoader(SQLiteLoader.Configuration(table: "t", key: ["id"]), database: db)
+        try await loader.prepare(schema: Schema(["id", "v", "version"]))
+        try await loader.load(batch([[1, .double(.infinity), 1]]), commit: nil)
+        #expect(try rows(db, "SELECT v IS NULL, v > 1e308 FROM t") == [[0, 1]])
+    }
+
     @Test func timestampVersionsCompareAsTime() async throws {
         let db = try database()
         var c = SQLiteLoader.Configuration(table: "t", key: ["id"])

@@ -79,7 +79,9 @@ def expect(cond: Any, message: str) -> None:
 
 def load_values(path: Path | None) -> dict[str, Any]:
     if path is None:
-        return {}
+        # The chart's defaults plus the one value without a default (bad-values/image-unset.yaml
+        # checks that the chart refuses to render without it).
+        return {"image": {"repository": "registry.example.com/data/runnel"}}
     # Helm's own YAML reading (anchors, types), as `helm -f` would.
     return helm.values_from_yaml(path.read_text())
 
@@ -136,6 +138,8 @@ def pod_template(obj: dict) -> dict | None:
         return obj["spec"]["template"]
     if kind == "CronJob":
         return obj["spec"]["jobTemplate"]["spec"]["template"]
+    if kind == "Pod":  # the `helm test` pods (templates/tests/validate.yaml)
+        return obj
     return None
 
 
@@ -464,6 +468,9 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
                        f"{kn(obj)}: completions {spec.get('completions')} / parallelism "
                        f"{spec.get('parallelism')}, want {shards} = RUNNEL_SHARD_COUNT")
                 expect("backoffLimitPerIndex" in spec, f"{kn(obj)}: Indexed Job without backoffLimitPerIndex")
+                # A cause shared by the shards (a bad spec, a full target) stops the Job early.
+                expect(isinstance(spec.get("maxFailedIndexes"), int) and 1 <= spec["maxFailedIndexes"] <= shards,
+                       f"{kn(obj)}: Indexed Job without maxFailedIndexes (1..{shards})")
             else:
                 expect(spec.get("completionMode", "NonIndexed") == "NonIndexed", f"{kn(obj)}: one shard, Indexed")
                 expect(spec.get("completions", 1) == 1, f"{kn(obj)}: completions {spec.get('completions')}")
@@ -617,26 +624,27 @@ def assert_monitoring(by_kind: dict[str, list[dict]], objects: list[dict]) -> No
 # --- scenarios ---------------------------------------------------------------------------------
 
 SCENARIOS: dict[str, Expectations] = {
-    "defaults": Expectations(kinds={"ConfigMap": 1, "ServiceAccount": 1, "CronJob": 1}),
-    "values-batch.yaml": Expectations(kinds={"ConfigMap": 1, "ServiceAccount": 1, "CronJob": 1}),
+    # Each enabled component has a `helm test` Pod that validates its spec.
+    "defaults": Expectations(kinds={"ConfigMap": 1, "ServiceAccount": 1, "CronJob": 1, "Pod": 1}),
+    "values-batch.yaml": Expectations(kinds={"ConfigMap": 1, "ServiceAccount": 1, "CronJob": 1, "Pod": 1}),
     "values-stream.yaml": Expectations(
         kinds={"ConfigMap": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ScaledObject": 1,
-               "PodDisruptionBudget": 1, "ServiceMonitor": 1},
+               "PodDisruptionBudget": 1, "ServiceMonitor": 1, "Pod": 1},
         drain_timeout=20),
     "values-stream-kafka.yaml": Expectations(
         kinds={"ConfigMap": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ScaledObject": 1,
-               "PodDisruptionBudget": 1},
+               "PodDisruptionBudget": 1, "Pod": 1},
         drain_timeout=20),
     "values-hybrid.yaml": Expectations(
         kinds={"ConfigMap": 3, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
-               "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1},
+               "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1, "Pod": 3},
         drain_timeout=20, backfill_shards=4),
     "values-monitoring.yaml": Expectations(
         kinds={"ConfigMap": 4, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
                "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1, "PrometheusRule": 1},
         drain_timeout=20, backfill_shards=4),
     "values-backfill-sharded.yaml": Expectations(
-        kinds={"ServiceAccount": 1, "Job": 1}, external_configmaps={"orders-pipeline"}, backfill_shards=8),
+        kinds={"ServiceAccount": 1, "Job": 1, "Pod": 1}, external_configmaps={"orders-pipeline"}, backfill_shards=8),
 }
 KUSTOMIZE_EXPECT = Expectations(
     kinds={"ConfigMap": 2, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,

@@ -32,6 +32,9 @@ public struct PipelineSpec: Sendable {
     public var stageNames: [String?] = []
     /// How a loader that creates its table from the batch's fields types the columns, for `validate`.
     public var columnTypes: String?
+    /// `file:line:column` of the sections (`extract`, `transform[2]`, `validate`, `load`), for
+    /// problems `validate` finds after the spec is built (in the input's data).
+    public var locations: [String: String] = [:]
 
     /// How the run commits, in words: whether the checkpoint is written in the load's
     /// transaction (effectively once) and which store holds the run lease. `validate` prints it.
@@ -45,6 +48,8 @@ public struct PipelineSpec: Sendable {
                 lines.append("checkpoint: \(store) (saved after each load: at least once, loads idempotent by key)")
             }
             lines.append(p.lease == nil ? "lease: none (concurrent runs are not prevented)" : "lease: held by the \(store) checkpoint store")
+        } else if let kept = p.extractor.positionWithoutCheckpoint {
+            lines.append("checkpoint: none needed — \(kept)")
         } else {
             lines.append("checkpoint: none (every run reads all input; loads idempotent by key)")
         }
@@ -103,6 +108,24 @@ public struct PipelineSpec: Sendable {
             let hint = line.contains("{") && line.contains("${")
                 ? " (inside {…} quote a ${VAR}: \"${VAR}\")" : ""
             throw RunnelError.config("\(file):\(mark.line):\(mark.column): YAML syntax error: \(problem)\(hint)")
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            // Yams puts the whole document in the context; name the key and both places.
+            let key = duplicates.first ?? "?"
+            let first = context.mark
+            var again: (line: Int, column: Int)?
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            if first.line >= 1 {
+                for (i, line) in lines.enumerated().dropFirst(first.line) {
+                    let indent = line.prefix { $0 == " " }.count
+                    if indent + 1 == first.column, line.dropFirst(indent).hasPrefix(key + ":") {
+                        again = (i + 1, indent + 1)
+                        break
+                    }
+                }
+            }
+            let at = again.map { "\($0.line):\($0.column)" } ?? "\(first.line):\(first.column)"
+            throw RunnelError.config(
+                "\(file):\(at): duplicate key '\(key)' (first at line \(first.line)); a YAML mapping holds each key once")
         } catch {
             throw RunnelError.config("\(file): YAML error: \(error)")
         }
@@ -207,6 +230,9 @@ public struct PipelineSpec: Sendable {
         var spec = PipelineSpec(pipeline: pipeline, stream: stream, resources: resources, file: file, types: types, stageNames: stageNames)
         spec.columnTypes = columnTypes
         spec.metrics = metrics
+        func at(_ n: SpecNode?) -> String? { n?.node.mark.map { "\(file):\($0.line):\($0.column)" } }
+        for key in ["extract", "validate", "load"] { spec.locations[key] = at(top.peek(key)) }
+        for (i, element) in (top.peek("transform")?.elements ?? []).enumerated() { spec.locations["transform[\(i)]"] = at(element) }
         return spec
     }
 

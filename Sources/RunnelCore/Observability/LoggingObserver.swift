@@ -20,6 +20,8 @@ public struct LoggingObserver: PipelineObserver {
         m["runnel.batch"] = "\(e.sequence)"
         m["runnel.read"] = "\(e.read)"
         m["runnel.loaded"] = "\(e.loaded)"
+        m["runnel.superseded"] = "\(e.superseded)"
+        m["runnel.filtered"] = "\(e.filtered)"
         m["runnel.rejected"] = "\(e.rejectedByStage.values.reduce(0, +))"
         m["runnel.duration_ms"] = "\(e.duration.nanoseconds / 1_000_000)"
         if let c = e.checkpoint { m["runnel.checkpoint"] = "\(c.position)" }
@@ -39,8 +41,13 @@ public struct LoggingObserver: PipelineObserver {
         var m = meta(run)
         m["runnel.read"] = "\(s.read)"
         m["runnel.loaded"] = "\(s.loaded)"
+        m["runnel.superseded"] = "\(s.superseded)"
+        m["runnel.filtered"] = "\(s.filtered)"
         m["runnel.rejected"] = "\(s.rejected)"
+        if s.uncommitted > 0 { m["runnel.uncommitted"] = "\(s.uncommitted)" }
         m["runnel.dead_lettered"] = "\(s.deadLettered)"
+        if let w = s.window { m["runnel.window"] = "\(w)" }
+        if let top = s.topRejections.first { m["runnel.top_rejection"] = "\(top.line)" }
         m["runnel.duration_s"] = "\(s.durationSeconds)"
         m["runnel.exit_code"] = "\(s.exitCode)"
         if let e = s.error {

@@ -54,7 +54,8 @@ public struct BatchEvent: Sendable {
     public var totals: RunSummary
     /// When each loaded record entered the source, where the source knows (stream entry ids).
     public var sourceTimes: [Timestamp]
-    /// Input bytes of the batches read but not yet committed, after this commit.
+    /// Input bytes of the batches read but not yet committed while this batch was committed
+    /// (its own included).
     public var inflightBytes: Int = 0
 }
 

@@ -8,6 +8,11 @@ final class InflightBytes: Sendable {
 
     func add(_ n: Int) { bytes.wrappingAdd(n, ordering: .relaxed) }
 
-    /// Takes `n` away and returns what is left.
-    func remove(_ n: Int) -> Int { bytes.wrappingSubtract(n, ordering: .relaxed).newValue }
+    /// Takes `n` away and returns what was in flight while the batch of `n` bytes was committed
+    /// (its own bytes included). What is left after it is usually 0 — the reader hands the next
+    /// batch over only when the committer asks for it — so reporting that kept the gauge at 0.
+    func remove(_ n: Int) -> Int { bytes.wrappingSubtract(n, ordering: .relaxed).oldValue }
+
+    /// Takes `n` away (a batch the run stops on).
+    func discard(_ n: Int) { bytes.wrappingSubtract(n, ordering: .relaxed) }
 }

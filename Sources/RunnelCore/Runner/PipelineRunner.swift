@@ -38,9 +38,12 @@ public struct PipelineRunner: Sendable {
         summary.target = pipeline.loader.target
         summary.keyPolicy = pipeline.keyPolicy.description
         summary.deadLetterTarget = pipeline.deadLetters?.target
+        summary.window = options.window
+        summary.shard = options.shard
         observer.runStarted(info)
         do {
             try await execute(&summary)
+            try judge(summary)
         } catch {
             let e = RunnelError.classify(error)
             summary.status = "failed"
@@ -48,9 +51,31 @@ public struct PipelineRunner: Sendable {
             summary.errorCode = e.code.description
             summary.exitCode = e.code.exitCode
         }
+        // Decided here, before the observers hear of the end, so that the log line, the
+        // metrics and the summary carry the exit code the process ends with.
+        if options.mode == .batch, control.isStopRequested, summary.status == "ok" {
+            summary.status = "failed"
+            summary.error = "stopped by a signal before the input was exhausted; the next run resumes from the checkpoint"
+            summary.errorCode = RunnelError.Code.cancelled.description
+            summary.exitCode = RunnelError.Code.cancelled.exitCode
+        }
         summary.durationSeconds = (clock.now - started).seconds
         observer.runFinished(info, summary: summary)
         return summary
+    }
+
+    /// A batch run that read records and rejected every one of them did nothing useful: it fails
+    /// with the data-contract exit code (its dead letters are stored) unless the spec accepts it
+    /// by setting `validate.max_invalid_ratio` (1 accepts any share; below 1 the ratio decides).
+    private func judge(_ summary: RunSummary) throws(RunnelError) {
+        guard options.mode == .batch, pipeline.invalidRecords.maxInvalidRatio == nil,
+            summary.read > 0, summary.rejected == summary.read
+        else { return }
+        let parked = options.dryRun ? "" : summary.deadLettered > 0 ? " (dead-lettered \(summary.deadLettered))" : " (dropped)"
+        throw RunnelError(
+            .dataContract,
+            "every record read (\(summary.read)) was rejected\(parked) and nothing was loaded; "
+                + "set validate.max_invalid_ratio: 1 to accept runs whose every record is rejected")
     }
 
     /// Incremental runs read and move the checkpoint; windowed runs (backfills) do neither.
@@ -105,7 +130,7 @@ public struct PipelineRunner: Sendable {
                 summary.superseded += late
                 observer.supersededAtEnd(info, count: late)
             }
-            if !options.dryRun, committer.prepared || summary.batches > 0 {
+            if !options.dryRun, committer.prepared {
                 try await retrying("finish load") { try await pipeline.loader.finish() }
             }
             group.cancelAll()
@@ -190,6 +215,7 @@ struct Committer {
     let runner: PipelineRunner
     let inflight: InflightBytes
     var prepared = false
+    private var deadLettersPrepared = false
     private let clock = ContinuousClock()
 
     /// Resolved once per run, not per batch.
@@ -209,9 +235,11 @@ struct Committer {
         let started = clock.now
         let policy = pipeline.invalidRecords
         let rejectedByStages = batch.rejections.count
+        summary.tally(batch)
 
         if rejectedByStages > 0, policy.action == .fail {
             let r = batch.rejections[0]
+            countUncommitted(batch, into: &summary)
             throw RunnelError(
                 .dataContract,
                 "\(batch.origin(at: r.ordinal)): rejected by \(r.stage): \(r.error) (on_invalid: fail)")
@@ -221,10 +249,11 @@ struct Committer {
             let invalid = summary.rejected + rejectedByStages
             if read > 0, Double(invalid) / Double(read) > maxRatio {
                 let ratio = (Double(invalid) / Double(read) * 10_000).rounded() / 10_000
+                countUncommitted(batch, into: &summary)
                 throw RunnelError(
                     .dataContract,
                     "\(invalid) of \(read) records invalid (ratio \(ratio)) exceeds max_invalid_ratio \(maxRatio); "
-                        + "nothing after the last good batch was committed")
+                        + "this batch was not committed (its rejects are not dead-lettered), earlier batches were")
             }
         }
 
@@ -234,14 +263,18 @@ struct Committer {
 
         if !options.dryRun {
             // The target and the dead letter table are created (or checked) before anything is
-            // written, so a target that does not match stops the run with nothing parked.
-            if !prepared {
+            // written, so a target that does not match stops the run with nothing parked. A
+            // loader that takes its columns from the records is prepared by the first batch that
+            // has records: a first batch whose every record was rejected (a poison message, a
+            // malformed page) has no fields to create a table from, and is parked all the same.
+            if !prepared, batch.recordCount > 0 {
                 let schema = batch.schema
                 try await runner.retrying("prepare load") { try await pipeline.loader.prepare(schema: schema) }
-                if let queue = pipeline.deadLetters {
-                    try await runner.retrying("prepare dead letters") { try await queue.prepare() }
-                }
                 prepared = true
+            }
+            if !deadLettersPrepared, let queue = pipeline.deadLetters {
+                try await runner.retrying("prepare dead letters") { try await queue.prepare() }
+                deadLettersPrepared = true
             }
             if !letters.isEmpty {
                 guard let queue = pipeline.deadLetters else {
@@ -261,8 +294,10 @@ struct Committer {
                 }
             }
             let commit = transactional && !entries.isEmpty ? CheckpointCommit(entries: entries) : nil
-            var checkpointWritten = transactional
-            if batch.recordCount > 0 || commit != nil {
+            // Before the loader is prepared there is nothing to load: the position is saved by
+            // the store below instead of in the load's transaction.
+            var checkpointWritten = transactional && prepared
+            if batch.recordCount > 0 || (commit != nil && prepared) {
                 do {
                     try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: commit) }
                 } catch let e as RunnelError where e.underlying is LoadRefusal {
@@ -292,7 +327,10 @@ struct Committer {
         summary.rejected += rejected
         summary.filtered += filtered
         summary.batches += 1
-        if policy.action == .deadLetter { summary.deadLettered += rejected } else { summary.dropped += rejected }
+        // A dry run writes no dead letter: its rejects are counted as rejected only.
+        let parked = policy.action == .deadLetter && !options.dryRun ? rejected : 0
+        summary.deadLettered += parked
+        if policy.action != .deadLetter { summary.dropped += rejected }
         if let c = batch.checkpoint, runner.options.window == nil { summary.checkpoint = c.position }
 
         var loadedTimes: [Timestamp] = []
@@ -303,10 +341,22 @@ struct Committer {
             BatchEvent(
                 run: runner.info, sequence: summary.batches, read: batch.readCount, loaded: loaded,
                 filtered: filtered, superseded: batch.superseded, rejectedByStage: byStage,
-                deadLettered: policy.action == .deadLetter ? rejected : 0,
+                deadLettered: parked,
                 dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
                 committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,
                 sourceTimes: loadedTimes, inflightBytes: inflight.remove(batch.byteCount)))
+    }
+
+    /// Counts a batch the run stops on without committing it: what was read and rejected is
+    /// said in the summary, and the records that passed are `uncommitted`, so the counts add up.
+    private func countUncommitted(_ batch: Batch, into summary: inout RunSummary) {
+        let rejected = batch.rejections.count
+        let passed = batch.recordCount
+        summary.read += batch.readCount
+        summary.rejected += rejected
+        summary.uncommitted += passed
+        summary.filtered += batch.readCount - rejected - passed
+        inflight.discard(batch.byteCount)
     }
 
     /// Moves the records a loader refused into the batch's rejections and handles them per

@@ -102,4 +102,12 @@ public protocol DeadLetterQueue: Sendable {
 
 extension DeadLetterQueue {
     public func prepare() async throws {}
+
+    /// How many letters the pipeline has parked, by error code, most frequent first. This
+    /// default reads every letter; a queue that can count in place should.
+    public func counts(pipeline: String) async throws -> [(code: String, count: Int)] {
+        var byCode: [String: Int] = [:]
+        for l in try await list(pipeline: pipeline, limit: nil) { byCode[l.errorCode, default: 0] += 1 }
+        return byCode.map { (code: $0.key, count: $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
+    }
 }

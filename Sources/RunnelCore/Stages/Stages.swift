@@ -6,10 +6,81 @@ public protocol Extractor: Sendable {
     /// Parses a dead letter's raw input again, for redrive of records that could not be read.
     /// Returns nil when this extractor keeps no raw input.
     func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])?
+
+    /// What `--from/--to` must be for this extractor; checked before the run opens anything.
+    var windowBounds: WindowBoundKind { get }
+
+    /// How the source itself keeps the position when the spec has no checkpoint store (a
+    /// consumer group's acknowledgements or committed offsets), for `validate`; nil when it
+    /// keeps none, so that every run without a checkpoint reads all input.
+    var positionWithoutCheckpoint: String? { get }
+
+    /// A look at the input without a server (files), for `validate`: what the path resolves
+    /// to, how many inputs match, the fields of the first one and a few of its records. nil for
+    /// sources that need a connection (validate does not connect).
+    func inputPreview() async throws -> InputPreview?
+}
+
+/// What `validate` learns from an extractor's input without running the pipeline.
+public struct InputPreview: Sendable {
+    /// The spec's path as resolved (absolute).
+    public var resolved: String
+    /// The matching inputs, in reading order.
+    public var inputs: [String]
+    /// The fields of the first input: its CSV header (or `columns:`), the keys of its first
+    /// JSON Lines records; nil when the first input is empty.
+    public var fields: [String]?
+    /// Where `fields` came from, for messages: `the header of /data/flights.csv`.
+    public var fieldsSource: String
+    /// The first records of the first input, as read (CSV values are text).
+    public var samples: [Object]
+    /// The field `--from/--to` apply to.
+    public var cursor: String?
+    /// True when the input declares its fields (a CSV header): a name it lacks is an error.
+    /// False for records that describe themselves, which may leave a field out.
+    public var declared: Bool
+
+    public init(
+        resolved: String, inputs: [String], fields: [String]?, fieldsSource: String, samples: [Object], cursor: String?,
+        declared: Bool
+    ) {
+        self.declared = declared
+        self.resolved = resolved
+        self.inputs = inputs
+        self.fields = fields
+        self.fieldsSource = fieldsSource
+        self.samples = samples
+        self.cursor = cursor
+    }
+
+    /// Reads up to `limit` records of an extractor's input (the first batch) for a preview.
+    public static func firstRecords(of extractor: any Extractor, limit: Int = 20) async throws -> (fields: [String], samples: [Object])? {
+        var request = ExtractRequest(limit: limit)
+        request.batching.maxRecords = limit
+        let reader = try await extractor.open(request)
+        let batch: Batch?
+        do {
+            batch = try await reader.next()
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        guard let batch else { return nil }
+        let fields = batch.sourceSchema.fields
+        let samples = batch.sources.compactMap { s -> Object? in
+            s.values.isEmpty ? nil : Object(keys: Array(fields.prefix(s.values.count)), values: Array(s.values.prefix(fields.count)))
+        }
+        return (fields, samples)
+    }
 }
 
 extension Extractor {
     public func reparse(raw: String, origin: Origin) throws(RecordError) -> (Schema, [Value])? { nil }
+
+    public var windowBounds: WindowBoundKind { .timeOrNumber }
+    public var positionWithoutCheckpoint: String? { nil }
+    public func inputPreview() async throws -> InputPreview? { nil }
 }
 
 /// A source that also keeps a position of its own, outside the checkpoint store (a Kafka
@@ -139,6 +210,69 @@ public struct Window: Sendable, Hashable, CustomStringConvertible {
         self.to = to
     }
     public var description: String { "[\(from ?? "-∞"), \(to ?? "+∞"))" }
+
+    /// Checks the bounds against what the extractor's cursor holds, so that a typo is a usage
+    /// error rather than a successful run that read nothing: each bound must parse as `kind`,
+    /// both bounds must be of one kind, and `from` must come before `to`.
+    /// - Parameters:
+    ///   - fromName, toName: where the bounds came from (`--from`, `RUNNEL_FROM`), for the message.
+    public func checked(
+        as kind: WindowBoundKind, fromName: String = "--from", toName: String = "--to"
+    ) throws(RunnelError) -> Window {
+        var parsed: [(name: String, text: String, value: Value)] = []
+        for (name, bound) in [(fromName, from), (toName, to)] {
+            guard let bound else { continue }
+            guard let value = kind.parse(bound) else {
+                throw RunnelError.config("\(name) '\(bound)' is not \(kind.accepted)")
+            }
+            parsed.append((name, bound, value))
+        }
+        if parsed.count == 2 {
+            let (a, b) = (parsed[0], parsed[1])
+            guard let order = Comparison.compare(a.value, b.value) else {
+                throw RunnelError.config(
+                    "\(a.name) '\(a.text)' and \(b.name) '\(b.text)' are not of one kind: give both as \(kind.accepted)")
+            }
+            guard order == .orderedAscending else {
+                throw RunnelError.config(
+                    "\(a.name) '\(a.text)' is not before \(b.name) '\(b.text)': the window [from, to) would be empty")
+            }
+        }
+        return self
+    }
+}
+
+/// What a backfill window's bounds are, as an extractor's cursor holds them.
+public enum WindowBoundKind: Sendable, Hashable {
+    /// A time (ISO 8601: a date, or a date and time with an optional offset) or a number: a
+    /// record field, or a column whose SQL type the extractor checks itself.
+    case timeOrNumber
+    /// A time only (an object's last-modified time).
+    case time
+    /// Text compared as text (object keys: a key prefix).
+    case text
+
+    func parse(_ text: String) -> Value? {
+        switch self {
+        case .text: return text.isEmpty ? nil : .string(text)
+        case .time: return TimestampFormat.iso8601.parse(text).map(Value.timestamp)
+        case .timeOrNumber:
+            if let i = Int64(text) { return .int(i) }
+            if let d = Double(text), d.isFinite { return .double(d) }
+            return TimestampFormat.iso8601.parse(text).map(Value.timestamp)
+        }
+    }
+
+    /// The accepted forms, for messages.
+    var accepted: String {
+        switch self {
+        case .text: return "a key prefix (orders/2026-11-01)"
+        case .time: return "a time: a date (2013-06-01) or a date and time (2013-06-01T10:00:00Z, 2013-06-01 10:00:00+02:00)"
+        case .timeOrNumber:
+            return "a time or a number: a date (2013-06-01), a date and time (2013-06-01T10:00:00Z, "
+                + "2013-06-01 10:00:00+02:00) or a number (1370044800, 12.5)"
+        }
+    }
 }
 
 /// Shard `index` of `count` (0-based), as an Indexed Job gives it.

@@ -26,7 +26,7 @@ public struct CastTransformer: Transformer {
     public var readsColumns: Bool { true }
 
     public func apply(to batch: inout Batch) throws {
-        let positions = try batch.schema.positions(of: casts.map(\.field), stage: name)
+        let positions = try batch.positions(of: casts.map(\.field), stage: name)
         let targets = casts.map(\.target)
         if batch.columnar != nil { return applyToColumns(&batch, positions: positions, targets: targets) }
         batch.updateRecords(stage: "transform:cast") { (record: inout Record) throws(RecordError) in

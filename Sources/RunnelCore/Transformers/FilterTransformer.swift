@@ -6,6 +6,7 @@ public struct FilterTransformer: Transformer {
     public init(_ condition: Condition) { self.condition = condition }
 
     public func apply(to batch: inout Batch) throws {
+        _ = try batch.positions(of: condition.fields, stage: name)
         let bound = try condition.bind(batch.schema)
         batch.filterRecords { bound.matches($0.values) }
     }
@@ -23,6 +24,15 @@ public indirect enum Condition: Sendable {
         case `in`, notIn = "not_in"
         case isNull = "is_null", notNull = "not_null"
         case contains
+    }
+
+    /// The fields the condition names.
+    public var fields: [String] {
+        switch self {
+        case .compare(let field, _, _): [field]
+        case .all(let cs), .any(let cs): cs.flatMap(\.fields)
+        case .not(let c): c.fields
+        }
     }
 
     /// The condition with its field names resolved to positions.

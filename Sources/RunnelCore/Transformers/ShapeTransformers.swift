@@ -6,12 +6,14 @@ public struct RenameTransformer: Transformer {
     public init(_ renames: [(from: String, to: String)]) { self.renames = renames }
 
     public func apply(to batch: inout Batch) throws {
+        if batch.records.isEmpty, !batch.closedSchema {
+            // Nothing to rename; the names are added as null below only when records need them.
+        } else {
+            _ = try batch.positions(of: renames.map(\.from), stage: name)
+        }
         var fields = batch.schema.fields
         for (from, to) in renames {
-            guard let i = batch.schema.index(of: from) else {
-                if batch.recordCount == 0 { continue }
-                throw RunnelError.config("rename: no field '\(from)' in the records (fields: \(batch.schema))")
-            }
+            guard let i = batch.schema.index(of: from) else { continue }
             fields[i] = to
         }
         batch.schema = Schema(fields)
@@ -30,7 +32,7 @@ public struct SelectTransformer: Transformer {
             batch.schema = Schema(fields)
             return
         }
-        let positions = try batch.schema.positions(of: fields, stage: name)
+        let positions = try batch.positions(of: fields, stage: name)
         batch.remap(to: Schema(fields), mapping: positions)
     }
 }

@@ -22,7 +22,7 @@ public struct MapTransformer: Transformer {
     }
 
     public func apply(to batch: inout Batch) throws {
-        let positions = try fields.map { try batch.schema.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
+        let positions = try fields.map { try batch.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
         if batch.columnar != nil { return applyToColumns(&batch, positions: positions) }
         let op = operation
         let salt = salt
@@ -55,7 +55,7 @@ public struct NullIfTransformer: Transformer {
     }
 
     public func apply(to batch: inout Batch) throws {
-        let positions = try fields.map { try batch.schema.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
+        let positions = try fields.map { try batch.positions(of: $0, stage: name) } ?? Array(batch.schema.fields.indices)
         if batch.columnar != nil { return applyToColumns(&batch, positions: positions) }
         for i in batch.records.indices {
             for p in positions {

@@ -48,7 +48,10 @@ public struct FieldRules: Validator {
                 }
                 return
             }
-            throw RunnelError.config("validate: no field '\(field)' in the records (fields: \(batch.schema))")
+            // A field no record of the batch has: null, which passes every check but
+            // `required` (a declared header without it is a contract error).
+            _ = try batch.positions(of: [field], stage: "validate")
+            return
         }
         if let data = batch.columnar {
             // One value per row from the column (no record); strings short enough to be inline

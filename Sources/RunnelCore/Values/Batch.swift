@@ -39,6 +39,11 @@ public struct Batch: Sendable {
     public var superseded = 0
     /// How many of `superseded` are still in `records` (last_wins writes them; the last one wins).
     public var supersededWritten = 0
+    /// True when the input declares the fields (a CSV header, or `columns:`): a field a stage
+    /// names that the batch lacks is then a data-contract error naming the file and the column.
+    /// Otherwise (self-describing records: JSON Lines, streams, APIs) it is a field that no
+    /// record of this batch happened to have, and reads as null.
+    public var closedSchema = false
 
     public init(
         schema: Schema,

@@ -99,8 +99,9 @@ struct JSONLinesFormat: RowFormat {
             }
             return ParseStep(row: .object(object), consumed: consumed, lines: 1)
         } catch {
+            let code = error.code == .numberOutOfRange ? "number_out_of_range" : "malformed_line"
             return ParseStep(
-                row: .malformed(RecordError(code: "malformed_line", message: "\(error)")), consumed: consumed,
+                row: .malformed(RecordError(code: code, message: "\(error)")), consumed: consumed,
                 lines: 1)
         }
     }

@@ -149,6 +149,8 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         var batch = Batch(
             schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable,
             checkpoint: position.checkpoint, byteCount: bytes)
+        // A header (or `columns:`) declares the fields: a stage naming another is a contract error.
+        batch.closedSchema = fields != nil
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
         let read = bytesDoneBefore + (file.map { $0.stream.storedOffset ?? position.offset } ?? 0)
         batch.progress = InputProgress(bytesRead: read, bytesTotal: totalBytes)

@@ -27,7 +27,14 @@ struct DeadLetterCommand: AsyncParsableCommand {
                         print("\(l.origin)  \(l.stage)  \(l.errorCode)  \(field)\(l.message)  (attempts \(l.attempts))")
                     }
                 }
-                if !json { print("\(letters.count) dead letter\(letters.count == 1 ? "" : "s")") }
+                guard !json else { return }
+                // The total and the count by code, whatever --limit showed.
+                let counts = try await queue.counts(pipeline: spec.pipeline.name)
+                let total = counts.reduce(0) { $0 + $1.count }
+                let shown = letters.count < total ? "showing \(letters.count) of " : ""
+                var line = "\(shown)\(total) dead letter\(total == 1 ? "" : "s")"
+                if !counts.isEmpty { line += "; by code: " + counts.map { "\($0.code) \($0.count)" }.joined(separator: ", ") }
+                print(line)
             }
         }
     }

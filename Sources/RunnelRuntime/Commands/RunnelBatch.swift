@@ -44,7 +44,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             let (spec, logger) = try options.load(registry: Runnel.registry)
             let env = Environment.process
             let runOptions = RunOptions(
-                mode: .batch, window: window.window(environment: env), shard: try window.shard(environment: env),
+                mode: .batch, window: try window.window(environment: env, bounds: spec.pipeline.extractor.windowBounds), shard: try window.shard(environment: env),
                 limit: limit, dryRun: dryRun)
             var observers: [any PipelineObserver] = [LoggingObserver(logger: logger), MetricsObserver()]
             if progress, StandardError.isTerminal, !summaryJson { observers.append(ProgressObserver()) }
@@ -79,8 +79,13 @@ public struct RunnelBatch: AsyncParsableCommand {
         func run() async throws {
             let (spec, _) = try options.load(registry: Runnel.registry)
             let p = spec.pipeline
+            // The input itself, where that needs no server: files, their fields, formats.
+            let input = try await withBackgroundTasks(spec) { try await spec.checkInput() }
+            guard input.problems.isEmpty else {
+                throw RunnelError.config(input.problems.joined(separator: "\n"))
+            }
             print("\(options.spec): ok — pipeline \(p.name): \(p.transformers.count) transformers, \(p.validators.count) validation rules, load to \(p.loader.target)")
-            for line in spec.commitMode { print("  " + line) }
+            for line in spec.commitMode + input.lines { print("  " + line) }
         }
     }
 }

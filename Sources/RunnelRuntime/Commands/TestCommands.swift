@@ -17,7 +17,10 @@ extension RunnelBatch {
         @Argument(help: "A pipeline spec, or a folder to search for *.test.yaml files.")
         var path: String
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() async throws {
+            try logging.bootstrap()
             guard let isDirectory = Files.isDirectory(path) else {
                 throw RunnelError.config("no such file or folder '\(path)'")
             }
@@ -42,7 +45,6 @@ extension RunnelBatch {
                 guard Files.isDirectory(specFile) == false else {
                     throw RunnelError.config("\(testFile): no spec \(specFile) beside it")
                 }
-                LoggingSetup.bootstrap(level: .warning, json: nil)
                 let spec = try PipelineSpec.load(file: specFile, registry: Runnel.registry)
                 let cases = try PipelineTestFile.load(testFile)
                 let outcome = try await PipelineTestRunner(spec: spec).run(cases)
@@ -72,15 +74,25 @@ extension RunnelBatch {
             let p = spec.pipeline
             var request = ExtractRequest(limit: limit)
             request.batching.maxRecords = limit
-            let reader = try await p.extractor.open(request)
-            var batch = try await reader.next()
-            await reader.close()
-            guard var b = batch else {
+            // The extractor's shared resources (an HTTP client, a connection pool) run beside the
+            // read and are shut down after it, as in a run.
+            let first: Batch? = try await withBackgroundTasks(spec) {
+                let reader = try await p.extractor.open(request)
+                do {
+                    let batch = try await reader.next()
+                    await reader.close()
+                    return batch
+                } catch {
+                    await reader.close()
+                    throw error
+                }
+            }
+            guard var b = first else {
                 print("== extract: no input")
                 return
             }
-            batch = nil
             b.checkpoint = nil
+            b.acknowledgement = nil
             Self.show(&b, "extract", rejectedBefore: 0)
             for (i, t) in p.transformers.enumerated() {
                 let before = b.rejections.count

@@ -1,5 +1,6 @@
 public import Logging
 import RunnelCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -105,8 +106,19 @@ public enum StandardError {
 }
 
 /// Sets up swift-log once per process: terminal lines when stderr is a terminal, JSON otherwise.
+///
+/// swift-log traps on a second `LoggingSystem.bootstrap`, so every caller goes through here and
+/// only the first call takes effect (a command that handles several specs, such as `test FOLDER`,
+/// may reach it once per spec).
 public enum LoggingSetup {
+    private static let done = Mutex(false)
+
     public static func bootstrap(level: Logger.Level, json: Bool? = nil) {
+        let first = done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         let useJSON = json ?? !StandardError.isTerminal
         LoggingSystem.bootstrap { label in
             useJSON ? JSONLogHandler(label: label, level: level) as any LogHandler : TerminalLogHandler(level: level)

@@ -24,7 +24,7 @@ public final class ProgressObserver: PipelineObserver {
         guard let elapsed else { return }
         let t = e.totals
         let rate = elapsed.seconds > 0 ? Double(t.read) / elapsed.seconds : 0
-        var line = "\(t.read.grouped) read · \(t.loaded.grouped) loaded · \(t.rejected.grouped) rejected · \(Int(rate).grouped) rec/s"
+        var line = Self.line(t) + " · \(Int(rate).grouped) rec/s"
         if let p = e.progress, let total = p.bytesTotal, total > 0 {
             line += " · \(min(100, Int(Double(p.bytesRead) / Double(total) * 100)))%"
         }
@@ -34,6 +34,15 @@ public final class ProgressObserver: PipelineObserver {
     }
 
     public func runFinished(_ run: RunInfo, summary: RunSummary) { StandardError.clearProgressLine() }
+
+    /// The counts of the progress line; every term of `read = loaded + superseded + filtered +
+    /// rejected` is there (a term that is 0 is left out).
+    public static func line(_ t: RunSummary) -> String {
+        var line = "\(t.read.grouped) read · \(t.loaded.grouped) loaded"
+        if t.superseded > 0 { line += " · \(t.superseded.grouped) superseded" }
+        if t.filtered > 0 { line += " · \(t.filtered.grouped) filtered" }
+        return line + " · \(t.rejected.grouped) rejected"
+    }
 }
 
 extension Int {

@@ -14,6 +14,12 @@ enum SummaryPrinter {
         var lines: [String] = []
         let status = s.status == "ok" ? (s.dryRun ? "ok (dry run: nothing written)" : "ok") : "FAILED (exit \(s.exitCode))"
         lines.append("pipeline \(s.pipeline) · run \(s.runID) · \(status)")
+        if let w = s.window {
+            lines.append("  window        from \(w.from ?? "the start") (inclusive) to \(w.to ?? "the end") (exclusive)"
+                + (s.shard.map { ", shard \($0)" } ?? ""))
+        } else if let shard = s.shard {
+            lines.append("  shard         \(shard)")
+        }
         lines.append("  read          \(s.read.grouped)")
         var loaded = "  \(s.dryRun ? "would load" : "loaded    ")    \(s.loaded.grouped)"
         if s.superseded > 0 {
@@ -25,7 +31,16 @@ enum SummaryPrinter {
         var rejected = "  rejected      \(s.rejected.grouped)"
         if s.deadLettered > 0 { rejected += " (dead-lettered \(s.deadLettered.grouped))" }
         if s.dropped > 0 { rejected += " (dropped \(s.dropped.grouped))" }
+        let unparked = s.rejected - s.deadLettered - s.dropped
+        if unparked > 0 {
+            rejected += s.dryRun ? " (dry run: \(unparked.grouped) would be dead-lettered)"
+                : " (\(unparked.grouped) not dead-lettered: their batch was not committed)"
+        }
         lines.append(rejected)
+        if s.uncommitted > 0 { lines.append("  uncommitted   \(s.uncommitted.grouped) (passed every stage; their batch was not committed)") }
+        for (i, t) in s.topRejections.prefix(RunSummary.shownRejections).enumerated() {
+            lines.append((i == 0 ? "  top rejects   " : "                ") + t.line)
+        }
         let rate = Int(s.recordsPerSecond.rounded())
         lines.append("  duration      \(format(s.durationSeconds)) s (\(rate.grouped) records/s)")
         lines.append("  target        \(s.target)")
@@ -48,6 +63,30 @@ enum SummaryPrinter {
         o.set("dropped", .int(Int64(s.dropped)))
         o.set("filtered", .int(Int64(s.filtered)))
         o.set("superseded", .int(Int64(s.superseded)))
+        o.set("uncommitted", .int(Int64(s.uncommitted)))
+        o.set(
+            "top_rejections",
+            .array(
+                s.topRejections.prefix(RunSummary.shownRejections).map { t in
+                    var r = Object()
+                    r.set("code", .string(t.code))
+                    r.set("stage", .string(t.stage))
+                    r.set("field", t.field.map(Value.string) ?? .null)
+                    r.set("count", .int(Int64(t.count)))
+                    r.set("value", t.value.map(Value.string) ?? .null)
+                    r.set("example", .string(t.example))
+                    r.set("origin", t.origin.map(Value.string) ?? .null)
+                    return .object(r)
+                }))
+        if let w = s.window {
+            var r = Object()
+            r.set("from", w.from.map(Value.string) ?? .null)
+            r.set("to", w.to.map(Value.string) ?? .null)
+            o.set("window", .object(r))
+        } else {
+            o.set("window", .null)
+        }
+        o.set("shard", s.shard.map { .string($0.description) } ?? .null)
         o.set("key_policy", .string(s.keyPolicy))
         o.set("batches", .int(Int64(s.batches)))
         o.set("duration_seconds", .double(s.durationSeconds))

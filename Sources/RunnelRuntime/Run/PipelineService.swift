@@ -61,7 +61,7 @@ public enum PipelineExecution {
         } catch {
             logger.error("service group stopped with an error", metadata: ["runnel.error": "\(error)"])
         }
-        var summary = service.result.value
+        let summary = service.result.value
             ?? {
                 var s = RunSummary(pipeline: spec.pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun)
                 s.status = "failed"
@@ -70,14 +70,8 @@ public enum PipelineExecution {
                 s.exitCode = 1
                 return s
             }()
-        // A batch run stopped by a signal did not finish its input: exit 1 so the Job retries and
-        // the next run resumes from the checkpoint.
-        if options.mode == .batch, control.isStopRequested, summary.status == "ok" {
-            summary.status = "failed"
-            summary.error = "stopped by a signal before the input was exhausted; the next run resumes from the checkpoint"
-            summary.errorCode = RunnelError.Code.cancelled.description
-            summary.exitCode = 1
-        }
+        // A batch run stopped by a signal exits 1 (the runner decides it, so that its log line
+        // and metrics say so too); see `PipelineRunner.run()`.
         return summary
     }
 }

@@ -54,6 +54,9 @@ app.kubernetes.io/part-of: runnel
 {{- end }}
 
 {{- define "runnel.image" -}}
+{{- if not .Values.image.repository }}
+{{- fail "image.repository is required: the image built from the repository's Dockerfile, pushed to your registry (e.g. registry.example.com/data/runnel); a bare name such as 'runnel' would be pulled from Docker Hub" }}
+{{- end }}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}

@@ -11,6 +11,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
             case unexpectedEnd = "unexpected_end"
             case unexpectedCharacter = "unexpected_character"
             case invalidNumber = "invalid_number"
+            case numberOutOfRange = "number_out_of_range"
             case invalidString = "invalid_string"
             case tooDeep = "too_deep"
             case trailingCharacters = "trailing_characters"
@@ -25,6 +26,9 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unexpectedCharacter = Code(.unexpectedCharacter)
         /// A number that breaks the grammar (leading zeros, a bare `-`, `1.`, `1e`).
         public static let invalidNumber = Code(.invalidNumber)
+        /// A number beyond the range of a double (`1e400`): rejected rather than read as an
+        /// infinity that a store would keep as NULL or refuse.
+        public static let numberOutOfRange = Code(.numberOutOfRange)
         /// A string with invalid UTF-8, an unescaped control character, a bad escape or no end.
         public static let invalidString = Code(.invalidString)
         /// Arrays and objects nested deeper than `JSONText.maximumDepth`.

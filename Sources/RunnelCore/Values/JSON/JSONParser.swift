@@ -302,8 +302,9 @@ struct JSONParser: ~Copyable {
     /// Integers that fit `Int64` become `.int` (`-0` becomes `.int(0)`); everything else becomes
     /// `.double`. Decimal values with at most 2^53 as significand and a power of ten up to 22 are
     /// computed exactly (Clinger's fast path: one correctly rounded multiplication or division);
-    /// the rest go to the standard library's correctly rounded `Double(_: Substring)`, which turns
-    /// overflow into ±infinity and underflow into ±0.
+    /// the rest go to the standard library's correctly rounded `Double(_: Substring)`. Underflow
+    /// becomes ±0; overflow (`1e400`) is an error, `numberOutOfRange`: an infinity has no JSON
+    /// form and stores turned it into NULL without a word.
     private mutating func parseNumber() throws(JSONError) -> Value {
         let start = pos
         var negative = false
@@ -387,6 +388,10 @@ struct JSONParser: ~Copyable {
         let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
         guard let d = Double(text[...]) else {
             throw fail(.invalidNumber, "number out of range", at: start)
+        }
+        guard d.isFinite else {
+            throw fail(
+                .numberOutOfRange, "number \(text.prefix(40)) is beyond the range of a double (about ±1.8e308)", at: start)
         }
         return .double(d)
     }
