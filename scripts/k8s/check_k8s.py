@@ -641,7 +641,7 @@ SCENARIOS: dict[str, Expectations] = {
         drain_timeout=20, backfill_shards=4),
     "values-monitoring.yaml": Expectations(
         kinds={"ConfigMap": 4, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
-               "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1, "PrometheusRule": 1},
+               "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Job": 1, "PrometheusRule": 1, "Pod": 3},
         drain_timeout=20, backfill_shards=4),
     "values-backfill-sharded.yaml": Expectations(
         kinds={"ServiceAccount": 1, "Job": 1, "Pod": 1}, external_configmaps={"orders-pipeline"}, backfill_shards=8),
