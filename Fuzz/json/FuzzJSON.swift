@@ -4,7 +4,9 @@
 // Besides "no crash, no hang", a document that parses must survive a round trip: written by
 // JSONText and parsed again, it is the same value; an error must point inside the input. A
 // `JSONText.Stream` kept across inputs (it reuses the last objects' keys) must agree with a
-// parse of each input alone, value for value and error for error.
+// parse of each input alone, value for value and error for error. The columnar fast path
+// (`ColumnsBuilder.append(flatJSON:)`, a flat object of scalars straight into columns) must either
+// decline a line or give exactly the parser's values: the differential check of the two paths.
 
 /// Kept from input to input, as a JSON Lines reader keeps it from line to line.
 nonisolated(unsafe) let stream = JSONText.Stream()
@@ -18,6 +20,19 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case (.success(let a), .success(let b)): precondition(a == b, "the stream parsed \(b), alone \(a)")
     case (.failure(let a), .failure(let b)): precondition(a.offset == b.offset, "errors differ: \(a) / \(b)")
     default: preconditionFailure("the stream and a parse alone disagree: \(alone) / \(streamed)")
+    }
+    var columns = ColumnsBuilder()
+    if columns.append(flatJSON: bytes) {
+        guard case .success(.object(let o)) = alone else { preconditionFailure("the fast path took what the parser refuses: \(alone)") }
+        let (schema, built) = columns.finish()
+        precondition(schema.fields == o.keys, "fast path keys \(schema.fields), parser \(o.keys)")
+        for (i, column) in built.enumerated() {
+            let fast = column.value(0)
+            precondition(fast == o.values[i], "fast path \(fast) for '\(o.keys[i])', parser \(o.values[i])")
+            if case .double(let d) = fast, case .double(let e) = o.values[i] {
+                precondition(d.bitPattern == e.bitPattern, "fast path double \(d) differs in sign or bits from \(e)")
+            }
+        }
     }
     do {
         let value = try JSONText.parse(bytes)
