@@ -279,6 +279,8 @@ stream: {{drain_timeout: 20s, stall_timeout: 3s}}
 
         # --- the PrometheusRule, with thresholds these runs cross -----------------------------------
         values = {
+            # The chart requires an image from your registry (issue 18); any name renders the rules.
+            "image": {"repository": "registry.example.com/data/runnel"},
             "batch": {"enabled": True},
             "stream": {"enabled": True},
             "monitoring": {
