@@ -134,7 +134,7 @@ public struct PostgresExtractor: Extractor {
         let plan = Plan(
             source: sourceSQL, sourceName: sourceName, selected: selected,
             native: selected.map { PostgresDecoding.native.contains(oid[$0]!) }, cursor: c.cursor, key: c.key,
-            types: types, window: request.window, shard: request.shard)
+            types: types, window: request.window, shard: request.shard, isTable: c.table != nil)
         let pageSize = max(1, c.pageSize ?? request.batching.maxRecords)
         return PostgresBatchReader(
             pool: pool, plan: plan, start: start, lookback: start == nil ? nil : c.lookback, pageSize: pageSize,
@@ -203,6 +203,8 @@ struct Plan: Sendable {
     var types: [String]
     var window: Window?
     var shard: Shard?
+    /// The source is a table or view (else a query), for the index advice.
+    var isTable: Bool
 
     var cursorType: String { types[0] }
 
@@ -265,6 +267,10 @@ final class PostgresBatchReader: BatchReader {
     private let lookback: PostgresExtractor.Lookback?
     private var exhausted = false
     private let schema: Schema
+    /// Whether the first page's plan was looked at (`PageOrderCheck`).
+    private var orderChecked = false
+    /// The next page of the main read, requested while the current one is processed.
+    private var readAhead: Task<Page, any Error>?
 
     init(pool: PostgresPool, plan: Plan, start: Position?, lookback: PostgresExtractor.Lookback?, pageSize: Int, limit: Int?) {
         self.pool = pool
@@ -283,14 +289,22 @@ final class PostgresBatchReader: BatchReader {
             if exhausted { return nil }
             let n = min(pageSize, remaining ?? Int.max)
             if n <= 0 { return nil }
-            let query: PostgresQuery
+            let page: Page
             if lookbackPhase, let start = startCheckpoint, let lookback {
-                query = plan.pageQuery(
-                    after: lookbackPosition, through: start, lookbackFrom: (start.cursor, lookback), limit: n)
+                page = try await Self.read(
+                    plan.pageQuery(after: lookbackPosition, through: start, lookbackFrom: (start.cursor, lookback), limit: n),
+                    plan: plan, pool: pool)
+            } else if let ahead = readAhead {
+                readAhead = nil
+                page = try await ahead.value
             } else {
-                query = plan.pageQuery(after: position, through: nil, lookbackFrom: nil, limit: n)
+                let query = plan.pageQuery(after: position, through: nil, lookbackFrom: nil, limit: n)
+                if !orderChecked {
+                    orderChecked = true
+                    await PageOrderCheck.warnIfUnindexed(query, plan: plan, pool: pool, logger: pool.logger)
+                }
+                page = try await Self.read(query, plan: plan, pool: pool)
             }
-            let page = try await read(query)
             if let r = remaining { remaining = r - page.rows.count }
             if lookbackPhase {
                 // Re-read pages keep the run's starting checkpoint: the position never moves back.
@@ -302,9 +316,32 @@ final class PostgresBatchReader: BatchReader {
             if page.rows.count < n { exhausted = true }
             if page.rows.isEmpty { return nil }
             position = page.last
+            if !exhausted { startReadAhead() }
             return batch(page, checkpoint: page.last)
         }
     }
+
+    /// Starts reading the page after `position` while the caller transforms and loads this one,
+    /// so the server's scan and the network overlap the pipeline's work instead of waiting for
+    /// it. Only `next()` moves `position`, so the page read ahead is exactly the one it would ask
+    /// for; a run that stops early discards it (nothing read ahead is ever checkpointed).
+    private func startReadAhead() {
+        let n = min(pageSize, remaining ?? Int.max)
+        guard n > 0, let position else { return }
+        readAhead = Self.readTask(plan.pageQuery(after: position, through: nil, lookbackFrom: nil, limit: n), plan: plan, pool: pool)
+    }
+
+    private static func readTask(_ query: sending PostgresQuery, plan: Plan, pool: PostgresPool) -> Task<Page, any Error> {
+        Task { try await read(query, plan: plan, pool: pool) }
+    }
+
+    func close() async {
+        readAhead?.cancel()
+        _ = try? await readAhead?.value
+        readAhead = nil
+    }
+
+    deinit { readAhead?.cancel() }
 
     private struct Page: Sendable {
         var rows: [[Value]] = []
@@ -313,7 +350,7 @@ final class PostgresBatchReader: BatchReader {
         var bytes = 0
     }
 
-    private func read(_ query: PostgresQuery) async throws -> Page {
+    private static func read(_ query: PostgresQuery, plan: Plan, pool: PostgresPool) async throws -> Page {
         let width = plan.selected.count
         let keyCount = plan.key.count
         let logger = pool.logger

@@ -45,6 +45,14 @@ public enum CommandRunner {
             stderr: String(decoding: err, as: UTF8.self))
     }
 
+    /// A process handed to the deadline's timer, weakly: the timer must not keep a finished
+    /// process (and its pipes' descriptors) alive for the whole deadline. Process is thread-safe
+    /// but not marked Sendable.
+    private final class Watched: @unchecked Sendable {
+        weak var process: Process?
+        init(process: Process) { self.process = process }
+    }
+
     public final class Running: @unchecked Sendable {
         // @unchecked: Process and Pipe are thread-safe Foundation objects; the fields never change.
         public let process: Process
@@ -81,7 +89,26 @@ public enum CommandRunner {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        watch(p, arguments: arguments)
         return Running(process: p, stdoutPipe: out, stderrPipe: err)
+    }
+
+    /// How long a started binary may live: `RUNNEL_TEST_PROCESS_DEADLINE` seconds, 600 by default.
+    /// No test runs a binary for so long; one still running then is hung (a drain that never
+    /// ends, a connect retried forever), and is killed so that its test fails with exit 137
+    /// instead of holding up the whole suite until CI's own limit.
+    static let processDeadline: Double =
+        Double(ProcessInfo.processInfo.environment["RUNNEL_TEST_PROCESS_DEADLINE"] ?? "") ?? 600
+
+    private static func watch(_ p: Process, arguments: [String]) {
+        let pid = p.processIdentifier
+        let watched = Watched(process: p)
+        DispatchQueue.global().asyncAfter(deadline: .now() + processDeadline) {
+            guard let process = watched.process, process.isRunning else { return }
+            FileHandle.standardError.write(
+                Data("CommandRunner: killing \(arguments.first ?? "?") (pid \(pid)) after \(Int(processDeadline)) s\n".utf8))
+            Foundation.kill(pid, SIGKILL)
+        }
     }
 
     /// A fresh temporary directory.

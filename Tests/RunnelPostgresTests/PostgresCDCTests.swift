@@ -29,7 +29,10 @@
         /// Reads batches until `count` records arrived (bounded by the server's pace, not a sleep).
         static func read(_ reader: any BatchReader, records count: Int) async throws -> [Batch] {
             var batches: [Batch] = []
-            let deadline = ContinuousClock.now + .seconds(30)
+            // An upper bound, not a wait: it returns as soon as the records arrive. Generous because
+            // the server decodes every other test's WAL (bulk loads in parallel suites) before these
+            // changes, which on two loaded cores has taken over 30 s.
+            let deadline = ContinuousClock.now + .seconds(120)
             while batches.reduce(0, { $0 + $1.records.count }) < count, ContinuousClock.now < deadline {
                 if let batch = try await reader.next(), !batch.records.isEmpty { batches.append(batch) }
             }

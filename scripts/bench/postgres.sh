@@ -10,6 +10,11 @@
 #      takes the insert fast path (COPY straight into the table under a savepoint).
 #   3. the same again after `checkpoint reset`: every key exists, so every batch goes through
 #      COPY into staging + guarded ON CONFLICT upsert (a replay, or an update stream).
+#   4. the extract direction: `psql \copy (SELECT … ORDER BY updated_at, order_id) TO file.csv` (the
+#      read ceiling: one ordered scan, no paging, no checkpoint) vs runnel-batch reading the same
+#      table in keyset pages ordered by (cursor, key) into CSV part files, with the index the README
+#      names on (updated_at, order_id) (goal >= 0.5). Set RUNNEL_BENCH_NO_INDEX=1 to see the cost
+#      of a missing index (each page then scans and sorts the table; the run warns).
 #
 # Needs a PostgreSQL: $RUNNEL_BENCH_PG_URL, or the test server's RUNNEL_TEST_PG_* variables
 # (scripts/services/postgres.sh), or a throwaway cluster started here under $TMPDIR.
@@ -135,3 +140,54 @@ replay_rps=$(echo "$loaded / $replay_s" | bc -l)
 printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "runnel-batch, replay (all upserts)" "$loaded" "$replay_s" "$replay_rps"
 printf 'ratio runnel / copy: %.2f new keys (goal >= 0.70), %.2f replay; rows differing between the tables: %s\n' \
     "$(echo "$runnel_rps / $copy_rps" | bc -l)" "$(echo "$replay_rps / $copy_rps" | bc -l)" "$diff"
+
+# 4. The extract direction.
+if [ -z "${RUNNEL_BENCH_NO_INDEX:-}" ]; then
+    psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" -c "CREATE INDEX ON bench.copy_target (updated_at, order_id)"
+fi
+psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" -c "ANALYZE bench.copy_target"
+echo "bench: psql \\copy (SELECT … ORDER BY) TO …" >&2
+t0=$(now)
+psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" \
+    -c "\\copy (SELECT * FROM bench.copy_target ORDER BY updated_at, order_id) TO '$WORK/extract-copy.csv' WITH (FORMAT csv, HEADER true)"
+t1=$(now)
+copy_out_s=$(echo "$t1 - $t0" | bc -l)
+
+rm -rf "$WORK/extract-parts" "$WORK/extract-checkpoints"
+EXTRACT_SPEC="$WORK/bench-extract.yaml"
+cat > "$EXTRACT_SPEC" <<YAML
+pipeline: bench-postgres-extract
+extract:
+  type: postgres
+  connection:
+    host: \${BENCH_PG_HOST}
+    port: \${BENCH_PG_PORT}
+    database: \${BENCH_PG_DB}
+    user: \${BENCH_PG_USER}
+    password: \${BENCH_PG_PASSWORD}
+    tls: disable
+  schema: bench
+  table: copy_target
+  cursor: updated_at
+  key: order_id
+load:
+  type: csv
+  path: $WORK/extract-parts
+checkpoint:
+  type: file
+  path: $WORK/extract-checkpoints
+batching:
+  max_records: ${RUNNEL_BENCH_BATCH:-10000}
+YAML
+echo "bench: runnel-batch run (postgres → CSV parts) …" >&2
+t0=$(now)
+"$BIN" run "$EXTRACT_SPEC" --no-progress --log-level warning >"$WORK/runnel-summary-extract.txt"
+t1=$(now)
+extract_s=$(echo "$t1 - $t0" | bc -l)
+extracted=$(cat "$WORK"/extract-parts/*.csv | grep -vc '^order_id,' || true)
+copy_out_rps=$(echo "$copied / $copy_out_s" | bc -l)
+extract_rps=$(echo "$extracted / $extract_s" | bc -l)
+printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "psql \\copy (SELECT) TO (read ceiling)" "$copied" "$copy_out_s" "$copy_out_rps"
+printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "runnel-batch extract (keyset pages)" "$extracted" "$extract_s" "$extract_rps"
+printf 'ratio runnel / copy, extract: %.2f (goal >= 0.50)%s\n' "$(echo "$extract_rps / $copy_out_rps" | bc -l)" \
+    "${RUNNEL_BENCH_NO_INDEX:+ — without the index on (updated_at, order_id)}"
