@@ -153,7 +153,7 @@ psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" \
 t1=$(now)
 copy_out_s=$(echo "$t1 - $t0" | bc -l)
 
-rm -rf "$WORK/extract-parts" "$WORK/extract-checkpoints"
+rm -rf "$WORK/extract-parts" "$WORK/extract-checkpoints" "$WORK/extract-dead-letters"
 EXTRACT_SPEC="$WORK/bench-extract.yaml"
 cat > "$EXTRACT_SPEC" <<YAML
 pipeline: bench-postgres-extract
@@ -176,6 +176,9 @@ load:
 checkpoint:
   type: file
   path: $WORK/extract-checkpoints
+dead_letter:
+  type: jsonl
+  path: $WORK/extract-dead-letters
 batching:
   max_records: ${RUNNEL_BENCH_BATCH:-10000}
 YAML
