@@ -34,7 +34,7 @@ extension ComponentRegistry {
     /// `brokers`, `tls`, `sasl` and `properties` of a load or dead_letter section default to the
     /// kafka extract section's.
     public mutating func registerKafka() {
-        registerExtractor("kafka") { ctx in
+        registerExtractor("kafka", keys: KafkaKeys.extractor) { ctx in
             let s = ctx.section
             let client = clientConfiguration(ctx, defaultClientID: true)
             let subscription = subscription(s)
@@ -58,7 +58,7 @@ extension ComponentRegistry {
             return KafkaExtractor(c, logger: Logger(label: "runnel.kafka"))
         }
 
-        registerLoader("kafka") { ctx in
+        registerLoader("kafka", keys: KafkaKeys.loader) { ctx in
             let s = ctx.section
             let client = clientConfiguration(ctx, defaultClientID: false)
             let topic = s.string("topic", required: true)
@@ -71,7 +71,7 @@ extension ComponentRegistry {
             return KafkaSink(c, producer: producer)
         }
 
-        registerDeadLetterQueue("kafka") { ctx in
+        registerDeadLetterQueue("kafka", keys: KafkaKeys.deadLetters) { ctx in
             let s = ctx.section
             let client = clientConfiguration(ctx, defaultClientID: false)
             let topic = s.string("topic", required: true)

@@ -10,7 +10,7 @@ extension ComponentRegistry {
     ///     load: {type: s3, bucket: lake, prefix: orders/, format: jsonl, gzip: true}
     ///     dead_letter: {type: s3, bucket: lake, prefix: dead-letters/}
     public mutating func registerS3() {
-        registerExtractor("s3") { ctx in
+        registerExtractor("s3", keys: S3Keys.extractor) { ctx in
             let s = ctx.section
             let client = s3Client(ctx)
             let format = s.choice("format", ["csv", "jsonl"], required: true)
@@ -42,7 +42,7 @@ extension ComponentRegistry {
             if let chunk { c.chunkSize = chunk }
             return S3Extractor(c, client: client)
         }
-        registerLoader("s3") { ctx in
+        registerLoader("s3", keys: S3Keys.loader) { ctx in
             let s = ctx.section
             let client = s3Client(ctx)
             let format = s.choice("format", PartFileLoader.Format.allCases.map(\.rawValue), required: true)
@@ -67,7 +67,7 @@ extension ComponentRegistry {
             c.encoder = encoder
             return S3PartLoader(c, client: client)
         }
-        registerDeadLetterQueue("s3") { ctx in
+        registerDeadLetterQueue("s3", keys: S3Keys.deadLetters) { ctx in
             let prefix = ctx.section.string("prefix") ?? "dead-letters/"
             guard let client = s3Client(ctx) else { return nil }
             return S3DeadLetterQueue(client: client, prefix: prefix)

@@ -26,6 +26,13 @@ public final class SpecProblems: Sendable {
     public var all: [SpecProblem] { list.withLock { $0 } }
     public var isEmpty: Bool { list.withLock { $0.isEmpty } }
 
+    private let undeclared = Mutex<[String]>([])
+    /// Keys a component read that its declaration does not list (`load.tabel` read by a
+    /// factory that declared `table`): a bug in the component, not in the spec. Not a problem
+    /// for the user; the shipped-spec tests check that it stays empty.
+    public var undeclaredReads: [String] { undeclared.withLock { $0 } }
+    func addUndeclaredRead(_ path: String) { undeclared.withLock { if !$0.contains(path) { $0.append(path) } } }
+
     /// A config error listing every problem, or nil when there are none.
     public var error: RunnelError? {
         let all = self.all
