@@ -90,6 +90,11 @@ private func s3Client(_ ctx: ComponentContext) -> S3Client? {
     let roleARN = s.string("role_arn")
     let tokenFile = s.path("web_identity_token_file")
     let stsEndpoint = s.string("sts_endpoint")
+    // A credential key that is given but unreadable (an unset ${VAR}) is reported where it is;
+    // "no credentials" or "give both" after it would be false follow-on problems.
+    let unreadable = [("access_key_id", keyID), ("secret_access_key", secret), ("role_arn", roleARN), ("web_identity_token_file", tokenFile)]
+        .contains { s.has($0.0) && $0.1 == nil }
+    if unreadable { return nil }
     if (keyID == nil) != (secret == nil) {
         s.node.problem("give both 'access_key_id' and 'secret_access_key', or neither (to use the environment)")
     }

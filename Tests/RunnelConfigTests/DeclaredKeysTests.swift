@@ -42,6 +42,31 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
         #expect(!message.contains("checkpoint") && !message.contains("dead_letter"), "\(message)")
     }
 
+    @Test func aNodeTwoSectionsShareIsReportedOnce() {
+        let message = problems(
+            """
+            pipeline: orders
+            extract: {type: csv, path: in.csv}
+            load: {type: sqlite, path: &db "${DB}", table: t, key: [id]}
+            dead_letter: {type: sqlite, path: *db}
+            """)
+        #expect(message.contains("spec has 1 problem:") && message.contains("DB is not set"), "\(message)")
+    }
+
+    /// An unset `${VAR}` in a credential key is the problem, not "no S3 credentials" after it.
+    @Test(.enabled(if: ComponentRegistry.standard.extractors["s3"] != nil, "needs the S3 trait"))
+    func anUnsetCredentialVariableIsTheOnlyS3Problem() {
+        let message = problems(
+            """
+            pipeline: orders
+            extract: {type: s3, bucket: b, format: jsonl, access_key_id: "${KEY_ID}", secret_access_key: "${SECRET}"}
+            load: {type: sqlite, path: o.db, table: t, key: [id]}
+            validate: {on_invalid: drop}
+            """)
+        #expect(message.contains("spec has 2 problems:"), "\(message)")
+        #expect(!message.contains("no S3 credentials") && !message.contains("give both"), "\(message)")
+    }
+
     @Test func aMisspelledKeyNamesTheDeclaredKeys() {
         let message = problems(
             """

@@ -22,7 +22,14 @@ public final class SpecProblems: Sendable {
     private let list = Mutex<[SpecProblem]>([])
     public init() {}
 
-    public func add(_ p: SpecProblem) { list.withLock { $0.append(p) } }
+    /// Adds `p`, unless the same message was already given at the same place: a node that two
+    /// sections share (a YAML alias, `connection: *db`) is reported once, not once per section.
+    public func add(_ p: SpecProblem) {
+        list.withLock { list in
+            let again = p.line != nil && list.contains { $0.line == p.line && $0.column == p.column && $0.message == p.message }
+            if !again { list.append(p) }
+        }
+    }
     public var all: [SpecProblem] { list.withLock { $0 } }
     public var isEmpty: Bool { list.withLock { $0.isEmpty } }
 
