@@ -2,10 +2,12 @@ import RunnelConfig
 
 /// The declared keys of the expression stages (see `registerExpressions`).
 enum ExpressionKeys {
-    static let costLimit = ConfigKey.int("cost_limit", default: "100000", "Most evaluation steps per record before it is rejected.")
+    static let costLimit = ConfigKey.int(
+        "cost_limit", default: "100000", "Most evaluation steps per record before it is rejected.")
     static let filter = ComponentKeys(
         "Keeps the records that meet a condition: a CEL `expr`, or field conditions.",
-        [.string("expr", "A CEL expression; records where it is true are kept."), costLimit] + ComponentRegistry.filterConditionKeys)
+        [.string("expr", "A CEL expression; records where it is true are kept."), costLimit]
+            + ComponentRegistry.filterConditionKeys)
     static let map = ComponentKeys(
         "Sets fields to the values of CEL expressions.",
         [

@@ -31,7 +31,8 @@ enum FilesKeys {
     static let deadLetters = ComponentKeys(
         "Writes rejected records as JSON Lines files in a folder.", [.string("path", required: true, "The folder.")])
     static let checkpoint = ComponentKeys(
-        "Keeps positions in files in a folder.", [.string("path", required: true, "The folder of the checkpoint files.")])
+        "Keeps positions in files in a folder.",
+        [.string("path", required: true, "The folder of the checkpoint files.")])
 }
 
 extension ComponentRegistry {

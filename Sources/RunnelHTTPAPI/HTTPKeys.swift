@@ -5,7 +5,11 @@ enum HTTPKeys {
     static let auth: [ConfigKey] = [
         .string("bearer", "A bearer token, as ${VARIABLE}."),
         .object(
-            "basic", [.string("user", required: true, "The user."), .string("password", required: true, "The password, as ${VARIABLE}.")],
+            "basic",
+            [
+                .string("user", required: true, "The user."),
+                .string("password", required: true, "The password, as ${VARIABLE}."),
+            ],
             "HTTP basic authentication."),
         .object(
             "api_key",
@@ -45,7 +49,9 @@ enum HTTPKeys {
     }
 
     static let pagination: [ConfigKey] = [
-        .choice("type", ["none", "next_url", "link", "cursor", "offset", "page"], required: true, "How the next page is found."),
+        .choice(
+            "type", ["none", "next_url", "link", "cursor", "offset", "page"], required: true,
+            "How the next page is found."),
         .string("field", "next_url, cursor: the dotted path of the next URL or cursor in the body."),
         .string("param", "cursor, offset, page: the query parameter (offset: offset, page: page)."),
         .int("limit", "offset: records per page (required)."),
@@ -76,7 +82,10 @@ enum HTTPKeys {
     static let loader = ComponentKeys(
         "Posts each batch to a webhook, with an idempotency key.",
         endpoint(methods: ["POST", "PUT", "PATCH"], defaultMethod: "POST") + [
-            .choice("format", ["json", "ndjson"], default: "json", "json: one array per batch; ndjson: one line per record."),
-            .string("idempotency_header", default: "Idempotency-Key", "The header carrying the batch's idempotency key."),
+            .choice(
+                "format", ["json", "ndjson"], default: "json", "json: one array per batch; ndjson: one line per record."
+            ),
+            .string(
+                "idempotency_header", default: "Idempotency-Key", "The header carrying the batch's idempotency key."),
         ])
 }

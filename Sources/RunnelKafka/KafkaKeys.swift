@@ -18,7 +18,8 @@ enum KafkaKeys {
     static func cluster(sink: Bool) -> [ConfigKey] {
         let borrowed = sink ? " Default: the kafka extract section's." : ""
         return [
-            .strings("brokers", required: !sink, "host:port of one or more brokers (a list, or comma-separated).\(borrowed)"),
+            .strings(
+                "brokers", required: !sink, "host:port of one or more brokers (a list, or comma-separated).\(borrowed)"),
             .string("client_id", default: sink ? "librdkafka's" : "HOSTNAME", "The client id brokers log."),
             .object("tls", tls, "TLS to the brokers.\(borrowed)"),
             .object("sasl", sasl, "SASL authentication.\(borrowed)"),
@@ -32,7 +33,9 @@ enum KafkaKeys {
             .strings("topics", required: true, "Topic names, or one regular expression starting with ^."),
             .string("group", default: "the pipeline name", "The consumer group."),
             .string("start", default: "earliest", "Where a new group starts: earliest, latest or an ISO 8601 time."),
-            .choice("format", ["json", "fields", "raw"], default: "json", "json: the value is a JSON object; fields: json plus kafka_* fields; raw: the bytes."),
+            .choice(
+                "format", ["json", "fields", "raw"], default: "json",
+                "json: the value is a JSON object; fields: json plus kafka_* fields; raw: the bytes."),
             .duration("revoke_timeout", default: "30s", "How long a partition revoke waits for in-flight batches."),
         ])
     static let loader = ComponentKeys(
@@ -43,5 +46,6 @@ enum KafkaKeys {
             .strings("headers", "Fields sent as message headers."),
         ])
     static let deadLetters = ComponentKeys(
-        "Produces rejected records to a topic.", cluster(sink: true) + [.string("topic", required: true, "The dead letter topic.")])
+        "Produces rejected records to a topic.",
+        cluster(sink: true) + [.string("topic", required: true, "The dead letter topic.")])
 }

@@ -14,7 +14,8 @@ enum PostgresKeys {
         .int("max_connections", default: "4", "Most connections of the pool."),
     ]
     static let connection: [ConfigKey] =
-        [.object("connection", connectionSettings, "The connection settings, grouped (instead of inline).")] + connectionSettings
+        [.object("connection", connectionSettings, "The connection settings, grouped (instead of inline).")]
+        + connectionSettings
 
     /// Connection keys of a section that may take the loader's (checkpoint, dead_letter).
     static let borrowedConnection: [ConfigKey] =
@@ -28,7 +29,8 @@ enum PostgresKeys {
             .string("table", "The table read (give table or query)."),
             .string("query", "A query read instead of a table."),
             .strings("columns", default: "every column", "The columns read."),
-            .string("cursor", required: true, "The column whose highest value is the checkpoint (an update time, an id)."),
+            .string(
+                "cursor", required: true, "The column whose highest value is the checkpoint (an update time, an id)."),
             .strings("key", required: true, "The key columns: order within equal cursor values."),
             .string("lookback", "Re-read this far behind the cursor (a duration, or an amount of the cursor's type)."),
             .int("page_size", default: "batching.max_records", "Rows fetched per query."),

@@ -12,8 +12,11 @@ enum RedisKeys {
             .string("stream", required: true, "The stream read."),
             .string("group", default: "the pipeline name", "The consumer group."),
             .string("consumer", default: "HOSTNAME", "This worker's consumer name, unique in the group."),
-            .string("start_id", default: "0", "Where a new group starts: 0 (whole stream), $ (new entries only) or an id."),
-            .choice("format", ["json", "fields"], default: "json", "json: one field holds a JSON object; fields: each entry field a string."),
+            .string(
+                "start_id", default: "0", "Where a new group starts: 0 (whole stream), $ (new entries only) or an id."),
+            .choice(
+                "format", ["json", "fields"], default: "json",
+                "json: one field holds a JSON object; fields: each entry field a string."),
             .string("field", default: "payload", "The field holding the JSON (format json)."),
             .string("id_field", "Adds the entry id to each record under this name."),
             .duration("min_idle", default: "30s", "Claim entries other consumers left pending this long."),
@@ -30,5 +33,6 @@ enum RedisKeys {
             .duration("dedupe_window", default: "24h", "How long a record's key is remembered to skip duplicates."),
         ])
     static let deadLetters = ComponentKeys(
-        "Appends rejected records to a Redis stream.", [url, .string("stream", required: true, "The dead letter stream.")])
+        "Appends rejected records to a Redis stream.",
+        [url, .string("stream", required: true, "The dead letter stream.")])
 }

@@ -7,8 +7,11 @@ enum S3Keys {
     static let client: [ConfigKey] = [
         .string("bucket", required: true, "The bucket."),
         .string("region", default: "AWS_REGION, else us-east-1", "The bucket's region."),
-        .string("endpoint", default: "AWS S3", "http:// or https:// address of an S3-compatible store (MinIO), without a path."),
-        .bool("path_style", default: "true with an endpoint", "Address the bucket in the path rather than the host name."),
+        .string(
+            "endpoint", default: "AWS S3",
+            "http:// or https:// address of an S3-compatible store (MinIO), without a path."),
+        .bool(
+            "path_style", default: "true with an endpoint", "Address the bucket in the path rather than the host name."),
         .string("access_key_id", default: "the environment", "Access key (with secret_access_key), as ${VARIABLE}."),
         .string("secret_access_key", "Secret key, as ${VARIABLE}."),
         .string("session_token", "Session token of temporary credentials."),
@@ -24,13 +27,16 @@ enum S3Keys {
             .string("prefix", default: "the whole bucket", "The key prefix of the objects read."),
             .string("glob", "A glob of keys instead of a prefix."),
             .string("cursor", "Field whose highest value is the checkpoint."),
-            .choice("window", ["key", "last_modified", "cursor"], default: "cursor when given, else key", "What a backfill window (--from/--to) compares."),
+            .choice(
+                "window", ["key", "last_modified", "cursor"], default: "cursor when given, else key",
+                "What a backfill window (--from/--to) compares."),
             .bytes("chunk_size", default: "8MiB", "Bytes fetched per request, 64KiB to 64MiB."),
-        ] + ComponentRegistry.csvKeys.map { key in
-            var key = key
-            key.doc = "format csv: " + key.doc
-            return key
-        })
+        ]
+            + ComponentRegistry.csvKeys.map { key in
+                var key = key
+                key.doc = "format csv: " + key.doc
+                return key
+            })
     /// `compression` and `row_group_size` are read from this section by the Parquet encoder
     /// (format parquet), which another module brings: declared here so they are valid either way.
     static let loader = ComponentKeys(
@@ -42,7 +48,9 @@ enum S3Keys {
             .string("name_prefix", default: "part", "The start of each part's name."),
             .bytes("part_size", default: "8MiB", "Size of the upload's parts, at least 5MiB."),
             .duration("abandoned_upload_age", default: "15m", "Uploads left unfinished this long are aborted."),
-            .choice("compression", ["zstd", "snappy", "gzip", "none"], default: "zstd", "format parquet: compression of the column chunks."),
+            .choice(
+                "compression", ["zstd", "snappy", "gzip", "none"], default: "zstd",
+                "format parquet: compression of the column chunks."),
             .int("row_group_size", default: "122880", "format parquet: most rows in one row group."),
         ])
     static let deadLetters = ComponentKeys(

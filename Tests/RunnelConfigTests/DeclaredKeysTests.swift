@@ -1,11 +1,13 @@
 import RunnelCore
-import Testing
-@testable import RunnelConfig
 import RunnelStandard
+import Testing
+
+@testable import RunnelConfig
 
 private func problems(_ yaml: String, env: [String: String] = [:], registry: ComponentRegistry = .standard) -> String {
     do {
-        _ = try PipelineSpec.parse(yaml: yaml, file: "spec.yaml", directory: "/data", environment: Environment(env), registry: registry)
+        _ = try PipelineSpec.parse(
+            yaml: yaml, file: "spec.yaml", directory: "/data", environment: Environment(env), registry: registry)
         return ""
     } catch {
         return error.message
@@ -38,7 +40,9 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
             dead_letter: {type: sqlite}
             """)
         #expect(message.contains("spec has 1 problem:"), "\(message)")
-        #expect(message.contains("spec.yaml:3:") && message.contains("'sqlite3'") && message.contains("did you mean 'sqlite'?"), "\(message)")
+        #expect(
+            message.contains("spec.yaml:3:") && message.contains("'sqlite3'")
+                && message.contains("did you mean 'sqlite'?"), "\(message)")
         #expect(!message.contains("checkpoint") && !message.contains("dead_letter"), "\(message)")
     }
 
@@ -76,8 +80,14 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
             validate: {on_invalid: drop}
             batching: {max_record: 10}
             """)
-        #expect(message.contains("unknown key 'cusor' in extract (jsonl) (did you mean 'cursor'?); valid keys: type, path, cursor"), "\(message)")
-        #expect(message.contains("unknown key 'max_record' in batching (did you mean 'max_records'?); valid keys: max_records, max_bytes, max_linger"), "\(message)")
+        #expect(
+            message.contains(
+                "unknown key 'cusor' in extract (jsonl) (did you mean 'cursor'?); valid keys: type, path, cursor"),
+            "\(message)")
+        #expect(
+            message.contains(
+                "unknown key 'max_record' in batching (did you mean 'max_records'?); valid keys: max_records, max_bytes, max_linger"
+            ), "\(message)")
     }
 
     @Test func everyRegisteredComponentDeclaresItsKeys() {
@@ -85,7 +95,8 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
         let roles: [(ComponentRegistry.Role, [String])] = [
             (.extract, Array(registry.extractors.keys)), (.transform, Array(registry.transformers.keys)),
             (.load, Array(registry.loaders.keys)), (.checkpoint, Array(registry.checkpointStores.keys)),
-            (.deadLetter, Array(registry.deadLetterQueues.keys)), (.validationRule, Array(registry.validationRules.keys)),
+            (.deadLetter, Array(registry.deadLetterQueues.keys)),
+            (.validationRule, Array(registry.validationRules.keys)),
             (.partEncoder, Array(registry.partEncoders.keys)),
         ]
         var count = 0
@@ -94,7 +105,9 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
                 count += 1
                 let keys = registry.keys(role, type)
                 #expect(keys.isDeclared && !keys.summary.isEmpty, "\(role.rawValue) \(type) declares no keys")
-                for key in keys.keys { #expect(!key.doc.isEmpty, "\(role.rawValue) \(type).\(key.name) has no description") }
+                for key in keys.keys {
+                    #expect(!key.doc.isEmpty, "\(role.rawValue) \(type).\(key.name) has no description")
+                }
             }
         }
         #expect(count >= 20)
@@ -109,7 +122,8 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
         for (place, text) in try ShippedSpecTests.shippedSpecs() {
             if unavailable.contains(where: { text.contains("type: \($0)") }) { continue }
             let spec = try PipelineSpec.parse(
-                yaml: text, file: place, directory: "/tmp", environment: ShippedSpecTests.AnyEnvironment.environment(for: text),
+                yaml: text, file: place, directory: "/tmp",
+                environment: ShippedSpecTests.AnyEnvironment.environment(for: text),
                 registry: registry)
             #expect(spec.undeclaredReads.isEmpty, "\(place): read without being declared: \(spec.undeclaredReads)")
         }

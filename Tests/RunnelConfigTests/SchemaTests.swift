@@ -1,9 +1,10 @@
 import Foundation
 import RunnelCore
+import RunnelStandard
 import RunnelTesting
 import Testing
+
 @testable import RunnelConfig
-import RunnelStandard
 
 /// The JSON Schema of `runnel-batch schema`, checked by an independent validator (Python's
 /// `jsonschema`, which scripts/test installs) against every spec the project ships.
@@ -39,15 +40,18 @@ import RunnelStandard
     /// Runs the validator on `specs` (name, text); returns the exit code and what it printed.
     static func validate(_ specs: [(String, String)]) throws -> CommandRunner.Output {
         let dir = try CommandRunner.temporaryDirectory("runnel-schema")
-        try ComponentRegistry.standard.jsonSchema().rendered().write(toFile: dir + "/schema.json", atomically: true, encoding: .utf8)
+        try ComponentRegistry.standard.jsonSchema().rendered().write(
+            toFile: dir + "/schema.json", atomically: true, encoding: .utf8)
         try validator.write(toFile: dir + "/validate.py", atomically: true, encoding: .utf8)
         var files: [String] = []
         for (i, (name, text)) in specs.enumerated() {
-            let file = dir + "/\(i)-" + String(name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+            let file =
+                dir + "/\(i)-" + String(name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             files.append(file)
         }
-        let output = try CommandRunner.run("/usr/bin/env", ["python3", dir + "/validate.py", dir + "/schema.json"] + files)
+        let output = try CommandRunner.run(
+            "/usr/bin/env", ["python3", dir + "/validate.py", dir + "/schema.json"] + files)
         if output.exitCode == 3 || output.exitCode == 127 {
             Issue.record(
                 "this test needs python3 with the jsonschema and PyYAML packages (python3 -m pip install jsonschema pyyaml; scripts/test installs them): \(output.stderr)"
@@ -93,7 +97,10 @@ import RunnelStandard
             ),
         ])
         #expect(output.exitCode == 1)
-        #expect(output.stdout.contains("misspelled.yaml: extract: Additional properties are not allowed ('delimter' was unexpected)"), "\(output.stdout)")
+        #expect(
+            output.stdout.contains(
+                "misspelled.yaml: extract: Additional properties are not allowed ('delimter' was unexpected)"),
+            "\(output.stdout)")
         #expect(output.stdout.contains("wrong-kind.yaml: extract.header:"), "\(output.stdout)")
         #expect(output.stdout.contains("wrong-kind.yaml: batching.max_records:"), "\(output.stdout)")
         #expect(!output.stdout.contains("variables.yaml"), "${VAR} is valid wherever a value is: \(output.stdout)")
@@ -107,7 +114,8 @@ import RunnelStandard
         let generated = ComponentRegistry.standard.keyTables()
         #expect(
             committed == generated,
-            "docs/components.md is out of date: run `swift run --enable-all-traits runnel-batch schema --markdown > docs/components.md`")
+            "docs/components.md is out of date: run `swift run --enable-all-traits runnel-batch schema --markdown > docs/components.md`"
+        )
     }
 
     @Test func theSchemaChecksKeysPerType() throws {

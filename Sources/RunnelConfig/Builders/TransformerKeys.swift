@@ -8,9 +8,11 @@ enum TransformerKeys {
         "Keeps only these fields.", [.strings("fields", required: true, "The fields kept, in this order.")])
     static let drop = ComponentKeys("Removes fields.", [.strings("fields", required: true, "The fields removed.")])
     static let set = ComponentKeys(
-        "Sets fields to fixed values.", [.map("fields", required: true, "Field: value (YAML types kept: 12 is an int).")])
+        "Sets fields to fixed values.",
+        [.map("fields", required: true, "Field: value (YAML types kept: 12 is an int).")])
     static let `default` = ComponentKeys(
-        "Sets fields that are missing or null.", [.map("fields", required: true, "Field: value used when it is missing or null.")])
+        "Sets fields that are missing or null.",
+        [.map("fields", required: true, "Field: value used when it is missing or null.")])
     static let nullIf = ComponentKeys(
         "Turns placeholder strings into null.",
         [
@@ -26,11 +28,15 @@ enum TransformerKeys {
                 [
                     .strings("fields", required: true, "The fields hashed."),
                     .choice("algorithm", ["sha256"], default: "sha256", "The hash."),
-                    .string("salt", default: "empty", "Prepended to the text, so values cannot be looked up in a table of hashes."),
+                    .string(
+                        "salt", default: "empty",
+                        "Prepended to the text, so values cannot be looked up in a table of hashes."),
                 ])
         case .trim, .lowercase, .uppercase:
             ComponentKeys(
-                op == .trim ? "Trims white space around strings." : op == .lowercase ? "Lower-cases strings." : "Upper-cases strings.",
+                op == .trim
+                    ? "Trims white space around strings."
+                    : op == .lowercase ? "Lower-cases strings." : "Upper-cases strings.",
                 [.strings("fields", default: "every string field", "The fields changed.")])
         }
     }
@@ -40,7 +46,8 @@ enum TransformerKeys {
         [
             .map(
                 "fields", required: true,
-                "Field: \(CastTransformer.Target.names.joined(separator: ", ")), or {type: timestamp, format: \"%Y-%m-%d\"}.")
+                "Field: \(CastTransformer.Target.names.joined(separator: ", ")), or {type: timestamp, format: \"%Y-%m-%d\"}."
+            )
         ])
 
     /// The field-condition form; the expressions module adds `expr`.

@@ -59,7 +59,8 @@ public struct ConfigKey: Sendable {
     /// One line: what the key does.
     public var doc: String
 
-    public init(_ name: String, _ kind: Kind, required: Bool = false, default defaultText: String? = nil, _ doc: String) {
+    public init(_ name: String, _ kind: Kind, required: Bool = false, default defaultText: String? = nil, _ doc: String)
+    {
         self.name = name
         self.kind = kind
         self.required = required
@@ -67,13 +68,18 @@ public struct ConfigKey: Sendable {
         self.doc = doc
     }
 
-    public static func string(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String) -> ConfigKey {
+    public static func string(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String)
+        -> ConfigKey
+    {
         ConfigKey(name, .string, required: required, default: d, doc)
     }
-    public static func int(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String) -> ConfigKey {
+    public static func int(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String) -> ConfigKey
+    {
         ConfigKey(name, .int, required: required, default: d, doc)
     }
-    public static func number(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String) -> ConfigKey {
+    public static func number(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String)
+        -> ConfigKey
+    {
         ConfigKey(name, .number, required: required, default: d, doc)
     }
     public static func bool(_ name: String, default d: String? = nil, _ doc: String) -> ConfigKey {
@@ -85,7 +91,9 @@ public struct ConfigKey: Sendable {
     public static func bytes(_ name: String, default d: String? = nil, _ doc: String) -> ConfigKey {
         ConfigKey(name, .bytes, default: d, doc)
     }
-    public static func strings(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String) -> ConfigKey {
+    public static func strings(_ name: String, required: Bool = false, default d: String? = nil, _ doc: String)
+        -> ConfigKey
+    {
         ConfigKey(name, .strings, required: required, default: d, doc)
     }
     public static func choice(
@@ -99,7 +107,8 @@ public struct ConfigKey: Sendable {
     public static func object(_ name: String, required: Bool = false, _ keys: [ConfigKey], _ doc: String) -> ConfigKey {
         ConfigKey(name, .object(keys), required: required, doc)
     }
-    public static func objects(_ name: String, required: Bool = false, _ keys: [ConfigKey], _ doc: String) -> ConfigKey {
+    public static func objects(_ name: String, required: Bool = false, _ keys: [ConfigKey], _ doc: String) -> ConfigKey
+    {
         ConfigKey(name, .objects(keys), required: required, doc)
     }
     public static func anyValue(_ name: String, required: Bool = false, _ doc: String) -> ConfigKey {

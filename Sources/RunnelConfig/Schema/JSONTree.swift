@@ -27,7 +27,9 @@ public indirect enum JSONTree: Sendable, Equatable {
                 return
             }
             // Short lists of scalars (enums, type lists) stay on one line.
-            if items.count <= 8, items.allSatisfy({ if case .object = $0 { false } else if case .array = $0 { false } else { true } }) {
+            if items.count <= 8,
+                items.allSatisfy({ if case .object = $0 { false } else if case .array = $0 { false } else { true } })
+            {
                 out += "[" + items.map { $0.rendered().dropLast() }.joined(separator: ", ") + "]"
                 return
             }

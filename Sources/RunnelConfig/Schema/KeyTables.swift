@@ -14,7 +14,7 @@ extension ComponentRegistry {
 
             """
         // The sections' own keys follow in their tables, not again here.
-        out += "\n## The spec\n\n" + Self.table(PipelineKeys.top.keys, nested: false)
+        out += "\n## The spec\n\n" + Self.table(PipelineKeys.top.keys, nested: false, kinds: componentKinds)
         for (name, keys) in [
             ("batching", PipelineKeys.batching), ("memory", PipelineKeys.memory), ("retry", PipelineKeys.retry),
             ("stream", PipelineKeys.stream), ("metrics", PipelineKeys.metrics), ("validate", PipelineKeys.validate),
@@ -22,17 +22,21 @@ extension ComponentRegistry {
             out += "\n### `\(name)`\n\n\(keys.summary)\n\n" + Self.table(keys.keys)
         }
         out += "\n### A field rule of `validate.rules`\n\n" + Self.table(PipelineKeys.fieldRule.keys)
-        for (key, keys) in (declarations[.validationRule] ?? [:]).sorted(by: { $0.key < $1.key }) where keys.isDeclared {
+        for (key, keys) in (declarations[.validationRule] ?? [:]).sorted(by: { $0.key < $1.key }) where keys.isDeclared
+        {
             out += "\n### A `\(key)` rule of `validate.rules`\n\n\(keys.summary)\n\n" + Self.table(keys.keys)
         }
         for section in PipelineKeys.componentSections {
             out += "\n## `\(section.key)`\n\n\(section.doc)"
             let shared = Self.sharedKeys(section.role)
             if !shared.isEmpty {
-                out += " Every type also takes " + shared.map { "`\($0.name)` (\($0.doc.dropLast()))" }.joined(separator: ", ") + "."
+                out +=
+                    " Every type also takes "
+                    + shared.map { "`\($0.name)` (\($0.doc.dropLast()))" }.joined(separator: ", ") + "."
             }
             out += "\n"
-            for (type, keys) in (declarations[section.role] ?? [:]).sorted(by: { $0.key < $1.key }) where keys.isDeclared {
+            for (type, keys) in (declarations[section.role] ?? [:]).sorted(by: { $0.key < $1.key })
+            where keys.isDeclared {
                 out += "\n### `\(section.key)` type `\(type)`\n\n\(keys.summary)\n\n"
                 out += keys.keys.isEmpty ? "No keys besides `type`.\n" : Self.table(keys.keys)
             }
@@ -40,12 +44,20 @@ extension ComponentRegistry {
         return out
     }
 
-    static func table(_ keys: [ConfigKey], nested: Bool = true) -> String {
+    /// The top table's kind of the component sections (their keys depend on `type`).
+    private var componentKinds: [String: String] {
+        Dictionary(
+            uniqueKeysWithValues: PipelineKeys.componentSections.map {
+                ($0.key, $0.key == "transform" ? "list of components" : "component")
+            })
+    }
+
+    static func table(_ keys: [ConfigKey], nested: Bool = true, kinds: [String: String] = [:]) -> String {
         var out = "| key | kind | required | default | description |\n|---|---|---|---|---|\n"
         func rows(_ keys: [ConfigKey], prefix: String) {
             for key in keys {
                 let cells = [
-                    "`\(prefix + key.name)`", key.kind.label, key.required ? "yes" : "", key.defaultText ?? "", key.doc,
+                    "`\(prefix + key.name)`", kinds[key.name] ?? key.kind.label, key.required ? "yes" : "", key.defaultText ?? "", key.doc,
                 ]
                 out += "| " + cells.map { $0.replacingPipes() }.joined(separator: " | ") + " |\n"
                 switch nested ? key.kind : .anyValue {

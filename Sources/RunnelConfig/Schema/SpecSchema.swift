@@ -12,7 +12,8 @@ extension ComponentRegistry {
         for key in PipelineKeys.top.keys {
             if PipelineKeys.componentSections.contains(where: { $0.key == key.name }) {
                 let ref = JSONTree.object([("$ref", .string("#/definitions/\(key.name)"))])
-                let value: JSONTree = key.name == "transform" ? .object([("type", .string("array")), ("items", ref)]) : ref
+                let value: JSONTree =
+                    key.name == "transform" ? .object([("type", .string("array")), ("items", ref)]) : ref
                 properties.append((key.name, describe(value, key)))
             } else if key.name == "validate" {
                 properties.append((key.name, describe(validateSchema(), key)))
@@ -56,7 +57,13 @@ extension ComponentRegistry {
             }
             cases.append(
                 .object([
-                    ("if", .object([("properties", .object([("type", .object([("const", .string(type))]))])), ("required", .array([.string("type")]))])),
+                    (
+                        "if",
+                        .object([
+                            ("properties", .object([("type", .object([("const", .string(type))]))])),
+                            ("required", .array([.string("type")])),
+                        ])
+                    ),
                     ("then", then),
                 ]))
         }
@@ -64,7 +71,18 @@ extension ComponentRegistry {
             ("description", .string(doc)),
             ("type", .string("object")),
             ("required", .array([.string("type")])),
-            ("properties", .object([("type", .object([("description", .string("The component type.")), ("enum", .array(types.map(JSONTree.string)))]))])),
+            (
+                "properties",
+                .object([
+                    (
+                        "type",
+                        .object([
+                            ("description", .string("The component type.")),
+                            ("enum", .array(types.map(JSONTree.string))),
+                        ])
+                    )
+                ])
+            ),
             ("allOf", .array(cases)),
         ])
     }
@@ -84,14 +102,18 @@ extension ComponentRegistry {
         }
         var keys = PipelineKeys.validate.keys
         keys.removeAll { $0.name == "rules" }
-        guard case .object(var entries) = Self.objectSchema(keys), let i = entries.firstIndex(where: { $0.0 == "properties" }),
+        guard case .object(var entries) = Self.objectSchema(keys),
+            let i = entries.firstIndex(where: { $0.0 == "properties" }),
             case .object(var properties) = entries[i].1
         else { return .object([]) }
         properties.append(
-            ("rules", .object([
-                ("description", .string("The rules: field checks, or a registered kind such as `{expr, code}`.")),
-                ("type", .string("array")), ("items", .object([("anyOf", .array(rules))])),
-            ])))
+            (
+                "rules",
+                .object([
+                    ("description", .string("The rules: field checks, or a registered kind such as `{expr, code}`.")),
+                    ("type", .string("array")), ("items", .object([("anyOf", .array(rules))])),
+                ])
+            ))
         entries[i].1 = .object(properties)
         return .object(entries)
     }
@@ -127,7 +149,9 @@ extension ComponentRegistry {
         case .int: return typed(["integer", "string"], pattern: "-?[0-9][0-9_]*")
         case .number: return typed(["number", "string"], pattern: "-?[0-9][0-9_]*(\\.[0-9]+)?([eE][-+]?[0-9]+)?")
         case .bool:
-            return typed(["boolean", "string"], pattern: "true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF")
+            return typed(
+                ["boolean", "string"],
+                pattern: "true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF")
         case .duration: return typed(["number", "string"], pattern: "[0-9]+(\\.[0-9]+)? *(ms|s|m|h)?")
         case .bytes: return typed(["integer", "string"], pattern: "[0-9]+(\\.[0-9]+)? *(KiB|MiB|GiB|KB|MB|GB|B)?")
         case .strings:
@@ -137,13 +161,18 @@ extension ComponentRegistry {
             ])
         case .choice(let words):
             return .object([
-                ("anyOf", .array([
-                    .object([("enum", .array(words.map(JSONTree.string)))]),
-                    .object([("type", .string("string")), ("pattern", .string("^\(variable)$"))]),
-                ]))
+                (
+                    "anyOf",
+                    .array([
+                        .object([("enum", .array(words.map(JSONTree.string)))]),
+                        .object([("type", .string("string")), ("pattern", .string("^\(variable)$"))]),
+                    ])
+                )
             ])
         case .map(let value):
-            return .object([("type", .string("object")), ("additionalProperties", value.map(schema(of:)) ?? .object([]))])
+            return .object([
+                ("type", .string("object")), ("additionalProperties", value.map(schema(of:)) ?? .object([])),
+            ])
         case .object(let keys): return objectSchema(keys)
         case .objects(let keys): return .object([("type", .string("array")), ("items", objectSchema(keys))])
         case .anyValue: return .object([])

@@ -33,7 +33,8 @@ public enum PipelineKeys {
 
     /// `load.key_policy`: read by the runner, not the loader, so every loader takes it.
     public static let keyPolicy = ConfigKey.choice(
-        "key_policy", KeyPolicy.names, default: "last_wins", "What happens to two records with the same key in one batch.")
+        "key_policy", KeyPolicy.names, default: "last_wins",
+        "What happens to two records with the same key in one batch.")
 
     public static let batching = ComponentKeys(
         "How records are grouped into batches.",
@@ -46,7 +47,9 @@ public enum PipelineKeys {
     public static let memory = ComponentKeys(
         "The memory window batches are held in.",
         [
-            .number("max_fraction", default: "0.5", "Share of the container's memory limit batches may hold, above 0 and at most 1."),
+            .number(
+                "max_fraction", default: "0.5",
+                "Share of the container's memory limit batches may hold, above 0 and at most 1."),
             .bytes("max_bytes", "A fixed memory window instead of a share of the limit."),
         ])
 
@@ -61,8 +64,12 @@ public enum PipelineKeys {
     public static let stream = ComponentKeys(
         "Settings only `runnel-stream` uses.",
         [
-            .duration("drain_timeout", default: "20s", "How long SIGTERM waits for the in-flight batch; keep it below the pod's grace period."),
-            .duration("stall_timeout", default: "60s", "`/livez` fails when input is pending and nothing was committed for this long."),
+            .duration(
+                "drain_timeout", default: "20s",
+                "How long SIGTERM waits for the in-flight batch; keep it below the pod's grace period."),
+            .duration(
+                "stall_timeout", default: "60s",
+                "`/livez` fails when input is pending and nothing was committed for this long."),
         ])
 
     public static let metricsPush = ComponentKeys(
