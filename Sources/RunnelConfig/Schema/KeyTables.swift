@@ -24,7 +24,7 @@ extension ComponentRegistry {
         out += "\n### A field rule of `validate.rules`\n\n" + Self.table(PipelineKeys.fieldRule.keys)
         for (key, keys) in (declarations[.validationRule] ?? [:]).sorted(by: { $0.key < $1.key }) where keys.isDeclared
         {
-            out += "\n### A `\(key)` rule of `validate.rules`\n\n\(keys.summary)\n\n" + Self.table(keys.keys)
+            out += "\n### The `\(key)` rule of `validate.rules`\n\n\(keys.summary)\n\n" + Self.table(keys.keys)
         }
         for section in PipelineKeys.componentSections {
             out += "\n## `\(section.key)`\n\n\(section.doc)"
