@@ -87,6 +87,14 @@ import Testing
                 """
             ),
             (
+                "unknown-type.yaml",
+                """
+                pipeline: orders
+                extract: {type: csv, path: in.csv}
+                load: {type: sqlite3, path: o.db, table: t, key: [id]}
+                """
+            ),
+            (
                 "variables.yaml",
                 """
                 pipeline: orders
@@ -103,6 +111,7 @@ import Testing
             "\(output.stdout)")
         #expect(output.stdout.contains("wrong-kind.yaml: extract.header:"), "\(output.stdout)")
         #expect(output.stdout.contains("wrong-kind.yaml: batching.max_records:"), "\(output.stdout)")
+        #expect(output.stdout.contains("unknown-type.yaml: load.type: 'sqlite3' is not one of"), "\(output.stdout)")
         #expect(!output.stdout.contains("variables.yaml"), "${VAR} is valid wherever a value is: \(output.stdout)")
     }
 
