@@ -107,6 +107,8 @@ private func clientConfiguration(_ ctx: ComponentContext, defaultClientID: Bool)
     var fallback: SpecSection?
     if ctx.role != "extract", let peer = ctx.peer("extract"), peer.type == "kafka" { fallback = peer.section }
     guard let brokers = brokers(s) ?? fallback.flatMap({ brokers($0, reading: false) }) else {
+        // The extract section's type is misspelled: that is the problem, reported there.
+        if ctx.role != "extract", !s.has("brokers"), ctx.peerTypeIsUnknown("extract") { return nil }
         s.node.problem("missing required key 'brokers' (host:port of one or more brokers)")
         return nil
     }

@@ -57,6 +57,20 @@ private func problems(_ yaml: String, env: [String: String] = [:], registry: Com
         #expect(message.contains("spec has 1 problem:") && message.contains("DB is not set"), "\(message)")
     }
 
+    /// A kafka sink takes its brokers from a kafka extract section; a misspelled extract type is
+    /// the one problem, not "missing brokers" too.
+    @Test(.enabled(if: ComponentRegistry.standard.loaders["kafka"] != nil, "needs the Kafka trait"))
+    func aMisspelledExtractTypeIsTheOnlyKafkaProblem() {
+        let message = problems(
+            """
+            pipeline: orders
+            extract: {type: kafak, brokers: [k:9092], topics: [orders]}
+            load: {type: kafka, topic: clean}
+            validate: {on_invalid: drop}
+            """)
+        #expect(message.contains("spec has 1 problem:") && message.contains("did you mean 'kafka'?"), "\(message)")
+    }
+
     /// An unset `${VAR}` in a credential key is the problem, not "no S3 credentials" after it.
     @Test(.enabled(if: ComponentRegistry.standard.extractors["s3"] != nil, "needs the S3 trait"))
     func anUnsetCredentialVariableIsTheOnlyS3Problem() {

@@ -56,6 +56,17 @@ public struct ComponentContext {
         return PeerSection(type: type, section: section)
     }
 
+    /// True when section `role` is there but its `type` is unknown to this binary: a problem
+    /// already reported there, so settings this component would have taken from it are not
+    /// reported missing here as well.
+    public func peerTypeIsUnknown(_ role: String) -> Bool {
+        guard let node = root.peek(role), case .mapping(let m) = node.node,
+            let type = m.first(where: { $0.key.string == "type" })?.value.string
+        else { return false }
+        if let known = knownTypes[role] { return !known.contains(type) }
+        return false
+    }
+
     private func quietString(_ node: SpecNode) -> String? {
         guard node.node.scalar != nil else { return nil }
         return node.string
