@@ -8,13 +8,13 @@ extension ComponentRegistry {
     /// the expression's own position in the file, with a caret under it.
     public mutating func registerExpressions() {
         let fieldFilter = transformers["filter"]
-        registerTransformer("filter") { ctx in
+        registerTransformer("filter", keys: ExpressionKeys.filter) { ctx in
             guard ctx.section.has("expr") else { return try fieldFilter?(ctx) }
             let s = ctx.section
             guard let e = s.expression("expr", required: true) else { return nil }
             return ExpressionFilter(e, name: "filter")
         }
-        registerTransformer("map") { ctx in
+        registerTransformer("map", keys: ExpressionKeys.map) { ctx in
             let s = ctx.section
             guard let entries = s.node("fields", required: true)?.entries else { return nil }
             var fields: [(name: String, expression: CELExpression)] = []
@@ -26,7 +26,7 @@ extension ComponentRegistry {
             guard fields.count == entries.count else { return nil }
             return ExpressionMap(fields: fields, drop: drop)
         }
-        registerTransformer("reject_if") { ctx in
+        registerTransformer("reject_if", keys: ExpressionKeys.rejectIf) { ctx in
             let s = ctx.section
             let e = s.expression("expr", required: true)
             let code = s.string("code", required: true)
@@ -34,7 +34,7 @@ extension ComponentRegistry {
             guard let e, let code else { return nil }
             return RejectIf(e, code: code, message: message)
         }
-        registerValidationRule(key: "expr") { ctx in
+        registerValidationRule(key: "expr", keys: ExpressionKeys.rule) { ctx in
             let s = ctx.section
             let e = s.expression("expr", required: true)
             let code = s.string("code", required: true)

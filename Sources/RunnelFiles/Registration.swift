@@ -5,7 +5,7 @@ extension ComponentRegistry {
     /// `type: csv` and `jsonl` extractors, `jsonl`/`csv` part-file loaders, the `jsonl` dead
     /// letter queue and the `file` checkpoint store.
     public mutating func registerFiles() {
-        registerExtractor("csv") { ctx in
+        registerExtractor("csv", keys: FilesKeys.csv) { ctx in
             let s = ctx.section
             guard let path = s.path("path", required: true) else { return nil }
             var c = CSVExtractor.Configuration(path: path)
@@ -24,7 +24,7 @@ extension ComponentRegistry {
             if !c.header && c.columns == nil { s.node.problem("'header: false' needs 'columns' to name the fields") }
             return CSVExtractor(c)
         }
-        registerExtractor("jsonl") { ctx in
+        registerExtractor("jsonl", keys: FilesKeys.jsonl) { ctx in
             guard let path = ctx.section.path("path", required: true) else { return nil }
             var c = JSONLinesExtractor.Configuration(path: path)
             c.cursor = ctx.section.string("cursor")
@@ -32,18 +32,18 @@ extension ComponentRegistry {
         }
         // `parquet` parts: RunnelParquet (the Parquet trait) registers that loader and encoder.
         for format in PartFileLoader.Format.allCases where format != .parquet {
-            registerLoader(format.rawValue) { ctx in
+            registerLoader(format.rawValue, keys: FilesKeys.partLoader(format.rawValue)) { ctx in
                 guard let dir = ctx.section.path("path", required: true) else { return nil }
                 var c = PartFileLoader.Configuration(directory: dir, format: format)
                 if let p = ctx.section.string("prefix") { c.prefix = p }
                 return PartFileLoader(c)
             }
         }
-        registerDeadLetterQueue("jsonl") { ctx in
+        registerDeadLetterQueue("jsonl", keys: FilesKeys.deadLetters) { ctx in
             guard let dir = ctx.section.path("path", required: true) else { return nil }
             return FileDeadLetterQueue(directory: dir)
         }
-        registerCheckpointStore("file") { ctx in
+        registerCheckpointStore("file", keys: FilesKeys.checkpoint) { ctx in
             guard let path = ctx.section.path("path", required: true) else { return nil }
             return FileCheckpointStore(directory: path)
         }

@@ -36,7 +36,7 @@ extension ComponentRegistry {
     ///       timeout: 60s
     ///       max_response_bytes: 64MiB
     public mutating func registerHTTPAPI() {
-        registerExtractor("http") { ctx in
+        registerExtractor("http", keys: HTTPKeys.extractor) { ctx in
             let s = ctx.section
             guard let endpoint = httpEndpoint(ctx, defaultMethod: "GET", allowBody: true) else { return nil }
             var c = HTTPAPIExtractor.Configuration(endpoint: endpoint)
@@ -69,7 +69,7 @@ extension ComponentRegistry {
             return HTTPAPIExtractor(c, client: client)
         }
 
-        registerLoader("http") { ctx in
+        registerLoader("http", keys: HTTPKeys.loader) { ctx in
             let s = ctx.section
             guard let endpoint = httpEndpoint(ctx, defaultMethod: "POST", allowBody: false) else { return nil }
             var c = HTTPWebhookLoader.Configuration(endpoint: endpoint, pipeline: ctx.pipeline)

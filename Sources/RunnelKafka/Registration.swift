@@ -34,7 +34,7 @@ extension ComponentRegistry {
     /// `brokers`, `tls`, `sasl` and `properties` of a load or dead_letter section default to the
     /// kafka extract section's.
     public mutating func registerKafka() {
-        registerExtractor("kafka") { ctx in
+        registerExtractor("kafka", keys: KafkaKeys.extractor) { ctx in
             let s = ctx.section
             let client = clientConfiguration(ctx, defaultClientID: true)
             let subscription = subscription(s)
@@ -58,7 +58,7 @@ extension ComponentRegistry {
             return KafkaExtractor(c, logger: Logger(label: "runnel.kafka"))
         }
 
-        registerLoader("kafka") { ctx in
+        registerLoader("kafka", keys: KafkaKeys.loader) { ctx in
             let s = ctx.section
             let client = clientConfiguration(ctx, defaultClientID: false)
             let topic = s.string("topic", required: true)
@@ -71,7 +71,7 @@ extension ComponentRegistry {
             return KafkaSink(c, producer: producer)
         }
 
-        registerDeadLetterQueue("kafka") { ctx in
+        registerDeadLetterQueue("kafka", keys: KafkaKeys.deadLetters) { ctx in
             let s = ctx.section
             let client = clientConfiguration(ctx, defaultClientID: false)
             let topic = s.string("topic", required: true)
@@ -107,6 +107,8 @@ private func clientConfiguration(_ ctx: ComponentContext, defaultClientID: Bool)
     var fallback: SpecSection?
     if ctx.role != "extract", let peer = ctx.peer("extract"), peer.type == "kafka" { fallback = peer.section }
     guard let brokers = brokers(s) ?? fallback.flatMap({ brokers($0, reading: false) }) else {
+        // The extract section's type is misspelled: that is the problem, reported there.
+        if ctx.role != "extract", !s.has("brokers"), ctx.peerTypeIsUnknown("extract") { return nil }
         s.node.problem("missing required key 'brokers' (host:port of one or more brokers)")
         return nil
     }

@@ -7,14 +7,14 @@ extension ComponentRegistry {
     /// The Parquet trait's components: the `type: parquet` extractor, the `type: parquet`
     /// part-file loader, and the `parquet` part encoder that the S3 loader's `format: parquet` uses.
     public mutating func registerParquet() {
-        registerExtractor("parquet") { ctx in
+        registerExtractor("parquet", keys: ParquetKeys.extractor) { ctx in
             guard let path = ctx.section.path("path", required: true) else { return nil }
             return ParquetExtractor(.init(path: path))
         }
-        registerPartEncoder("parquet") { ctx in
+        registerPartEncoder("parquet", keys: ParquetKeys.encoder) { ctx in
             ParquetPartEncoder(parquetOptions(ctx.section) ?? ParquetPartOptions())
         }
-        registerLoader("parquet") { ctx in
+        registerLoader("parquet", keys: ParquetKeys.loader) { ctx in
             let options = parquetOptions(ctx.section)
             guard let dir = ctx.section.path("path", required: true) else { return nil }
             var c = PartFileLoader.Configuration(directory: dir, format: .parquet)

@@ -32,7 +32,7 @@ extension ComponentRegistry {
     /// Components naming the same server, database, user and password share one pool; when the
     /// loader and the checkpoint store share it, the checkpoint commits in the load's transaction.
     public mutating func registerPostgres() {
-        registerExtractor("postgres") { ctx in
+        registerExtractor("postgres", keys: PostgresKeys.extractor) { ctx in
             let s = ctx.section
             guard let pool = postgresPool(ctx, required: true) else { return nil }
             let schema = s.string("schema")
@@ -69,7 +69,7 @@ extension ComponentRegistry {
             return PostgresExtractor(c, pool: pool)
         }
 
-        registerLoader("postgres") { ctx in
+        registerLoader("postgres", keys: PostgresKeys.loader) { ctx in
             let s = ctx.section
             let pool = postgresPool(ctx, required: true)
             let create = s.bool("create")
@@ -87,7 +87,7 @@ extension ComponentRegistry {
         }
 
         // `type: postgres_cdc`: changes from a logical replication slot (see CDC/).
-        registerExtractor("postgres_cdc") { ctx in
+        registerExtractor("postgres_cdc", keys: PostgresKeys.cdc) { ctx in
             let s = ctx.section
             let settings = connectionSettings(s, role: ctx.role)
             let publication = s.string("publication", required: true)
@@ -111,13 +111,13 @@ extension ComponentRegistry {
             return PostgresCDCExtractor(c)
         }
 
-        registerCheckpointStore("postgres") { ctx in
+        registerCheckpointStore("postgres", keys: PostgresKeys.checkpoint) { ctx in
             guard let pool = postgresPool(ctx, required: false) else { return nil }
             return PostgresCheckpointStore(
                 pool: pool, schema: ctx.section.string("schema"), table: ctx.section.string("table") ?? PostgresCheckpointStore.defaultTable)
         }
 
-        registerDeadLetterQueue("postgres") { ctx in
+        registerDeadLetterQueue("postgres", keys: PostgresKeys.deadLetters) { ctx in
             guard let pool = postgresPool(ctx, required: false) else { return nil }
             return PostgresDeadLetterQueue(
                 pool: pool, schema: ctx.section.string("schema"), table: ctx.section.string("table") ?? "runnel_dead_letters")

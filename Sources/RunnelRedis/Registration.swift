@@ -34,7 +34,7 @@ extension ComponentRegistry {
     ///
     /// Components naming the same `url` share one client; blocking reads get their own.
     public mutating func registerRedis() {
-        registerExtractor("redis_stream") { ctx in
+        registerExtractor("redis_stream", keys: RedisKeys.extractor) { ctx in
             let s = ctx.section
             let client = redisClient(ctx)
             let stream = s.string("stream", required: true)
@@ -77,7 +77,7 @@ extension ComponentRegistry {
             return RedisStreamExtractor(c, client: client, logger: Logger(label: "runnel.redis"))
         }
 
-        registerLoader("redis_stream") { ctx in
+        registerLoader("redis_stream", keys: RedisKeys.loader) { ctx in
             let s = ctx.section
             let client = redisClient(ctx)
             let stream = s.string("stream", required: true)
@@ -92,7 +92,7 @@ extension ComponentRegistry {
             return RedisStreamLoader(c, client: client)
         }
 
-        registerDeadLetterQueue("redis_stream") { ctx in
+        registerDeadLetterQueue("redis_stream", keys: RedisKeys.deadLetters) { ctx in
             let client = redisClient(ctx)
             let stream = ctx.section.string("stream", required: true)
             guard let client, let stream else { return nil }

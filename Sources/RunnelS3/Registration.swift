@@ -10,7 +10,7 @@ extension ComponentRegistry {
     ///     load: {type: s3, bucket: lake, prefix: orders/, format: jsonl, gzip: true}
     ///     dead_letter: {type: s3, bucket: lake, prefix: dead-letters/}
     public mutating func registerS3() {
-        registerExtractor("s3") { ctx in
+        registerExtractor("s3", keys: S3Keys.extractor) { ctx in
             let s = ctx.section
             let client = s3Client(ctx)
             let format = s.choice("format", ["csv", "jsonl"], required: true)
@@ -42,7 +42,7 @@ extension ComponentRegistry {
             if let chunk { c.chunkSize = chunk }
             return S3Extractor(c, client: client)
         }
-        registerLoader("s3") { ctx in
+        registerLoader("s3", keys: S3Keys.loader) { ctx in
             let s = ctx.section
             let client = s3Client(ctx)
             let format = s.choice("format", PartFileLoader.Format.allCases.map(\.rawValue), required: true)
@@ -67,7 +67,7 @@ extension ComponentRegistry {
             c.encoder = encoder
             return S3PartLoader(c, client: client)
         }
-        registerDeadLetterQueue("s3") { ctx in
+        registerDeadLetterQueue("s3", keys: S3Keys.deadLetters) { ctx in
             let prefix = ctx.section.string("prefix") ?? "dead-letters/"
             guard let client = s3Client(ctx) else { return nil }
             return S3DeadLetterQueue(client: client, prefix: prefix)
@@ -90,6 +90,11 @@ private func s3Client(_ ctx: ComponentContext) -> S3Client? {
     let roleARN = s.string("role_arn")
     let tokenFile = s.path("web_identity_token_file")
     let stsEndpoint = s.string("sts_endpoint")
+    // A credential key that is given but unreadable (an unset ${VAR}) is reported where it is;
+    // "no credentials" or "give both" after it would be false follow-on problems.
+    let unreadable = [("access_key_id", keyID), ("secret_access_key", secret), ("role_arn", roleARN), ("web_identity_token_file", tokenFile)]
+        .contains { s.has($0.0) && $0.1 == nil }
+    if unreadable { return nil }
     if (keyID == nil) != (secret == nil) {
         s.node.problem("give both 'access_key_id' and 'secret_access_key', or neither (to use the environment)")
     }

@@ -13,7 +13,7 @@ extension ComponentRegistry {
     /// A checkpoint or dead_letter section without `path` uses the sqlite loader's file (one
     /// file, one transaction: the checkpoint commits with the data).
     public mutating func registerSQLite() {
-        registerLoader("sqlite") { ctx in
+        registerLoader("sqlite", keys: SQLiteKeys.loader) { ctx in
             let s = ctx.section
             let path = s.path("path", required: true)
             let target = s.tableTarget(columnType: sqliteType)
@@ -23,11 +23,11 @@ extension ComponentRegistry {
             if let synchronous { db.configure { $0.synchronous = synchronous } }
             return SQLiteLoader(target, database: db)
         }
-        registerCheckpointStore("sqlite") { ctx in
+        registerCheckpointStore("sqlite", keys: SQLiteKeys.checkpoint) { ctx in
             guard let path = sqlitePath(ctx) else { return nil }
             return SQLiteCheckpointStore(database: database(ctx, path: path))
         }
-        registerDeadLetterQueue("sqlite") { ctx in
+        registerDeadLetterQueue("sqlite", keys: SQLiteKeys.deadLetters) { ctx in
             guard let path = sqlitePath(ctx) else { return nil }
             let table = ctx.section.string("table") ?? "runnel_dead_letters"
             return SQLiteDeadLetterQueue(database: database(ctx, path: path), table: table)

@@ -20,7 +20,9 @@ struct GeoIPTransformer: Transformer {
 func extendedRegistry() -> ComponentRegistry {
     // --- as in the README ---
     var registry = ComponentRegistry.standard
-    registry.registerTransformer("geoip") { ctx in
+    registry.registerTransformer(
+        "geoip", keys: .init("Adds the country of an IP address.", [.string("field", required: true, "The IP address field.")])
+    ) { ctx in
         ctx.section.string("field", required: true).map { GeoIPTransformer(field: $0) }
     }
     Runnel.registry = registry
@@ -44,5 +46,26 @@ func extendedRegistry() -> ComponentRegistry {
         var batch = Batch(schema: Schema(["ip"]), rows: [[.string("127.0.0.1")], [.string("10.0.0.1")]], origins: [.init(source: "m"), .init(source: "m")])
         try runner.applyStages(to: &batch)
         #expect(batch.records.map(\.values) == [[.string("loopback")], [.string("10.0.0.1")]])
+    }
+
+    @Test func theCustomTransformersKeysAreInTheSchemaAndTheKeyTables() {
+        let registry = extendedRegistry()
+        #expect(registry.jsonSchema().rendered().contains("\"The IP address field.\""))
+        #expect(registry.keyTables().contains("### `transform` type `geoip`"))
+        let message: String
+        do {
+            _ = try PipelineSpec.parse(
+                yaml: """
+                    pipeline: custom
+                    extract: {type: csv, path: in.csv}
+                    transform: [{type: geoip, feild: ip}]
+                    load: {type: jsonl, path: out}
+                    validate: {on_invalid: drop}
+                    """, file: "custom.yaml", directory: "/tmp", environment: Environment([:]), registry: registry)
+            message = ""
+        } catch {
+            message = error.message
+        }
+        #expect(message.contains("unknown key 'feild' in transform[0] (geoip) (did you mean 'field'?); valid keys: type, field, name"), "\(message)")
     }
 }

@@ -5,7 +5,11 @@ extension ComponentRegistry {
     /// in-memory checkpoint store and dead letter queue (for tests and throwaway runs).
     public mutating func registerCore() {
         registerStandardTransformers()
-        registerCheckpointStore("memory") { _ in MemoryCheckpointStore() }
-        registerDeadLetterQueue("memory") { _ in MemoryDeadLetterQueue() }
+        registerCheckpointStore("memory", keys: .init("Keeps positions in memory: gone when the process ends (tests, throwaway runs).", [])) { _ in
+            MemoryCheckpointStore()
+        }
+        registerDeadLetterQueue("memory", keys: .init("Keeps rejected records in memory: gone when the process ends (tests).", [])) { _ in
+            MemoryDeadLetterQueue()
+        }
     }
 }

@@ -29,3 +29,17 @@ extension SpecSection {
         return target
     }
 }
+
+extension ComponentRegistry {
+    /// The keys `tableTarget` reads, for a table loader's declaration.
+    public static func tableTargetKeys(schemas: Bool) -> [ConfigKey] {
+        (schemas ? [ConfigKey.string("schema", default: "the search path", "The table's schema.")] : []) + [
+            .string("table", required: true, "The target table (created when missing)."),
+            .strings("key", required: true, "The key fields: a record replaces the row with the same key."),
+            .string("version", "A field that only grows (an update time): an older record never replaces a newer row."),
+            .map(
+                "columns", of: .string,
+                "Column types by field (\(PortableType.allCases.map(\.rawValue).joined(separator: ", ")) or the store's own); others are inferred."),
+        ]
+    }
+}

@@ -5,29 +5,29 @@ extension ComponentRegistry {
     /// The declarative transformers: rename, select, drop, cast, set, default, null_if, trim,
     /// lowercase, uppercase, hash, filter.
     mutating func registerStandardTransformers() {
-        registerTransformer("rename") { ctx in
+        registerTransformer("rename", keys: TransformerKeys.rename) { ctx in
             guard let entries = ctx.section.node("fields", required: true)?.entries else { return nil }
             return RenameTransformer(entries.compactMap { k, v in v.string.map { (k, $0) } })
         }
-        registerTransformer("select") { ctx in
+        registerTransformer("select", keys: TransformerKeys.select) { ctx in
             ctx.section.strings("fields", required: true).map { SelectTransformer(fields: $0) }
         }
-        registerTransformer("drop") { ctx in
+        registerTransformer("drop", keys: TransformerKeys.drop) { ctx in
             ctx.section.strings("fields", required: true).map { DropTransformer(fields: $0) }
         }
         for onlyIfNull in [false, true] {
-            registerTransformer(onlyIfNull ? "default" : "set") { ctx in
+            registerTransformer(onlyIfNull ? "default" : "set", keys: onlyIfNull ? TransformerKeys.default : TransformerKeys.set) { ctx in
                 guard let entries = ctx.section.node("fields", required: true)?.entries else { return nil }
                 return SetTransformer(entries.compactMap { k, v in v.value.map { (k, $0) } }, onlyIfNull: onlyIfNull)
             }
         }
-        registerTransformer("null_if") { ctx in
+        registerTransformer("null_if", keys: TransformerKeys.nullIf) { ctx in
             let fields = ctx.section.strings("fields")
             let values = ctx.section.strings("values") ?? ["NA", "N/A", "null", "NULL", ""]
             return NullIfTransformer(fields: fields, values: values)
         }
         for op in MapTransformer.Operation.allCases {
-            registerTransformer(op == .hash ? "hash" : op.rawValue) { ctx in
+            registerTransformer(op == .hash ? "hash" : op.rawValue, keys: TransformerKeys.map(op)) { ctx in
                 let fields = ctx.section.strings("fields", required: op == .hash)
                 var salt = ""
                 if op == .hash {
@@ -37,7 +37,7 @@ extension ComponentRegistry {
                 return MapTransformer(op, fields: fields, salt: salt)
             }
         }
-        registerTransformer("cast") { ctx in
+        registerTransformer("cast", keys: TransformerKeys.cast) { ctx in
             guard let entries = ctx.section.node("fields", required: true)?.entries else { return nil }
             var casts: [(String, CastTransformer.Target)] = []
             for (field, node) in entries {
@@ -45,7 +45,7 @@ extension ComponentRegistry {
             }
             return CastTransformer(casts)
         }
-        registerTransformer("filter") { ctx in
+        registerTransformer("filter", keys: TransformerKeys.filter) { ctx in
             let s = ctx.section
             var parts: [Condition] = []
             if let all = s.node("all") { parts.append(contentsOf: conditionList(all).map { [Condition.all($0)] } ?? []) }

@@ -6,6 +6,7 @@ func buildValidation(
 ) -> (validators: [any Validator], policy: InvalidRecordPolicy) {
     var policy = InvalidRecordPolicy()
     guard let node, let s = SpecSection(node) else { return ([], policy) }
+    s.declare(PipelineKeys.validate)
     if let action = s.choice("on_invalid", InvalidRecordPolicy.Action.allCases.map(\.rawValue)) {
         policy.action = InvalidRecordPolicy.Action(rawValue: action)!
     }
@@ -17,6 +18,7 @@ func buildValidation(
         for (i, rule) in rules.enumerated() {
             guard let r = SpecSection(rule) else { continue }
             if let key = registry.validationRules.keys.sorted().first(where: { r.has($0) }) {
+                r.declare(registry.keys(.validationRule, key))
                 let context = ComponentContext(
                     role: "validate.rules[\(i)]", type: key, section: r, resources: resources, pipeline: pipeline, root: root)
                 do {
@@ -27,6 +29,7 @@ func buildValidation(
                 r.finish("validation rule")
                 continue
             }
+            r.declare(PipelineKeys.fieldRule)
             let field = r.string("field", required: true)
             let required = r.bool("required") ?? false
             let type = r.choice("type", FieldRules.types)

@@ -16,6 +16,9 @@ public struct ComponentContext {
     /// The registry's part encoders and unavailable types, for `partEncoder(_:)`.
     var partEncoders: [String: ComponentRegistry.Factory<any PartEncoder>] = [:]
     var unavailable: [String: String] = [:]
+    /// The registered types of each top-level section, so `peer` can tell a type that was
+    /// already reported as unknown from one that is real.
+    var knownTypes: [String: Set<String>] = [:]
 
     /// The encoder of part format `format` that a connector module registered (`parquet`),
     /// built from this section. Nil, with the problem recorded at `format`, when this binary was
@@ -45,7 +48,23 @@ public struct ComponentContext {
             problems: SpecProblems())
         let silent = SpecNode(node: node.node, path: node.path, source: quiet)
         guard silent.node.mapping != nil, let section = SpecSection(silent, ignoring: ["type"]) else { return nil }
-        return PeerSection(type: section.peek("type").flatMap { quietString($0) }, section: section)
+        let type = section.peek("type").flatMap { quietString($0) }
+        // A peer whose type is unknown (or not built in) has its problem reported where it is
+        // built; anything said about it from here ("the loader is sqlite3") would be a false
+        // follow-on problem, so it is treated as missing.
+        if let type, let known = knownTypes[role], !known.contains(type) { return nil }
+        return PeerSection(type: type, section: section)
+    }
+
+    /// True when section `role` is there but its `type` is unknown to this binary: a problem
+    /// already reported there, so settings this component would have taken from it are not
+    /// reported missing here as well.
+    public func peerTypeIsUnknown(_ role: String) -> Bool {
+        guard let node = root.peek(role), case .mapping(let m) = node.node,
+            let type = m.first(where: { $0.key.string == "type" })?.value.string
+        else { return false }
+        if let known = knownTypes[role] { return !known.contains(type) }
+        return false
     }
 
     private func quietString(_ node: SpecNode) -> String? {

@@ -18,38 +18,84 @@ public struct ComponentRegistry: Sendable {
     public var partEncoders: [String: Factory<any PartEncoder>] = [:]
     /// Types this build knows of but was built without, with the package trait that enables them.
     public var unavailable: [String: String] = [:]
+    /// The declared keys of each registered type, by role (`Role.extract`: `csv` → its keys).
+    public var declarations: [Role: [String: ComponentKeys]] = [:]
+
+    /// The kinds of component a type is registered as.
+    public enum Role: String, Sendable, CaseIterable {
+        case extract, transform, load, checkpoint
+        case deadLetter = "dead_letter"
+        case validationRule = "validation rule"
+        case partEncoder = "part encoder"
+    }
+
+    /// The declared keys of `type` in `role`; `.undeclared` when it declared none.
+    public func keys(_ role: Role, _ type: String) -> ComponentKeys { declarations[role]?[type] ?? .undeclared }
+
+    private mutating func declare(_ role: Role, _ type: String, _ keys: ComponentKeys) {
+        declarations[role, default: [:]][type] = keys
+    }
 
     public init() {}
 
-    public mutating func registerExtractor(_ type: String, _ factory: @escaping Factory<any Extractor>) {
+    public mutating func registerExtractor(
+        _ type: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any Extractor>
+    ) {
         extractors[type] = factory
+        declare(.extract, type, keys)
     }
-    public mutating func registerLoader(_ type: String, _ factory: @escaping Factory<any Loader>) {
+    public mutating func registerLoader(
+        _ type: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any Loader>
+    ) {
         loaders[type] = factory
+        declare(.load, type, keys)
     }
-    public mutating func registerCheckpointStore(_ type: String, _ factory: @escaping Factory<any CheckpointStore>) {
+    public mutating func registerCheckpointStore(
+        _ type: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any CheckpointStore>
+    ) {
         checkpointStores[type] = factory
+        declare(.checkpoint, type, keys)
     }
-    public mutating func registerDeadLetterQueue(_ type: String, _ factory: @escaping Factory<any DeadLetterQueue>) {
+    public mutating func registerDeadLetterQueue(
+        _ type: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any DeadLetterQueue>
+    ) {
         deadLetterQueues[type] = factory
+        declare(.deadLetter, type, keys)
     }
-    public mutating func registerTransformer(_ type: String, _ factory: @escaping Factory<any Transformer>) {
+    public mutating func registerTransformer(
+        _ type: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any Transformer>
+    ) {
         transformers[type] = factory
+        declare(.transform, type, keys)
     }
     /// A kind of validation rule recognised by `key` (`{expr: ..., code: ...}` by `expr`).
-    public mutating func registerValidationRule(key: String, _ factory: @escaping Factory<any Validator>) {
+    public mutating func registerValidationRule(
+        key: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any Validator>
+    ) {
         validationRules[key] = factory
+        declare(.validationRule, key, keys)
     }
 
     /// The encoder of part format `format` (`format: parquet` of the file and S3 loaders); its
     /// factory reads the options it needs (`compression`) from the loader's section.
-    public mutating func registerPartEncoder(_ format: String, _ factory: @escaping Factory<any PartEncoder>) {
+    public mutating func registerPartEncoder(
+        _ format: String, keys: ComponentKeys = .undeclared, _ factory: @escaping Factory<any PartEncoder>
+    ) {
         partEncoders[format] = factory
+        declare(.partEncoder, format, keys)
     }
 
     /// Records `types` as known but not built in, so a spec naming one is told which trait to enable.
     public mutating func markUnavailable(_ types: [String], trait: String) {
         for t in types { unavailable[t] = trait }
+    }
+
+    /// The registered types of the sections other sections look at (`ComponentContext.peer`).
+    var knownTypes: [String: Set<String>] {
+        [
+            "extract": Set(extractors.keys), "load": Set(loaders.keys), "checkpoint": Set(checkpointStores.keys),
+            "dead_letter": Set(deadLetterQueues.keys),
+        ]
     }
 
     /// Every type name registered, in any role.
@@ -61,8 +107,8 @@ public struct ComponentRegistry: Sendable {
     /// Builds the component of `section` from `factories`, reporting an unknown or unavailable
     /// type, unknown keys, and errors the factory throws.
     func build<T>(
-        _ factories: [String: Factory<T>], section: SpecSection, role: String, resources: SharedResources, pipeline: String,
-        root: SpecSection
+        _ factories: [String: Factory<T>], kind: Role, section: SpecSection, role: String, resources: SharedResources,
+        pipeline: String, root: SpecSection
     ) -> T? {
         guard let typeNode = section.node("type", required: true), let type = typeNode.string else { return nil }
         guard let factory = factories[type] else {
@@ -78,9 +124,12 @@ public struct ComponentRegistry: Sendable {
             }
             return nil
         }
+        // Declared keys are valid whether or not the factory gets to read them (it may return
+        // early on an earlier problem): no false "unknown key" follows a real problem.
+        section.declare(keys(kind, type))
         let context = ComponentContext(
             role: role, type: type, section: section, resources: resources, pipeline: pipeline, root: root,
-            partEncoders: partEncoders, unavailable: unavailable)
+            partEncoders: partEncoders, unavailable: unavailable, knownTypes: knownTypes)
         do {
             let built = try factory(context)
             section.finish("\(role) (\(type))")

@@ -34,7 +34,9 @@ public struct MetricsSettings: Sendable {
     static func build(_ node: SpecNode?) -> MetricsSettings {
         var m = MetricsSettings()
         guard let node, let s = SpecSection(node) else { return m }
+        s.declare(PipelineKeys.metrics)
         if let pn = s.node("push"), let p = SpecSection(pn) {
+            p.declare(PipelineKeys.metricsPush)
             var push = Push(url: p.string("url")?.trimmingWhitespace() ?? "")
             if !push.url.isEmpty, !push.url.hasPrefix("http://") {
                 p.node("url")?.problem(

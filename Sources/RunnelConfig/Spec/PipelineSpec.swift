@@ -35,6 +35,9 @@ public struct PipelineSpec: Sendable {
     /// `file:line:column` of the sections (`extract`, `transform[2]`, `validate`, `load`), for
     /// problems `validate` finds after the spec is built (in the input's data).
     public var locations: [String: String] = [:]
+    /// Keys components read without declaring them (see `SpecProblems.undeclaredReads`); tests
+    /// check it is empty for every shipped spec.
+    public var undeclaredReads: [String] = []
 
     /// How the run commits, in words: whether the checkpoint is written in the load's
     /// transaction (effectively once) and which store holds the run lease. `validate` prints it.
@@ -133,12 +136,14 @@ public struct PipelineSpec: Sendable {
         let source = SpecSource(file: file, directory: directory, environment: environment, problems: problems)
         let spec = build(SpecNode(node: node, path: "", source: source), registry: registry, file: file, order: order)
         if let error = problems.error { throw error }
-        guard let spec else { throw RunnelError.config("\(file): the spec could not be built") }
+        guard var spec else { throw RunnelError.config("\(file): the spec could not be built") }
+        spec.undeclaredReads = problems.undeclaredReads
         return spec
     }
 
     private static func build(_ root: SpecNode, registry: ComponentRegistry, file: String, order: [String]) -> PipelineSpec? {
         guard let top = SpecSection(root) else { return nil }
+        top.declare(PipelineKeys.top)
         let memory = MemoryWindow(policy: buildMemory(top.node("memory")))
         let resources = SharedResources(memory: memory)
         let name = top.node("pipeline", required: true).flatMap { n -> String? in
@@ -153,11 +158,13 @@ public struct PipelineSpec: Sendable {
         let pipelineName = name ?? "pipeline"
         var types: [String: String] = [:]
 
-        func component<T>(_ key: String, _ factories: [String: ComponentRegistry.Factory<T>], required: Bool) -> T? {
+        func component<T>(
+            _ key: String, _ kind: ComponentRegistry.Role, _ factories: [String: ComponentRegistry.Factory<T>], required: Bool
+        ) -> T? {
             // `load.key_policy` is the runner's (KeyPolicy), read below, not the loader's.
             let ignoring: Set<String> = key == "load" ? ["type", "key_policy"] : ["type"]
             guard let n = top.node(key, required: required), let s = SpecSection(n, ignoring: ignoring) else { return nil }
-            let built = registry.build(factories, section: s, role: key, resources: resources, pipeline: pipelineName, root: top)
+            let built = registry.build(factories, kind: kind, section: s, role: key, resources: resources, pipeline: pipelineName, root: top)
             if built != nil, let type = s.peek("type")?.string { types[key] = type }
             return built
         }
@@ -171,7 +178,7 @@ public struct PipelineSpec: Sendable {
         var deadLetters: (any DeadLetterQueue)?
         for section in order {
             switch section {
-            case "extract": extractor = component("extract", registry.extractors, required: true)
+            case "extract": extractor = component("extract", .extract, registry.extractors, required: true)
             case "transform":
                 guard let list = top.node("transform")?.elements else { continue }
                 for (i, element) in list.enumerated() {
@@ -179,7 +186,7 @@ public struct PipelineSpec: Sendable {
                     guard let s = SpecSection(element, ignoring: ["type", "name"]) else { continue }
                     let stageName: String? = s.peek("name")?.string
                     if let t = registry.build(
-                        registry.transformers, section: s, role: "transform[\(i)]", resources: resources,
+                        registry.transformers, kind: .transform, section: s, role: "transform[\(i)]", resources: resources,
                         pipeline: pipelineName, root: top)
                     {
                         transformers.append(t)
@@ -188,9 +195,9 @@ public struct PipelineSpec: Sendable {
                 }
             case "validate":
                 validation = buildValidation(top.node("validate"), registry: registry, resources: resources, pipeline: pipelineName, root: top)
-            case "load": loader = component("load", registry.loaders, required: true)
-            case "checkpoint": checkpoints = component("checkpoint", registry.checkpointStores, required: false)
-            case "dead_letter": deadLetters = component("dead_letter", registry.deadLetterQueues, required: false)
+            case "load": loader = component("load", .load, registry.loaders, required: true)
+            case "checkpoint": checkpoints = component("checkpoint", .checkpoint, registry.checkpointStores, required: false)
+            case "dead_letter": deadLetters = component("dead_letter", .deadLetter, registry.deadLetterQueues, required: false)
             default: preconditionFailure("unknown section \(section) in the build order")
             }
         }
@@ -207,6 +214,7 @@ public struct PipelineSpec: Sendable {
         let retry = buildRetry(top.node("retry"))
         var stream = StreamSettings()
         if let n = top.node("stream"), let s = SpecSection(n) {
+            s.declare(PipelineKeys.stream)
             if let d = s.duration("drain_timeout") { stream.drainTimeout = d }
             if let d = s.duration("stall_timeout") { stream.stallTimeout = d }
             s.finish("stream")
@@ -262,6 +270,7 @@ public struct PipelineSpec: Sendable {
     private static func buildBatching(_ node: SpecNode?) -> BatchingPolicy {
         var b = BatchingPolicy()
         guard let node, let s = SpecSection(node) else { return b }
+        s.declare(PipelineKeys.batching)
         if let v = s.int("max_records", in: 1...Int.max) { b.maxRecords = v }
         if let v = s.bytes("max_bytes") { b.maxBytes = v }
         if let v = s.duration("max_linger") { b.maxLinger = v }
@@ -272,6 +281,7 @@ public struct PipelineSpec: Sendable {
     private static func buildMemory(_ node: SpecNode?) -> MemoryPolicy {
         var m = MemoryPolicy()
         guard let node, let s = SpecSection(node) else { return m }
+        s.declare(PipelineKeys.memory)
         if let n = s.node("max_fraction"), let v = n.double {
             if v > 0, v <= 1 { m.maxFraction = v } else { n.problem("max_fraction must be above 0 and at most 1, such as 0.5") }
         }
@@ -282,6 +292,7 @@ public struct PipelineSpec: Sendable {
 
     private static func buildRetry(_ node: SpecNode?) -> RetryPolicy {
         guard let node, let s = SpecSection(node) else { return .exponentialJitter() }
+        s.declare(PipelineKeys.retry)
         let attempts = s.int("max_attempts", in: 1...Int.max) ?? 5
         let base = s.duration("base_delay") ?? .milliseconds(200)
         let cap = s.duration("max_delay") ?? .seconds(10)

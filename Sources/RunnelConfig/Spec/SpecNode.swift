@@ -207,6 +207,9 @@ public final class SpecSection {
     private var known: [String] = []
     /// Keys handled outside the section (`type`).
     private var ignored: Set<String>
+    /// The declared keys, when the component declared any: then they, not the reads, decide
+    /// what is unknown.
+    private var declared: [String]?
 
     public init?(_ node: SpecNode, ignoring: Set<String> = []) {
         guard let entries = node.entries else { return nil }
@@ -218,9 +221,19 @@ public final class SpecSection {
     public var path: String { node.path }
     public var source: SpecSource { node.source }
 
+    /// Declares the section's keys (a component's `ComponentKeys`, a pipeline section's): a
+    /// declared key is never unknown, even when nothing reads it.
+    public func declare(_ keys: ComponentKeys) {
+        guard keys.isDeclared else { return }
+        declared = keys.names
+    }
+
     /// The node under `key`, recording `key` as valid. A missing required key is a problem.
     public func node(_ key: String, required: Bool = false) -> SpecNode? {
         if !known.contains(key) { known.append(key) }
+        if let declared, !declared.contains(key), !ignored.contains(key) {
+            source.problems.addUndeclaredRead(path.isEmpty ? key : "\(path).\(key)")
+        }
         if let v = map.first(where: { $0.key == key })?.value { return v }
         if required { node.problem("missing required key '\(key)'") }
         return nil
@@ -274,11 +287,18 @@ public final class SpecSection {
     }
 
     /// Reports keys that were never read as unknown, naming the valid ones. Call once, after all reads.
+    /// With declared keys, those (and the ignored ones) are the valid keys.
     public func finish(_ what: String) {
-        for (key, value) in map where !known.contains(key) && !ignored.contains(key) {
+        let valid: [String]
+        if let declared {
+            valid = ignored.sorted().filter { $0 == "type" } + declared + ignored.sorted().filter { $0 != "type" && !declared.contains($0) }
+        } else {
+            valid = known
+        }
+        for (key, value) in map where !valid.contains(key) && !ignored.contains(key) {
             var message = "unknown key '\(key)' in \(what)"
-            if let s = suggestion(for: key, in: known) { message += " (did you mean '\(s)'?)" }
-            message += "; valid keys: \(known.joined(separator: ", "))"
+            if let s = suggestion(for: key, in: valid) { message += " (did you mean '\(s)'?)" }
+            message += "; valid keys: \(valid.joined(separator: ", "))"
             source.problems.add(
                 SpecProblem(
                     file: source.file, line: value.node.mark?.line, column: value.node.mark?.column,

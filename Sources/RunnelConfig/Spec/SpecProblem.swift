@@ -22,9 +22,23 @@ public final class SpecProblems: Sendable {
     private let list = Mutex<[SpecProblem]>([])
     public init() {}
 
-    public func add(_ p: SpecProblem) { list.withLock { $0.append(p) } }
+    /// Adds `p`, unless the same message was already given at the same place: a node that two
+    /// sections share (a YAML alias, `connection: *db`) is reported once, not once per section.
+    public func add(_ p: SpecProblem) {
+        list.withLock { list in
+            let again = p.line != nil && list.contains { $0.line == p.line && $0.column == p.column && $0.message == p.message }
+            if !again { list.append(p) }
+        }
+    }
     public var all: [SpecProblem] { list.withLock { $0 } }
     public var isEmpty: Bool { list.withLock { $0.isEmpty } }
+
+    private let undeclared = Mutex<[String]>([])
+    /// Keys a component read that its declaration does not list (`load.tabel` read by a
+    /// factory that declared `table`): a bug in the component, not in the spec. Not a problem
+    /// for the user; the shipped-spec tests check that it stays empty.
+    public var undeclaredReads: [String] { undeclared.withLock { $0 } }
+    func addUndeclaredRead(_ path: String) { undeclared.withLock { if !$0.contains(path) { $0.append(path) } } }
 
     /// A config error listing every problem, or nil when there are none.
     public var error: RunnelError? {

@@ -14,7 +14,9 @@ public struct RunnelBatch: AsyncParsableCommand {
             3 data contract violated; 4 another run holds the lease.
             """,
         version: Runnel.version,
-        subcommands: [Run.self, Validate.self, Test.self, Tap.self, CheckpointCommand.self, DeadLetterCommand.self]
+        subcommands: [
+            Run.self, Validate.self, Test.self, Tap.self, CheckpointCommand.self, DeadLetterCommand.self, SchemaCommand.self,
+        ]
     )
 
     public init() {}

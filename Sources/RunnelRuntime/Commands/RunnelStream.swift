@@ -16,7 +16,7 @@ public struct RunnelStream: AsyncParsableCommand {
             drain timeout exceeded; 2 config or usage error; 3 data contract violated.
             """,
         version: Runnel.version,
-        subcommands: [Run.self, RunnelBatch.Validate.self, CheckpointCommand.self, DeadLetterCommand.self]
+        subcommands: [Run.self, RunnelBatch.Validate.self, CheckpointCommand.self, DeadLetterCommand.self, SchemaCommand.self]
     )
 
     public init() {}
