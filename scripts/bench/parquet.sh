@@ -68,11 +68,14 @@ PY
 
 cat >"$WORK/arrow.py" <<'PY'
 import sys
-import pyarrow as pa, pyarrow.csv as pc, pyarrow.parquet as pq
+import pyarrow as pa, pyarrow.compute as compute, pyarrow.csv as pc, pyarrow.parquet as pq
 types = {"order_id": pa.int64(), "amount": pa.float64(), "discount": pa.float64(),
-         "ordered_at": pa.timestamp("us", tz="UTC"), "updated_at": pa.timestamp("us", tz="UTC")}
+         "ordered_at": pa.timestamp("us"), "updated_at": pa.timestamp("us", tz="UTC")}
 t = pc.read_csv(sys.argv[1], convert_options=pc.ConvertOptions(column_types=types, null_values=["NA", ""],
                 timestamp_parsers=["%Y-%m-%d", pc.ISO8601]))
+# A date has no zone: read as local time, then taken as UTC like the other two tools do.
+i = t.schema.get_field_index("ordered_at")
+t = t.set_column(i, "ordered_at", compute.assume_timezone(t["ordered_at"], "UTC"))
 pq.write_table(t, sys.argv[2], compression="zstd")
 PY
 
@@ -116,7 +119,7 @@ for n in "${SIZES[@]}"; do
     read -r da_s da_kb < <(measure "$VENV/bin/python" "$WORK/duck.py" "$WORK/orders.csv" "$WORK/duck.parquet" all)
     read -r pa_s pa_kb < <(measure "$VENV/bin/python" "$WORK/arrow.py" "$WORK/orders.csv" "$WORK/arrow.parquet")
     # Every writer must have written every row, with the same sum (read back by DuckDB).
-    check() { "$VENV/bin/python" -c "import duckdb,sys; print(*duckdb.sql(\"SELECT count(*), round(sum(amount), 2), count(discount) FROM read_parquet('$1')\").fetchone())"; }
+    check() { "$VENV/bin/python" -c "import duckdb,sys; print(*duckdb.sql(\"SELECT count(*), round(sum(amount), 2), count(discount) FROM read_parquet('$1')\").fetchall()[0])"; }
     want="$(check "$WORK/duck.parquet")"
     for f in "$WORK/parts/*.parquet" "$WORK/arrow.parquet"; do
         got="$(check "$f")"
