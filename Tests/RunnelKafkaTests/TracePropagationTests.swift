@@ -19,15 +19,18 @@
             let output = try await makeTopic("trace-out", partitions: 1)
             let upstream = [TraceContext.newSpan(), TraceContext.newSpan()]
             let producer = try KafkaProducer(.init(client: testClient), logger: testLogger)
-            // Two upstream traces, an invalid header (ignored), and messages without one.
-            try await producer.send(
-                (0..<30).map { i in
-                    let header: [(name: String, value: [UInt8])] =
-                        i < 20 ? [("traceparent", Array(upstream[i % 2].traceparent.utf8))]
-                        : i < 25 ? [("traceparent", Array("00-not-a-context-01".utf8))] : []
-                    return KafkaOutgoingMessage(
+            // Two upstream traces, an invalid header (ignored), and messages without one. One
+            // message per request: Tansu's high watermark then counts each (a batch run reads up
+            // to it).
+            for i in 0..<30 {
+                let header: [(name: String, value: [UInt8])] =
+                    i < 20 ? [("traceparent", Array(upstream[i % 2].traceparent.utf8))]
+                    : i < 25 ? [("traceparent", Array("00-not-a-context-01".utf8))] : []
+                try await producer.send([
+                    KafkaOutgoingMessage(
                         topic: input, key: Array("k\(i)".utf8), value: Array("{\"n\":\(i)}".utf8), headers: header)
-                })
+                ])
+            }
 
             let batches = CommittedBatches()
             var options = RunOptions(mode: .batch)
