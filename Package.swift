@@ -39,6 +39,11 @@ let package = Package(
         .trait(name: "S3", description: "S3-compatible object extractor, part-file loader and dead letters (async-http-client, swift-crypto)."),
         .trait(name: "HTTPAPI", description: "HTTP API extractor and webhook loader, `type: http` (async-http-client)."),
         .trait(name: "Parquet", description: "Parquet files: part-file loader format and extractor (libzstd, libsnappy)."),
+        // No dependency: the spans and their OTLP/JSON export are Runnel's own (a few files of
+        // RunnelRuntime/Tracing), over the metrics push's plain HTTP client. swift-otel was left
+        // out on purpose: ~7 more minutes of cold build (swift-protobuf, gRPC) on a CI budget that
+        // is already spent. See docs/operations.md, "Traces".
+        .trait(name: "Tracing", description: "OpenTelemetry traces: a span tree per batch, exported by OTLP/HTTP (JSON) from the OTEL_* variables."),
         .default(enabledTraits: []),
     ],
     dependencies: [

@@ -329,6 +329,8 @@ final class HTTPPageReader: BatchReader {
             schema: schema, records: records, sources: sources, checkpoint: after.checkpoint,
             byteCount: answer.body.readableBytes)
         batch.sourceSchema = schema
+        // A server that traces answers with its own `traceparent`: the batch span links to it.
+        if let traceparent = answer.headers.first(name: "traceparent") { batch.trace.link(traceparent: traceparent) }
         for (i, e) in rejections { batch.reject(ordinal: i, stage: "extract", error: e) }
         return batch
     }

@@ -56,6 +56,8 @@ public struct HTTPWebhookLoader: Loader {
             ("Content-Type", c.format.ndjson ? "application/x-ndjson" : "application/json"),
             (c.idempotencyHeader, Self.idempotencyKey(batch, pipeline: c.pipeline)),
         ]
+        // The batch span's context (tracing on), so that the receiver continues the trace.
+        if let context = batch.trace.context { x.headers.append(("traceparent", context.traceparent)) }
         do {
             _ = try await c.endpoint.send(x, client: client, limiter: limiter, maxBytes: c.maxResponseBytes)
         } catch let e as HTTPStatusError {

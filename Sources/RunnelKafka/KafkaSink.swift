@@ -45,6 +45,8 @@ public struct KafkaSink: Loader {
         let headerPositions = c.headers.map { batch.schema.index(of: $0) }
         var messages: [KafkaOutgoingMessage] = []
         messages.reserveCapacity(batch.records.count)
+        // The batch span's context, so that consumers downstream continue the trace (tracing on).
+        let traceparent = batch.trace.context.map { Array($0.traceparent.utf8) }
         var bytes: [UInt8] = []
         for r in batch.records {
             bytes.removeAll(keepingCapacity: true)
@@ -58,6 +60,7 @@ public struct KafkaSink: Loader {
             for (name, p) in zip(c.headers, headerPositions) {
                 if let p, r.values[p] != .null { headers.append((name, Array(r.values[p].text.utf8))) }
             }
+            if let traceparent, !c.headers.contains("traceparent") { headers.append(("traceparent", traceparent)) }
             messages.append(KafkaOutgoingMessage(topic: c.topic, key: key, value: bytes, headers: headers))
         }
         do {

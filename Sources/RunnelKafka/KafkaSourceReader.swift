@@ -235,6 +235,12 @@ final class KafkaSourceReader: BatchReader {
                 consumer: consumer, offsets: next, ledger: ledger, advisory: request.checkpoints != nil, logger: logger),
             byteCount: bytes)
         batch.sourceTimes = times
+        // W3C trace context of the producers: the batch span links to each (a few at most).
+        for m in messages {
+            for h in m.headers where h.name == "traceparent" {
+                if let v = h.value { batch.trace.link(traceparent: String(decoding: v, as: UTF8.self)) }
+            }
+        }
         for (tp, offset) in next { batch.partCheckpoints[StoredOffsets.part(tp)] = StoredOffsets.checkpoint(offset) }
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
         return batch

@@ -12,15 +12,24 @@ import Testing
 final class CountingMetrics: MetricsFactory, Sendable {
     let counters = Mutex<[String: Int64]>([:])
     let gauges = Mutex<[String: [Int64]]>([:])
+    /// Counters by label and dimensions (`runnel_dead_letters_total{code=required}`), the
+    /// pipeline dimension left out.
+    let labelled = Mutex<[String: Int64]>([:])
 
     final class Handle: CounterHandler, RecorderHandler, TimerHandler, MeterHandler, FloatingPointCounterHandler, Sendable {
         let label: String
+        let series: String
         let owner: CountingMetrics
-        init(_ label: String, _ owner: CountingMetrics) {
+        init(_ label: String, _ owner: CountingMetrics, _ dimensions: [(String, String)] = []) {
             self.label = label
+            let d = dimensions.filter { $0.0 != "pipeline" }.map { "\($0.0)=\($0.1)" }
+            self.series = d.isEmpty ? label : "\(label){\(d.joined(separator: ","))}"
             self.owner = owner
         }
-        func increment(by n: Int64) { owner.counters.withLock { $0[label, default: 0] += n } }
+        func increment(by n: Int64) {
+            owner.counters.withLock { $0[label, default: 0] += n }
+            owner.labelled.withLock { $0[series, default: 0] += n }
+        }
         func increment(by n: Double) {}
         func reset() {}
         func record(_ value: Int64) { owner.gauges.withLock { $0[label, default: []].append(value) } }
@@ -31,7 +40,7 @@ final class CountingMetrics: MetricsFactory, Sendable {
         func decrement(by: Double) {}
     }
 
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handle(label, self) }
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handle(label, self, dimensions) }
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler { Handle(label, self) }
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { Handle(label, self) }
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { Handle(label, self) }
@@ -53,7 +62,14 @@ final class CountingMetrics: MetricsFactory, Sendable {
 /// Keeps every batch event and the end of the run.
 final class EventRecorder: PipelineObserver, Sendable {
     let events = Mutex<[BatchEvent]>([])
+    /// Each in-flight change, with the gauge's last value right after it (the snapshot the
+    /// brief asked for: the metric as a scrape at that moment would read it).
+    let inflight = Mutex<[(bytes: Int, gauge: Int64?)]>([])
     func batchCommitted(_ event: BatchEvent) { events.withLock { $0.append(event) } }
+    func inflightChanged(_ run: RunInfo, bytes: Int) {
+        let gauge = CountingMetrics.shared.gauges.withLock { $0["runnel_inflight_bytes"]?.last }
+        inflight.withLock { $0.append((bytes, gauge)) }
+    }
 }
 
 @Suite struct RunAccountMetricsTests {
@@ -82,5 +98,17 @@ final class EventRecorder: PipelineObserver, Sendable {
         let line = ProgressObserver.line(last.totals)
         #expect(line.contains("\(summary.superseded) superseded") && line.contains("rejected"), "\(line)")
         #expect(last.inflightBytes > 0)
+
+        // runnel_inflight_bytes moves as batches enter flight and leave it, not only at commits:
+        // non-zero while a batch is read and not yet stored, back to 0 once the last is committed.
+        let changes = recorder.inflight.withLock { $0 }
+        #expect(changes.count == 2 * summary.batches, "one change as each batch enters, one as it leaves")
+        #expect(changes.contains { $0.bytes > 0 && $0.gauge == Int64($0.bytes) }, "\(changes.map(\.bytes))")
+        #expect(changes.last?.bytes == 0 && changes.last?.gauge == 0)
+
+        // Dead letters by rejection code: the codes of the quickstart's rules, adding up to the total.
+        let byCode = metrics.labelled.withLock { $0 }.filter { $0.key.hasPrefix("runnel_dead_letters_total{code=") }
+        #expect(byCode.values.reduce(0, +) == Int64(summary.deadLettered), "\(byCode)")
+        #expect(!byCode.isEmpty && byCode.keys.allSatisfy { !$0.contains("code=other") }, "\(byCode)")
     }
 }

@@ -18,6 +18,8 @@ Faults: every K-th listing request answers 429 with Retry-After (seconds, then a
 turn); every K-th drops the connection halfway through the body; the page whose zero-based index
 is I (offset/page/link styles) is malformed JSON.
 Webhook: POST /webhook (JSON array or NDJSON); every K-th POST answers 422.
+Tracing: --traceparent V adds `traceparent: V` to every GET answer; each received POST keeps its
+`traceparent` header (null when none).
 Control: GET /_log (requests: path, status, time), GET /_received (posts), POST /_update {"ids": [...]}
 (bumps those records' updated_at past every other and renames them).
 """
@@ -70,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in headers:
             self.send_header(k, v)
+        if self.command == "GET" and self.state.args.traceparent:
+            self.send_header("traceparent", self.state.args.traceparent)
         self.end_headers()
         if drop:
             # Half the body, then the connection goes away: the client must retry the page.
@@ -209,7 +213,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 records = json.loads(data)
             with s.lock:
-                s.received.append({"key": self.headers.get("Idempotency-Key"), "content_type": ctype, "records": records})
+                s.received.append({"key": self.headers.get("Idempotency-Key"), "content_type": ctype, "records": records,
+                                   "traceparent": self.headers.get("traceparent")})
             self.record(200)
             return self.send_json(200, {"accepted": len(records)})
         self.send_json(404, {"error": "no such endpoint"})
@@ -224,6 +229,7 @@ def main():
     p.add_argument("--drop-every", type=int, default=0)
     p.add_argument("--malformed-page", type=int)
     p.add_argument("--webhook-reject-every", type=int, default=0)
+    p.add_argument("--traceparent")
     args = p.parse_args()
     Handler.state = State(args)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

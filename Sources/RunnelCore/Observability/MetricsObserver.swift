@@ -25,9 +25,13 @@ public struct MetricsObserver: PipelineObserver {
         for (stage, n) in e.rejectedByStage {
             Counter(label: "runnel_records_rejected_total", dimensions: d + [("stage", stage)]).increment(by: n)
         }
-        Counter(label: "runnel_dead_letters_total", dimensions: d).increment(by: e.deadLettered)
+        // By rejection code: the built-in codes (`cast_failed`, `required`, `malformed_row`, …)
+        // and the `code:` of the spec's expression rules, so the label set is fixed by the
+        // binary and the spec, never by the data. A code that is not a plain name is `other`.
+        for (code, n) in e.deadLetteredByCode.sorted(by: { $0.key < $1.key }) {
+            Counter(label: "runnel_dead_letters_total", dimensions: d + [("code", Self.codeLabel(code))]).increment(by: n)
+        }
         Counter(label: "runnel_batches_total", dimensions: d).increment()
-        Gauge(label: "runnel_inflight_bytes", dimensions: d).record(e.inflightBytes)
         Metrics.Timer(label: "runnel_batch_duration_seconds", dimensions: d, preferredDisplayUnit: .seconds)
             .recordNanoseconds(e.duration.nanoseconds)
         Recorder(label: "runnel_batch_records", dimensions: d, aggregate: true).record(e.read)
@@ -38,6 +42,19 @@ public struct MetricsObserver: PipelineObserver {
                 latency.recordNanoseconds(max(0, (e.committedAt.microseconds - t.microseconds) * 1_000))
             }
         }
+    }
+
+    public func inflightChanged(_ run: RunInfo, bytes: Int) {
+        Gauge(label: "runnel_inflight_bytes", dimensions: dims(run)).record(bytes)
+    }
+
+    /// `code` when it is a plain lower-case name of at most 64 characters, else `other`.
+    static func codeLabel(_ code: String) -> String {
+        let u = code.utf8
+        guard (1...64).contains(u.count), let first = u.first, (0x61...0x7A).contains(first),
+            u.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F })
+        else { return "other" }
+        return code
     }
 
     public func supersededAtEnd(_ run: RunInfo, count: Int) {

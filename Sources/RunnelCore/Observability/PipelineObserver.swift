@@ -11,6 +11,11 @@ public protocol PipelineObserver: Sendable {
     /// own batches counted as loaded (their key's first record had been spilled to disk).
     func supersededAtEnd(_ run: RunInfo, count: Int)
     func runFinished(_ run: RunInfo, summary: RunSummary)
+    /// A batch could not be stored or committed; the run stops with `error`.
+    func batchFailed(_ event: BatchFailure)
+    /// The input bytes of the batches read but not yet committed changed: a batch entered
+    /// flight (read and handed to the committer) or left it (committed, or dropped by a failure).
+    func inflightChanged(_ run: RunInfo, bytes: Int)
 }
 
 extension PipelineObserver {
@@ -19,6 +24,8 @@ extension PipelineObserver {
     public func retrying(_ run: RunInfo, operation: String, attempt: Int, error: RunnelError, delay: Duration) {}
     public func supersededAtEnd(_ run: RunInfo, count: Int) {}
     public func runFinished(_ run: RunInfo, summary: RunSummary) {}
+    public func batchFailed(_ event: BatchFailure) {}
+    public func inflightChanged(_ run: RunInfo, bytes: Int) {}
 }
 
 public struct RunInfo: Sendable, Hashable {
@@ -29,6 +36,8 @@ public struct RunInfo: Sendable, Hashable {
     /// The container's memory limit (nil: none) and the run's in-flight window, in bytes.
     public var memoryLimit: Int? = nil
     public var memoryWindow: Int = MemoryWindow.unboundedDefault
+    /// The run's span context when tracing is on: batch spans link to it.
+    public var trace: TraceContext? = nil
 }
 
 /// One committed batch.
@@ -57,6 +66,20 @@ public struct BatchEvent: Sendable {
     /// Input bytes of the batches read but not yet committed while this batch was committed
     /// (its own included).
     public var inflightBytes: Int = 0
+    /// Dead-lettered records by their rejection code (`RecordError.code`).
+    public var deadLetteredByCode: [String: Int] = [:]
+    /// The batch's trace (context, links, timed steps); empty when tracing is off.
+    public var trace = BatchTrace()
+}
+
+/// A batch the run stopped on: its store, dead letter write or commit failed.
+public struct BatchFailure: Sendable {
+    public var run: RunInfo
+    /// 1-based number the batch would have had.
+    public var sequence: Int
+    public var read: Int
+    public var error: RunnelError
+    public var trace: BatchTrace
 }
 
 /// Sends every event to several observers.
@@ -72,4 +95,6 @@ public struct ObserverGroup: PipelineObserver {
     public func runFinished(_ run: RunInfo, summary: RunSummary) {
         for o in observers { o.runFinished(run, summary: summary) }
     }
+    public func batchFailed(_ event: BatchFailure) { for o in observers { o.batchFailed(event) } }
+    public func inflightChanged(_ run: RunInfo, bytes: Int) { for o in observers { o.inflightChanged(run, bytes: bytes) } }
 }

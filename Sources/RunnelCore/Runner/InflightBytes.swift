@@ -6,7 +6,9 @@ import Synchronization
 final class InflightBytes: Sendable {
     private let bytes = Atomic<Int>(0)
 
-    func add(_ n: Int) { bytes.wrappingAdd(n, ordering: .relaxed) }
+    /// Adds `n`; returns what is in flight now.
+    @discardableResult
+    func add(_ n: Int) -> Int { bytes.wrappingAdd(n, ordering: .relaxed).newValue }
 
     /// Takes `n` away and returns what was in flight while the batch of `n` bytes was committed
     /// (its own bytes included). What is left after it is usually 0 — the reader hands the next
@@ -14,5 +16,7 @@ final class InflightBytes: Sendable {
     func remove(_ n: Int) -> Int { bytes.wrappingSubtract(n, ordering: .relaxed).oldValue }
 
     /// Takes `n` away (a batch the run stops on).
-    func discard(_ n: Int) { bytes.wrappingSubtract(n, ordering: .relaxed) }
+    /// Returns what is left in flight.
+    @discardableResult
+    func discard(_ n: Int) -> Int { bytes.wrappingSubtract(n, ordering: .relaxed).newValue }
 }

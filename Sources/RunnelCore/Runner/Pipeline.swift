@@ -79,6 +79,9 @@ public struct RunOptions: Sendable {
     /// The memory a batch run holds its keys' hashes in before it spills them to TMPDIR
     /// (`KeyTracker`); for tests that spill on purpose.
     public var keyMemoryBudget = 4 << 20
+    /// Trace each batch, sampling this share of them (1: all); nil: no tracing, no batch
+    /// context is made and no step is timed. Set by the binaries from the `OTEL_*` variables.
+    public var traceSampleRatio: Double?
 
     public init(
         mode: Mode = .batch, window: Window? = nil, shard: Shard? = nil, limit: Int? = nil, dryRun: Bool = false,

@@ -11,6 +11,8 @@ public struct PipelineRunner: Sendable {
     public let options: RunOptions
     public let observer: any PipelineObserver
     public let control: RunControl
+    /// The run's span context when tracing is on (`RunOptions.traceSampleRatio`).
+    let runTrace: TraceContext?
 
     public init(
         pipeline: Pipeline, options: RunOptions = .init(), observer: any PipelineObserver = ObserverGroup([]),
@@ -20,12 +22,13 @@ public struct PipelineRunner: Sendable {
         self.options = options
         self.observer = observer
         self.control = control
+        self.runTrace = options.traceSampleRatio.map { TraceContext.newTrace(sampleRatio: $0) }
     }
 
     var info: RunInfo {
         RunInfo(
             pipeline: pipeline.name, runID: options.runID, mode: options.mode, dryRun: options.dryRun,
-            memoryLimit: pipeline.memory.limit, memoryWindow: pipeline.memory.bytes)
+            memoryLimit: pipeline.memory.limit, memoryWindow: pipeline.memory.bytes, trace: runTrace)
     }
 
     /// Runs to the end (batch mode), until stopped (streaming), or until a failure; never throws.
@@ -156,12 +159,21 @@ public struct PipelineRunner: Sendable {
                 policy: pipeline.keyPolicy, key: key, perBatch: options.mode == .streaming,
                 memoryBudget: min(options.keyMemoryBudget, pipeline.memory.keyBytes))
         do {
+            let traceRatio = options.traceSampleRatio
             while !control.isStopRequested, !Task.isCancelled {
+                let readStarted: Timestamp? = traceRatio != nil ? .now : nil
                 guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
                 // A streaming reader returns an empty batch when its linger time passed without
                 // input, so that a stop request is noticed: nothing to load, count or commit.
                 if batch.readCount == 0, batch.acknowledgement == nil, batch.checkpoint == nil, batch.partCheckpoints.isEmpty {
                     continue
+                }
+                if let traceRatio {
+                    // A trace per batch: a streaming worker runs for weeks, and a batch is the unit
+                    // that is read, stored and committed together. Batch spans link to the run's.
+                    batch.trace.context = TraceContext.newTrace(sampleRatio: traceRatio)
+                    batch.trace.startedAt = readStarted
+                    batch.trace.step(.read, since: readStarted, records: batch.readCount, recordsOut: batch.recordCount)
                 }
                 // A batch whose every record was rejected while reading (a micro-batch holding one
                 // malformed entry) has nothing to transform, and may lack the fields stages name.
@@ -170,7 +182,7 @@ public struct PipelineRunner: Sendable {
                 // loader nothing; batches are committed in the order they pass here.
                 try keys?.apply(to: &batch)
                 if !pipeline.loader.readsColumns { batch.makeRows() }
-                inflight.add(batch.byteCount)
+                observer.inflightChanged(info, bytes: inflight.add(batch.byteCount))
                 await batches.send(batch)
             }
             await reader.close()
@@ -188,11 +200,17 @@ public struct PipelineRunner: Sendable {
     public func applyStages(to batch: inout Batch) throws {
         for t in pipeline.transformers {
             if !t.readsColumns { batch.makeRows() }
+            let started = batch.trace.clock
+            let before = batch.recordCount
             do { try t.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "transform \(t.name)") }
+            batch.trace.step(.transform, name: t.name, since: started, records: before, recordsOut: batch.recordCount)
         }
         for v in pipeline.validators {
             if !v.readsColumns { batch.makeRows() }
+            let started = batch.trace.clock
+            let before = batch.recordCount
             do { try v.apply(to: &batch) } catch { throw RunnelError.classify(error).adding(context: "validate \(v.name)") }
+            batch.trace.step(.validate, name: v.name, since: started, records: before, recordsOut: batch.recordCount)
         }
     }
 
@@ -232,6 +250,19 @@ struct Committer {
 
     mutating func commit(_ batch: Batch, summary: inout RunSummary) async throws {
         var batch = batch
+        do {
+            try await store(&batch, summary: &summary)
+        } catch {
+            // The step that was running is left open in the trace: the tracer ends it here.
+            runner.observer.batchFailed(
+                BatchFailure(
+                    run: runner.info, sequence: summary.batches + 1, read: batch.readCount,
+                    error: RunnelError.classify(error), trace: batch.trace))
+            throw error
+        }
+    }
+
+    private mutating func store(_ batch: inout Batch, summary: inout RunSummary) async throws {
         let started = clock.now
         let policy = pipeline.invalidRecords
         let rejectedByStages = batch.rejections.count
@@ -281,7 +312,9 @@ struct Committer {
                     throw RunnelError.config("on_invalid is dead_letter but the pipeline has no dead_letter queue")
                 }
                 // Idempotent by source position: a replay after a crash here parks nothing twice.
+                let s = batch.trace.begin(.deadLetters, records: letters.count)
                 try await runner.retrying("write dead letters") { try await queue.write(letters) }
+                batch.trace.step(.deadLetters, since: s, records: letters.count)
             }
             var entries: [CheckpointCommit.Entry] = []
             if store != nil {
@@ -298,27 +331,39 @@ struct Committer {
             // the store below instead of in the load's transaction.
             var checkpointWritten = transactional && prepared
             if batch.recordCount > 0 || (commit != nil && prepared) {
+                let s = batch.trace.begin(.load, records: batch.recordCount)
                 do {
                     try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: commit) }
+                    batch.trace.step(.load, since: s, records: batch.recordCount)
                 } catch let e as RunnelError where e.underlying is LoadRefusal {
+                    let refused = (e.underlying as! LoadRefusal).refused.count
+                    batch.trace.step(.load, since: s, records: batch.recordCount, recordsOut: batch.recordCount - refused)
                     try await park(e.underlying as! LoadRefusal, of: &batch)
                     // The load's transaction (if any) did not commit: the position is saved below.
                     checkpointWritten = false
                 }
             }
+            // How the position was committed, for the commit span: in the load's transaction,
+            // by the checkpoint store, by a broker acknowledgement.
+            var how: [String] = checkpointWritten && !entries.isEmpty ? ["load_transaction"] : []
+            let s = batch.trace.begin(.commit)
             if let store, !checkpointWritten {
                 for entry in entries {
                     try await runner.retrying("save checkpoint") { try await store.save(entry.checkpoint, pipeline: entry.key) }
                 }
+                if !entries.isEmpty { how.append("checkpoint_store") }
             }
             if let ack = batch.acknowledgement {
                 try await runner.retrying("acknowledge") { try await ack.acknowledge() }
+                how.append("acknowledge")
             }
+            batch.trace.step(.commit, name: how.isEmpty ? "none" : how.joined(separator: "+"), since: s)
         }
 
         let rejected = batch.rejections.count
         var byStage: [String: Int] = [:]
         for r in batch.rejections { byStage[r.stage, default: 0] += 1 }
+        var byCode: [String: Int] = [:]
         let loaded = batch.recordCount - batch.supersededWritten
         let filtered = batch.readCount - rejected - loaded - batch.superseded
         summary.read += batch.readCount
@@ -329,6 +374,7 @@ struct Committer {
         summary.batches += 1
         // A dry run writes no dead letter: its rejects are counted as rejected only.
         let parked = policy.action == .deadLetter && !options.dryRun ? rejected : 0
+        if parked > 0 { for r in batch.rejections { byCode[r.error.code, default: 0] += 1 } }
         summary.deadLettered += parked
         if policy.action != .deadLetter { summary.dropped += rejected }
         if let c = batch.checkpoint, runner.options.window == nil { summary.checkpoint = c.position }
@@ -337,6 +383,7 @@ struct Committer {
         if !batch.sourceTimes.isEmpty {
             loadedTimes = batch.ordinals.compactMap { $0 < batch.sourceTimes.count ? batch.sourceTimes[$0] : nil }
         }
+        let inflightAtCommit = inflight.remove(batch.byteCount)
         runner.observer.batchCommitted(
             BatchEvent(
                 run: runner.info, sequence: summary.batches, read: batch.readCount, loaded: loaded,
@@ -344,7 +391,9 @@ struct Committer {
                 deadLettered: parked,
                 dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
                 committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,
-                sourceTimes: loadedTimes, inflightBytes: inflight.remove(batch.byteCount)))
+                sourceTimes: loadedTimes, inflightBytes: inflightAtCommit, deadLetteredByCode: byCode,
+                trace: batch.trace))
+        runner.observer.inflightChanged(runner.info, bytes: inflightAtCommit - batch.byteCount)
     }
 
     /// Counts a batch the run stops on without committing it: what was read and rejected is
@@ -356,7 +405,7 @@ struct Committer {
         summary.rejected += rejected
         summary.uncommitted += passed
         summary.filtered += batch.readCount - rejected - passed
-        inflight.discard(batch.byteCount)
+        runner.observer.inflightChanged(runner.info, bytes: inflight.discard(batch.byteCount))
     }
 
     /// Moves the records a loader refused into the batch's rejections and handles them per
@@ -385,7 +434,9 @@ struct Committer {
             var only = batch
             only.rejections = added
             let letters = deadLetters(for: only)
+            let s = batch.trace.begin(.deadLetters, records: letters.count)
             try await runner.retrying("write dead letters") { try await queue.write(letters) }
+            batch.trace.step(.deadLetters, since: s, records: letters.count)
         }
     }
 

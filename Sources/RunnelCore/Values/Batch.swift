@@ -44,6 +44,9 @@ public struct Batch: Sendable {
     /// Otherwise (self-describing records: JSON Lines, streams, APIs) it is a field that no
     /// record of this batch happened to have, and reads as null.
     public var closedSchema = false
+    /// The batch's trace: its span context when tracing is on, the contexts its input arrived
+    /// with, and when each step ran (see `BatchTrace`).
+    public var trace = BatchTrace()
 
     public init(
         schema: Schema,

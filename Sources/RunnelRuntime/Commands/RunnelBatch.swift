@@ -45,7 +45,7 @@ public struct RunnelBatch: AsyncParsableCommand {
         func run() async throws {
             let (spec, logger) = try options.load(registry: Runnel.registry)
             let env = Environment.process
-            let runOptions = RunOptions(
+            var runOptions = RunOptions(
                 mode: .batch, window: try window.window(environment: env, bounds: spec.pipeline.extractor.windowBounds), shard: try window.shard(environment: env),
                 limit: limit, dryRun: dryRun)
             var observers: [any PipelineObserver] = [LoggingObserver(logger: logger), MetricsObserver()]
@@ -63,9 +63,15 @@ public struct RunnelBatch: AsyncParsableCommand {
             if let push, let interval = push.settings.interval {
                 extra.append(PeriodicMetricsPush(push: push, interval: interval))
             }
+            // Traces (the Tracing trait, from the OTEL_* variables): a span tree per batch.
+            let tracing = RunTracing.configure(environment: env, serviceName: "runnel-batch", logger: logger)
+            runOptions.traceSampleRatio = tracing.sampleRatio
+            observers += tracing.observers
+            extra += tracing.services
             let summary = await PipelineExecution.run(
                 spec: spec, options: runOptions, observer: ObserverGroup(observers), control: control,
                 extraServices: extra, logger: logger)
+            await tracing.flush()
             if let push { await push.finish(summary) }
             SummaryPrinter.print(summary, json: summaryJson)
             if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }

@@ -46,7 +46,7 @@ public struct RunnelStream: AsyncParsableCommand {
         func run() async throws {
             let drain = try drainTimeout.map { try parseDuration($0, flag: "--drain-timeout") }
             let (spec, baseLogger) = try options.load(registry: Runnel.registry)
-            let runOptions = RunOptions(mode: .streaming)
+            var runOptions = RunOptions(mode: .streaming)
             var logger = baseLogger
             logger[metadataKey: "runnel.run_id"] = "\(runOptions.runID)"
             let source = spec.pipeline.extractor as? any BacklogReporting
@@ -59,7 +59,11 @@ public struct RunnelStream: AsyncParsableCommand {
                 extra.append(BacklogPoller(source: source, health: health, pipeline: spec.pipeline.name, logger: logger))
             }
             if let httpPort { extra.append(try HTTPEndpoints.service(port: httpPort, health: health, logger: logger)) }
-            let observer = ObserverGroup([LoggingObserver(logger: logger), MetricsObserver(), HealthObserver(health: health)])
+            let tracing = RunTracing.configure(environment: .process, serviceName: "runnel-stream", logger: logger)
+            runOptions.traceSampleRatio = tracing.sampleRatio
+            extra += tracing.services
+            let observer = ObserverGroup(
+                [LoggingObserver(logger: logger), MetricsObserver(), HealthObserver(health: health)] + tracing.observers)
             let drainTimeout = drain ?? spec.stream.drainTimeout
             logger.info(
                 "streaming worker starting",
@@ -70,6 +74,7 @@ public struct RunnelStream: AsyncParsableCommand {
             let summary = await PipelineExecution.run(
                 spec: spec, options: runOptions, observer: observer, control: control, extraServices: extra,
                 drainTimeout: drainTimeout, logger: logger)
+            await tracing.flush()
             SummaryPrinter.print(summary, json: summaryJson)
             if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
         }

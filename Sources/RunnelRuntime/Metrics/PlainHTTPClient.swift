@@ -6,7 +6,7 @@ import RunnelCore
 #endif
 
 /// A minimal HTTP/1.1 client for `http://` URLs over a POSIX socket: one request per connection
-/// (`Connection: close`), for the metrics push.
+/// (`Connection: close`), for the metrics push and the trace export (Tracing trait).
 ///
 /// Why not async-http-client or NIO: the push is a handful of small PUTs per run, and the
 /// quickstart build (no traits) must not pull in SwiftNIO for it. Inside a cluster the
@@ -70,7 +70,9 @@ struct PlainHTTPClient: Sendable {
     var timeout: Duration = .seconds(5)
 
     /// Sends one request; throws a transient `RunnelError` for any failure below HTTP.
-    func send(method: String, path: String, body: [UInt8] = [], contentType: String? = nil) async throws -> Response {
+    func send(
+        method: String, path: String, body: [UInt8] = [], contentType: String? = nil, headers: [(String, String)] = []
+    ) async throws -> Response {
         let endpoint = self.endpoint
         let timeout = self.timeout
         let result: Result<Response, RunnelError> = await withCheckedContinuation { continuation in
@@ -79,7 +81,7 @@ struct PlainHTTPClient: Sendable {
                     returning: Result {
                         try Self.exchange(
                             endpoint, method: method, path: endpoint.basePath + path, body: body,
-                            contentType: contentType, timeout: timeout)
+                            contentType: contentType, headers: headers, timeout: timeout)
                     }.mapError { RunnelError.classify($0) })
             }
         }
@@ -87,13 +89,18 @@ struct PlainHTTPClient: Sendable {
     }
 
     private static func exchange(
-        _ endpoint: Endpoint, method: String, path: String, body: [UInt8], contentType: String?, timeout: Duration
+        _ endpoint: Endpoint, method: String, path: String, body: [UInt8], contentType: String?,
+        headers: [(String, String)], timeout: Duration
     ) throws(RunnelError) -> Response {
         let fd = try connect(endpoint, timeout: timeout)
         defer { close(fd) }
         let hostHeader = (endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host) + ":\(endpoint.port)"
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: runnel/\(Runnel.version)\r\n"
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
+        // Names and values with a CR or LF would split the request: such a header is left out.
+        for (name, value) in headers where !(name + value).utf8.contains(where: { $0 == 13 || $0 == 10 }) {
+            head += "\(name): \(value)\r\n"
+        }
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         try writeAll(fd, Array(head.utf8) + body, what: "\(method) \(endpoint)\(path)")
 
