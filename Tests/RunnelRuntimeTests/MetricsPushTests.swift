@@ -27,7 +27,20 @@
     /// The Pushgateway's groups (its `/api/v1/metrics`) whose `job` label is `job`: for each,
     /// its grouping labels and its metrics' first sample values by metric name.
     func pushedGroups(job: String) async throws -> [(labels: [String: String], values: [String: Double])] {
-        let text = try await httpGetText(pushgatewayURL, "/api/v1/metrics")
+        try groups(in: try await httpGetText(pushgatewayURL, "/api/v1/metrics"), job: job)
+    }
+
+    /// `pushedGroups` on the calling thread, for a poller that must not wait for the test
+    /// process's cooperative threads (other suites' tests may hold both).
+    func pushedGroupsBlocking(job: String) throws -> [(labels: [String: String], values: [String: Double])] {
+        guard let endpoint = PlainHTTPClient.Endpoint(url: pushgatewayURL) else {
+            throw PushTestFailure(description: "bad URL \(pushgatewayURL)")
+        }
+        let r = try PlainHTTPClient(endpoint: endpoint).sendBlocking(method: "GET", path: "/api/v1/metrics")
+        return try groups(in: r.body, job: job)
+    }
+
+    private func groups(in text: String, job: String) throws -> [(labels: [String: String], values: [String: Double])] {
         let root = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         let groups = root?["data"] as? [[String: Any]] ?? []
         return groups.compactMap { g in
@@ -163,22 +176,28 @@
             // 400 batches of 50: long enough for several 100 ms intervals.
             let dir = try pushingQuickstart(job: job, maxRecords: 50, interval: "100ms")
             let running = try CommandRunner.start(batchBinary, ["run", dir + "/pipeline.yaml"])
-            var midRun: [String: Double]?
-            var finished = false
-            var polls = 0
-            let deadline = ContinuousClock.now + .seconds(120)
-            while !finished, ContinuousClock.now < deadline {
-                polls += 1
-                if let group = try? await pushedGroups(job: job).first(where: { $0.labels["outcome"] == nil }) {
-                    // A push made before the end has the run's counters but no runnel_last_run_status yet.
-                    if group.values["runnel_last_run_status"] != nil {
-                        finished = true
-                    } else if midRun == nil, (group.values["runnel_records_read_total"] ?? 0) > 0 {
-                        midRun = group.values
+            // The gateway is watched from a thread of its own: the suites of this target run in
+            // parallel in one process, and tests that wait on a child process hold cooperative
+            // threads, which once kept an async poller from looking until the run had ended.
+            let watched = await withCheckedContinuation { (done: CheckedContinuation<(midRun: [String: Double]?, polls: Int), Never>) in
+                Thread.detachNewThread {
+                    var midRun: [String: Double]?
+                    var polls = 0
+                    let deadline = Date().addingTimeInterval(120)
+                    while Date() < deadline {
+                        polls += 1
+                        if let group = try? pushedGroupsBlocking(job: job).first(where: { $0.labels["outcome"] == nil }) {
+                            // A push made before the end has the run's counters but no runnel_last_run_status yet.
+                            if group.values["runnel_last_run_status"] != nil { break }
+                            if midRun == nil, (group.values["runnel_records_read_total"] ?? 0) > 0 { midRun = group.values }
+                        }
+                        usleep(20_000)
                     }
+                    done.resume(returning: (midRun, polls))
                 }
-                try await Task.sleep(for: .milliseconds(20))
             }
+            let midRun = watched.midRun
+            let polls = watched.polls
             let code = running.wait()
             #expect(code == 0)
             let read = midRun?["runnel_records_read_total"] ?? 0

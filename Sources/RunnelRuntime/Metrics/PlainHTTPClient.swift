@@ -88,6 +88,13 @@ struct PlainHTTPClient: Sendable {
         return try result.get()
     }
 
+    /// The same exchange on the calling thread (a thread of its own, never a cooperative one).
+    func sendBlocking(method: String, path: String) throws(RunnelError) -> Response {
+        try Self.exchange(
+            endpoint, method: method, path: endpoint.basePath + path, body: [], contentType: nil, headers: [],
+            timeout: timeout)
+    }
+
     private static func exchange(
         _ endpoint: Endpoint, method: String, path: String, body: [UInt8], contentType: String?,
         headers: [(String, String)], timeout: Duration
