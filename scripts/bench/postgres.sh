@@ -72,6 +72,14 @@ psql -q -v ON_ERROR_STOP=1 "$RUNNEL_BENCH_PG_URL" -c "\\copy bench.copy_target F
 t1=$(now)
 copy_s=$(echo "$t1 - $t0" | bc -l)
 
+# The connection section both specs use (the password stays a reference to the environment).
+CONNECTION='  connection:
+    host: ${BENCH_PG_HOST}
+    port: ${BENCH_PG_PORT}
+    database: ${BENCH_PG_DB}
+    user: ${BENCH_PG_USER}
+    password: ${BENCH_PG_PASSWORD}
+    tls: disable'
 SPEC="$WORK/bench.yaml"
 cat > "$SPEC" <<YAML
 pipeline: bench-postgres
@@ -95,13 +103,7 @@ validate:
     - {field: status, required: true, one_of: [pending, paid, shipped, cancelled, refunded]}
 load:
   type: postgres
-  connection:
-    host: \${BENCH_PG_HOST}
-    port: \${BENCH_PG_PORT}
-    database: \${BENCH_PG_DB}
-    user: \${BENCH_PG_USER}
-    password: \${BENCH_PG_PASSWORD}
-    tls: disable
+$CONNECTION
   schema: bench
   table: runnel_target
   key: [order_id]
@@ -159,13 +161,7 @@ cat > "$EXTRACT_SPEC" <<YAML
 pipeline: bench-postgres-extract
 extract:
   type: postgres
-  connection:
-    host: \${BENCH_PG_HOST}
-    port: \${BENCH_PG_PORT}
-    database: \${BENCH_PG_DB}
-    user: \${BENCH_PG_USER}
-    password: \${BENCH_PG_PASSWORD}
-    tls: disable
+$CONNECTION
   schema: bench
   table: copy_target
   cursor: updated_at

@@ -69,16 +69,7 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     public var spanIDHex: String { Self.hexText(spanID) }
     public var description: String { traceparent }
 
-    public static func hexText(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hexText(_ bytes: [UInt8]) -> String { Hex.lowercase(bytes) }
 
     /// Lower-case hex only, as the spec requires.
     private static func hex(_ digits: ArraySlice<UInt8>) -> [UInt8]? {

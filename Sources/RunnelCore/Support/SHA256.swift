@@ -52,16 +52,7 @@ public struct SHA256 {
     }
 
     /// The digest as lowercase hex.
-    public static func hex(_ bytes: some Collection<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in digest(bytes) {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ bytes: some Collection<UInt8>) -> String { Hex.lowercase(digest(bytes)) }
 }
 
 extension UInt32 {
