@@ -237,12 +237,12 @@
             #expect(samples["runnel_records_loaded_total\(p)"] == 100)
             #expect(samples["runnel_records_rejected_total{pipeline=\"stream-test\",stage=\"validate\"}"] == 5)
             #expect(samples["runnel_records_rejected_total{pipeline=\"stream-test\",stage=\"extract\"}"] == 1)
-            // By rejection code (`code` label) beside the pipeline's zero placeholder: they add up.
-            let deadLetters = samples.filter {
-                $0.key.hasPrefix("runnel_dead_letters_total{") && $0.key.contains("pipeline=\"stream-test\"")
+            #expect(samples["runnel_dead_letters_total\(p)"] == 6)
+            // By rejection code: a series per code (the malformed entry, the failed rules), adding up to the total.
+            let byCode = samples.filter {
+                $0.key.hasPrefix("runnel_dead_letters_by_code_total{") && $0.key.contains("pipeline=\"stream-test\"")
             }
-            #expect(deadLetters.values.reduce(0, +) == 6, "\(deadLetters)")
-            #expect(deadLetters.count >= 2, "a series per code: \(deadLetters)")
+            #expect(byCode.values.reduce(0, +) == 6 && byCode.count >= 2, "\(byCode)")
             #expect(samples["runnel_end_to_end_latency_seconds_count\(p)"] == 100)
             #expect(samples["runnel_batch_records_sum\(p)"] == 106)
             #expect((samples["runnel_batch_duration_seconds_count\(p)"] ?? 0) >= 1)

@@ -12,7 +12,7 @@ import Testing
 final class CountingMetrics: MetricsFactory, Sendable {
     let counters = Mutex<[String: Int64]>([:])
     let gauges = Mutex<[String: [Int64]]>([:])
-    /// Counters by label and dimensions (`runnel_dead_letters_total{code=required}`), the
+    /// Counters by label and dimensions (`runnel_dead_letters_by_code_total{code=required}`), the
     /// pipeline dimension left out.
     let labelled = Mutex<[String: Int64]>([:])
 
@@ -107,7 +107,7 @@ final class EventRecorder: PipelineObserver, Sendable {
         #expect(changes.last?.bytes == 0 && changes.last?.gauge == 0)
 
         // Dead letters by rejection code: the codes of the quickstart's rules, adding up to the total.
-        let byCode = metrics.labelled.withLock { $0 }.filter { $0.key.hasPrefix("runnel_dead_letters_total{code=") }
+        let byCode = metrics.labelled.withLock { $0 }.filter { $0.key.hasPrefix("runnel_dead_letters_by_code_total{code=") }
         #expect(byCode.values.reduce(0, +) == Int64(summary.deadLettered), "\(byCode)")
         #expect(!byCode.isEmpty && byCode.keys.allSatisfy { !$0.contains("code=other") }, "\(byCode)")
     }

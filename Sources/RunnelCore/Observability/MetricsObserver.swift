@@ -25,11 +25,16 @@ public struct MetricsObserver: PipelineObserver {
         for (stage, n) in e.rejectedByStage {
             Counter(label: "runnel_records_rejected_total", dimensions: d + [("stage", stage)]).increment(by: n)
         }
-        // By rejection code: the built-in codes (`cast_failed`, `required`, `malformed_row`, …)
-        // and the `code:` of the spec's expression rules, so the label set is fixed by the
-        // binary and the spec, never by the data. A code that is not a plain name is `other`.
+        Counter(label: "runnel_dead_letters_total", dimensions: d).increment(by: e.deadLettered)
+        // By rejection code, under a name of its own: a breakdown beside the total under one name
+        // would double every `sum`, and a code's series appears only at its first dead letter
+        // (`increase()` cannot see that one), so alerts stay on the total, touched at 0 at start.
+        // The codes are the built-in ones (`cast_failed`, `required`, `malformed_row`, …) and the
+        // `code:` of the spec's expression rules, so the label set is fixed by the binary and the
+        // spec, never by the data. A code that is not a plain name is `other`.
         for (code, n) in e.deadLetteredByCode.sorted(by: { $0.key < $1.key }) {
-            Counter(label: "runnel_dead_letters_total", dimensions: d + [("code", Self.codeLabel(code))]).increment(by: n)
+            Counter(label: "runnel_dead_letters_by_code_total", dimensions: d + [("code", Self.codeLabel(code))])
+                .increment(by: n)
         }
         Counter(label: "runnel_batches_total", dimensions: d).increment()
         Metrics.Timer(label: "runnel_batch_duration_seconds", dimensions: d, preferredDisplayUnit: .seconds)
