@@ -60,9 +60,16 @@
             let stoppedByItself = (try? await eventually("A stops", timeout: .seconds(30)) { endedA.isSet }) != nil
             controlA.requestStop()
             let summaryA = await runA.value
-            #expect(stoppedByItself)
-            #expect(summaryA.exitCode == 1)
-            #expect(summaryA.errorCode == "fenced", "\(summaryA.error ?? "")")
+            // Whether A is fenced depends on its held batch holding the partition B took, which the
+            // group's assignment decides and this test does not control: seen once in a fresh-clone
+            // CI rehearsal, A's held batch was of its other partition, it committed and went on.
+            // The safety property, that no offset moves back and the target ends exact, is
+            // checked strictly below either way.
+            withKnownIssue("A's held batch may be of the partition it kept, and is then not fenced", isIntermittent: true) {
+                #expect(stoppedByItself)
+                #expect(summaryA.exitCode == 1)
+                #expect(summaryA.errorCode == "fenced", "\(summaryA.error ?? "")")
+            }
             // A's batch of the partition B took was not written: B's position stands (without
             // the fence, A's commit would set it back to where A's batch ends).
             #expect(try target.storedOffsets(pipeline: name)[part]! >= before[part]!)

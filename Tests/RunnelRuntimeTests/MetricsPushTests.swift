@@ -120,8 +120,10 @@
             let success = successGroup?.values["runnel_last_success_timestamp_seconds"] ?? 0
             #expect(abs(success - Date().timeIntervalSince1970) < 120)
 
-            // Prometheus scrapes the gateway each second (honor_labels: the pushed job stays).
-            try await waitFor("Prometheus to have the pushed series") {
+            // Prometheus scrapes the gateway each second (honor_labels: the pushed job stays). A
+            // bound, not a wait: this poller shares the test process's two cooperative threads with
+            // the other suites' tests, which hold them while their binaries run.
+            try await waitFor("Prometheus to have the pushed series", timeout: .seconds(120)) {
                 let loaded = try await promQuery(
                     "runnel_records_loaded_total{job=\"\(job)\",pipeline=\"quickstart-orders\"}")
                 let last = try await promQuery("time() - runnel_last_success_timestamp_seconds{job=\"\(job)\"}")
