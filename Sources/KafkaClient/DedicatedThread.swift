@@ -82,6 +82,9 @@ final class DedicatedThread: @unchecked Sendable {
     }
 
     func join() { pthread_join(thread, nil) }
+
+    /// Gives up on joining: the thread's resources are freed when it ends, if it ever does.
+    func detach() { pthread_detach(thread) }
 }
 
 /// A serial queue of blocking jobs on a thread of its own: librdkafka calls that wait for the

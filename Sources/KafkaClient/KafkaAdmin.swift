@@ -21,7 +21,7 @@ public final class KafkaAdmin: Sendable {
 
     deinit {
         calls.stop()
-        rd_kafka_destroy(handle.pointer)
+        BoundedDestroy.destroy(handle, context: context, what: "admin client", logger: context.logger)
     }
 
     /// Creates a topic; `ignoreExisting` makes an existing one a success.

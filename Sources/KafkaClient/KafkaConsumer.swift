@@ -132,7 +132,7 @@ public final class KafkaConsumer: Sendable {
         // `close()` is the owner's duty; a consumer dropped without it still frees librdkafka.
         if core.state.withLock({ !$0.destroyed }) {
             calls.stop()
-            rd_kafka_destroy(handle.pointer)
+            BoundedDestroy.destroy(handle, context: core, what: "consumer", logger: core.logger)
         }
     }
 
@@ -250,7 +250,7 @@ public final class KafkaConsumer: Sendable {
             if destroy {
                 // Without a poll thread (never started) the group was never joined.
                 if poller == nil { _ = rd_kafka_consumer_close(handle.pointer) }
-                rd_kafka_destroy(handle.pointer)
+                BoundedDestroy.destroy(handle, context: core, what: "consumer", logger: core.logger)
             }
         }
         calls.stop()

@@ -74,7 +74,7 @@ public final class KafkaProducer: Sendable {
             core.closing.set(true)
             poller.take()?.join()
             calls.stop()
-            rd_kafka_destroy(handle.pointer)
+            BoundedDestroy.destroy(handle, context: core, what: "producer", logger: core.logger)
         }
     }
 
@@ -152,7 +152,7 @@ public final class KafkaProducer: Sendable {
             poller?.join()
             if !core.destroyed.get() {
                 core.destroyed.set(true)
-                rd_kafka_destroy(handle.pointer)
+                BoundedDestroy.destroy(handle, context: core, what: "producer", logger: core.logger)
             }
         }
         calls.stop()

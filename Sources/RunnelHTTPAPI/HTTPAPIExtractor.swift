@@ -124,10 +124,10 @@ final class HTTPPageReader: BatchReader {
         inflight.removeAll()
     }
 
-    func next() async throws -> Batch? {
-        if finished { return nil }
-        if let max = configuration.maxPages, pagesRead >= max { return nil }
-        if let r = remaining, r <= 0 { return nil }
+    func read() async throws -> ReadResult {
+        if finished { return .end }
+        if let max = configuration.maxPages, pagesRead >= max { return .end }
+        if let r = remaining, r <= 0 { return .end }
         let (url, answer) = try await fetchNext()
         pagesRead += 1
         return try batch(from: answer, url: url)
@@ -222,7 +222,7 @@ final class HTTPPageReader: BatchReader {
         case stuck
     }
 
-    private func batch(from answer: HTTPAnswer, url: String) throws -> Batch {
+    private func batch(from answer: HTTPAnswer, url: String) throws -> ReadResult {
         let printable = answer.redactedURL
         let parsed: Result<Value, JSONError> = answer.body.withUnsafeReadableBytes { raw in
             Result { () throws(JSONError) -> Value in try JSONText.parse(raw) }
@@ -325,14 +325,12 @@ final class HTTPPageReader: BatchReader {
         }
         position = after
         if finished { for f in inflight { f.task.cancel() } }
-        var batch = Batch(
-            schema: schema, records: records, sources: sources, checkpoint: after.checkpoint,
-            byteCount: answer.body.readableBytes)
+        var batch = Batch(schema: schema, records: records, sources: sources, byteCount: answer.body.readableBytes)
         batch.sourceSchema = schema
         // A server that traces answers with its own `traceparent`: the batch span links to it.
         if let traceparent = answer.headers.first(name: "traceparent") { batch.trace.link(traceparent: traceparent) }
         for (i, e) in rejections { batch.reject(ordinal: i, stage: "extract", error: e) }
-        return batch
+        return .batch(batch, checkpoint: after.checkpoint)
     }
 
     /// Where a well-formed page with `count` records leads.

@@ -47,14 +47,15 @@ public struct HTTPWebhookLoader: Loader {
 
     public var target: String { "http \(configuration.endpoint.description)" }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard !batch.records.isEmpty else { return }
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
+        guard !batch.records.isEmpty else { return .stored }
         let c = configuration
         var x = HTTPExchange(method: c.endpoint.method, url: URLText.setting(c.endpoint.query, in: c.endpoint.url))
-        x.body = Self.body(batch, format: c.format)
+        let body = Self.body(batch, format: c.format)
+        x.body = body
         x.headers = [
             ("Content-Type", c.format.ndjson ? "application/x-ndjson" : "application/json"),
-            (c.idempotencyHeader, Self.idempotencyKey(batch, pipeline: c.pipeline)),
+            (c.idempotencyHeader, Self.idempotencyKey(batch, body: body, pipeline: c.pipeline)),
         ]
         // The batch span's context (tracing on), so that the receiver continues the trace.
         if let context = batch.trace.context { x.headers.append(("traceparent", context.traceparent)) }
@@ -62,8 +63,9 @@ public struct HTTPWebhookLoader: Loader {
             _ = try await c.endpoint.send(x, client: client, limiter: limiter, maxBytes: c.maxResponseBytes)
         } catch let e as HTTPStatusError {
             let error = RecordError(code: "http_\(e.status)", message: "the webhook refused the batch: \(e)")
-            throw LoadRefusal(refused: batch.records.map { ($0.ordinal, error) })
+            return LoadOutcome(refused: batch.records.map { ($0.ordinal, error) })
         }
+        return .stored
     }
 
     static func body(_ batch: Batch, format: Format) -> [UInt8] {
@@ -79,13 +81,14 @@ public struct HTTPWebhookLoader: Loader {
         return out
     }
 
-    /// SHA-256 (hex) of the pipeline, the batch's first source position and the position it
-    /// commits: the same for the same batch read again, different for any other batch.
-    static func idempotencyKey(_ batch: Batch, pipeline: String) -> String {
+    /// SHA-256 (hex) of the pipeline, the batch's first and last source positions, its count of
+    /// records read and the body sent: the same for the same batch read again (the body is
+    /// written deterministically), different for any other batch — also for a listing polled
+    /// again at the same URL whose pages now hold other records.
+    static func idempotencyKey(_ batch: Batch, body: [UInt8], pipeline: String) -> String {
         let first = batch.readCount > 0 ? batch.origin(at: 0).description : ""
         let last = batch.readCount > 0 ? batch.origin(at: batch.readCount - 1).description : ""
-        let text = [pipeline, first, last, String(batch.readCount), batch.checkpoint?.position ?? ""].joined(
-            separator: "\u{0}")
-        return SHA256.hex(SHA256.digest(Array(text.utf8)))
+        let text = [pipeline, first, last, String(batch.readCount), ""].joined(separator: "\u{0}")
+        return SHA256.hex(SHA256.digest(Array(text.utf8) + body))
     }
 }

@@ -39,7 +39,7 @@ public struct KafkaSink: Loader {
         }
     }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
         let c = configuration
         let keyPositions = c.key.map { batch.schema.index(of: $0) }
         let headerPositions = c.headers.map { batch.schema.index(of: $0) }
@@ -68,6 +68,7 @@ public struct KafkaSink: Loader {
         } catch {
             throw KafkaErrors.runnel(error, "load kafka \(c.topic)")
         }
+        return .stored
     }
 }
 

@@ -6,7 +6,7 @@ import RunnelCore
 ///
 /// Micro-batching: a batch is complete at `max_records` messages or `max_bytes`, or
 /// `max_linger` after its first message, whichever comes first; with no input `next()`
-/// returns an empty batch every `idleWait` so that a stop request is noticed. Backpressure:
+/// returns `.idle` every `idleWait` so that a stop request is noticed. Backpressure:
 /// the runner reads one batch ahead, and the consumer pauses its partitions while its
 /// buffer is full.
 final class KafkaSourceReader: BatchReader {
@@ -79,8 +79,8 @@ final class KafkaSourceReader: BatchReader {
         return max(1, min(n, limit - readSoFar))
     }
 
-    func next() async throws -> Batch? {
-        if let limit = request.limit, readSoFar >= limit { return nil }
+    func read() async throws -> ReadResult {
+        if let limit = request.limit, readSoFar >= limit { return .end }
         if !started {
             do { try consumer.start(c.subscription) } catch { throw RunnelError.config("extract (kafka): \(error.message)") }
             started = true
@@ -94,7 +94,7 @@ final class KafkaSourceReader: BatchReader {
         if let error = storeFailure.get() {
             throw RunnelError.transient("kafka: reading the stored offsets of newly assigned partitions failed: \(error)", underlying: error)
         }
-        if !request.follow, try await drained() { return nil }
+        if !request.follow, try await drained() { return .end }
 
         var messages: [KafkaMessage]
         do {
@@ -113,11 +113,11 @@ final class KafkaSourceReader: BatchReader {
                 }
             }
         } catch {
-            if error.code == .closed { return nil }
+            if error.code == .closed { return .end }
             throw RunnelError.failure("kafka consumer: \(error.message)", underlying: error)
         }
         let (kept, replaces) = ledger.seal(messages, stopAt: request.follow ? [:] : stops)
-        guard !kept.isEmpty else { return empty }
+        guard !kept.isEmpty else { return .idle }
         // A message below where the partition started (its stored offset) means the log was
         // truncated or the topic recreated (a broker that lost its data): loading it would move
         // the stored offset backwards and mix two histories. Stop and say so.
@@ -129,9 +129,9 @@ final class KafkaSourceReader: BatchReader {
             }
         }
         readSoFar += kept.count
-        var batch = makeBatch(kept)
-        for (tp, position) in replaces { batch.partReplaces[StoredOffsets.part(tp)] = position }
-        return batch
+        var (batch, commit) = makeBatch(kept)
+        for (tp, position) in replaces { commit.partReplaces[StoredOffsets.part(tp)] = position }
+        return .batch(batch, commit)
     }
 
     /// Batch mode: true once every owned partition reached the end offset taken when it was
@@ -180,9 +180,7 @@ final class KafkaSourceReader: BatchReader {
         ledger.abandonAll()
     }
 
-    private var empty: Batch { Batch(schema: Schema([]), records: [], sources: []) }
-
-    private func makeBatch(_ messages: [KafkaMessage]) -> Batch {
+    private func makeBatch(_ messages: [KafkaMessage]) -> (Batch, BatchCommit) {
         var objects: [Object?] = []
         objects.reserveCapacity(messages.count)
         var rejections: [(Int, RecordError)] = []
@@ -229,11 +227,10 @@ final class KafkaSourceReader: BatchReader {
             sources.append(SourceRecord(origin: KafkaRecords.origin(messages[i]), values: values, raw: raws[i]))
             if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
         }
-        var batch = Batch(
-            schema: schema, records: records, sources: sources,
+        var batch = Batch(schema: schema, records: records, sources: sources, byteCount: bytes)
+        var commit = BatchCommit(
             acknowledgement: KafkaOffsetCommit(
-                consumer: consumer, offsets: next, ledger: ledger, advisory: request.checkpoints != nil, logger: logger),
-            byteCount: bytes)
+                consumer: consumer, offsets: next, ledger: ledger, advisory: request.checkpoints != nil, logger: logger))
         batch.sourceTimes = times
         // W3C trace context of the producers: the batch span links to each (a few at most).
         for m in messages {
@@ -241,9 +238,9 @@ final class KafkaSourceReader: BatchReader {
                 if let v = h.value { batch.trace.link(traceparent: String(decoding: v, as: UTF8.self)) }
             }
         }
-        for (tp, offset) in next { batch.partCheckpoints[StoredOffsets.part(tp)] = StoredOffsets.checkpoint(offset) }
+        for (tp, offset) in next { commit.parts[StoredOffsets.part(tp)] = StoredOffsets.checkpoint(offset) }
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
-        return batch
+        return (batch, commit)
     }
 }
 

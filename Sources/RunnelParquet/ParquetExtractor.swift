@@ -99,10 +99,10 @@ final class ParquetBatchReader: BatchReader {
         return false
     }
 
-    func next() async throws -> Batch? {
-        if let r = remaining, r <= 0 { return nil }
-        if open == nil, try await !openNext() { return nil }
-        guard var file = open else { return nil }
+    func read() async throws -> ReadResult {
+        if let r = remaining, r <= 0 { return .end }
+        if open == nil, try await !openNext() { return .end }
+        guard var file = open else { return .end }
         var rows: [[Value]] = []
         var origins: [Origin] = []
         var bytes = 0
@@ -148,9 +148,8 @@ final class ParquetBatchReader: BatchReader {
             open = file
         }
         if let r = remaining { remaining = r - rows.count }
-        if rows.isEmpty { return try await next() }
-        return Batch(
-            schema: file.schema, rows: rows, origins: origins, checkpoint: position.checkpoint, byteCount: bytes)
+        if rows.isEmpty { return try await read() }
+        return .batch(Batch(schema: file.schema, rows: rows, origins: origins, byteCount: bytes), checkpoint: position.checkpoint)
     }
 
     static func value(_ column: ParquetColumn, _ row: Int, _ kind: ColumnKind) -> Value {

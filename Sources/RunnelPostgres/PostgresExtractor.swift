@@ -284,11 +284,11 @@ final class PostgresBatchReader: BatchReader {
         self.schema = Schema(plan.selected)
     }
 
-    func next() async throws -> Batch? {
+    func read() async throws -> ReadResult {
         while true {
-            if exhausted { return nil }
+            if exhausted { return .end }
             let n = min(pageSize, remaining ?? Int.max)
-            if n <= 0 { return nil }
+            if n <= 0 { return .end }
             let page: Page
             if lookbackPhase, let start = startCheckpoint, let lookback {
                 page = try await Self.read(
@@ -314,7 +314,7 @@ final class PostgresBatchReader: BatchReader {
                 return batch(page, checkpoint: startCheckpoint)
             }
             if page.rows.count < n { exhausted = true }
-            if page.rows.isEmpty { return nil }
+            if page.rows.isEmpty { return .end }
             position = page.last
             if !exhausted { startReadAhead() }
             return batch(page, checkpoint: page.last)
@@ -323,7 +323,7 @@ final class PostgresBatchReader: BatchReader {
 
     /// Starts reading the page after `position` while the caller transforms and loads this one,
     /// so the server's scan and the network overlap the pipeline's work instead of waiting for
-    /// it. Only `next()` moves `position`, so the page read ahead is exactly the one it would ask
+    /// it. Only `read()` moves `position`, so the page read ahead is exactly the one it would ask
     /// for; a run that stops early discards it (nothing read ahead is ever checkpointed).
     private func startReadAhead() {
         let n = min(pageSize, remaining ?? Int.max)
@@ -382,10 +382,10 @@ final class PostgresBatchReader: BatchReader {
         }
     }
 
-    private func batch(_ page: Page, checkpoint: Position?) -> Batch {
+    private func batch(_ page: Page, checkpoint: Position?) -> ReadResult {
         let origins = page.ids.map { Origin(source: plan.sourceName, id: $0) }
-        return Batch(
-            schema: schema, rows: page.rows, origins: origins,
-            checkpoint: checkpoint.map { $0.checkpoint(cursorColumn: plan.cursor) }, byteCount: page.bytes)
+        return .batch(
+            Batch(schema: schema, rows: page.rows, origins: origins, byteCount: page.bytes),
+            checkpoint: checkpoint.map { $0.checkpoint(cursorColumn: plan.cursor) })
     }
 }

@@ -251,7 +251,7 @@ public struct PostgresLoader: Loader {
 
     // MARK: load
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
         guard let p = prepared.value else {
             throw RunnelError.failure("load into \(displayName) before prepare")
         }
@@ -304,6 +304,7 @@ public struct PostgresLoader: Loader {
             }
             pathCounts.withLock { if inserted { $0.inserted += 1 } else { $0.upserted += 1 } }
         }
+        return .stored
     }
 
     /// COPYs the batch straight into the table under a savepoint; false (and nothing written) when

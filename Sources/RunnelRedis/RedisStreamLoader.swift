@@ -66,8 +66,8 @@ public struct RedisStreamLoader: Loader {
         return "runnel:appended:\(configuration.stream):" + SHA256.hex(SHA256.digest(text))
     }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard !batch.records.isEmpty else { return }
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
+        guard !batch.records.isEmpty else { return .stored }
         let keys = batch.schema.fields
         var arguments: [RedisArgument] = [
             .string(Self.appendScript), 2, .string(configuration.stream), .string(markerKey(batch)),
@@ -83,5 +83,6 @@ public struct RedisStreamLoader: Loader {
         }
         let reply = try await client.send(RedisCommand("EVAL", arguments))
         if case .error(let message) = reply { throw RedisError(code: .server, message: message, command: "EVAL") }
+        return .stored
     }
 }

@@ -6,7 +6,7 @@ import RunnelCore
 ///
 /// Micro-batching: a batch is complete when it holds `max_records` entries or `max_bytes` of
 /// payload, or `max_linger` after its first entry arrived, whichever comes first. With no
-/// input at all, `next()` returns an empty batch every `idleBlock`, so the runner notices a
+/// input at all, `read()` returns `.idle` every `idleBlock`, so the runner notices a
 /// stop request; backpressure comes from the runner, which reads one batch ahead.
 final class RedisStreamReader: BatchReader {
     private enum Phase {
@@ -53,9 +53,9 @@ final class RedisStreamReader: BatchReader {
         return max(1, min(n, limit - readSoFar))
     }
 
-    func next() async throws -> Batch? {
-        if let limit = request.limit, readSoFar >= limit { return nil }
-        if exhausted { return nil }
+    func read() async throws -> ReadResult {
+        if let limit = request.limit, readSoFar >= limit { return .end }
+        if exhausted { return .end }
         do {
             if !groupReady {
                 let created = try await client.xgroupCreate(c.stream, group: c.group, startID: c.startID, mkstream: true)
@@ -64,20 +64,20 @@ final class RedisStreamReader: BatchReader {
                 }
                 groupReady = true
             }
-            let batch = try await read()
+            let result = try await readEntries()
             if failures > 0 {
                 logger.info("redis stream reachable again", metadata: ["runnel.failures": "\(failures)"])
                 failures = 0
             }
-            if let batch { readSoFar += batch.readCount }
-            return batch
+            if let batch = result.batch { readSoFar += batch.readCount }
+            return result
         } catch let error as RedisError where error.serverErrorCode == "NOGROUP" {
             // The group (or the stream) went away: a Redis restart without persistence, or
             // someone deleted it. Create it again and start over from this consumer's pending.
             logger.warning("consumer group missing, creating it again", metadata: ["runnel.group": "\(c.group)"])
             groupReady = false
             phase = .history(cursor: .zero)
-            return empty
+            return .idle
         } catch let error as RedisError where error.isTransient && request.follow {
             // A streaming worker rides out an outage: back off, then try again. The health
             // poller marks the source unreachable meanwhile. After reconnecting, re-read this
@@ -90,7 +90,7 @@ final class RedisStreamReader: BatchReader {
                 metadata: ["runnel.error": "\(error)", "runnel.failures": "\(failures)", "runnel.retry_in_ms": "\(delay.milliseconds)"])
             try await Task.sleep(for: delay)
             phase = .history(cursor: .zero)
-            return empty
+            return .idle
         }
     }
 
@@ -98,11 +98,9 @@ final class RedisStreamReader: BatchReader {
         await blockingClient.close()
     }
 
-    private var empty: Batch { Batch(schema: Schema([]), records: [], sources: []) }
-
     // MARK: - Reading
 
-    private func read() async throws -> Batch? {
+    private func readEntries() async throws -> ReadResult {
         if case .history(let cursor) = phase {
             let entries = try await client.xreadgroup(
                 group: c.group, consumer: c.consumer, key: c.stream, id: cursor.description, count: maxRecords)
@@ -121,7 +119,7 @@ final class RedisStreamReader: BatchReader {
                 group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: maxRecords)
             if entries.isEmpty {
                 exhausted = true
-                return nil
+                return .end
             }
             return try await makeBatch(entries, redelivered: false)
         }
@@ -129,12 +127,12 @@ final class RedisStreamReader: BatchReader {
     }
 
     /// New entries, lingering up to `max_linger` after the first one to fill the batch.
-    private func gather() async throws -> Batch {
+    private func gather() async throws -> ReadResult {
         let limit = maxRecords
         var entries = try await blockingClient.xreadgroup(
             group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit,
             blockMilliseconds: max(1, Int(c.idleBlock.milliseconds)))
-        if entries.isEmpty { return empty }
+        if entries.isEmpty { return .idle }
         let deadline = ContinuousClock.now + request.batching.maxLinger
         var bytes = Self.size(entries)
         while entries.count < limit, bytes < request.batching.maxBytes {
@@ -167,7 +165,7 @@ final class RedisStreamReader: BatchReader {
 
     // MARK: - Entries to a batch
 
-    private func makeBatch(_ entries: [StreamEntry], redelivered: Bool) async throws -> Batch {
+    private func makeBatch(_ entries: [StreamEntry], redelivered: Bool) async throws -> ReadResult {
         // Delivery counts matter only for entries delivered before (own pending, claimed).
         var deliveries: [StreamID: Int] = [:]
         if redelivered, let first = entries.first, let last = entries.last {
@@ -230,13 +228,11 @@ final class RedisStreamReader: BatchReader {
             sources.append(SourceRecord(origin: origins[i], values: values, raw: raws[i]))
             if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
         }
-        var batch = Batch(
-            schema: schema, records: records, sources: sources,
-            acknowledgement: ids.isEmpty ? nil : RedisStreamAcknowledgement(client: client, stream: c.stream, group: c.group, ids: ids),
-            byteCount: bytes)
+        var batch = Batch(schema: schema, records: records, sources: sources, byteCount: bytes)
         batch.sourceTimes = times
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
-        return batch
+        let ack = ids.isEmpty ? nil : RedisStreamAcknowledgement(client: client, stream: c.stream, group: c.group, ids: ids)
+        return .batch(batch, BatchCommit(acknowledgement: ack))
     }
 
     private func record(_ entry: StreamEntry) throws(RecordError) -> Object {

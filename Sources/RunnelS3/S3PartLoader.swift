@@ -57,8 +57,8 @@ public struct S3PartLoader: Loader {
         }
     }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let (name, bytes) = try encoder.encode(batch) else { return }
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
+        guard let (name, bytes) = try encoder.encode(batch) else { return .stored }
         let key = configuration.prefix + name + (configuration.gzip ? ".gz" : "")
         let body = configuration.gzip ? try Gzip.compress(bytes) : bytes
         let contentType =
@@ -68,9 +68,11 @@ public struct S3PartLoader: Loader {
             case .parquet: "application/vnd.apache.parquet"
             }
         guard body.count > configuration.partSize else {
-            return try await client.put(key, body: body, contentType: contentType)
+            try await client.put(key, body: body, contentType: contentType)
+            return .stored
         }
         try await uploadInParts(key, body: body, contentType: contentType)
+        return .stored
     }
 
     private func uploadInParts(_ key: String, body: [UInt8], contentType: String) async throws {

@@ -80,7 +80,7 @@ public struct SQLiteLoader: Loader {
 
     public var readsColumns: Bool { true }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
         let columns = written.withLock { $0 } ?? batch.schema.fields
         let positions = columns.map { batch.schema.index(of: $0) }
         let sql = upsertSQL(columns)
@@ -105,6 +105,7 @@ public struct SQLiteLoader: Loader {
             }
             for entry in commit?.entries ?? [] { try SQLiteCheckpointStore.write(entry.checkpoint, pipeline: entry.key, in: c) }
         }
+        return .stored
     }
 
     func upsertSQL(_ columns: [String]) -> String {

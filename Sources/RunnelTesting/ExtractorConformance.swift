@@ -30,9 +30,9 @@ public enum ExtractorConformance {
         let reader = try await extractor.open(ExtractRequest(checkpoint: checkpoint, batching: batching))
         var batches: [(Checkpoint?, [[Value]])] = []
         var count = 0
-        while let b = try await reader.next() {
+        while let (b, commit) = try await reader.nextBatch() {
             let rows = b.sources.map { s in s.values.isEmpty ? [Value.string("raw:" + (s.raw ?? ""))] : s.values }
-            batches.append((b.checkpoint, rows))
+            batches.append((commit.checkpoint, rows))
             count += rows.count
         }
         await reader.close()

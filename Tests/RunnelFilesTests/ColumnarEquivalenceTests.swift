@@ -22,7 +22,7 @@ import Testing
         let path = dir + "/in.jsonl"
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         let reader = try await JSONLinesExtractor(.init(path: path)).open(ExtractRequest(batching: .init(maxRecords: 100)))
-        let batch = try #require(try await reader.next())
+        let batch = try #require(try await reader.nextBatch()?.batch)
         #expect(batch.columnar != nil)
         #expect(batch.readCount == 5)
         #expect(batch.recordCount == 4)

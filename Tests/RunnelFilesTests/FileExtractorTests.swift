@@ -13,7 +13,7 @@ private func write(_ dir: String, _ name: String, _ text: String) -> String {
 private func readAll(_ e: any Extractor, batch: Int = 1000) async throws -> [Batch] {
     let reader = try await e.open(ExtractRequest(batching: .init(maxRecords: batch)))
     var out: [Batch] = []
-    while let b = try await reader.next() { out.append(b) }
+    while let b = try await reader.nextBatch()?.batch { out.append(b) }
     return out
 }
 
@@ -91,7 +91,7 @@ private func readAll(_ e: any Extractor, batch: Int = 1000) async throws -> [Bat
         var c = CSVExtractor.Configuration(path: path)
         c.cursor = "day"
         let reader = try await CSVExtractor(c).open(ExtractRequest(window: Window(from: "2024-01-02", to: "2024-01-03")))
-        let b = try #require(try await reader.next())
+        let b = try #require(try await reader.nextBatch()?.batch)
         #expect(b.records.map { $0.values[0] } == ["2"])
     }
 }
@@ -118,7 +118,7 @@ private func readAll(_ e: any Extractor, batch: Int = 1000) async throws -> [Bat
         request.maxRecordBytes = 64 << 10
         let reader = try await JSONLinesExtractor(.init(path: path)).open(request)
         var batches: [Batch] = []
-        while let b = try await reader.next() { batches.append(b) }
+        while let b = try await reader.nextBatch()?.batch { batches.append(b) }
         let records = batches.flatMap(\.records).map(\.values)
         #expect(records == [[1], [2]])
         let rejected = batches.flatMap { b in b.rejections.map { (b.sources[$0.ordinal], $0.error) } }

@@ -105,20 +105,20 @@ func withClient<R>(_ body: (HTTPAPIClient) async throws -> R) async throws -> R 
 }
 
 /// Every batch of a read: the ids of its records, its rejections, its checkpoint.
-struct ReadResult {
+struct PagesRead {
     var ids: [Int64] = []
-    var batches: [Batch] = []
+    var batches: [ReadBatch] = []
     var rejections: [(code: String, raw: String?, message: String)] = []
 }
 
 func readAll(_ extractor: HTTPAPIExtractor, checkpoint: Checkpoint? = nil, window: Window? = nil, limit: Int? = nil)
     async throws
-    -> ReadResult
+    -> PagesRead
 {
     let reader = try await extractor.open(ExtractRequest(checkpoint: checkpoint, window: window, limit: limit))
-    var result = ReadResult()
-    while let b = try await reader.next() {
-        result.batches.append(b)
+    var result = PagesRead()
+    while let (b, commit) = try await reader.nextBatch() {
+        result.batches.append(ReadBatch(batch: b, checkpoint: commit.checkpoint))
         let idIndex = b.schema.index(of: "id")
         for r in b.records {
             if let idIndex, case .int(let id) = r.values[idIndex] { result.ids.append(id) }
@@ -129,6 +129,13 @@ func readAll(_ extractor: HTTPAPIExtractor, checkpoint: Checkpoint? = nil, windo
     }
     await reader.close()
     return result
+}
+
+/// A batch with the checkpoint its reader returned beside it.
+struct ReadBatch {
+    var batch: Batch
+    var checkpoint: Checkpoint?
+    var records: [Record] { batch.records }
 }
 
 /// The records' ids as the server sorts them: 1...n.

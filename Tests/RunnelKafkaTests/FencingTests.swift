@@ -89,9 +89,9 @@
         let inner: any Loader
         let gate: Gate
         func prepare(schema: Schema?) async throws { try await inner.prepare(schema: schema) }
-        func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+        func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
             await gate.pass()
-            try await inner.load(batch, commit: commit)
+            return try await inner.load(batch, commit: commit)
         }
         var transactionDomain: TransactionDomain? { inner.transactionDomain }
         func finish() async throws { try await inner.finish() }

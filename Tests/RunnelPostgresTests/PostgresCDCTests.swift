@@ -27,14 +27,14 @@
         }
 
         /// Reads batches until `count` records arrived (bounded by the server's pace, not a sleep).
-        static func read(_ reader: any BatchReader, records count: Int) async throws -> [Batch] {
-            var batches: [Batch] = []
+        static func read(_ reader: any BatchReader, records count: Int) async throws -> [(batch: Batch, commit: BatchCommit)] {
+            var batches: [(batch: Batch, commit: BatchCommit)] = []
             // An upper bound, not a wait: it returns as soon as the records arrive. Generous because
             // the server decodes every other test's WAL (bulk loads in parallel suites) before these
             // changes, which on two loaded cores has taken over 30 s.
             let deadline = ContinuousClock.now + .seconds(120)
-            while batches.reduce(0, { $0 + $1.records.count }) < count, ContinuousClock.now < deadline {
-                if let batch = try await reader.next(), !batch.records.isEmpty { batches.append(batch) }
+            while batches.reduce(0, { $0 + $1.batch.records.count }) < count, ContinuousClock.now < deadline {
+                if case .batch(let batch, let commit) = try await reader.read(), !batch.records.isEmpty { batches.append((batch, commit)) }
             }
             return batches
         }
@@ -62,12 +62,12 @@
             let first = try await Self.read(reader, records: 4)
             await reader.close()
             // Batches of two inside the five-row transaction; the first one's checkpoint points inside it.
-            #expect(first.map { $0.records.count } == [2, 2])
-            let stored = try #require(first[0].checkpoint)
+            #expect(first.map { $0.batch.records.count } == [2, 2])
+            let stored = try #require(first[0].commit.checkpoint)
             let position = try #require(CDCPosition(stored.position))
             #expect(position.within?.index == 1)
-            let schema = first[0].schema
-            let rows = first.flatMap { $0.records.map { $0.object(schema) } }
+            let schema = first[0].batch.schema
+            let rows = first.flatMap { $0.batch.records.map { $0.object(schema) } }
             #expect(rows.map { $0["_op"] } == Array(repeating: .string("insert"), count: 4))
             #expect(rows.map { $0["id"] } == [.int(1), .int(2), .int(3), .int(4)])
             #expect(rows.allSatisfy { $0["_table"] == .string("public.\(table)") })
@@ -79,7 +79,7 @@
             request.checkpoint = stored
             let resumed = try await extractor.open(request)
             let rest = try await Self.read(resumed, records: 5)
-            let restRows = rest.flatMap { b in b.records.map { $0.object(b.schema) } }
+            let restRows = rest.flatMap { r in r.batch.records.map { $0.object(r.batch.schema) } }
             #expect(
                 restRows.map { "\($0["_op"]?.text ?? "-") \($0["id"]?.text ?? "-")" } == [
                     "insert 3", "insert 4", "insert 5", "update 1", "delete 2",
@@ -93,10 +93,10 @@
 
             // The acknowledgement of the last batch confirms the end of its last whole transaction.
             let last = try #require(rest.last)
-            let lastCheckpoint = try #require(last.checkpoint)
+            let lastCheckpoint = try #require(last.commit.checkpoint)
             let end = try #require(CDCPosition(lastCheckpoint.position))
             #expect(end.within == nil)
-            try await #require(last.acknowledgement).acknowledge()
+            try await #require(last.commit.acknowledgement).acknowledge()
             var confirmed: LSN?
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline {

@@ -149,7 +149,7 @@
                 func ids(_ shard: Shard?) async throws -> [Int64] {
                     let reader = try await extractor.open(ExtractRequest(window: window, batching: .init(maxRecords: 9), shard: shard))
                     var out: [Int64] = []
-                    while let b = try await reader.next() {
+                    while let b = try await reader.nextBatch()?.batch {
                         for r in b.records { if case .int(let i) = r.values[0] { out.append(i) } }
                     }
                     return out

@@ -53,7 +53,7 @@ struct S3PipelineTests {
         try await client.put("x.csv", body: Array(text.utf8), contentType: "text/csv")
         let extractor = Self.extractor(client, .csv(CSVExtractor.Configuration(path: "")))
         let reader = try await extractor.open(ExtractRequest(batching: .init(maxRecords: 100)))
-        let batch = try #require(try await reader.next())
+        let batch = try #require(try await reader.nextBatch()?.batch)
         // As for local files, the stray quote costs its line only.
         #expect(batch.records.map { $0.values[1] } == [.string("a"), .string("b, quoted"), .string("d")])
         let rejected = try #require(batch.rejections.first)
@@ -72,7 +72,7 @@ struct S3PipelineTests {
         #expect(all.count == 6)
         let reader = try await e.open(ExtractRequest(window: Window(from: "logs/2024-01-31", to: "logs/2024-02")))
         var sources: Set<String> = []
-        while let b = try await reader.next() { for s in b.sources { sources.insert(s.origin.source) } }
+        while let b = try await reader.nextBatch()?.batch { for s in b.sources { sources.insert(s.origin.source) } }
         #expect(sources == ["s3://\(client.configuration.bucket)/logs/2024-01-31/part.jsonl"])
     }
 
@@ -83,9 +83,9 @@ struct S3PipelineTests {
         c.window = .lastModified
         let e = S3Extractor(c, client: client)
         let future = try await e.open(ExtractRequest(window: Window(from: "2999-01-01T00:00:00Z", to: nil)))
-        #expect(try await future.next() == nil)
+        #expect(try await future.nextBatch() == nil)
         let past = try await e.open(ExtractRequest(window: Window(from: "2000-01-01T00:00:00Z", to: "2999-01-01T00:00:00Z")))
-        #expect(try await past.next()?.records.count == 3)
+        #expect(try await past.nextBatch()?.batch.records.count == 3)
     }
 
     @Test func aNewRunListsOnlyKeysAfterTheLastFinishedOne() async throws {
@@ -167,6 +167,6 @@ struct S3PipelineTests {
         let gz = try Gzip.compress(Self.jsonl(0..<5000))
         try await client.put("t.jsonl.gz", body: Array(gz.prefix(gz.count / 2)), contentType: "x")
         let reader = try await Self.extractor(client, Self.jsonlFormat).open(ExtractRequest())
-        await #expect(throws: RunnelError.self) { while try await reader.next() != nil {} }
+        await #expect(throws: RunnelError.self) { while try await reader.nextBatch()?.batch != nil {} }
     }
 }

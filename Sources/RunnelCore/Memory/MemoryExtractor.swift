@@ -35,13 +35,13 @@ public struct MemoryExtractor: Extractor {
             self.batchSize = max(1, batchSize)
         }
 
-        func next() async throws -> Batch? {
-            guard next < end else { return nil }
+        func read() async throws -> ReadResult {
+            guard next < end else { return .end }
             let upper = min(end, next + batchSize)
             let rows = Array(extractor.rows[next..<upper])
             let origins = (next..<upper).map { Origin(source: extractor.source, line: $0 + 1) }
             next = upper
-            return Batch(schema: extractor.schema, rows: rows, origins: origins, checkpoint: Checkpoint(String(upper)))
+            return .batch(Batch(schema: extractor.schema, rows: rows, origins: origins), checkpoint: Checkpoint(String(upper)))
         }
     }
 }

@@ -32,7 +32,7 @@ public final class MemoryLoader: Loader {
         return (store as AnyObject) === transactionalStore
     }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
         let attempt = state.withLock { s -> Int in
             s.loads += 1
             return s.loads
@@ -57,6 +57,7 @@ public final class MemoryLoader: Loader {
         if let commit, let store = transactionalStore {
             for entry in commit.entries { try await store.save(entry.checkpoint, pipeline: entry.key) }
         }
+        return .stored
     }
 
     /// The stored rows, sorted by key.

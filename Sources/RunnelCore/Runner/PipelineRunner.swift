@@ -119,13 +119,13 @@ public struct PipelineRunner: Sendable {
         if incremental { request.checkpoints = pipeline.checkpoints }
         let opened = request
 
-        let batches = AsyncThrowingChannel<Batch, any Error>()
+        let batches = AsyncThrowingChannel<(Batch, BatchCommit), any Error>()
         let inflight = InflightBytes()
         try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask { await produce(opened, into: batches, inflight: inflight) }
             var committer = Committer(runner: self, inflight: inflight)
-            for try await batch in batches {
-                try await committer.commit(batch, summary: &summary)
+            for try await (batch, commit) in batches {
+                try await committer.commit(batch, commit, summary: &summary)
             }
             // The producer has finished the channel, so its count of late duplicates is ready.
             if let late = try await group.next(), late > 0 {
@@ -143,7 +143,7 @@ public struct PipelineRunner: Sendable {
     /// Reads batches and runs the record stages, one batch ahead of the committer. Returns, once
     /// the input ended, the superseded records only the end of the run could count (`KeyTracker`).
     private func produce(
-        _ request: ExtractRequest, into batches: AsyncThrowingChannel<Batch, any Error>, inflight: InflightBytes
+        _ request: ExtractRequest, into batches: AsyncThrowingChannel<(Batch, BatchCommit), any Error>, inflight: InflightBytes
     ) async -> Int {
         let reader: any BatchReader
         do {
@@ -160,13 +160,19 @@ public struct PipelineRunner: Sendable {
                 memoryBudget: min(options.keyMemoryBudget, pipeline.memory.keyBytes))
         do {
             let traceRatio = options.traceSampleRatio
-            while !control.isStopRequested, !Task.isCancelled {
+            reading: while !control.isStopRequested, !Task.isCancelled {
                 let readStarted: Timestamp? = traceRatio != nil ? .now : nil
-                guard var batch = try await retrying("extract", { try await reader.next() }) else { break }
-                // A streaming reader returns an empty batch when its linger time passed without
-                // input, so that a stop request is noticed: nothing to load, count or commit.
-                if batch.readCount == 0, batch.acknowledgement == nil, batch.checkpoint == nil, batch.partCheckpoints.isEmpty {
-                    continue
+                var batch: Batch
+                let commit: BatchCommit
+                switch try await retrying("extract", { try await reader.read() }) {
+                case .end: break reading
+                // The linger time passed without input: nothing to load, count or commit, and
+                // the loop condition notices a stop request.
+                case .idle: continue
+                case .batch(let b, let c):
+                    // An empty batch with nothing to commit is an idle read too.
+                    if b.readCount == 0, c.isEmpty { continue }
+                    (batch, commit) = (b, c)
                 }
                 if let traceRatio {
                     // A trace per batch: a streaming worker runs for weeks, and a batch is the unit
@@ -183,7 +189,7 @@ public struct PipelineRunner: Sendable {
                 try keys?.apply(to: &batch)
                 if !pipeline.loader.readsColumns { batch.makeRows() }
                 observer.inflightChanged(info, bytes: inflight.add(batch.byteCount))
-                await batches.send(batch)
+                await batches.send((batch, commit))
             }
             await reader.close()
             let late = try keys?.reconcile() ?? 0
@@ -248,10 +254,10 @@ struct Committer {
     private var pipeline: Pipeline { runner.pipeline }
     private var options: RunOptions { runner.options }
 
-    mutating func commit(_ batch: Batch, summary: inout RunSummary) async throws {
+    mutating func commit(_ batch: Batch, _ commit: BatchCommit, summary: inout RunSummary) async throws {
         var batch = batch
         do {
-            try await store(&batch, summary: &summary)
+            try await store(&batch, commit, summary: &summary)
         } catch {
             // The step that was running is left open in the trace: the tracer ends it here.
             runner.observer.batchFailed(
@@ -262,7 +268,7 @@ struct Committer {
         }
     }
 
-    private mutating func store(_ batch: inout Batch, summary: inout RunSummary) async throws {
+    private mutating func store(_ batch: inout Batch, _ commit: BatchCommit, summary: inout RunSummary) async throws {
         let started = clock.now
         let policy = pipeline.invalidRecords
         let rejectedByStages = batch.rejections.count
@@ -288,77 +294,15 @@ struct Committer {
             }
         }
 
-        let letters = policy.action == .deadLetter ? deadLetters(for: batch) : []
+        let letters = policy.action == .deadLetter && !options.dryRun ? deadLetters(for: batch) : []
         let store = runner.options.window == nil ? pipeline.checkpoints : nil
-        let transactional = store != nil && checkpointsInLoad
-
-        if !options.dryRun {
-            // The target and the dead letter table are created (or checked) before anything is
-            // written, so a target that does not match stops the run with nothing parked. A
-            // loader that takes its columns from the records is prepared by the first batch that
-            // has records: a first batch whose every record was rejected (a poison message, a
-            // malformed page) has no fields to create a table from, and is parked all the same.
-            if !prepared, batch.recordCount > 0 {
-                let schema = batch.schema
-                try await runner.retrying("prepare load") { try await pipeline.loader.prepare(schema: schema) }
-                prepared = true
-            }
-            if !deadLettersPrepared, let queue = pipeline.deadLetters {
-                try await runner.retrying("prepare dead letters") { try await queue.prepare() }
-                deadLettersPrepared = true
-            }
-            if !letters.isEmpty {
-                guard let queue = pipeline.deadLetters else {
-                    throw RunnelError.config("on_invalid is dead_letter but the pipeline has no dead_letter queue")
-                }
-                // Idempotent by source position: a replay after a crash here parks nothing twice.
-                let s = batch.trace.begin(.deadLetters, records: letters.count)
-                try await runner.retrying("write dead letters") { try await queue.write(letters) }
-                batch.trace.step(.deadLetters, since: s, records: letters.count)
-            }
-            var entries: [CheckpointCommit.Entry] = []
-            if store != nil {
-                if let c = batch.checkpoint { entries.append(.init(key: pipeline.name, checkpoint: c)) }
-                for part in batch.partCheckpoints.keys.sorted() {
-                    entries.append(
-                        .init(
-                            key: CheckpointCommit.key(pipeline: pipeline.name, part: part), checkpoint: batch.partCheckpoints[part]!,
-                            replaces: batch.partReplaces[part]))
-                }
-            }
-            let commit = transactional && !entries.isEmpty ? CheckpointCommit(entries: entries) : nil
-            // Before the loader is prepared there is nothing to load: the position is saved by
-            // the store below instead of in the load's transaction.
-            var checkpointWritten = transactional && prepared
-            if batch.recordCount > 0 || (commit != nil && prepared) {
-                let s = batch.trace.begin(.load, records: batch.recordCount)
-                do {
-                    try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: commit) }
-                    batch.trace.step(.load, since: s, records: batch.recordCount)
-                } catch let e as RunnelError where e.underlying is LoadRefusal {
-                    let refused = (e.underlying as! LoadRefusal).refused.count
-                    batch.trace.step(.load, since: s, records: batch.recordCount, recordsOut: batch.recordCount - refused)
-                    try await park(e.underlying as! LoadRefusal, of: &batch)
-                    // The load's transaction (if any) did not commit: the position is saved below.
-                    checkpointWritten = false
-                }
-            }
-            // How the position was committed, for the commit span: in the load's transaction,
-            // by the checkpoint store, by a broker acknowledgement.
-            var how: [String] = checkpointWritten && !entries.isEmpty ? ["load_transaction"] : []
-            let s = batch.trace.begin(.commit)
-            if let store, !checkpointWritten {
-                for entry in entries {
-                    try await runner.retrying("save checkpoint") { try await store.save(entry.checkpoint, pipeline: entry.key) }
-                }
-                if !entries.isEmpty { how.append("checkpoint_store") }
-            }
-            if let ack = batch.acknowledgement {
-                try await runner.retrying("acknowledge") { try await ack.acknowledge() }
-                how.append("acknowledge")
-            }
-            batch.trace.step(.commit, name: how.isEmpty ? "none" : how.joined(separator: "+"), since: s)
-        }
+        let plan = try CommitPlan(
+            CommitPlan.Facts(
+                records: batch.recordCount, deadLetters: letters.count, hasDeadLetterQueue: pipeline.deadLetters != nil,
+                loadPrepared: prepared, deadLettersPrepared: deadLettersPrepared,
+                checkpoints: store == nil ? [] : commit.entries(pipeline: pipeline.name), checkpointsInLoad: checkpointsInLoad,
+                acknowledge: commit.acknowledgement != nil, dryRun: options.dryRun))
+        try await execute(plan, batch: &batch, letters: letters, store: store, acknowledgement: commit.acknowledgement)
 
         let rejected = batch.rejections.count
         var byStage: [String: Int] = [:]
@@ -377,7 +321,7 @@ struct Committer {
         if parked > 0 { for r in batch.rejections { byCode[r.error.code, default: 0] += 1 } }
         summary.deadLettered += parked
         if policy.action != .deadLetter { summary.dropped += rejected }
-        if let c = batch.checkpoint, runner.options.window == nil { summary.checkpoint = c.position }
+        if let c = commit.checkpoint, runner.options.window == nil { summary.checkpoint = c.position }
 
         var loadedTimes: [Timestamp] = []
         if !batch.sourceTimes.isEmpty {
@@ -390,10 +334,73 @@ struct Committer {
                 filtered: filtered, superseded: batch.superseded, rejectedByStage: byStage,
                 deadLettered: parked,
                 dropped: policy.action == .deadLetter ? 0 : rejected, duration: clock.now - started,
-                committedAt: .now, checkpoint: batch.checkpoint, progress: batch.progress, totals: summary,
+                committedAt: .now, checkpoint: commit.checkpoint, progress: batch.progress, totals: summary,
                 sourceTimes: loadedTimes, inflightBytes: inflightAtCommit, deadLetteredByCode: byCode,
                 trace: batch.trace))
         runner.observer.inflightChanged(runner.info, bytes: inflightAtCommit - batch.byteCount)
+    }
+
+    /// Runs a commit plan's steps. A loader's refused records are parked before any position is
+    /// saved, as the plan's `saveCheckpoints(onlyIfRefused:)` step expects.
+    private mutating func execute(
+        _ plan: CommitPlan, batch: inout Batch, letters: [DeadLetter], store: (any CheckpointStore)?,
+        acknowledgement: (any Acknowledgement)?
+    ) async throws {
+        guard !plan.steps.isEmpty else { return }
+        var refused = false
+        // How the position was committed, for the commit span: in the load's transaction, by
+        // the checkpoint store, by a broker acknowledgement.
+        var how: [String] = []
+        var commitStart: Timestamp?
+        var commitBegun = false
+        func beginCommit(_ batch: inout Batch) {
+            guard !commitBegun else { return }
+            commitStart = batch.trace.begin(.commit)
+            commitBegun = true
+        }
+        for step in plan.steps {
+            switch step {
+            case .prepareLoad:
+                let schema = batch.schema
+                try await runner.retrying("prepare load") { try await pipeline.loader.prepare(schema: schema) }
+                prepared = true
+            case .prepareDeadLetters:
+                guard let queue = pipeline.deadLetters else { continue }
+                try await runner.retrying("prepare dead letters") { try await queue.prepare() }
+                deadLettersPrepared = true
+            case .writeDeadLetters:
+                guard let queue = pipeline.deadLetters else { continue }
+                // Idempotent by source position: a replay after a crash here parks nothing twice.
+                let s = batch.trace.begin(.deadLetters, records: letters.count)
+                try await runner.retrying("write dead letters") { try await queue.write(letters) }
+                batch.trace.step(.deadLetters, since: s, records: letters.count)
+            case .load(let records, let checkpoints):
+                let s = batch.trace.begin(.load, records: records)
+                let commit = checkpoints.isEmpty ? nil : CheckpointCommit(entries: checkpoints)
+                let outcome = try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: commit) }
+                batch.trace.step(.load, since: s, records: records, recordsOut: records - outcome.refused.count)
+                if !outcome.refused.isEmpty {
+                    refused = true
+                    try await park(outcome, of: &batch)
+                } else if !checkpoints.isEmpty {
+                    how.append("load_transaction")
+                }
+            case .saveCheckpoints(let entries, let onlyIfRefused):
+                beginCommit(&batch)
+                guard let store, !onlyIfRefused || refused else { continue }
+                for entry in entries {
+                    try await runner.retrying("save checkpoint") { try await store.save(entry.checkpoint, pipeline: entry.key) }
+                }
+                how.append("checkpoint_store")
+            case .acknowledge:
+                beginCommit(&batch)
+                guard let acknowledgement else { continue }
+                try await runner.retrying("acknowledge") { try await acknowledgement.acknowledge() }
+                how.append("acknowledge")
+            }
+        }
+        beginCommit(&batch)
+        batch.trace.step(.commit, name: how.isEmpty ? "none" : how.joined(separator: "+"), since: commitStart)
     }
 
     /// Counts a batch the run stops on without committing it: what was read and rejected is
@@ -410,7 +417,7 @@ struct Committer {
 
     /// Moves the records a loader refused into the batch's rejections and handles them per
     /// `on_invalid`, as if a validator had rejected them.
-    private func park(_ refusal: LoadRefusal, of batch: inout Batch) async throws {
+    private func park(_ refusal: LoadOutcome, of batch: inout Batch) async throws {
         let stage = "load"
         let refused = Dictionary(refusal.refused.map { ($0.ordinal, $0.error) }, uniquingKeysWith: { a, _ in a })
         var added: [Rejection] = []

@@ -60,7 +60,7 @@ public struct InputPreview: Sendable {
         let reader = try await extractor.open(request)
         let batch: Batch?
         do {
-            batch = try await reader.next()
+            batch = try await reader.nextBatch()?.batch
         } catch {
             await reader.close()
             throw error
@@ -128,8 +128,9 @@ public struct ExtractRequest: Sendable {
 
 /// A reader returned by `Extractor.open`.
 public protocol BatchReader: AnyObject {
-    /// The next batch, or nil when the input is exhausted (batch mode).
-    func next() async throws -> Batch?
+    /// The next batch and how to commit it; `.idle` when a streaming reader's linger passed
+    /// without input, `.end` when the input is exhausted (batch mode).
+    func read() async throws -> ReadResult
     func close() async
 }
 
@@ -171,8 +172,10 @@ public protocol Loader: Sendable {
     func prepare(schema: Schema?) async throws
 
     /// Writes the batch's records. When `commit` is given (the loader's `transactionDomain` equals
-    /// the checkpoint store's), the checkpoint is written in the same transaction.
-    func load(_ batch: Batch, commit: CheckpointCommit?) async throws
+    /// the checkpoint store's), the checkpoint is written in the same transaction. Returns
+    /// `.stored`, or the records the target refused (see `LoadOutcome`); throws for a failure a
+    /// retry may fix or that stops the run.
+    func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome
 
     /// Where this loader can write checkpoints in its own transaction; nil when it cannot.
     var transactionDomain: TransactionDomain? { get }
@@ -286,17 +289,3 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(index)/\(count)" }
 }
 
-/// Thrown by a loader whose target refused some of a batch's records for reasons of the records
-/// themselves (a webhook answering 422): nothing a retry can fix. The runner treats the refused
-/// records like records a validator rejected — dead letter, drop or fail per `on_invalid` —
-/// stores the rest as usual and commits the batch's position.
-///
-/// The loader must not have stored the refused records; the others it has stored.
-public struct LoadRefusal: Error, Sendable, CustomStringConvertible {
-    /// The refused records, by `Record.ordinal`, each with the reason (the target's answer).
-    public var refused: [(ordinal: Int, error: RecordError)]
-    public init(refused: [(ordinal: Int, error: RecordError)]) { self.refused = refused }
-    public var description: String {
-        "the target refused \(refused.count) record(s)" + (refused.first.map { ": \($0.error.message)" } ?? "")
-    }
-}

@@ -1,8 +1,10 @@
-/// A group of records read together, with everything needed to commit or reject them.
+/// A group of records read together: the records, the input they were read from, and what the
+/// stages rejected.
 ///
-/// A batch carries the position to commit once it is stored (`checkpoint`) and, for brokers, the
-/// acknowledgement to send (`acknowledgement`). Records that a stage rejects are moved from
-/// `records` to `rejections`, so the runner can route them to the dead letter queue.
+/// How to commit the batch once it is stored (its position, a broker's acknowledgement) is not
+/// part of it: a reader returns that beside it (`ReadResult`, `BatchCommit`). Records that a
+/// stage rejects are moved from `records` to `rejections`, so the runner can route them to the
+/// dead letter queue.
 public struct Batch: Sendable {
     /// Field names of `records` (and of the columns, in the columnar layout).
     public var schema: Schema
@@ -14,19 +16,6 @@ public struct Batch: Sendable {
     public var sourceSchema: Schema
     /// Records rejected so far, by the extractor (malformed input) or a stage.
     public var rejections: [Rejection]
-    /// The position reading resumes from after this batch, saved when the batch is committed.
-    public var checkpoint: Checkpoint?
-    /// Positions of the parts of the source this batch came from (a Kafka partition's next
-    /// offset), by part name, saved under `CheckpointCommit.key(pipeline:part:)` when the batch
-    /// is committed — in the loader's transaction where the loader writes the checkpoints.
-    public var partCheckpoints: [String: Checkpoint] = [:]
-    /// What each part's stored position must still be for this batch to be written (the
-    /// position it was read from): a worker whose part was taken over meanwhile is fenced off
-    /// instead of moving the part's position backwards. Checked where the loader writes the
-    /// checkpoints in its own transaction.
-    public var partReplaces: [String: StoredPosition] = [:]
-    /// Sent after the batch is stored (a broker's ack); nil for sources without acknowledgements.
-    public var acknowledgement: (any Acknowledgement)?
     /// Approximate size of the input this batch was read from, for byte-based batching and progress.
     public var byteCount: Int
     /// Progress of the whole input, where the extractor can tell (bytes read, bytes total).
@@ -53,8 +42,6 @@ public struct Batch: Sendable {
         records: [Record],
         sources: [SourceRecord],
         rejections: [Rejection] = [],
-        checkpoint: Checkpoint? = nil,
-        acknowledgement: (any Acknowledgement)? = nil,
         byteCount: Int = 0,
         progress: InputProgress? = nil
     ) {
@@ -63,8 +50,6 @@ public struct Batch: Sendable {
         self.input = .rows(sources)
         self.sourceSchema = schema
         self.rejections = rejections
-        self.checkpoint = checkpoint
-        self.acknowledgement = acknowledgement
         self.byteCount = byteCount
         self.progress = progress
     }
@@ -74,8 +59,6 @@ public struct Batch: Sendable {
         schema: Schema,
         rows: [[Value]],
         origins: [Origin],
-        checkpoint: Checkpoint? = nil,
-        acknowledgement: (any Acknowledgement)? = nil,
         byteCount: Int = 0
     ) {
         precondition(rows.count == origins.count, "one origin per row")
@@ -87,9 +70,7 @@ public struct Batch: Sendable {
             records.append(Record(values: row, ordinal: i))
             sources.append(SourceRecord(origin: origins[i], values: row))
         }
-        self.init(
-            schema: schema, records: records, sources: sources, checkpoint: checkpoint,
-            acknowledgement: acknowledgement, byteCount: byteCount)
+        self.init(schema: schema, records: records, sources: sources, byteCount: byteCount)
     }
 
     /// Records read from the source, including the ones rejected while reading.

@@ -61,7 +61,7 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         totalBytes = total >= 0 ? total : nil
     }
 
-    func next() async throws -> Batch? {
+    func read() async throws -> ReadResult {
         // Rows go straight into columns: no per-record array, and a key first seen late in a
         // JSON Lines batch costs nothing for the rows before it (see `ColumnsBuilder`).
         var columns: ColumnsBuilder?
@@ -142,19 +142,18 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
                     "damaged input: \(damagedFiles.joined(separator: ", ")); every row that could be decoded was read, "
                         + "the damage is a dead letter with code truncated_input; replace the file and run `checkpoint reset` to read it again")
             }
-            return nil
+            return .end
         }
-        if origins.isEmpty && remaining == 0 { return nil }
+        if origins.isEmpty && remaining == 0 { return .end }
         let (schema, built) = (columns ?? ColumnsBuilder(fields: fields ?? [])).finish()
         var batch = Batch(
-            schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable,
-            checkpoint: position.checkpoint, byteCount: bytes)
+            schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable, byteCount: bytes)
         // A header (or `columns:`) declares the fields: a stage naming another is a contract error.
         batch.closedSchema = fields != nil
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
         let read = bytesDoneBefore + (file.map { $0.stream.storedOffset ?? position.offset } ?? 0)
         batch.progress = InputProgress(bytesRead: read, bytesTotal: totalBytes)
-        return batch
+        return .batch(batch, checkpoint: position.checkpoint)
     }
 
     /// The raw text of the row just parsed (for dead letters), without its line terminator.

@@ -43,9 +43,10 @@ public struct PartFileLoader: Loader {
 
     public var readsColumns: Bool { true }
 
-    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws {
-        guard let (name, bytes) = try encode(batch) else { return }
+    public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
+        guard let (name, bytes) = try encode(batch) else { return .stored }
         try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
+        return .stored
     }
 
     /// The part of `batch`: its name (from the batch's first source position, so a replay gets

@@ -159,14 +159,14 @@ final class PostgresCDCReader: BatchReader {
         _ = union.add(Self.fields)
     }
 
-    func next() async throws -> Batch? {
+    func read() async throws -> ReadResult {
         if task == nil {
             // The reading task lives as long as the reader: the runner closes it.
             let stream = stream
             task = Task { await stream.run() }
         }
-        if let limit = request.limit, readSoFar >= limit { return nil }
-        if let drainTo, position.within == nil, position.resume >= drainTo { return nil }
+        if let limit = request.limit, readSoFar >= limit { return .end }
+        if let drainTo, position.within == nil, position.resume >= drainTo { return .end }
 
         var objects: [Object] = []
         var origins: [Origin] = []
@@ -215,11 +215,11 @@ final class PostgresCDCReader: BatchReader {
             acknowledged = position.resume
         }
         if !rows.isEmpty { hasEmittedRecords = true }
-        return Batch(
-            schema: Schema(union.names), rows: rows, origins: origins,
-            checkpoint: moved ? Checkpoint(position.description) : nil,
-            acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil,
-            byteCount: rows.count * 64)
+        return .batch(
+            Batch(schema: Schema(union.names), rows: rows, origins: origins, byteCount: rows.count * 64),
+            BatchCommit(
+                checkpoint: moved ? Checkpoint(position.description) : nil,
+                acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil))
     }
 
     func close() async {

@@ -79,7 +79,7 @@ extension RunnelBatch {
             let first: Batch? = try await withBackgroundTasks(spec) {
                 let reader = try await p.extractor.open(request)
                 do {
-                    let batch = try await reader.next()
+                    let batch = try await reader.nextBatch()?.batch
                     await reader.close()
                     return batch
                 } catch {
@@ -91,8 +91,6 @@ extension RunnelBatch {
                 print("== extract: no input")
                 return
             }
-            b.checkpoint = nil
-            b.acknowledgement = nil
             Self.show(&b, "extract", rejectedBefore: 0)
             for (i, t) in p.transformers.enumerated() {
                 let before = b.rejections.count

@@ -80,10 +80,10 @@ extension Batch {
     /// A batch read by column: every physical row not in `unreadable` is selected.
     public init(
         schema: Schema, columns: [Column], origins: [Origin], raws: [Int: String] = [:], unreadable: Set<Int> = [],
-        checkpoint: Checkpoint? = nil, byteCount: Int = 0
+        byteCount: Int = 0
     ) {
         let selection = unreadable.isEmpty ? Array(origins.indices) : origins.indices.filter { !unreadable.contains($0) }
-        self.init(schema: schema, records: [], sources: [], checkpoint: checkpoint, byteCount: byteCount)
+        self.init(schema: schema, records: [], sources: [], byteCount: byteCount)
         layout = .columns(BatchColumns(columns: columns, selection: selection, physicalCount: origins.count))
         input = .columns(InputColumns(columns: columns, origins: origins, raws: raws, unreadable: unreadable))
     }
