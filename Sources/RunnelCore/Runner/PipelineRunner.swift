@@ -119,12 +119,18 @@ public struct PipelineRunner: Sendable {
         if incremental { request.checkpoints = pipeline.checkpoints }
         let opened = request
 
-        let batches = AsyncThrowingChannel<(Batch, BatchCommit), any Error>()
+        // Streaming runs into a target written by key commit the micro-batches that waited for
+        // the previous commit as one group (see `CommitQueue`).
+        let grouping =
+            options.mode == .streaming && !pipeline.loader.key.isEmpty
+            ? CommitQueue.Grouping(maxRecords: max(10_000, batching.maxRecords), maxBytes: pipeline.memory.batchBytes)
+            : nil
+        let batches = CommitQueue(grouping: grouping)
         let inflight = InflightBytes()
         try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask { await produce(opened, into: batches, inflight: inflight) }
             var committer = Committer(runner: self, inflight: inflight)
-            for try await (batch, commit) in batches {
+            while let (batch, commit) = try await batches.next() {
                 try await committer.commit(batch, commit, summary: &summary)
             }
             // The producer has finished the channel, so its count of late duplicates is ready.
@@ -143,7 +149,7 @@ public struct PipelineRunner: Sendable {
     /// Reads batches and runs the record stages, one batch ahead of the committer. Returns, once
     /// the input ended, the superseded records only the end of the run could count (`KeyTracker`).
     private func produce(
-        _ request: ExtractRequest, into batches: AsyncThrowingChannel<(Batch, BatchCommit), any Error>, inflight: InflightBytes
+        _ request: ExtractRequest, into batches: CommitQueue, inflight: InflightBytes
     ) async -> Int {
         let reader: any BatchReader
         do {

@@ -1,0 +1,147 @@
+import Synchronization
+
+/// The hand-over from the producer task (read, stages) to the committer (load, commit): one slot.
+///
+/// Without grouping (batch runs) the producer waits until the committer has taken what it put
+/// in the slot, so memory holds two batches: the one being committed and the one handed over.
+///
+/// With grouping (streaming runs into a target written by key), a batch that arrives while the
+/// slot is still full is appended to the batch waiting there (`Batch.append`,
+/// `BatchCommit.append`), up to the group's bounds: micro-batches that arrive faster than the
+/// target commits — a transaction and an fsync each — are committed together, one transaction
+/// for the group, and each is acknowledged after it (group commit). At low rates the slot is
+/// empty whenever a batch arrives, so no batch waits for company and latency is unchanged.
+/// Targets that append (part files, a topic, a webhook) are not grouped: their output is named
+/// or keyed by the batch, and a replay must cut the input the same way.
+final class CommitQueue: Sendable {
+    struct Grouping: Sendable {
+        /// The most records and input bytes a group may hold.
+        var maxRecords: Int
+        var maxBytes: Int
+    }
+
+    typealias Item = (batch: Batch, commit: BatchCommit)
+
+    private struct State: ~Copyable {
+        var slot: Item?
+        var end: Result<Void, any Error>?
+        var consumer: CheckedContinuation<Void, Never>?
+        var producer: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+    let grouping: Grouping?
+
+    init(grouping: Grouping?) { self.grouping = grouping }
+
+    /// Hands `item` over: into the empty slot, or appended to the group waiting there; else
+    /// waits for the committer to take the slot. Without grouping, returns once the committer
+    /// has taken the item. Returns early when the task is cancelled (the run is stopping).
+    func send(_ item: Item) async {
+        var pending: Item? = item
+        while let current = pending {
+            let (placed, consumer) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+                if s.slot == nil {
+                    s.slot = current
+                    defer { s.consumer = nil }
+                    return (true, s.consumer)
+                }
+                if let grouping, Self.append(current, to: &s.slot!, within: grouping) { return (true, nil) }
+                return (false, nil)
+            }
+            consumer?.resume()
+            if placed {
+                pending = nil
+            } else {
+                await waitAsProducer { $0.slot == nil }
+                if Task.isCancelled { return }
+            }
+        }
+        if grouping == nil { await waitAsProducer { $0.slot == nil } }
+    }
+
+    /// The producer is done: the committer takes what is in the slot, then ends.
+    func finish() { end(.success(())) }
+
+    /// The producer failed: the committer takes what is in the slot, then throws `error`.
+    func fail(_ error: any Error) { end(.failure(error)) }
+
+    /// The next batch (or group) to commit; nil once the producer finished and the slot is empty.
+    func next() async throws -> Item? {
+        while true {
+            let (item, end, producer) = state.withLock {
+                s -> (Item?, Result<Void, any Error>?, CheckedContinuation<Void, Never>?) in
+                if let item = s.slot {
+                    s.slot = nil
+                    defer { s.producer = nil }
+                    return (item, nil, s.producer)
+                }
+                return (nil, s.end, nil)
+            }
+            producer?.resume()
+            if let item { return item }
+            if let end {
+                try end.get()
+                return nil
+            }
+            try Task.checkCancellation()
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { s -> Bool in
+                        if s.slot != nil || s.end != nil || Task.isCancelled { return true }
+                        s.consumer = c
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            } onCancel: {
+                state.withLock { s in
+                    defer { s.consumer = nil }
+                    return s.consumer
+                }?.resume()
+            }
+        }
+    }
+
+    private func end(_ result: Result<Void, any Error>) {
+        let (consumer, producer) = state.withLock { s in
+            s.end = s.end ?? result
+            defer {
+                s.consumer = nil
+                s.producer = nil
+            }
+            return (s.consumer, s.producer)
+        }
+        consumer?.resume()
+        producer?.resume()
+    }
+
+    /// Suspends the producer until `ready` holds, the queue ended, or the task is cancelled.
+    private func waitAsProducer(until ready: @escaping @Sendable (borrowing State) -> Bool) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if ready(s) || s.end != nil || Task.isCancelled { return true }
+                    s.producer = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            state.withLock { s in
+                defer { s.producer = nil }
+                return s.producer
+            }?.resume()
+        }
+    }
+
+    /// Appends `item` to the group `group` when both fit the bounds together and line up.
+    private static func append(_ item: Item, to group: inout Item, within bounds: Grouping) -> Bool {
+        guard group.batch.readCount + item.batch.readCount <= bounds.maxRecords,
+            group.batch.byteCount + item.batch.byteCount <= bounds.maxBytes
+        else { return false }
+        guard group.batch.append(item.batch) else { return false }
+        group.commit.append(item.commit)
+        return true
+    }
+}
