@@ -15,6 +15,8 @@ import Synchronization
 /// or keyed by the batch, and a replay must cut the input the same way.
 final class CommitQueue: Sendable {
     struct Grouping: Sendable {
+        /// How many micro-batches' records a group may hold.
+        static let maxBatches = 16
         /// The most records and input bytes a group may hold.
         var maxRecords: Int
         var maxBytes: Int

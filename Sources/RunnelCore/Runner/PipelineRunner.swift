@@ -120,10 +120,14 @@ public struct PipelineRunner: Sendable {
         let opened = request
 
         // Streaming runs into a target written by key commit the micro-batches that waited for
-        // the previous commit as one group (see `CommitQueue`).
+        // the previous commit as one group (see `CommitQueue`): at most 16 micro-batches, so
+        // that a stalled target holds back reading (the source's lag shows it) instead of
+        // absorbing the backlog into one huge group.
         let grouping =
             options.mode == .streaming && !pipeline.loader.key.isEmpty
-            ? CommitQueue.Grouping(maxRecords: max(10_000, batching.maxRecords), maxBytes: pipeline.memory.batchBytes)
+            ? CommitQueue.Grouping(
+                maxRecords: batching.maxRecords.multipliedReportingOverflow(by: CommitQueue.Grouping.maxBatches).partialValue,
+                maxBytes: pipeline.memory.batchBytes)
             : nil
         let batches = CommitQueue(grouping: grouping)
         let inflight = InflightBytes()
