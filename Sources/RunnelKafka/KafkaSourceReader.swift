@@ -5,7 +5,7 @@ import RunnelCore
 /// The reader `KafkaExtractor.open` returns; used by the runner's producer task only.
 ///
 /// Micro-batching: a batch is complete at `max_records` messages or `max_bytes`, or
-/// `max_linger` after its first message, whichever comes first; with no input `next()`
+/// `max_linger` after its first message, whichever comes first; with no input `read()`
 /// returns `.idle` every `idleWait` so that a stop request is noticed. Backpressure:
 /// the runner reads one batch ahead, and the consumer pauses its partitions while its
 /// buffer is full.
