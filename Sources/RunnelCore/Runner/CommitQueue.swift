@@ -55,11 +55,11 @@ final class CommitQueue: Sendable {
             if placed {
                 pending = nil
             } else {
-                await waitAsProducer { $0.slot == nil }
+                await wait(.producer) { $0.slot == nil }
                 if Task.isCancelled { return }
             }
         }
-        if grouping == nil { await waitAsProducer { $0.slot == nil } }
+        if grouping == nil { await wait(.producer) { $0.slot == nil } }
     }
 
     /// The producer is done: the committer takes what is in the slot, then ends.
@@ -87,21 +87,7 @@ final class CommitQueue: Sendable {
                 return nil
             }
             try Task.checkCancellation()
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    let now = state.withLock { s -> Bool in
-                        if s.slot != nil || s.end != nil || Task.isCancelled { return true }
-                        s.consumer = c
-                        return false
-                    }
-                    if now { c.resume() }
-                }
-            } onCancel: {
-                state.withLock { s in
-                    defer { s.consumer = nil }
-                    return s.consumer
-                }?.resume()
-            }
+            await wait(.consumer) { $0.slot != nil }
         }
     }
 
@@ -118,21 +104,32 @@ final class CommitQueue: Sendable {
         producer?.resume()
     }
 
-    /// Suspends the producer until `ready` holds, the queue ended, or the task is cancelled.
-    private func waitAsProducer(until ready: @escaping @Sendable (borrowing State) -> Bool) async {
+    private enum Side { case producer, consumer }
+
+    /// Suspends one side until `ready` holds, the queue ended, or the task is cancelled.
+    private func wait(_ side: Side, until ready: @escaping @Sendable (borrowing State) -> Bool) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
                     if ready(s) || s.end != nil || Task.isCancelled { return true }
-                    s.producer = c
+                    switch side {
+                    case .producer: s.producer = c
+                    case .consumer: s.consumer = c
+                    }
                     return false
                 }
                 if now { c.resume() }
             }
         } onCancel: {
-            state.withLock { s in
-                defer { s.producer = nil }
-                return s.producer
+            state.withLock { s -> CheckedContinuation<Void, Never>? in
+                switch side {
+                case .producer:
+                    defer { s.producer = nil }
+                    return s.producer
+                case .consumer:
+                    defer { s.consumer = nil }
+                    return s.consumer
+                }
             }?.resume()
         }
     }
