@@ -131,4 +131,38 @@ import Testing
         #expect(summary.loaded == 3)
         #expect(summary.deadLettered == 1)
     }
+
+    struct RejectAll: Validator {
+        var name: String { "all" }
+        func apply(to batch: inout Batch) throws {
+            batch.updateRecords(stage: "validate") { (_: inout Record) throws(RecordError) in
+                throw RecordError(code: "held", message: "held back")
+            }
+        }
+    }
+
+    @Test func aRedriveKeepsTheLettersWhoseRecordsTheTargetRefusesWithItsAnswer() async throws {
+        let queue = MemoryDeadLetterQueue()
+        let extractor = MemoryExtractor(fields: ["id"], rows: [[3], [4]])
+        let parked = await PipelineRunner(
+            pipeline: Pipeline(
+                name: "p", extractor: extractor, validators: [RejectAll()], loader: MemoryLoader(key: ["id"]),
+                deadLetters: queue, invalidRecords: .init(maxInvalidRatio: 1))
+        ).run()
+        #expect(parked.deadLettered == 2)
+
+        let journal = Journal()
+        let result = try await DeadLetterRedrive(
+            pipeline: Pipeline(
+                name: "p", extractor: extractor, loader: RefusingLoader(journal: journal, database: Database()),
+                deadLetters: queue)
+        ).run()
+        #expect(result.loaded == 1)
+        #expect(result.stillRejected == 1)
+        let left = try await queue.list(pipeline: "p", limit: nil)
+        #expect(left.map(\.record?.values) == [[3]])
+        #expect(left.map(\.errorCode) == ["http_422"])
+        #expect(left.map(\.stage) == ["load"])
+        #expect(left.map(\.attempts) == [2])
+    }
 }

@@ -130,6 +130,18 @@ import Testing
         #expect(rows.first { $0["id"] == .int(7) }?["note"] == .string("late"))
     }
 
+    @Test func theProducerReadsOnOnlyWhileTheWaitingGroupAndItsNextBatchFitInOneBatchsBytes() {
+        // Memory stays within two batches: the one being committed, and the group waiting
+        // together with the batch the producer reads meanwhile.
+        let grouping = CommitQueue.Grouping(maxRecords: 1_600, maxBytes: 64 << 20, nextBatchBytes: 8 << 20)
+        #expect(grouping.leavesRoom(after: 56 << 20))
+        #expect(!grouping.leavesRoom(after: (56 << 20) + 1))
+        // Micro-batches as large as a batch are never read ahead of a waiting one.
+        let whole = CommitQueue.Grouping(maxRecords: 1_600, maxBytes: 64 << 20, nextBatchBytes: 64 << 20)
+        #expect(whole.leavesRoom(after: 0))
+        #expect(!whole.leavesRoom(after: 1))
+    }
+
     @Test func aGroupAppendsOrdinalsRejectionsAndCommitsInOrderAndRefusesAnotherSchema() {
         func batch(_ fields: [String], _ n: Int, from: Int) -> Batch {
             Batch(

@@ -13,13 +13,24 @@ import Synchronization
 /// empty whenever a batch arrives, so no batch waits for company and latency is unchanged.
 /// Targets that append (part files, a topic, a webhook) are not grouped: their output is named
 /// or keyed by the batch, and a replay must cut the input the same way.
+///
+/// Memory stays within two batches' bytes as without grouping: the producer goes on reading
+/// while a group waits only when the group and the largest batch it may read next fit in one
+/// batch's bytes together (`Grouping.leavesRoom`); otherwise it waits, as without grouping,
+/// until the committer took the slot.
 final class CommitQueue: Sendable {
     struct Grouping: Sendable {
         /// How many micro-batches' records a group may hold.
         static let maxBatches = 16
-        /// The most records and input bytes a group may hold.
+        /// The most records and input bytes a group may hold (the second: one batch's bytes).
         var maxRecords: Int
         var maxBytes: Int
+        /// The most input bytes the producer's next batch may hold (`batching.max_bytes`).
+        var nextBatchBytes: Int
+
+        /// True when a group of `bytes` waiting in the slot and the next batch read meanwhile
+        /// stay within `maxBytes` together, so the producer may read on instead of waiting.
+        func leavesRoom(after bytes: Int) -> Bool { bytes <= maxBytes - nextBatchBytes }
     }
 
     typealias Item = (batch: Batch, commit: BatchCommit)
@@ -59,7 +70,13 @@ final class CommitQueue: Sendable {
                 if Task.isCancelled { return }
             }
         }
-        if grouping == nil { await wait(.producer) { $0.slot == nil } }
+        let bounds = grouping
+        let mayReadOn = state.withLock { s in
+            guard let waiting = s.slot else { return true }
+            guard let bounds else { return false }
+            return bounds.leavesRoom(after: waiting.batch.byteCount)
+        }
+        if !mayReadOn { await wait(.producer) { $0.slot == nil } }
     }
 
     /// The producer is done: the committer takes what is in the slot, then ends.

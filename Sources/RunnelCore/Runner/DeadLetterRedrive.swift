@@ -57,18 +57,25 @@ public struct DeadLetterRedrive: Sendable {
             for r in batch.rejections {
                 failed.append(again(members[r.ordinal].0, r.error, stage: r.stage))
             }
-            let loadedOrdinals = Set(batch.records.map(\.ordinal))
-            let rejectedOrdinals = Set(batch.rejections.map(\.ordinal))
-            for (i, member) in members.enumerated() where !rejectedOrdinals.contains(i) {
-                passed.append(member.0.key)
-                if loadedOrdinals.contains(i) { result.loaded += 1 } else { result.filtered += 1 }
-            }
+            var refused: [Int: RecordError] = [:]
             if !dryRun, !batch.records.isEmpty {
                 if !prepared {
                     try await pipeline.loader.prepare(schema: batch.schema)
                     prepared = true
                 }
-                try await runner.retrying("load") { try await pipeline.loader.load(batch, commit: nil) }
+                let outcome = try await runner.retrying("load") { [batch] in try await pipeline.loader.load(batch, commit: nil) }
+                // Records the target refused (a webhook's 422) stay in the queue with its answer.
+                for r in outcome.refused where refused[r.ordinal] == nil { refused[r.ordinal] = r.error }
+            }
+            let loadedOrdinals = Set(batch.records.map(\.ordinal))
+            let rejectedOrdinals = Set(batch.rejections.map(\.ordinal))
+            for (i, member) in members.enumerated() where !rejectedOrdinals.contains(i) {
+                if let error = refused[i] {
+                    failed.append(again(member.0, error, stage: "load"))
+                    continue
+                }
+                passed.append(member.0.key)
+                if loadedOrdinals.contains(i) { result.loaded += 1 } else { result.filtered += 1 }
             }
         }
         result.stillRejected = failed.count

@@ -1,11 +1,10 @@
-import AsyncAlgorithms
-
 /// Runs a pipeline: pull batches, transform, validate, park rejects, load, then commit.
 ///
 /// The commit of a batch's position (checkpoint or broker acknowledgement) happens only after
 /// the loader and the dead letter queue have durably accepted the batch. Extraction and the
 /// record stages run one batch ahead of loading in a second task, so parsing and casting use one
-/// core while the store uses the other; memory stays bounded by two batches.
+/// core while the store uses the other; memory stays bounded by two batches' bytes (a group of
+/// micro-batches committed together counts as one batch: see `CommitQueue`).
 public struct PipelineRunner: Sendable {
     public let pipeline: Pipeline
     public let options: RunOptions
@@ -127,7 +126,7 @@ public struct PipelineRunner: Sendable {
             options.mode == .streaming && !pipeline.loader.key.isEmpty
             ? CommitQueue.Grouping(
                 maxRecords: batching.maxRecords.multipliedReportingOverflow(by: CommitQueue.Grouping.maxBatches).partialValue,
-                maxBytes: pipeline.memory.batchBytes)
+                maxBytes: pipeline.memory.batchBytes, nextBatchBytes: batching.maxBytes)
             : nil
         let batches = CommitQueue(grouping: grouping)
         let inflight = InflightBytes()

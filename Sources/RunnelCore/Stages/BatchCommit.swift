@@ -64,12 +64,6 @@ public enum ReadResult: Sendable {
         if case .batch(let b, _) = self { return b }
         return nil
     }
-
-    /// The commit of the batch read, or nil for `idle` and `end`.
-    public var commit: BatchCommit? {
-        if case .batch(_, let c) = self { return c }
-        return nil
-    }
 }
 
 /// What a loader did with a batch. Records a target refuses for reasons of the records
