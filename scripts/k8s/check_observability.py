@@ -195,6 +195,11 @@ stream: {{drain_timeout: 20s, stall_timeout: 3s}}
             [str(stream_bin), "run", str(stream_spec), "--http-port", str(port)],
             stdout=subprocess.DEVNULL, stderr=open(work / "stream.log", "w"), cwd=work / "stream")
         target_file.write_text(json.dumps([{"targets": [f"127.0.0.1:{port}"], "labels": {"pod": f"obs-{suffix}"}}]))
+        # The dead-letter alert is an increase(): it needs a sample from before the bad entries,
+        # which a long-running worker always has. Without this wait, a worker that commits its
+        # first (grouped) batch before Prometheus's first scrape leaves only the final count.
+        wait_for("the worker's first scrape (dead letters at 0)", lambda: query(
+            prom, f'runnel_dead_letters_total{{pipeline="{stream_pipeline}"}} == 0'), timeout=60)
         redis_cli(redis_url, entries(redis_stream, range(1, 401)) + entries(redis_stream, range(401, 411), bad=True))
         wait_for("the worker's commits in Prometheus",
                  lambda: any(float(r["value"][1]) >= 400 for r in query(
