@@ -88,11 +88,11 @@ public struct PostgresLoader: Loader {
     public var target: String { "\(pool.settings) table \(displayName)" }
     public var key: [String] { configuration.key }
 
-    private var displayName: String { (configuration.schema.map { "\($0)." } ?? "") + configuration.table }
-    private var qualified: String { PostgresSQL.qualified(schema: configuration.schema, table: configuration.table) }
+    var displayName: String { (configuration.schema.map { "\($0)." } ?? "") + configuration.table }
+    var qualified: String { PostgresSQL.qualified(schema: configuration.schema, table: configuration.table) }
 
     /// The store whose table this loader writes checkpoints to in its transaction.
-    private var checkpoints: PostgresCheckpointStore {
+    var checkpoints: PostgresCheckpointStore {
         PostgresCheckpointStore(pool: pool, schema: configuration.checkpointSchema, table: configuration.checkpointTable)
     }
 
@@ -132,7 +132,10 @@ public struct PostgresLoader: Loader {
                     throw RunnelError.dataContract(
                         "table \(displayName) does not exist in \(settings) and the spec gives no 'columns' to create it with")
                 }
-                let defs = specColumns.map { "\(PostgresSQL.quote($0.name)) \($0.type)" }
+                var defs = specColumns.map { "\(PostgresSQL.quote($0.name)) \($0.type)" }
+                if let changes = c.changes, changes.deletes == .soft, !specColumns.contains(where: { $0.name == changes.softDeleteColumn }) {
+                    defs.append("\(PostgresSQL.quote(changes.softDeleteColumn)) timestamptz")
+                }
                 let pk = c.key.map(PostgresSQL.quote).joined(separator: ", ")
                 let ddl = "CREATE TABLE IF NOT EXISTS \(qualified) (\(defs.joined(separator: ", ")), PRIMARY KEY (\(pk)))"
                 do {
@@ -144,6 +147,7 @@ public struct PostgresLoader: Loader {
                 try Self.check(existing: existing, columns: columns, canonical: canonical, table: displayName, settings: settings)
                 try await Self.checkUniqueKey(qualified, key: c.key, on: conn, pool: pool, table: displayName, settings: settings)
             }
+            if let changes = c.changes { try await prepareChanges(changes, on: conn) }
         }
         prepared.withLock { $0 = makeStatements(columns) }
     }
@@ -255,6 +259,9 @@ public struct PostgresLoader: Loader {
         guard let p = prepared.value else {
             throw RunnelError.failure("load into \(displayName) before prepare")
         }
+        if let changes = configuration.changes {
+            return try await loadChanges(batch, changes: changes, prepared: p, commit: commit)
+        }
         let distinct = Self.keysAreDistinct(batch, columns: p.columns, keyPositions: p.keyPositions)
         // A batch with a key twice needs the merge's DISTINCT ON; after a conflict, a while of upserts.
         let tryInsert = distinct && upsertBatchesLeft.withLock { left in
@@ -339,9 +346,17 @@ public struct PostgresLoader: Loader {
     static func writeCopyText(
         _ batch: Batch, columns: [String], ordinal: Bool = true, chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
     ) async throws {
-        let positions = columns.map { batch.schema.index(of: $0) }
+        try await writeCopyText(batch.records, schema: batch.schema, columns: columns, ordinal: ordinal, chunk: chunk, send: send)
+    }
+
+    /// `records` (of a batch with `schema`) as COPY text, as above; the ordinal is the position in `records`.
+    static func writeCopyText(
+        _ records: [Record], schema: Schema, columns: [String], ordinal: Bool = true, chunk: Int = 1 << 18,
+        send: ([UInt8]) async throws -> Void
+    ) async throws {
+        let positions = columns.map { schema.index(of: $0) }
         var w = CopyTextWriter(capacity: chunk + (1 << 12))
-        for (n, r) in batch.records.enumerated() {
+        for (n, r) in records.enumerated() {
             if ordinal { w.writeInt(Int64(n)) }
             for (i, p) in positions.enumerated() {
                 if ordinal || i > 0 { w.fieldSeparator() }

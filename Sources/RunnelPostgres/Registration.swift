@@ -73,7 +73,7 @@ extension ComponentRegistry {
             let s = ctx.section
             let pool = postgresPool(ctx, required: true)
             let create = s.bool("create")
-            let target = s.tableTarget(schemas: true) { t in t.isEmpty ? nil : postgresType(t) }
+            let target = ctx.tableTarget(schemas: true) { t in t.isEmpty ? nil : postgresType(t) }
             guard let pool, let target else { return nil }
             var c = PostgresLoader.Configuration(target)
             if let create { c.create = create }

@@ -16,7 +16,7 @@ extension ComponentRegistry {
         registerLoader("sqlite", keys: SQLiteKeys.loader) { ctx in
             let s = ctx.section
             let path = s.path("path", required: true)
-            let target = s.tableTarget(columnType: sqliteType)
+            let target = ctx.tableTarget(columnType: sqliteType)
             let synchronous = s.choice("synchronous", ["FULL", "NORMAL", "OFF"])
             guard let path, let target else { return nil }
             let db = database(ctx, path: path)

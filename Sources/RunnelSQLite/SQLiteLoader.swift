@@ -21,6 +21,8 @@ public struct SQLiteLoader: Loader {
     public var inferredTypes: [String: String] = [:]
     /// The columns written, fixed by `prepare` from the spec or the first batch.
     private let written = Locked<[String]?>(nil)
+    /// When tombstones were last purged (see `SQLiteChangeWriter`).
+    let lastPurge = Locked<ContinuousClock.Instant?>(nil)
 
     public init(_ configuration: Configuration, database: SQLiteDatabase) {
         self.configuration = configuration
@@ -36,7 +38,9 @@ public struct SQLiteLoader: Loader {
 
     public func prepare(schema: Schema?) async throws {
         let names = try configuration.columnNames(batch: schema)
-        let columns = configuration.columns ?? names.map { Column(name: $0, type: inferredTypes[$0] ?? "") }
+        let columns = names.map { name in
+            configuration.columns?.first { $0.name == name } ?? Column(name: name, type: inferredTypes[name] ?? "")
+        }
         let table = configuration.table
         try SQLiteText.checkIdentifier(table, role: "table name")
         for col in columns { try SQLiteText.checkIdentifier(col.name, role: "column (field) name") }
@@ -52,6 +56,7 @@ public struct SQLiteLoader: Loader {
             } else {
                 try checkExisting(c, table: table, existing: Set(info.compactMap { if case .string(let s) = $0[0] { s } else { nil } }), columns: columns)
             }
+            if let changes = configuration.changes { try prepareChanges(c, changes) }
         }
         written.withLock { $0 = columns.map(\.name) }
     }
@@ -83,6 +88,9 @@ public struct SQLiteLoader: Loader {
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
         let columns = written.withLock { $0 } ?? batch.schema.fields
         let positions = columns.map { batch.schema.index(of: $0) }
+        if let changes = configuration.changes {
+            return try loadChanges(batch, changes: changes, columns: columns, commit: commit)
+        }
         let sql = upsertSQL(columns)
         try database.transaction { c in
             // BEGIN IMMEDIATE holds the write lock, so the positions read here stay as read.

@@ -189,3 +189,47 @@
         }
     }
 #endif
+
+#if Postgres
+    import RunnelCore
+    @testable import RunnelPostgres
+    import RunnelTesting
+    import Testing
+
+    /// `ChangeConformance` against the real server: deletes, truncates and unchanged columns.
+    @Suite struct PostgresChangeTests {
+        func loader(_ db: TestDatabase, deletes: ChangeHandling.Deletes) -> PostgresLoader {
+            var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+            c.schema = db.schema
+            c.version = "v"
+            c.columns = [.init(name: "id", type: "bigint"), .init(name: "note", type: "text"), .init(name: "v", type: "bigint")]
+            var changes = ChangeHandling()
+            changes.deletes = deletes
+            c.changes = changes
+            return PostgresLoader(c, pool: db.pool)
+        }
+
+        @Test func deletesTruncatesAndUnchangedColumnsFollowTheGuard() async throws {
+            try await PostgresConformanceTests().withDatabase("changes") { db in
+                try await ChangeConformance.appliesDeletesTruncatesAndUnchangedColumns(loader(db, deletes: .hard)) {
+                    try await db.rows("SELECT id, note, v FROM \(db.schema).t ORDER BY id")
+                }
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).t__tombstones") == 0)
+                #expect(try await db.int("SELECT runnel_version FROM \(db.schema).t__truncated") == 65)
+            }
+        }
+
+        @Test func softDeletesKeepTheRow() async throws {
+            try await PostgresConformanceTests().withDatabase("softchanges") { db in
+                try await ChangeConformance.softDeletesKeepTheRowAsItsOwnTombstone(
+                    loader(db, deletes: .soft),
+                    readTarget: { try await db.rows("SELECT id, note, v FROM \(db.schema).t ORDER BY id") },
+                    readDeleted: {
+                        try await db.rows("SELECT id FROM \(db.schema).t WHERE _deleted_at IS NOT NULL ORDER BY id").compactMap {
+                            if case .int(let i) = $0[0] { i } else { nil }
+                        }
+                    })
+            }
+        }
+    }
+#endif

@@ -194,3 +194,56 @@ private func batch(_ rows: [[Value]]) -> Batch {
         await #expect(throws: RunnelError.self) { _ = try await store.load(pipeline: "p") }
     }
 }
+
+@Suite struct SQLiteChangeTests {
+    func loader(_ db: SQLiteDatabase, deletes: ChangeHandling.Deletes) -> SQLiteLoader {
+        var c = SQLiteLoader.Configuration(table: "t", key: ["id"])
+        c.version = "v"
+        var changes = ChangeHandling()
+        changes.deletes = deletes
+        c.changes = changes
+        return SQLiteLoader(c, database: db)
+    }
+
+    @Test func deletesTruncatesAndUnchangedColumnsFollowTheGuard() async throws {
+        let db = try database()
+        try await ChangeConformance.appliesDeletesTruncatesAndUnchangedColumns(loader(db, deletes: .hard)) {
+            try rows(db, "SELECT id, note, v FROM t ORDER BY id")
+        }
+        // The control fields are not columns; the truncate at 65 dropped the tombstones it covers
+        // (key 2's, at 30) and left its watermark.
+        #expect(try rows(db, "SELECT name FROM pragma_table_info('t') ORDER BY cid") == [["id"], ["note"], ["v"]])
+        #expect(try rows(db, "SELECT count(*) FROM t__tombstones") == [[0]])
+        #expect(try rows(db, "SELECT runnel_version FROM t__truncated") == [[65]])
+    }
+
+    @Test func softDeletesKeepTheRow() async throws {
+        let db = try database()
+        try await ChangeConformance.softDeletesKeepTheRowAsItsOwnTombstone(
+            loader(db, deletes: .soft),
+            readTarget: { try rows(db, "SELECT id, note, v FROM t ORDER BY id") },
+            readDeleted: {
+                try rows(db, "SELECT id FROM t WHERE _deleted_at IS NOT NULL ORDER BY id").compactMap {
+                    if case .int(let i) = $0[0] { i } else { nil }
+                }
+            })
+    }
+
+    @Test func aTruncateFailsTheRunWhenTheSpecSaysSo() async throws {
+        let db = try database()
+        var c = SQLiteLoader.Configuration(table: "t", key: ["id"])
+        c.version = "v"
+        var changes = ChangeHandling()
+        changes.truncate = .fail
+        c.changes = changes
+        let loader = SQLiteLoader(c, database: db)
+        try await loader.prepare(schema: ChangeConformance.schema)
+        let values: [[Value]] = [[1, "a", 1, "insert", nil], [nil, nil, 2, "truncate", nil]]
+        let b = Batch(schema: ChangeConformance.schema, rows: values, origins: values.indices.map { Origin(source: "c", line: $0) })
+        let error = await #expect(throws: RunnelError.self) { try await loader.load(b, commit: nil) }
+        #expect(error?.code == .dataContract)
+        #expect(error?.message.contains("truncate") == true)
+        // Nothing of the batch was written.
+        #expect(try rows(db, "SELECT count(*) FROM t") == [[0]])
+    }
+}

@@ -28,6 +28,36 @@ extension SpecSection {
         target.columns = columns
         return target
     }
+
+    /// `operation`, `deletes`, `soft_delete_column`, `truncate` and `tombstone_retention`: how
+    /// change records are applied. Nil when none is given and `byDefault` is false (a source that
+    /// is not change data capture: every record is an upsert).
+    public func changeHandling(byDefault: Bool) -> ChangeHandling? {
+        let keys = ["operation", "deletes", "soft_delete_column", "truncate", "tombstone_retention"]
+        guard byDefault || keys.contains(where: has) else { return nil }
+        var changes = ChangeHandling()
+        if let field = string("operation") { changes.operationField = field }
+        if let deletes = choice("deletes", ChangeHandling.Deletes.allCases.map(\.rawValue)) {
+            changes.deletes = ChangeHandling.Deletes(rawValue: deletes) ?? .hard
+        }
+        if let column = string("soft_delete_column") { changes.softDeleteColumn = column }
+        if let truncate = choice("truncate", ChangeHandling.Truncate.allCases.map(\.rawValue)) {
+            changes.truncate = ChangeHandling.Truncate(rawValue: truncate) ?? .apply
+        }
+        if let retention = duration("tombstone_retention") { changes.tombstoneRetention = retention }
+        return changes
+    }
+}
+
+extension ComponentContext {
+    /// A table loader's target with its change handling: on when the spec gives any of its keys,
+    /// or when the source is change data capture (`postgres_cdc`).
+    public func tableTarget(schemas: Bool = false, columnType: (String) -> String?) -> TableTarget? {
+        let changes = section.changeHandling(byDefault: peer("extract")?.type == "postgres_cdc")
+        guard var target = section.tableTarget(schemas: schemas, columnType: columnType) else { return nil }
+        target.changes = changes
+        return target
+    }
 }
 
 extension ComponentRegistry {
@@ -40,6 +70,19 @@ extension ComponentRegistry {
             .map(
                 "columns", of: .string,
                 "Column types by field (\(PortableType.allCases.map(\.rawValue).joined(separator: ", ")) or the store's own); others are inferred."),
+            .string(
+                "operation", default: "_op with postgres_cdc, else none",
+                "The field naming each record's operation (insert, update, delete, truncate; or c, u, r, d, t): records are changes."),
+            .choice(
+                "deletes", ChangeHandling.Deletes.allCases.map(\.rawValue), default: "hard",
+                "hard: a delete removes the row (a tombstone keeps its version); soft: the row stays with soft_delete_column set."),
+            .string("soft_delete_column", default: "_deleted_at", "The column a soft delete sets to the time of the delete."),
+            .choice(
+                "truncate", ChangeHandling.Truncate.allCases.map(\.rawValue), default: "apply",
+                "What a truncate of the source does: apply (remove the rows not newer than it), ignore, or fail (exit 3)."),
+            .duration(
+                "tombstone_retention", default: "7d",
+                "How long a hard delete's tombstone is kept: a backfill older than a delete must finish within it."),
         ]
     }
 }

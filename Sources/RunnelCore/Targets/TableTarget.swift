@@ -19,6 +19,9 @@ public struct TableTarget: Sendable, Hashable {
     public var version: String?
     /// The table's columns in order. Nil: the batch's fields.
     public var columns: [Column]?
+    /// Records are changes (insert, update, delete, truncate) rather than rows: see
+    /// `ChangeHandling`. Nil: every record is an upsert.
+    public var changes: ChangeHandling?
 
     public init(table: String, key: [String]) {
         self.table = table
@@ -28,7 +31,13 @@ public struct TableTarget: Sendable, Hashable {
     /// The column names written: the configured ones, or else the batch's fields. Throws a
     /// config error when the key or version is not among them.
     public func columnNames(batch schema: Schema?) throws -> [String] {
-        let names = columns?.map(\.name) ?? schema?.fields ?? []
+        var names = columns?.map(\.name) ?? schema?.fields ?? []
+        if let changes {
+            // The operation and the unchanged columns steer the load; a soft delete's column is
+            // the loader's, even though no record carries it.
+            names.removeAll { changes.controlFields.contains($0) }
+            if changes.deletes == .soft, !names.contains(changes.softDeleteColumn) { names.append(changes.softDeleteColumn) }
+        }
         for k in key + [version].compactMap({ $0 }) where !names.contains(k) {
             throw RunnelError.config("load: key or version field '\(k)' is not among the columns (\(names.joined(separator: ", ")))")
         }
