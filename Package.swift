@@ -142,7 +142,7 @@ let package = Package(
             name: "RunnelPostgres",
             dependencies: [
                 "RunnelCore", "RunnelConfig", "PostgresReplication", .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

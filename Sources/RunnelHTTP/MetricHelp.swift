@@ -23,6 +23,8 @@ enum MetricHelp {
         "runnel_batch_records": "Records read per batch.",
         "runnel_end_to_end_latency_seconds": "Time from a stream entry's creation (its id) to its commit.",
         "runnel_source_pending": "The consumer group's backlog: entries pending for this consumer, and lag.",
+        "runnel_cdc_slot_lag_bytes": "postgres_cdc: WAL the replication slot holds back (the server's WAL end minus the position confirmed after the target's commit).",
+        "runnel_cdc_replication_delay_seconds": "postgres_cdc: from the source's commit of a stored batch's last change to its store; 0 when the stream is idle.",
         "runnel_source_lag_records": "Kafka: messages of an assigned partition past the group's committed offset (high watermark minus commit).",
         "runnel_last_commit_timestamp_seconds": "Unix time of the last committed batch.",
         "runnel_last_run_status": "The exit code of the run that ended last (0 done, 1 transient, 2 config, 3 data contract, 4 lease held); pushed by runnel-batch.",

@@ -6,7 +6,8 @@ strict), renders it, validates every object against the Kubernetes OpenAPI schem
 (kubernetes-validate, strict, for the oldest supported and the newest shipped version), and
 asserts what a schema cannot: probes on ports that exist, selectors that match pod labels, a
 cron schedule that parses, a grace period above the drain timeout, the restricted security
-context and resource requests on every container, the exit-code rules of podFailurePolicy.
+context and resource requests on every container, the exit-code rules of podFailurePolicy, and
+for PostgreSQL change data capture a single-replica Recreate stream with a sharded snapshot Job.
 The same assertions run on `kubectl kustomize` of deploy/overlays/example. Then it checks that
 bad values are rejected, by values.schema.json or by the templates' own checks, with a message
 that names the offending key.
@@ -261,6 +262,7 @@ class Expectations:
     drain_timeout: float | None = None
     external_configmaps: set[str] = field(default_factory=set)
     backfill_shards: int | None = None
+    snapshot_shards: int | None = None
 
 
 def assert_security(obj: dict, pod: dict) -> None:
@@ -338,7 +340,9 @@ def assert_probes(obj: dict, pod: dict) -> None:
                 expect(port in numbers, f"{where}: {probe_name} port {port} is not a containerPort")
 
 
-def assert_pod_failure_policy(obj: dict, job: dict, container_names: set[str]) -> str:
+def assert_pod_failure_policy(obj: dict, job: dict, container_names: set[str], config_retried: bool = False) -> str:
+    """config_retried: the CDC snapshot, whose exit 2 (the stream's slot does not exist yet) must
+    be retried instead of failing the Job."""
     pod_spec = job["template"]["spec"]
     expect(pod_spec.get("restartPolicy") == "Never",
            f"{kn(obj)}: restartPolicy {pod_spec.get('restartPolicy')!r} (podFailurePolicy needs Never)")
@@ -359,7 +363,11 @@ def assert_pod_failure_policy(obj: dict, job: dict, container_names: set[str]) -
         return "Count"  # no rule: the default, counted towards backoffLimit
 
     fail_actions = {"FailJob", "FailIndex"} if per_index else {"FailJob"}
-    expect(first_action_for(EXIT_CONFIG) == "FailJob", f"{kn(obj)}: exit {EXIT_CONFIG} (config) must fail the Job")
+    if config_retried:
+        expect(first_action_for(EXIT_CONFIG) == "Count",
+               f"{kn(obj)}: exit {EXIT_CONFIG} must be retried (the snapshot exits {EXIT_CONFIG} until the slot exists)")
+    else:
+        expect(first_action_for(EXIT_CONFIG) == "FailJob", f"{kn(obj)}: exit {EXIT_CONFIG} (config) must fail the Job")
     for code, what in ((EXIT_CONTRACT, "data contract"), (EXIT_LEASE, "lease held")):
         action = first_action_for(code)
         expect(action in fail_actions, f"{kn(obj)}: exit {code} ({what}) must fail at once, action is {action}")
@@ -372,6 +380,37 @@ def assert_pod_failure_policy(obj: dict, job: dict, container_names: set[str]) -
     if any(r["action"] == "FailIndex" for r in rules):
         expect(per_index, f"{kn(obj)}: FailIndex needs backoffLimitPerIndex")
     return "per-index" if per_index else "job"
+
+
+def component(obj: dict) -> str | None:
+    return obj["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+
+
+def assert_snapshot_job(obj: dict, pod: dict, exp: Expectations, cdc_streams: list[dict]) -> None:
+    """The CDC snapshot: `runnel-batch run --snapshot` as an Indexed Job, one pod per shard, next
+    to the CDC stream whose slot it needs."""
+    spec = obj["spec"]
+    c = pod["spec"]["containers"][0]
+    args = [str(a) for a in c.get("args", [])]
+    expect("--snapshot" in args, f"{kn(obj)}: runnel-batch without --snapshot: {args}")
+    expect(cdc_streams, f"{kn(obj)}: a snapshot without the CDC stream Deployment that creates its slot")
+    env = env_map(c)
+    for var in ("RUNNEL_FROM", "RUNNEL_TO"):
+        expect(var not in env, f"{kn(obj)}: env {var} set (a snapshot reads everything: no window)")
+    expect(env.get("RUNNEL_SHARD_COUNT", {}).get("value"), f"{kn(obj)}: env RUNNEL_SHARD_COUNT not set")
+    shards = int(env["RUNNEL_SHARD_COUNT"]["value"])
+    if exp.snapshot_shards is not None:
+        expect(shards == exp.snapshot_shards, f"{kn(obj)}: {shards} shards, want {exp.snapshot_shards}")
+    # The shard index comes from JOB_COMPLETION_INDEX, which only an Indexed Job sets.
+    expect(spec.get("completionMode") == "Indexed", f"{kn(obj)}: snapshot Job is not Indexed")
+    expect(spec.get("completions") == shards and spec.get("parallelism") == shards,
+           f"{kn(obj)}: completions {spec.get('completions')} / parallelism "
+           f"{spec.get('parallelism')}, want {shards} = RUNNEL_SHARD_COUNT")
+    # Retries are also the wait for the stream to create the slot.
+    expect(spec.get("backoffLimitPerIndex", 0) >= 1, f"{kn(obj)}: no retries per shard (backoffLimitPerIndex)")
+    expect(isinstance(spec.get("maxFailedIndexes"), int) and 1 <= spec["maxFailedIndexes"] <= shards,
+           f"{kn(obj)}: Indexed Job without maxFailedIndexes (1..{shards})")
+    expect(len(obj["metadata"]["name"]) <= 63, f"{kn(obj)}: Job name longer than 63")
 
 
 def check_objects(objects: list[dict], exp: Expectations) -> str:
@@ -389,6 +428,12 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
         expect(labels.get("app.kubernetes.io/name") == "runnel", f"{kn(obj)}: no app.kubernetes.io/name label")
     configmaps = {o["metadata"]["name"] for o in by_kind.get("ConfigMap", [])}
     deployments = {o["metadata"]["name"]: o for o in by_kind.get("Deployment", [])}
+    cdc_streams = [d for d in deployments.values() if component(d) == "cdc-stream"]
+    expect(len(cdc_streams) <= 1, f"{len(cdc_streams)} CDC stream Deployments")
+    if cdc_streams:
+        # The CDC stream replaces the stream Deployment: a slot has one consumer.
+        others = [kn(d) for d in deployments.values() if component(d) != "cdc-stream"]
+        expect(not others, f"{kn(cdc_streams[0])} next to {others}")
     service_accounts = {o["metadata"]["name"] for o in by_kind.get("ServiceAccount", [])}
 
     for obj in objects:
@@ -406,7 +451,7 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
         names = {c["name"] for c in pod["spec"]["containers"]}
         job = job_spec(obj)
         if job is not None:
-            assert_pod_failure_policy(obj, job, names)
+            assert_pod_failure_policy(obj, job, names, config_retried=component(obj) == "cdc-snapshot")
             expect(job.get("activeDeadlineSeconds"), f"{kn(obj)}: no activeDeadlineSeconds")
             commands = [c.get("command", [None])[0] for c in pod["spec"]["containers"]]
             expect(commands == ["runnel-batch"], f"{kn(obj)}: runs {commands}, want runnel-batch")
@@ -436,6 +481,13 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
                 host = env.get("HOSTNAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
                 expect(host == "metadata.name", f"{kn(obj)}: HOSTNAME is not the pod name (consumer name)")
                 expect(c.get("command") == ["runnel-stream"], f"{kn(obj)}: command {c.get('command')}")
+            if component(obj) == "cdc-stream":
+                # One consumer of the replication slot: one pod, and never two during a rollout.
+                expect(obj["spec"].get("replicas") == 1, f"{kn(obj)}: replicas {obj['spec'].get('replicas')}, "
+                                                         "want 1 (one consumer per replication slot)")
+                strategy = obj["spec"].get("strategy", {}).get("type", "RollingUpdate")
+                expect(strategy == "Recreate", f"{kn(obj)}: strategy {strategy}, want Recreate "
+                                               "(a rolling update runs two slot consumers at once)")
 
         if obj["kind"] == "CronJob":
             spec = obj["spec"]
@@ -450,7 +502,9 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
                 expect(key in jspec, f"{kn(obj)}: jobTemplate has no {key}")
             expect(len(obj["metadata"]["name"]) <= 52, f"{kn(obj)}: CronJob names are limited to 52 characters")
 
-        if obj["kind"] == "Job":
+        if obj["kind"] == "Job" and component(obj) == "cdc-snapshot":
+            assert_snapshot_job(obj, pod, exp, cdc_streams)
+        elif obj["kind"] == "Job":
             spec = obj["spec"]
             c = pod["spec"]["containers"][0]
             env = env_map(c)
@@ -499,6 +553,7 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
         expect(ref.get("kind", "Deployment") == "Deployment" and ref["name"] in deployments,
                f"{kn(scaler)}: scaleTargetRef {ref} is not a rendered Deployment")
         target = deployments[ref["name"]]
+        expect(component(target) != "cdc-stream", f"{kn(scaler)} scales {kn(target)}, the one consumer of a slot")
         if scaler["kind"] == "HorizontalPodAutoscaler":
             spec = scaler["spec"]
             expect(spec["minReplicas"] <= spec["maxReplicas"], f"{kn(scaler)}: minReplicas > maxReplicas")
@@ -546,7 +601,8 @@ def check_objects(objects: list[dict], exp: Expectations) -> str:
 
 PROM_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
 ALERT_NAMES = {"RunnelBatchNoRecentSuccess", "RunnelBatchDataContractViolated", "RunnelBatchRunFailed",
-               "RunnelStreamStalled", "RunnelStreamLagging", "RunnelDeadLettersGrowing", "RunnelMemoryNearWindow"}
+               "RunnelStreamStalled", "RunnelStreamLagging", "RunnelDeadLettersGrowing", "RunnelMemoryNearWindow",
+               "RunnelCDCSlotLagging"}
 
 
 def code_metric_names() -> set[str]:
@@ -645,6 +701,10 @@ SCENARIOS: dict[str, Expectations] = {
         drain_timeout=20, backfill_shards=4),
     "values-backfill-sharded.yaml": Expectations(
         kinds={"ServiceAccount": 1, "Job": 1, "Pod": 1}, external_configmaps={"orders-pipeline"}, backfill_shards=8),
+    "values-cdc.yaml": Expectations(
+        kinds={"ConfigMap": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ServiceMonitor": 1, "Job": 1,
+               "PrometheusRule": 1, "Pod": 1},
+        drain_timeout=20, snapshot_shards=4),
 }
 KUSTOMIZE_EXPECT = Expectations(
     kinds={"ConfigMap": 2, "ServiceAccount": 1, "CronJob": 1, "Deployment": 1, "Service": 1,
@@ -742,6 +802,25 @@ MUTATIONS: list[tuple[str, str, Callable[[list[dict]], None]]] = [
      lambda o: _job(o, "Job").update(completions=3)),
 ]
 
+# The same for change data capture (on the ci/values-cdc.yaml render).
+CDC_MUTATIONS: list[tuple[str, str, Callable[[list[dict]], None]]] = [
+    ("two CDC stream replicas", "one consumer per replication slot",
+     lambda o: next(x for x in o if x["kind"] == "Deployment")["spec"].update(replicas=2)),
+    ("CDC stream rolling update", "want Recreate",
+     lambda o: next(x for x in o if x["kind"] == "Deployment")["spec"].update(strategy={"type": "RollingUpdate"})),
+    ("snapshot fails at once on exit 2", "must be retried",
+     lambda o: _job(o, "Job")["podFailurePolicy"]["rules"].insert(
+         0, {"action": "FailJob", "onExitCodes": {"containerName": "runnel", "operator": "In", "values": [2]}})),
+    ("snapshot without --snapshot", "without --snapshot",
+     lambda o: _container(o, "Job")["args"].remove("--snapshot")),
+    ("snapshot not Indexed", "not Indexed",
+     lambda o: _job(o, "Job").pop("completionMode")),
+    ("snapshot with a window", "no window",
+     lambda o: _container(o, "Job")["env"].append({"name": "RUNNEL_FROM", "value": "2025-01-01T00:00:00Z"})),
+    ("snapshot without retries", "backoffLimitPerIndex",
+     lambda o: _job(o, "Job").update(backoffLimitPerIndex=0)),
+]
+
 # The same for the monitoring objects (on the ci/values-monitoring.yaml render).
 MONITORING_MUTATIONS: list[tuple[str, str, Callable[[list[dict]], None]]] = [
     ("dashboard without the sidecar label", "Grafana sidecar label",
@@ -781,10 +860,6 @@ def readme_documents_values() -> str:
     expect("## Values" in readme, "charts/runnel/README.md has no '## Values' section")
     readme = readme.split("## Values", 1)[1]
     documented = set(re.findall(r"^\| `([^`]+)` \|", readme, flags=re.M))
-    expanded = set()
-    for key in documented:
-        keys = [key.replace("<component>", c) for c in ("batch", "stream", "backfill")] if "<component>" in key else [key]
-        expanded.update(keys)
     opaque = {"resources", "podSecurityContext", "strategy"}  # documented as a whole
 
     def leaves(d: dict, prefix: str = ""):
@@ -793,6 +868,18 @@ def readme_documents_values() -> str:
                 yield from leaves(v, f"{prefix}{k}.")
             else:
                 yield prefix + k
+
+    # The per-component rows cover batch, stream and backfill, and the CDC stream's and
+    # snapshot's keys of the same name where they have them (they have no pipelineSpec).
+    existing = set(leaves(values))
+    expanded = set()
+    for key in documented:
+        if "<component>" in key:
+            expanded.update(key.replace("<component>", c) for c in ("batch", "stream", "backfill"))
+            expanded.update(k for k in (key.replace("<component>", c) for c in ("cdc.stream", "cdc.snapshot"))
+                            if k in existing)
+        else:
+            expanded.add(key)
 
     missing = [k for k in leaves(values)
                if k not in expanded and not any(d.endswith(".*") and k.startswith(d[:-1]) for d in expanded)]
@@ -864,6 +951,11 @@ def main() -> int:
                 report.check("assertions catch known-bad monitoring objects",
                              lambda state=state, exp=exp: mutation_checks(state["objects"], exp, MONITORING_MUTATIONS))
                 report.check("promtool check rules on the rendered PrometheusRule",
+                             lambda state=state: promtool_check_rules(state["objects"]))
+            if scenario == "values-cdc.yaml":
+                report.check("assertions catch known-bad CDC objects",
+                             lambda state=state, exp=exp: mutation_checks(state["objects"], exp, CDC_MUTATIONS))
+                report.check("promtool check rules on the rendered CDC PrometheusRule",
                              lambda state=state: promtool_check_rules(state["objects"]))
 
         present = {p.name for p in ci_dir.glob("*.yaml")}

@@ -58,6 +58,11 @@ public final class ChangeStream: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let state = Mutex(State())
+    private let walEnd = Atomic<UInt64>(0)
+
+    /// The end of the server's WAL as its last message said (XLogData and keepalives carry it):
+    /// with the confirmed position, how much WAL the slot holds back.
+    public var serverWALEnd: LSN { LSN(rawValue: walEnd.load(ordering: .relaxed)) }
 
     public init(_ configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -86,8 +91,10 @@ public final class ChangeStream: Sendable {
                     try Task.checkCancellation()
                     switch event {
                     case .keepalive(let keepalive):
+                        walEnd.max(keepalive.walEnd.rawValue, ordering: .relaxed)
                         if !inTransaction { try await push(.idle(walEnd: keepalive.walEnd)) }
-                    case .change(let message, _):
+                    case .change(let message, let wal):
+                        walEnd.max(wal.walEnd.rawValue, ordering: .relaxed)
                         if case .begin = message { inTransaction = true }
                         for output in try assembler.apply(message) {
                             switch output {

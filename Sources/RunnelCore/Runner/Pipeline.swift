@@ -72,6 +72,9 @@ public struct RunOptions: Sendable {
     /// A backfill window: the run reads `[from, to)` and neither reads nor moves the incremental checkpoint.
     public var window: Window?
     public var shard: Shard?
+    /// Read the source's consistent snapshot instead of its changes (`--snapshot`, a
+    /// `SnapshotSource`): the run keeps its own checkpoint per shard, apart from the stream's.
+    public var snapshot = false
     public var limit: Int?
     /// Runs everything but the load and the commit.
     public var dryRun: Bool

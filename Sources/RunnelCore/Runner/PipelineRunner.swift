@@ -83,6 +83,13 @@ public struct PipelineRunner: Sendable {
     /// Incremental runs read and move the checkpoint; windowed runs (backfills) do neither.
     private var incremental: Bool { options.window == nil }
 
+    /// The name the run's checkpoints are kept under: the pipeline's, or for a snapshot its own
+    /// per shard, so that a snapshot neither moves nor reads the stream's position.
+    var checkpointName: String {
+        guard options.snapshot else { return pipeline.name }
+        return "\(pipeline.name) snapshot" + (options.shard.map { " \($0)" } ?? "")
+    }
+
     private func execute(_ summary: inout RunSummary) async throws {
         guard let lease = pipeline.lease, !options.dryRun else { return try await executeHoldingLease(&summary) }
         let handle = try await lease.acquire(pipeline: pipeline.name, scope: leaseScope)
@@ -98,6 +105,7 @@ public struct PipelineRunner: Sendable {
     /// `incremental` for scheduled runs; the window and shard for backfills, so backfills of
     /// different windows run in parallel while two runs of the same one cannot.
     var leaseScope: String {
+        if options.snapshot { return "snapshot" + (options.shard.map { " shard \($0)" } ?? "") }
         guard let window = options.window else { return "incremental" }
         return "window \(window)" + (options.shard.map { " shard \($0)" } ?? "")
     }
@@ -105,7 +113,7 @@ public struct PipelineRunner: Sendable {
     private func executeHoldingLease(_ summary: inout RunSummary) async throws {
         var checkpoint: Checkpoint?
         if incremental, let store = pipeline.checkpoints {
-            checkpoint = try await retrying("load checkpoint") { try await store.load(pipeline: pipeline.name) }
+            checkpoint = try await retrying("load checkpoint") { try await store.load(pipeline: checkpointName) }
         }
         summary.checkpoint = checkpoint?.position
         var batching = pipeline.batching
@@ -114,7 +122,7 @@ public struct PipelineRunner: Sendable {
             checkpoint: checkpoint, window: options.window, batching: batching, shard: options.shard,
             limit: options.limit, follow: options.mode == .streaming)
         request.maxRecordBytes = pipeline.memory.recordBytes
-        request.pipeline = pipeline.name
+        request.pipeline = checkpointName
         if incremental { request.checkpoints = pipeline.checkpoints }
         let opened = request
 
@@ -156,7 +164,14 @@ public struct PipelineRunner: Sendable {
     ) async -> Int {
         let reader: any BatchReader
         do {
-            reader = try await retrying("open extractor") { try await pipeline.extractor.open(request) }
+            reader = try await retrying("open extractor") {
+                guard options.snapshot else { return try await pipeline.extractor.open(request) }
+                guard let source = pipeline.extractor as? any SnapshotSource else {
+                    throw RunnelError.config("--snapshot needs a source that has one (postgres_cdc); this pipeline's has none")
+                }
+                guard options.window == nil else { throw RunnelError.config("--snapshot reads everything: give no --from/--to") }
+                return try await source.openSnapshot(request)
+            }
         } catch {
             batches.fail(error)
             return 0
@@ -309,7 +324,7 @@ struct Committer {
             CommitPlan.Facts(
                 records: batch.recordCount, deadLetters: letters.count, hasDeadLetterQueue: pipeline.deadLetters != nil,
                 loadPrepared: prepared, deadLettersPrepared: deadLettersPrepared,
-                checkpoints: store == nil ? [] : commit.entries(pipeline: pipeline.name), checkpointsInLoad: checkpointsInLoad,
+                checkpoints: store == nil ? [] : commit.entries(pipeline: runner.checkpointName), checkpointsInLoad: checkpointsInLoad,
                 acknowledge: commit.acknowledgement != nil, dryRun: options.dryRun))
         try await execute(plan, batch: &batch, letters: letters, store: store, acknowledgement: commit.acknowledgement)
 

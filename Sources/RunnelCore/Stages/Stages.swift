@@ -83,6 +83,14 @@ extension Extractor {
     public func inputPreview() async throws -> InputPreview? { nil }
 }
 
+/// A change source that can also read a consistent snapshot of what it captures
+/// (`runnel-batch run --snapshot [--shard I/N]`): the rows as of one point of the change stream,
+/// each carrying that point as its version, so that the snapshot and the stream converge in a
+/// target written under the version guard whatever order they run in.
+public protocol SnapshotSource: Extractor {
+    func openSnapshot(_ request: ExtractRequest) async throws -> any BatchReader
+}
+
 /// A source that also keeps a position of its own, outside the checkpoint store (a Kafka
 /// consumer group's committed offsets): `checkpoint reset` says what it does not reset.
 public protocol KeepsItsOwnPosition: Extractor {

@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 public import Logging
+import Metrics
 public import PostgresReplication
 public import RunnelCore
 
@@ -137,6 +139,8 @@ final class PostgresCDCReader: BatchReader {
     private var position: CDCPosition
     private var union = FieldUnion(maximumFields: 4_096)
     private var lastIdleConfirm = ContinuousClock.now
+    /// The commit time of the last change read (nil after an idle confirmation).
+    private var lastCommitTime: PostgresTimestamp?
     private var readSoFar = 0
     /// The position the last batch carried: an idle batch that did not move carries none, so
     /// the runner skips it.
@@ -144,6 +148,7 @@ final class PostgresCDCReader: BatchReader {
     private var hasEmittedRecords = false
     /// The last position an acknowledgement handed out will confirm.
     private var acknowledged: LSN?
+    private let gauges: CDCGauges
 
     init(
         stream: ChangeStream, position: CDCPosition, request: ExtractRequest, drainTo: LSN?, heartbeat: Duration,
@@ -156,6 +161,7 @@ final class PostgresCDCReader: BatchReader {
         self.heartbeat = heartbeat
         self.tables = tables
         self.emitted = position
+        self.gauges = CDCGauges(pipeline: request.pipeline, stream: stream, confirmed: position.resume)
         _ = union.add(Self.fields)
     }
 
@@ -180,6 +186,7 @@ final class PostgresCDCReader: BatchReader {
             switch event {
             case .change(let change):
                 position.within = change.position
+                lastCommitTime = change.commitTime
                 let name = change.relation.qualifiedName
                 guard tables.isEmpty || tables.contains(name) || tables.contains(change.relation.name) else { continue }
                 objects.append(Self.object(change))
@@ -200,9 +207,11 @@ final class PostgresCDCReader: BatchReader {
             if let drainTo, position.within == nil, position.resume >= drainTo { break }
         }
         if let idleEnd {
+            lastCommitTime = nil
             position = CDCPosition(resume: idleEnd)
             lastIdleConfirm = .now
         }
+        gauges.recordLag()
         readSoFar += objects.count
         for object in objects { _ = union.add(object.keys) }
         let rows = objects.map { union.row($0) }
@@ -219,7 +228,8 @@ final class PostgresCDCReader: BatchReader {
             Batch(schema: Schema(union.names), rows: rows, origins: origins, byteCount: rows.count * 64),
             BatchCommit(
                 checkpoint: moved ? Checkpoint(position.description) : nil,
-                acknowledgement: moved ? CDCConfirmation(stream: stream, lsn: position.resume) : nil))
+                acknowledgement: moved
+                    ? CDCConfirmation(stream: stream, lsn: position.resume, lastCommit: lastCommitTime, gauges: gauges) : nil))
     }
 
     func close() async {
@@ -276,8 +286,80 @@ final class PostgresCDCReader: BatchReader {
 struct CDCConfirmation: Acknowledgement {
     let stream: ChangeStream
     let lsn: LSN
+    /// The source commit time of the batch's last change; nil for an idle confirmation.
+    let lastCommit: PostgresTimestamp?
+    let gauges: CDCGauges
 
     func acknowledge() async throws {
         if lsn > .zero { stream.confirm(lsn) }
+        gauges.stored(through: lsn, lastCommit: lastCommit)
+    }
+}
+
+/// `runnel_cdc_slot_lag_bytes`: the server's WAL end minus the position confirmed after the
+/// target's commit (the WAL the slot holds back; the stream's messages carry the WAL end, so no
+/// query is needed). `runnel_cdc_replication_delay_seconds`: from the source's commit of the
+/// last change of a batch to that batch's store; 0 once an idle stream confirms.
+final class CDCGauges: Sendable {
+    private let stream: ChangeStream
+    private let confirmed: Atomic<UInt64>
+    private let lag: Gauge
+    private let delay: Gauge
+
+    init(pipeline: String, stream: ChangeStream, confirmed: LSN) {
+        self.stream = stream
+        self.confirmed = Atomic(confirmed.rawValue)
+        lag = Gauge(label: "runnel_cdc_slot_lag_bytes", dimensions: [("pipeline", pipeline)])
+        delay = Gauge(label: "runnel_cdc_replication_delay_seconds", dimensions: [("pipeline", pipeline)])
+    }
+
+    func recordLag() {
+        let end = stream.serverWALEnd.rawValue
+        let confirmed = confirmed.load(ordering: .relaxed)
+        guard end > 0 else { return }
+        lag.record(Int64(end > confirmed ? end - confirmed : 0))
+    }
+
+    func stored(through lsn: LSN, lastCommit: PostgresTimestamp?) {
+        confirmed.max(lsn.rawValue, ordering: .relaxed)
+        let seconds = lastCommit.map { Double(PostgresTimestamp.now().microsecondsSince2000 - $0.microsecondsSince2000) / 1e6 } ?? 0
+        delay.record(max(0, seconds))
+        recordLag()
+    }
+}
+
+extension PostgresCDCExtractor: SnapshotSource {
+    /// The snapshot of the publication's tables (`tables`, or all of the publication's), read
+    /// by `PostgresSnapshotReader`. The stream's slot must exist first.
+    public func openSnapshot(_ request: ExtractRequest) async throws -> any BatchReader {
+        let c = configuration
+        var start: PostgresSnapshotReader.Position?
+        if let checkpoint = request.checkpoint {
+            guard let position = try? JSONDecoder().decode(PostgresSnapshotReader.Position.self, from: Data(checkpoint.position.utf8))
+            else {
+                throw RunnelError(
+                    .config, "postgres_cdc --snapshot: the stored checkpoint '\(checkpoint.position)' is not a snapshot position")
+            }
+            start = position
+        }
+        let tables = try await ReplicationConnection.withConnection(configuration: c.connection, logger: logger) {
+            connection in
+            let slot = try await connection.simpleQuery(
+                "SELECT 1 FROM pg_replication_slots WHERE slot_name = \(PostgresSQL.literal(c.slot))")
+            guard !slot.rows.isEmpty else {
+                throw RunnelError(
+                    .config,
+                    "postgres_cdc --snapshot: the stream's slot '\(c.slot)' does not exist yet; start the stream "
+                        + "(runnel-stream) first: changes committed while the snapshot runs reach the target only through it")
+            }
+            if !c.tables.isEmpty { return c.tables.map { $0.contains(".") ? $0 : "public." + $0 } }
+            let published = try await connection.simpleQuery(
+                "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = \(PostgresSQL.literal(c.publication)) ORDER BY 1"
+            )
+            return published.rows.compactMap { $0[0] }
+        }
+        return PostgresSnapshotReader(
+            connection: c.connection, tables: tables, shard: request.shard, start: start,
+            pageSize: max(1, request.batching.maxRecords), logger: logger)
     }
 }

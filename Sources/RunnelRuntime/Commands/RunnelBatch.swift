@@ -30,6 +30,9 @@ public struct RunnelBatch: AsyncParsableCommand {
         @Option(help: "Stop after this many records.")
         var limit: Int?
 
+        @Flag(help: "Load the source's consistent snapshot instead of its changes (postgres_cdc; with --shard I/N, one share of it).")
+        var snapshot = false
+
         @Flag(help: "Run everything but the load and the commit, and report what would be written.")
         var dryRun = false
 
@@ -48,6 +51,7 @@ public struct RunnelBatch: AsyncParsableCommand {
             var runOptions = RunOptions(
                 mode: .batch, window: try window.window(environment: env, bounds: spec.pipeline.extractor.windowBounds), shard: try window.shard(environment: env),
                 limit: limit, dryRun: dryRun)
+            runOptions.snapshot = snapshot
             var observers: [any PipelineObserver] = [LoggingObserver(logger: logger), MetricsObserver()]
             if progress, StandardError.isTerminal, !summaryJson { observers.append(ProgressObserver()) }
             let control = RunControl()

@@ -40,6 +40,14 @@ the spec each component runs (an existingConfigMap cannot be read: name them the
 {{- end -}}
 {{- end }}
 
+{{/* The CDC pipeline's name (stream and snapshot run one spec), "" without cdc. */}}
+{{- define "runnel.monitoring.cdcPipeline" -}}
+{{- if .Values.cdc.enabled -}}
+{{- $name := .Values.monitoring.pipelines.cdc | default (include "runnel.monitoring.pipelineOf" (include "runnel.monitoring.specOf" (list . dict))) -}}
+{{- required "monitoring.pipelines.cdc: the CDC spec's pipeline name could not be read (an existingConfigMap?); set it" $name -}}
+{{- end -}}
+{{- end }}
+
 {{/* A PromQL regex matching any of the names in the list (empty entries dropped). */}}
 {{- define "runnel.monitoring.regex" -}}
 {{- $names := list -}}

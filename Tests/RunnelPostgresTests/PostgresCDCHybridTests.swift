@@ -1,0 +1,212 @@
+#if Postgres
+    import Foundation
+    import Logging
+    import PostgresReplication
+    import RunnelCore
+    import RunnelTesting
+    import Testing
+
+    /// The CDC hybrid end to end, with the built binaries: `runnel-stream` consumes the slot while
+    /// writers insert, update (leaving a TOASTed column unchanged) and delete, and a 4-shard
+    /// `runnel-batch --snapshot` loads the table's history into the same SQLite target. Both are
+    /// SIGKILLed and restarted along the way. At quiescence the target equals the source exactly
+    /// (deleted keys absent, TOASTed values intact), and the slot is never confirmed past what the
+    /// target stored.
+    @Suite(.serialized)
+    struct PostgresCDCHybridTests {
+        static let streamBinary = CommandRunner.binary("runnel-stream")
+
+        struct Setup {
+            let id = UInt32.random(in: 0..<UInt32.max)
+            var table: String { "cdc_hy_\(id)" }
+            var slot: String { "cdc_hy_\(id)" }
+            var publication: String { "cdc_hy_pub_\(id)" }
+            let runner: Runner
+            let spec: String
+            var target: String { runner.directory + "/out.db" }
+
+            init(deletes: String = "hard") throws {
+                runner = try Runner()
+                let id = self.id
+                spec = try runner.write(
+                    "cdc.yaml",
+                    """
+                    pipeline: cdc-hybrid-\(id)
+                    extract:
+                      type: postgres_cdc
+                    \(TestServer.connectionYAML())
+                      publication: cdc_hy_pub_\(id)
+                      slot: cdc_hy_\(id)
+                      tables: [public.cdc_hy_\(id)]
+                      heartbeat: 200ms
+                    load:
+                      type: sqlite
+                      path: \(runner.directory)/out.db
+                      table: items
+                      key: [id]
+                      version: _lsn
+                      deletes: \(deletes)
+                    checkpoint:
+                      type: sqlite
+                    dead_letter:
+                      type: sqlite
+                    batching:
+                      max_records: 50
+                      max_linger: 20ms
+                    """)
+            }
+
+            /// The source's rows as `id|note|length(big)|right(big, 12)|amount`, ordered by id.
+            func source() async throws -> [String] {
+                let rows = try await PostgresCDCTests.sql(
+                    "SELECT id, note, length(big), right(big, 12), amount FROM \(table) ORDER BY id")?.rows ?? []
+                return rows.map { $0.map { $0 ?? "" }.joined(separator: "|") }
+            }
+
+            /// The target's rows in the same form.
+            func target(extra: String = "") throws -> [String] {
+                let out = try CommandRunner.run(
+                    "/usr/bin/env",
+                    ["sqlite3", target, "SELECT id, note, length(big), substr(big, -12), amount FROM items \(extra) ORDER BY id"])
+                return out.stdout.split(separator: "\n").map(String.init)
+            }
+
+            func startStream() throws -> CommandRunner.Running {
+                try CommandRunner.start(
+                    PostgresCDCHybridTests.streamBinary, ["run", spec, "--log-level", "error"], environment: runner.environment)
+            }
+
+            func snapshotShard(_ i: Int, of n: Int) throws -> CommandRunner.Running {
+                try runner.start(spec, ["--snapshot", "--shard", "\(i)/\(n)", "--log-level", "error"])
+            }
+
+            func slotExists() async throws -> Bool {
+                try await PostgresCDCTests.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = '\(slot)'")?.rows
+                    .isEmpty == false
+            }
+
+            func cleanUp() async throws {
+                try? await ReplicationConnection.withConnection(
+                    configuration: PostgresCDCTests.connection, logger: Logger(label: "cdc-test")
+                ) { try await $0.dropSlot(slot, wait: true) }
+                _ = try await PostgresCDCTests.sql(
+                    "DROP PUBLICATION IF EXISTS \(publication)", "DROP TABLE IF EXISTS \(table)")
+            }
+        }
+
+        /// Random inserts, updates of `note` only (the out-of-line `big` column arrives as
+        /// TOAST-unchanged), deletes and re-inserts of deleted keys, in small transactions.
+        static func write(_ s: Setup, transactions: Int, seed: UInt64) async throws {
+            var random = SeededGenerator(seed: seed)
+            var next = 20_001
+            for _ in 0..<transactions {
+                var statements: [String] = ["BEGIN"]
+                for _ in 0..<Int.random(in: 1...6, using: &random) {
+                    let key = Int.random(in: 1..<next, using: &random)
+                    switch Int.random(in: 0..<4, using: &random) {
+                    case 0:
+                        statements.append(
+                            "INSERT INTO \(s.table) VALUES (\(next), 'new \(next)', repeat('b', 3000) || '-\(next)', \(next))")
+                        next += 1
+                    case 1:
+                        statements.append("UPDATE \(s.table) SET note = 'upd ' || md5(random()::text) WHERE id = \(key)")
+                    case 2:
+                        statements.append("DELETE FROM \(s.table) WHERE id = \(key)")
+                    default:
+                        statements.append(
+                            "INSERT INTO \(s.table) VALUES (\(key), 'again', repeat('c', 2500) || '-\(key)', \(key)) "
+                                + "ON CONFLICT (id) DO UPDATE SET amount = excluded.amount + 1")
+                    }
+                }
+                statements.append("COMMIT")
+                _ = try await PostgresCDCTests.sql(statements.joined(separator: "; "))
+            }
+        }
+
+        /// Polls until `condition` holds or the deadline passes (an upper bound, not a wait).
+        static func eventually(_ deadline: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+            let end = ContinuousClock.now + deadline
+            while ContinuousClock.now < end {
+                if try await condition() { return true }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return try await condition()
+        }
+
+        @Test func streamAndShardedSnapshotConvergeThroughKills() async throws {
+            let s = try Setup()
+            _ = try await PostgresCDCTests.sql(
+                "CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)",
+                // Out of line and uncompressed: an update that leaves it alone sends it as unchanged.
+                "ALTER TABLE \(s.table) ALTER COLUMN big SET STORAGE EXTERNAL",
+                """
+                INSERT INTO \(s.table) SELECT g, 'n' || g, CASE WHEN g % 3 = 0 THEN repeat('a', 4000) || '-' || g END, g
+                FROM generate_series(1, 20000) g
+                """)
+
+            // The stream first: it creates the publication and the slot.
+            var stream = try s.startStream()
+            #expect(try await Self.eventually(.seconds(60)) { try await s.slotExists() }, "the stream did not create its slot")
+
+            // Writers, the snapshot's 4 shards, and kills of both, all at once.
+            async let writes: Void = Self.write(s, transactions: 300, seed: UInt64(s.id))
+            var shards = try (0..<4).map { try s.snapshotShard($0, of: 4) }
+            var kills = 0
+            var random = SeededGenerator(seed: UInt64(s.id) ^ 0x5eed)
+            for _ in 0..<20 {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...500, using: &random)))
+                stream.kill(SIGKILL)
+                _ = stream.wait()
+                stream = try s.startStream()
+                kills += 1
+                // Kill a shard still running (a finished one exited 0 and stays done).
+                if let i = shards.indices.first(where: { shards[$0].process.isRunning }) {
+                    shards[i].kill(SIGKILL)
+                    _ = shards[i].wait()
+                    shards[i] = try s.snapshotShard(i, of: 4)
+                    kills += 1
+                }
+            }
+            try await writes
+            for (i, shard) in shards.enumerated() {
+                let code = shard.wait()
+                #expect(code == 0, "snapshot shard \(i) exited \(code): \(String(decoding: shard.stderrPipe.fileHandleForReading.availableData, as: UTF8.self))")
+            }
+
+            // Quiescence: the target converges to the source.
+            let expected = try await s.source()
+            let converged = try await Self.eventually(.seconds(120)) { try s.target() == expected }
+            stream.kill(SIGTERM)
+            let streamExit = stream.wait()
+            #expect(converged, "after \(kills) kills the target differs from the source")
+            if !converged {
+                let target = try s.target()
+                let missing = Set(expected).subtracting(target).sorted().prefix(5)
+                let extra = Set(target).subtracting(expected).sorted().prefix(5)
+                Issue.record("source only: \(Array(missing)); target only: \(Array(extra))")
+            }
+            #expect(streamExit == 0, "the stream exited \(streamExit) on SIGTERM")
+            #expect(kills >= 20)
+
+            // The slot is never confirmed past what the target stored.
+            let stored = try CommandRunner.run(
+                "/usr/bin/env",
+                ["sqlite3", s.target, "SELECT position FROM runnel_checkpoints WHERE pipeline = 'cdc-hybrid-\(s.id)'"])
+            let position = try #require(CDCPosition(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let confirmed = try await PostgresCDCTests.sql(
+                "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(s.slot)'")?
+                .rows.first?.first?.flatMap { LSN($0) }
+            #expect(try #require(confirmed) <= position.resume)
+            try await s.cleanUp()
+        }
+
+        @Test func aSnapshotWaitsForTheStreamsSlot() async throws {
+            let s = try Setup()
+            _ = try await PostgresCDCTests.sql("CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)")
+            let out = try s.runner.run(s.spec, ["--snapshot"])
+            #expect(out.exitCode == 2)
+            #expect(out.stderr.contains("slot 'cdc_hy_\(s.id)' does not exist yet"), "\(out.stderr)")
+            try await s.cleanUp()
+        }
+    }
+#endif
