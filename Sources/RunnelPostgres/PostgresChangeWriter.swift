@@ -129,16 +129,37 @@ extension PostgresLoader {
                 }
                 conditions.append("NOT EXISTS (SELECT 1 FROM \(watermark) w WHERE w.runnel_version > \(versionStage))")
             }
-            let updates = p.columns.filter { !c.key.contains($0) && !unchanged.contains($0) }.map(q)
-            let onConflict =
-                updates.isEmpty
-                ? "ON CONFLICT (\(conflict)) DO NOTHING"
-                : "ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-                    + guardClause
+            let pending = ChangeHandling.pendingColumn
+            // Newer (or equal): the record wins. Older: only a full record, only for the pending
+            // columns (see `ChangeHandling.pendingColumn`).
+            let newer = c.version.map(q).map { v in "(t.\(v) IS NULL OR excluded.\(v) >= t.\(v))" } ?? "true"
+            let listed = { (name: String) in "strpos(t.\(q(pending)), \(PostgresSQL.literal("," + name + ","))) > 0" }
+            var sets: [String] = []
+            for name in p.columns where !c.key.contains(name) && !unchanged.contains(name) && name != pending {
+                let fills = unchanged.isEmpty ? " OR \(listed(name))" : ""
+                sets.append("\(q(name)) = CASE WHEN \(newer)\(fills) THEN excluded.\(q(name)) ELSE t.\(q(name)) END")
+            }
+            if unchanged.isEmpty {
+                sets.append("\(q(pending)) = NULL")
+            } else {
+                let kept = unchanged.sorted().map {
+                    "coalesce(CASE WHEN \(listed($0)) THEN \(PostgresSQL.literal($0 + ",")) END, '')"
+                }
+                sets.append(
+                    "\(q(pending)) = CASE WHEN \(newer) THEN nullif(',' || \(kept.joined(separator: " || ")), ',') "
+                        + "ELSE t.\(q(pending)) END")
+            }
+            let condition = unchanged.isEmpty ? "\(newer) OR t.\(q(pending)) IS NOT NULL" : newer
+            let selected = p.columns.map { name in
+                name != pending
+                    ? stage[name]!
+                    : unchanged.isEmpty ? "NULL::text" : PostgresSQL.literal(ChangeHandling.pendingList(unchanged)) + "::text"
+            }
             return [
                 "INSERT INTO \(qualified) AS t (\(p.columns.map(q).joined(separator: ", "))) SELECT \(distinct) "
-                    + p.columns.map { stage[$0]! }.joined(separator: ", ")
-                    + " FROM \(p.staging) s WHERE \(conditions.joined(separator: " AND ")) \(newest) \(onConflict)"
+                    + selected.joined(separator: ", ")
+                    + " FROM \(p.staging) s WHERE \(conditions.joined(separator: " AND ")) \(newest) "
+                    + "ON CONFLICT (\(conflict)) DO UPDATE SET \(sets.joined(separator: ", ")) WHERE \(condition)"
             ]
         case .delete:
             let match = c.key.map { "t.\(q($0)) = \(stage[$0]!)" }.joined(separator: " AND ")

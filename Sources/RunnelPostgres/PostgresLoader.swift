@@ -133,8 +133,11 @@ public struct PostgresLoader: Loader {
                         "table \(displayName) does not exist in \(settings) and the spec gives no 'columns' to create it with")
                 }
                 var defs = specColumns.map { "\(PostgresSQL.quote($0.name)) \($0.type)" }
-                if let changes = c.changes, changes.deletes == .soft, !specColumns.contains(where: { $0.name == changes.softDeleteColumn }) {
-                    defs.append("\(PostgresSQL.quote(changes.softDeleteColumn)) timestamptz")
+                if let changes = c.changes {
+                    if changes.deletes == .soft, !specColumns.contains(where: { $0.name == changes.softDeleteColumn }) {
+                        defs.append("\(PostgresSQL.quote(changes.softDeleteColumn)) timestamptz")
+                    }
+                    defs.append("\(PostgresSQL.quote(ChangeHandling.pendingColumn)) text")
                 }
                 let pk = c.key.map(PostgresSQL.quote).joined(separator: ", ")
                 let ddl = "CREATE TABLE IF NOT EXISTS \(qualified) (\(defs.joined(separator: ", ")), PRIMARY KEY (\(pk)))"
@@ -144,6 +147,15 @@ public struct PostgresLoader: Loader {
                     // another run created it at the same instant
                 }
             } else {
+                var existing = existing
+                if c.changes != nil, !existing.contains(where: { $0.0 == ChangeHandling.pendingColumn }) {
+                    // A table made before this loader applied changes: the column it keeps for them.
+                    _ = try await pool.rows(
+                        PostgresQuery(
+                            unsafeSQL: "ALTER TABLE \(qualified) ADD COLUMN IF NOT EXISTS \(PostgresSQL.quote(ChangeHandling.pendingColumn)) text"),
+                        on: conn)
+                    existing.append((ChangeHandling.pendingColumn, "text"))
+                }
                 try Self.check(existing: existing, columns: columns, canonical: canonical, table: displayName, settings: settings)
                 try await Self.checkUniqueKey(qualified, key: c.key, on: conn, pool: pool, table: displayName, settings: settings)
             }

@@ -99,13 +99,17 @@ extension SQLiteLoader {
 
     /// The upsert of the change path: parameters `?1…?n` are the columns; a record older than
     /// the key's tombstone or the table's last truncate is not written; `unchanged` columns keep
-    /// the row's values.
+    /// the row's values, and when there is no row yet they are written NULL and listed in the
+    /// pending column, which an older full row fills (see `ChangeHandling.pendingColumn`).
     func changeUpsertSQL(_ columns: [String], unchanged: Set<String>, changes: ChangeHandling) -> String {
         let q = SQLiteText.quote
         let t = q(configuration.table)
+        let pending = ChangeHandling.pendingColumn
         let parameter = { (name: String) in "?\(columns.firstIndex(of: name)! + 1)" }
-        var sql = "INSERT INTO \(t) (\(columns.map(q).joined(separator: ", "))) SELECT "
-            + columns.indices.map { "?\($0 + 1)" }.joined(separator: ", ") + " WHERE true"
+        let values = columns.enumerated().map { i, name in
+            name != pending ? "?\(i + 1)" : unchanged.isEmpty ? "NULL" : SQLiteText.literal(ChangeHandling.pendingList(unchanged))
+        }
+        var sql = "INSERT INTO \(t) (\(columns.map(q).joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) WHERE true"
         if let v = configuration.version {
             let version = SQLiteText.sortable(parameter(v))
             if changes.deletes == .hard {
@@ -117,10 +121,28 @@ extension SQLiteLoader {
                 + "\(SQLiteText.sortable("w.runnel_version")) > \(version))"
         }
         let key = configuration.key.map(q).joined(separator: ", ")
-        let updates = columns.filter { !configuration.key.contains($0) && !unchanged.contains($0) }.map(q)
-        if updates.isEmpty { return sql + " ON CONFLICT (\(key)) DO NOTHING" }
-        sql += " ON CONFLICT (\(key)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        return sql + guardClause("excluded")
+        // Newer (or equal): the record wins. Older: only a full record, only for the pending columns.
+        let newer = configuration.version.map(q).map { v in
+            "(\(t).\(v) IS NULL OR \(SQLiteText.sortable("excluded.\(v)")) >= \(SQLiteText.sortable("\(t).\(v)")))"
+        } ?? "1"
+        let listed = { (name: String) in "instr(\(t).\(q(pending)), \(SQLiteText.literal("," + name + ","))) > 0" }
+        var sets: [String] = []
+        for name in columns where !configuration.key.contains(name) && !unchanged.contains(name) && name != pending {
+            let c = q(name)
+            let fills = unchanged.isEmpty ? " OR \(listed(name))" : ""
+            sets.append("\(c) = CASE WHEN \(newer)\(fills) THEN excluded.\(c) ELSE \(t).\(c) END")
+        }
+        if unchanged.isEmpty {
+            sets.append("\(q(pending)) = NULL")
+        } else {
+            // What stays unknown: the listed columns this update leaves unchanged.
+            let kept = unchanged.sorted().map { "coalesce(CASE WHEN \(listed($0)) THEN \(SQLiteText.literal($0 + ",")) END, '')" }
+            sets.append(
+                "\(q(pending)) = CASE WHEN \(newer) THEN nullif(',' || \(kept.joined(separator: " || ")), ',') "
+                    + "ELSE \(t).\(q(pending)) END")
+        }
+        let condition = unchanged.isEmpty ? "\(newer) OR \(t).\(q(pending)) IS NOT NULL" : newer
+        return sql + " ON CONFLICT (\(key)) DO UPDATE SET \(sets.joined(separator: ", ")) WHERE \(condition)"
     }
 
     /// ` WHERE t.version IS NULL OR new.version >= t.version`, or nothing without a version.

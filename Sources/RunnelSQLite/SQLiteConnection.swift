@@ -255,6 +255,11 @@ enum SQLiteText {
     static func quote(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences("\"", with: "\"\"") + "\""
     }
+
+    /// A single-quoted string literal.
+    static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences("'", with: "''") + "'"
+    }
 }
 
 extension String {

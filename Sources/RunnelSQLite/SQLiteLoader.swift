@@ -54,7 +54,13 @@ public struct SQLiteLoader: Loader {
                 try c.execute(
                     "CREATE TABLE IF NOT EXISTS \(SQLiteText.quote(table)) (\(defs.joined(separator: ", ")), PRIMARY KEY (\(pk)))")
             } else {
-                try checkExisting(c, table: table, existing: Set(info.compactMap { if case .string(let s) = $0[0] { s } else { nil } }), columns: columns)
+                var existing = Set(info.compactMap { if case .string(let s) = $0[0] { s } else { nil } })
+                if configuration.changes != nil, !existing.contains(ChangeHandling.pendingColumn) {
+                    // A table made before this loader applied changes: the column it keeps for them.
+                    try c.execute("ALTER TABLE \(SQLiteText.quote(table)) ADD COLUMN \(SQLiteText.quote(ChangeHandling.pendingColumn))")
+                    existing.insert(ChangeHandling.pendingColumn)
+                }
+                try checkExisting(c, table: table, existing: existing, columns: columns)
             }
             if let changes = configuration.changes { try prepareChanges(c, changes) }
         }

@@ -45,12 +45,25 @@ public enum ChangeConformance {
             bogus.refused.map(\.error.code) == ["unknown_operation"],
             "an unknown operation gave \(bogus.refused.map(\.error.code)), expected one unknown_operation refusal")
 
-        let tail: [Batch] = [
+        var tail: [Batch] = [
             batch([[nil, nil, 65, "truncate", nil]]),
             batch([change("insert", 6, "old", 64), change("insert", 7, "new", 66)]),
+            // Updates that leave `note` unchanged, of rows the target does not have yet.
+            batch([change("update", 8, nil, 90, unchanged: ["note"]), change("update", 9, nil, 95, unchanged: ["note"])]),
         ]
         for b in tail { try await loader.load(b, commit: nil) }
-        let final: [[Value]] = [[3, "c", 70], [7, "new", 66]]
+        rows = try await readTarget()
+        try require(
+            rows == [[3, "c", 70], [7, "new", 66], [8, nil, 90], [9, nil, 95]],
+            "updates of missing rows gave \(rows): they are written with the unchanged column empty")
+        // The snapshot's older full rows fill the unchanged column and nothing else; a newer
+        // write that sets the column first leaves nothing for the snapshot to fill.
+        tail += [
+            batch([change("update", 9, "newer", 96)]),
+            batch([change("snapshot", 8, "from snapshot", 85), change("snapshot", 9, "from snapshot", 85)]),
+        ]
+        for b in tail.suffix(2) { try await loader.load(b, commit: nil) }
+        let final: [[Value]] = [[3, "c", 70], [7, "new", 66], [8, "from snapshot", 90], [9, "newer", 96]]
         rows = try await readTarget()
         try require(rows == final, "after a truncate at 65 the target holds \(rows), expected \(final)")
 

@@ -16,8 +16,11 @@
     struct PostgresCDCHybridTests {
         static let streamBinary = CommandRunner.binary("runnel-stream")
 
+        enum Target: String, CaseIterable, Sendable { case sqlite, postgres }
+
         struct Setup {
             let id = UInt32.random(in: 0..<UInt32.max)
+            let kind: Target
             var table: String { "cdc_hy_\(id)" }
             var slot: String { "cdc_hy_\(id)" }
             var publication: String { "cdc_hy_pub_\(id)" }
@@ -25,9 +28,27 @@
             let spec: String
             var target: String { runner.directory + "/out.db" }
 
-            init(deletes: String = "hard") throws {
+            var targetTable: String { "cdc_hy_target_\(id)" }
+
+            init(_ kind: Target = .sqlite) throws {
+                self.kind = kind
                 runner = try Runner()
                 let id = self.id
+                let load =
+                    kind == .sqlite
+                    ? """
+                    load:
+                      type: sqlite
+                      path: \(runner.directory)/out.db
+                      table: items
+                    """
+                    : """
+                    load:
+                      type: postgres
+                    \(TestServer.connectionYAML())
+                      table: cdc_hy_target_\(id)
+                      columns: {id: int, note: string, big: string, amount: int, _lsn: int, _table: string, _index: int, _commit_time: timestamp}
+                    """
                 spec = try runner.write(
                     "cdc.yaml",
                     """
@@ -39,17 +60,13 @@
                       slot: cdc_hy_\(id)
                       tables: [public.cdc_hy_\(id)]
                       heartbeat: 200ms
-                    load:
-                      type: sqlite
-                      path: \(runner.directory)/out.db
-                      table: items
+                    \(load)
                       key: [id]
                       version: _lsn
-                      deletes: \(deletes)
                     checkpoint:
-                      type: sqlite
+                      type: \(kind.rawValue)
                     dead_letter:
-                      type: sqlite
+                      type: \(kind.rawValue)
                     batching:
                       max_records: 50
                       max_linger: 20ms
@@ -63,12 +80,46 @@
                 return rows.map { $0.map { $0 ?? "" }.joined(separator: "|") }
             }
 
-            /// The target's rows in the same form.
-            func target(extra: String = "") throws -> [String] {
-                let out = try CommandRunner.run(
-                    "/usr/bin/env",
-                    ["sqlite3", target, "SELECT id, note, length(big), substr(big, -12), amount FROM items \(extra) ORDER BY id"])
-                return out.stdout.split(separator: "\n").map(String.init)
+            /// The target's rows in the same form (and none still waiting for a TOASTed value).
+            func target() async throws -> [String] {
+                switch kind {
+                case .sqlite:
+                    let out = try CommandRunner.run(
+                        "/usr/bin/env",
+                        ["sqlite3", target, "SELECT id, note, length(big), substr(big, -12), amount FROM items ORDER BY id"])
+                    return out.stdout.split(separator: "\n").map(String.init)
+                case .postgres:
+                    let rows = try await PostgresCDCTests.sql(
+                        "SELECT id, note, length(big), right(big, 12), amount FROM \(targetTable) ORDER BY id")?.rows ?? []
+                    return rows.map { $0.map { $0 ?? "" }.joined(separator: "|") }
+                }
+            }
+
+            /// Rows of the target still listing columns whose values are not known.
+            func pendingRows() async throws -> String {
+                switch kind {
+                case .sqlite:
+                    return try CommandRunner.run(
+                        "/usr/bin/env", ["sqlite3", target, "SELECT count(*) FROM items WHERE _runnel_pending IS NOT NULL"]
+                    ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                case .postgres:
+                    let result = try await PostgresCDCTests.sql(
+                        "SELECT count(*) FROM \(targetTable) WHERE _runnel_pending IS NOT NULL")
+                    return result?.rows.first?.first.flatMap { $0 } ?? "?"
+                }
+            }
+
+            /// The stored checkpoint of the stream.
+            func storedPosition() async throws -> String {
+                let query = "SELECT position FROM runnel_checkpoints WHERE pipeline = 'cdc-hybrid-\(id)'"
+                switch kind {
+                case .sqlite:
+                    return try CommandRunner.run("/usr/bin/env", ["sqlite3", target, query]).stdout
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                case .postgres:
+                    let result = try await PostgresCDCTests.sql(query)
+                    return result?.rows.first?.first.flatMap { $0 } ?? ""
+                }
             }
 
             func startStream() throws -> CommandRunner.Running {
@@ -90,7 +141,8 @@
                     configuration: PostgresCDCTests.connection, logger: Logger(label: "cdc-test")
                 ) { try await $0.dropSlot(slot, wait: true) }
                 _ = try await PostgresCDCTests.sql(
-                    "DROP PUBLICATION IF EXISTS \(publication)", "DROP TABLE IF EXISTS \(table)")
+                    "DROP PUBLICATION IF EXISTS \(publication)", "DROP TABLE IF EXISTS \(table)",
+                    "DROP TABLE IF EXISTS \(targetTable), \(targetTable)__tombstones, \(targetTable)__truncated")
             }
         }
 
@@ -133,8 +185,9 @@
             return try await condition()
         }
 
-        @Test func streamAndShardedSnapshotConvergeThroughKills() async throws {
-            let s = try Setup()
+        @Test(arguments: Target.allCases)
+        func streamAndShardedSnapshotConvergeThroughKills(_ kind: Target) async throws {
+            let s = try Setup(kind)
             _ = try await PostgresCDCTests.sql(
                 "CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)",
                 // Out of line and uncompressed: an update that leaves it alone sends it as unchanged.
@@ -175,24 +228,22 @@
 
             // Quiescence: the target converges to the source.
             let expected = try await s.source()
-            let converged = try await Self.eventually(.seconds(120)) { try s.target() == expected }
+            let converged = try await Self.eventually(.seconds(120)) { try await s.target() == expected }
             stream.kill(SIGTERM)
             let streamExit = stream.wait()
             #expect(converged, "after \(kills) kills the target differs from the source")
             if !converged {
-                let target = try s.target()
+                let target = try await s.target()
                 let missing = Set(expected).subtracting(target).sorted().prefix(5)
                 let extra = Set(target).subtracting(expected).sorted().prefix(5)
                 Issue.record("source only: \(Array(missing)); target only: \(Array(extra))")
             }
             #expect(streamExit == 0, "the stream exited \(streamExit) on SIGTERM")
             #expect(kills >= 20)
+            #expect(try await s.pendingRows() == "0")
 
             // The slot is never confirmed past what the target stored.
-            let stored = try CommandRunner.run(
-                "/usr/bin/env",
-                ["sqlite3", s.target, "SELECT position FROM runnel_checkpoints WHERE pipeline = 'cdc-hybrid-\(s.id)'"])
-            let position = try #require(CDCPosition(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let position = try #require(CDCPosition(try await s.storedPosition()))
             let confirmed = try await PostgresCDCTests.sql(
                 "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(s.slot)'")?
                 .rows.first?.first?.flatMap { LSN($0) }

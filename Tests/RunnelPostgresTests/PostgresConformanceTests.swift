@@ -215,6 +215,7 @@
                     try await db.rows("SELECT id, note, v FROM \(db.schema).t ORDER BY id")
                 }
                 #expect(try await db.int("SELECT count(*) FROM \(db.schema).t__tombstones") == 0)
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).t WHERE _runnel_pending IS NOT NULL") == 0)
                 #expect(try await db.int("SELECT runnel_version FROM \(db.schema).t__truncated") == 65)
             }
         }

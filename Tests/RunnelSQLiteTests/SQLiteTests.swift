@@ -212,7 +212,9 @@ private func batch(_ rows: [[Value]]) -> Batch {
         }
         // The control fields are not columns; the truncate at 65 dropped the tombstones it covers
         // (key 2's, at 30) and left its watermark.
-        #expect(try rows(db, "SELECT name FROM pragma_table_info('t') ORDER BY cid") == [["id"], ["note"], ["v"]])
+        #expect(
+            try rows(db, "SELECT name FROM pragma_table_info('t') ORDER BY cid") == [["id"], ["note"], ["v"], ["_runnel_pending"]])
+        #expect(try rows(db, "SELECT count(*) FROM t WHERE _runnel_pending IS NOT NULL") == [[0]])
         #expect(try rows(db, "SELECT count(*) FROM t__tombstones") == [[0]])
         #expect(try rows(db, "SELECT runnel_version FROM t__truncated") == [[65]])
     }

@@ -41,6 +41,24 @@ public struct ChangeHandling: Sendable, Hashable {
 
     /// The fields of the records that steer the load and are not columns of the target.
     public var controlFields: Set<String> { [operationField, unchangedField] }
+
+    /// A column of the target naming the columns of a row whose values are not known yet
+    /// (`,big,notes,`; NULL for a complete row).
+    ///
+    /// An update that leaves a TOASTed column unchanged does not carry its value. When the row is
+    /// not in the target yet (the snapshot has not reached it), the update is written with those
+    /// columns NULL and listed here; an older full row for the key (the snapshot's) then fills
+    /// exactly the listed columns, although the guard keeps the rest of the row. That is right
+    /// because the row was missing: no change to the key since the stream's start reached the
+    /// target before this update, so the listed columns still hold the values they had when the
+    /// stream started, which is what any snapshot taken since holds. A newer write that sets a
+    /// listed column removes it from the list.
+    public static let pendingColumn = "_runnel_pending"
+
+    /// The pending list of `columns`: `,a,b,`.
+    public static func pendingList(_ columns: some Collection<String>) -> String {
+        "," + columns.sorted().joined(separator: ",") + ","
+    }
 }
 
 /// One record's operation, as a keyed loader applies it.

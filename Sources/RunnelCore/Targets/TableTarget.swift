@@ -37,6 +37,7 @@ public struct TableTarget: Sendable, Hashable {
             // the loader's, even though no record carries it.
             names.removeAll { changes.controlFields.contains($0) }
             if changes.deletes == .soft, !names.contains(changes.softDeleteColumn) { names.append(changes.softDeleteColumn) }
+            if !names.contains(ChangeHandling.pendingColumn) { names.append(ChangeHandling.pendingColumn) }
         }
         for k in key + [version].compactMap({ $0 }) where !names.contains(k) {
             throw RunnelError.config("load: key or version field '\(k)' is not among the columns (\(names.joined(separator: ", ")))")
