@@ -64,9 +64,10 @@ extension PostgresLoader {
 
     /// Loads a batch of changes in one transaction (see the type's comment).
     func loadChanges(
-        _ batch: Batch, changes: ChangeHandling, prepared p: Prepared, commit: CheckpointCommit?
+        _ batch: Batch, changes: ChangeHandling, prepared p: Prepared, commit: CheckpointCommit?,
+        refused: [(ordinal: Int, error: RecordError)]
     ) async throws -> LoadOutcome {
-        let runs = ChangeRuns(batch, handling: changes)
+        let runs = ChangeRuns(batch, handling: changes, refused: refused)
         if case .fail = changes.truncate, runs.runs.contains(where: { $0.operation == .truncate }) {
             throw RunnelError.dataContract(
                 "the source truncated the table written to \(target) (load.truncate: fail); "

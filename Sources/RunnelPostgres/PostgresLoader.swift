@@ -113,7 +113,9 @@ public struct PostgresLoader: Loader {
         let displayName = self.displayName
         let settings = pool.settings
         let pool = self.pool
-        try await pool.withConnection("prepare table \(displayName)") { conn in
+        let drift = c.schemaDrift
+        let written = try await pool.withConnection("prepare table \(displayName)") { conn -> [String] in
+            var columns = columns
             // The spec's types, as the server spells them (an unknown type is a spec error).
             var canonical: [String: String] = [:]
             for col in specColumns ?? [] {
@@ -156,12 +158,49 @@ public struct PostgresLoader: Loader {
                         on: conn)
                     existing.append((ChangeHandling.pendingColumn, "text"))
                 }
+                if drift == .evolve || drift == .deadLetter {
+                    // Fields the table lacks are the drift policy's, at load (typed from their values).
+                    columns.removeAll { name in !existing.contains { $0.0 == name } }
+                }
                 try Self.check(existing: existing, columns: columns, canonical: canonical, table: displayName, settings: settings)
                 try await Self.checkUniqueKey(qualified, key: c.key, on: conn, pool: pool, table: displayName, settings: settings)
             }
             if let changes = c.changes { try await prepareChanges(changes, on: conn) }
+            return columns
         }
-        prepared.withLock { $0 = makeStatements(columns) }
+        prepared.withLock { $0 = makeStatements(written) }
+    }
+
+    /// `schema_drift: evolve`: adds `fields` to the table, typed from their first values, and
+    /// prepares the statements that write them.
+    func addColumns(_ fields: [String], batch: Batch, to p: Prepared) async throws -> Prepared {
+        let records = batch.records
+        let qualified = self.qualified
+        let pool = self.pool
+        for name in fields { try PostgresSQL.checkIdentifier(name, role: "column (field) name") }
+        let definitions = fields.map { field in
+            "ADD COLUMN IF NOT EXISTS \(PostgresSQL.quote(field)) "
+                + Self.columnType(TableTarget.portableType(of: batch.schema.index(of: field)!, in: records))
+        }
+        try await pool.withConnection("add columns to \(displayName)") { conn in
+            _ = try await pool.rows(
+                PostgresQuery(unsafeSQL: "ALTER TABLE \(qualified) \(definitions.joined(separator: ", "))"), on: conn)
+        }
+        let evolved = makeStatements(p.columns + fields)
+        self.prepared.withLock { $0 = evolved }
+        return evolved
+    }
+
+    /// A portable type as PostgreSQL names it.
+    static func columnType(_ t: PortableType) -> String {
+        switch t {
+        case .int: "bigint"
+        case .double: "double precision"
+        case .string: "text"
+        case .timestamp: "timestamptz"
+        case .bool: "boolean"
+        case .json: "jsonb"
+        }
     }
 
     /// The table's columns and their types (`format_type` without modifiers), empty when the table does not exist.
@@ -268,11 +307,28 @@ public struct PostgresLoader: Loader {
     // MARK: load
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
-        guard let p = prepared.value else {
+        guard var prepared = prepared.value else {
             throw RunnelError.failure("load into \(displayName) before prepare")
         }
+        var driftRefused: [(ordinal: Int, error: RecordError)] = []
+        if let policy = configuration.schemaDrift {
+            let fields = configuration.target.newFields(batch.schema, written: prepared.columns)
+            if !fields.isEmpty {
+                switch policy {
+                case .freeze: throw configuration.target.driftError(fields, target: target)
+                case .deadLetter:
+                    driftRefused = configuration.target.driftRefusals(
+                        batch.records, schema: batch.schema, fields: fields, target: target)
+                case .evolve: prepared = try await addColumns(fields, batch: batch, to: prepared)
+                }
+            }
+        }
+        let p = prepared
         if let changes = configuration.changes {
-            return try await loadChanges(batch, changes: changes, prepared: p, commit: commit)
+            return try await loadChanges(batch, changes: changes, prepared: p, commit: commit, refused: driftRefused)
+        }
+        guard driftRefused.isEmpty else {
+            throw RunnelError.config("load.schema_drift: dead_letter applies to change records (operation, or a postgres_cdc source)")
         }
         let distinct = Self.keysAreDistinct(batch, columns: p.columns, keyPositions: p.keyPositions)
         // A batch with a key twice needs the merge's DISTINCT ON; after a conflict, a while of upserts.

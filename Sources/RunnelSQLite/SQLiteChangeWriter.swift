@@ -41,9 +41,10 @@ extension SQLiteLoader {
     }
 
     func loadChanges(
-        _ batch: Batch, changes: ChangeHandling, columns: [String], commit: CheckpointCommit?
+        _ batch: Batch, changes: ChangeHandling, columns: [String], commit: CheckpointCommit?,
+        refused: [(ordinal: Int, error: RecordError)]
     ) throws -> LoadOutcome {
-        let runs = ChangeRuns(batch, handling: changes)
+        let runs = ChangeRuns(batch, handling: changes, refused: refused)
         let positions = columns.map { batch.schema.index(of: $0) }
         let keyPositions = configuration.key.map { batch.schema.index(of: $0) }
         let versionPosition = configuration.version.map { batch.schema.index(of: $0) }

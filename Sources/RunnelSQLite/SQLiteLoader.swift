@@ -38,7 +38,7 @@ public struct SQLiteLoader: Loader {
 
     public func prepare(schema: Schema?) async throws {
         let names = try configuration.columnNames(batch: schema)
-        let columns = names.map { name in
+        var columns = names.map { name in
             configuration.columns?.first { $0.name == name } ?? Column(name: name, type: inferredTypes[name] ?? "")
         }
         let table = configuration.table
@@ -59,6 +59,10 @@ public struct SQLiteLoader: Loader {
                     // A table made before this loader applied changes: the column it keeps for them.
                     try c.execute("ALTER TABLE \(SQLiteText.quote(table)) ADD COLUMN \(SQLiteText.quote(ChangeHandling.pendingColumn))")
                     existing.insert(ChangeHandling.pendingColumn)
+                }
+                if configuration.schemaDrift == .evolve || configuration.schemaDrift == .deadLetter {
+                    // Fields the table lacks are the drift policy's, at load (typed from their values).
+                    columns.removeAll { !existing.contains($0.name) }
                 }
                 try checkExisting(c, table: table, existing: existing, columns: columns)
             }
@@ -92,10 +96,13 @@ public struct SQLiteLoader: Loader {
     public var readsColumns: Bool { true }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
-        let columns = written.withLock { $0 } ?? batch.schema.fields
+        let (columns, driftRefused) = try resolveDrift(batch)
         let positions = columns.map { batch.schema.index(of: $0) }
         if let changes = configuration.changes {
-            return try loadChanges(batch, changes: changes, columns: columns, commit: commit)
+            return try loadChanges(batch, changes: changes, columns: columns, commit: commit, refused: driftRefused)
+        }
+        guard driftRefused.isEmpty else {
+            throw RunnelError.config("load.schema_drift: dead_letter applies to change records (operation, or a postgres_cdc source)")
         }
         let sql = upsertSQL(columns)
         try database.transaction { c in
@@ -120,6 +127,34 @@ public struct SQLiteLoader: Loader {
             for entry in commit?.entries ?? [] { try SQLiteCheckpointStore.write(entry.checkpoint, pipeline: entry.key, in: c) }
         }
         return .stored
+    }
+
+    /// The columns to write, after `schema_drift` dealt with the batch's new fields: added to the
+    /// table (`evolve`), a stop (`freeze`), or the records that carry them refused (`dead_letter`).
+    private func resolveDrift(_ batch: Batch) throws -> (columns: [String], refused: [(ordinal: Int, error: RecordError)]) {
+        guard let columns = written.value else { return (batch.schema.fields, []) }
+        guard let policy = configuration.schemaDrift else { return (columns, []) }
+        let fields = configuration.newFields(batch.schema, written: columns)
+        guard !fields.isEmpty else { return (columns, []) }
+        switch policy {
+        case .freeze:
+            throw configuration.driftError(fields, target: target)
+        case .deadLetter:
+            return (columns, configuration.driftRefusals(batch.records, schema: batch.schema, fields: fields, target: target))
+        case .evolve:
+            let records = batch.records
+            try database.withConnection { c in
+                for field in fields {
+                    try SQLiteText.checkIdentifier(field, role: "column (field) name")
+                    let type = Self.affinity(TableTarget.portableType(of: batch.schema.index(of: field)!, in: records))
+                    try c.execute(
+                        "ALTER TABLE \(SQLiteText.quote(configuration.table)) ADD COLUMN \(SQLiteText.quote(field)) \(type)")
+                }
+            }
+            let evolved = columns + fields
+            written.withLock { $0 = evolved }
+            return (evolved, [])
+        }
     }
 
     func upsertSQL(_ columns: [String]) -> String {

@@ -97,4 +97,47 @@ public enum ChangeConformance {
         try require(deleted == [1, 2, 3], "a soft truncate marked \(deleted)")
         try await loader.finish()
     }
+
+    /// `schema_drift`: a field the table has no column for (a column added to the source) is
+    /// added (`evolve`), stops the load (`freeze`: exit 3, nothing written), or parks the records
+    /// that carry a value in it (`dead_letter`). `make` returns a loader on its own table for
+    /// each policy; `readTarget` returns `[id, note, v]`, and for `evolve` `[id, note, v, email]`.
+    public static func followsTheSchemaDriftPolicy(
+        _ make: (SchemaDrift) async throws -> any Loader, readTarget: (SchemaDrift) async throws -> [[Value]]
+    ) async throws {
+        let wider = Schema(schema.fields + ["email"])
+        let rows: [[Value]] = [change("insert", 1, "a", 10) + ["a@example.com"], change("insert", 2, "b", 10) + [nil]]
+        let drifted = Batch(schema: wider, rows: rows, origins: rows.indices.map { Origin(source: "changes", line: $0 + 1) })
+        for policy in SchemaDrift.allCases {
+            let loader = try await make(policy)
+            try await loader.prepare(schema: schema)
+            try await loader.load(batch([change("insert", 3, "c", 5)]), commit: nil)
+            switch policy {
+            case .evolve:
+                try await loader.load(drifted, commit: nil)
+                let got = try await readTarget(policy)
+                let want: [[Value]] = [[1, "a", 10, "a@example.com"], [2, "b", 10, nil], [3, "c", 5, nil]]
+                try require(got == want, "schema_drift: evolve gave \(got), expected \(want)")
+            case .freeze:
+                do {
+                    try await loader.load(drifted, commit: nil)
+                    throw ConformanceFailure("schema_drift: freeze loaded a record with a new field")
+                } catch let error as RunnelError {
+                    try require(
+                        error.code == .dataContract && error.message.contains("'email'"),
+                        "schema_drift: freeze failed with \(error), expected a data-contract error naming 'email'")
+                }
+                let got = try await readTarget(policy)
+                try require(got == [[3, "c", 5]], "schema_drift: freeze wrote \(got)")
+            case .deadLetter:
+                let outcome = try await loader.load(drifted, commit: nil)
+                try require(
+                    outcome.refused.map(\.ordinal) == [0] && outcome.refused.map(\.error.code) == ["schema_drift"],
+                    "schema_drift: dead_letter refused \(outcome.refused.map { ($0.ordinal, $0.error.code) })")
+                let got = try await readTarget(policy)
+                try require(got == [[2, "b", 10], [3, "c", 5]], "schema_drift: dead_letter wrote \(got)")
+            }
+            try await loader.finish()
+        }
+    }
 }

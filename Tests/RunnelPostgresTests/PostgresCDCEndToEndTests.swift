@@ -89,6 +89,16 @@
                 ["sqlite3", "\(r.directory)/out.db", "SELECT id, note, amount FROM items ORDER BY id"])
             #expect(again.stdout == rows.stdout)
 
+            // A column added at the source mid-stream reaches the target (schema_drift: evolve,
+            // the default with postgres_cdc).
+            _ = try await PostgresCDCTests.sql(
+                "ALTER TABLE \(table) ADD COLUMN email text", "INSERT INTO \(table) VALUES (9, 'n9', 13.5, 'n9@example.com')")
+            out = try r.run(spec)
+            #expect(out.exitCode == 0, "\(out.stdout)\(out.stderr)")
+            let evolved = try CommandRunner.run(
+                "/usr/bin/env", ["sqlite3", "\(r.directory)/out.db", "SELECT id, email FROM items WHERE id >= 7 ORDER BY id"])
+            #expect(evolved.stdout.split(separator: "\n") == ["7|", "9|n9@example.com"])
+
             try await ReplicationConnection.withConnection(
                 configuration: PostgresCDCTests.connection, logger: Logger(label: "cdc-test")
             ) {

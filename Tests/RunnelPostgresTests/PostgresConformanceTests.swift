@@ -220,6 +220,23 @@
             }
         }
 
+        @Test func aNewFieldFollowsTheSchemaDriftPolicy() async throws {
+            try await PostgresConformanceTests().withDatabase("drift") { db in
+                try await ChangeConformance.followsTheSchemaDriftPolicy { policy in
+                    var c = PostgresLoader.Configuration(table: "t_\(policy.rawValue)", key: ["id"])
+                    c.schema = db.schema
+                    c.version = "v"
+                    c.columns = [.init(name: "id", type: "bigint"), .init(name: "note", type: "text"), .init(name: "v", type: "bigint")]
+                    c.changes = ChangeHandling()
+                    c.schemaDrift = policy
+                    return PostgresLoader(c, pool: db.pool)
+                } readTarget: { policy in
+                    let email = policy == .evolve ? ", email" : ""
+                    return try await db.rows("SELECT id, note, v\(email) FROM \(db.schema).t_\(policy.rawValue) ORDER BY id")
+                }
+            }
+        }
+
         @Test func softDeletesKeepTheRow() async throws {
             try await PostgresConformanceTests().withDatabase("softchanges") { db in
                 try await ChangeConformance.softDeletesKeepTheRowAsItsOwnTombstone(

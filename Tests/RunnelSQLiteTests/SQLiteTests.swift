@@ -231,6 +231,20 @@ private func batch(_ rows: [[Value]]) -> Batch {
             })
     }
 
+    @Test func aNewFieldFollowsTheSchemaDriftPolicy() async throws {
+        let db = try database()
+        try await ChangeConformance.followsTheSchemaDriftPolicy { policy in
+            var c = SQLiteLoader.Configuration(table: "t_\(policy.rawValue)", key: ["id"])
+            c.version = "v"
+            c.changes = ChangeHandling()
+            c.schemaDrift = policy
+            return SQLiteLoader(c, database: db)
+        } readTarget: { policy in
+            let email = policy == .evolve ? ", email" : ""
+            return try rows(db, "SELECT id, note, v\(email) FROM t_\(policy.rawValue) ORDER BY id")
+        }
+    }
+
     @Test func aTruncateFailsTheRunWhenTheSpecSaysSo() async throws {
         let db = try database()
         var c = SQLiteLoader.Configuration(table: "t", key: ["id"])

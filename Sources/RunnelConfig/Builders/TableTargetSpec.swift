@@ -53,9 +53,17 @@ extension ComponentContext {
     /// A table loader's target with its change handling: on when the spec gives any of its keys,
     /// or when the source is change data capture (`postgres_cdc`).
     public func tableTarget(schemas: Bool = false, columnType: (String) -> String?) -> TableTarget? {
-        let changes = section.changeHandling(byDefault: peer("extract")?.type == "postgres_cdc")
+        let cdc = peer("extract")?.type == "postgres_cdc"
+        let changes = section.changeHandling(byDefault: cdc)
+        let drift = section.choice("schema_drift", SchemaDrift.allCases.map(\.rawValue)).flatMap(SchemaDrift.init(rawValue:))
+        if drift == .deadLetter, changes == nil {
+            section.node("schema_drift")?.problem(
+                "dead_letter applies to change records (give 'operation', or read from postgres_cdc); use evolve or freeze")
+        }
         guard var target = section.tableTarget(schemas: schemas, columnType: columnType) else { return nil }
         target.changes = changes
+        // A CDC source's schema changes flow to the target unless the spec says otherwise.
+        target.schemaDrift = drift ?? (cdc ? .evolve : nil)
         return target
     }
 }
@@ -80,8 +88,11 @@ extension ComponentRegistry {
             .choice(
                 "truncate", ChangeHandling.Truncate.allCases.map(\.rawValue), default: "apply",
                 "What a truncate of the source does: apply (remove the rows not newer than it), ignore, or fail (exit 3)."),
+            .choice(
+                "schema_drift", SchemaDrift.allCases.map(\.rawValue), default: "evolve with postgres_cdc, else none",
+                "A field with no column in the table: evolve (add the column), freeze (exit 3), dead_letter (park those change records); none leaves new fields out."),
             .duration(
-                "tombstone_retention", default: "7d",
+                "tombstone_retention", default: "168h",
                 "How long a hard delete's tombstone is kept: a backfill older than a delete must finish within it."),
         ]
     }

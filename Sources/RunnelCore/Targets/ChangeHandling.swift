@@ -117,10 +117,14 @@ public struct ChangeRuns: Sendable {
     /// The records that are applied, in batch order (the refused ones left out).
     public var records: [Record] = []
 
-    public init(_ batch: Batch, handling: ChangeHandling) {
+    /// `refused`: records refused already (by `schema_drift: dead_letter`), left out and kept
+    /// in `refused`.
+    public init(_ batch: Batch, handling: ChangeHandling, refused alreadyRefused: [(ordinal: Int, error: RecordError)] = []) {
         let operation = batch.schema.index(of: handling.operationField)
         let unchanged = batch.schema.index(of: handling.unchangedField)
-        for record in batch.records {
+        refused = alreadyRefused
+        let skip = Set(alreadyRefused.map(\.ordinal))
+        for record in batch.records where !skip.contains(record.ordinal) {
             let op: ChangeOperation
             do {
                 op = try ChangeOperation.of(record, operation: operation, unchanged: unchanged, handling: handling)

@@ -22,6 +22,9 @@ public struct TableTarget: Sendable, Hashable {
     /// Records are changes (insert, update, delete, truncate) rather than rows: see
     /// `ChangeHandling`. Nil: every record is an upsert.
     public var changes: ChangeHandling?
+    /// A field with no column in the table: nil writes the columns fixed at prepare and leaves
+    /// new fields out (the behaviour before `schema_drift`).
+    public var schemaDrift: SchemaDrift?
 
     public init(table: String, key: [String]) {
         self.table = table
@@ -61,5 +64,68 @@ public enum PortableType: String, Sendable, CaseIterable {
         case "json", "object", "array": self = .json
         default: return nil
         }
+    }
+}
+
+/// What a keyed loader does with a field the target table has no column for — a column added to
+/// a CDC source, a new field in JSON input (`load.schema_drift`).
+public enum SchemaDrift: String, Sendable, Hashable, CaseIterable {
+    /// Add the column to the table (typed from the first value) and write it.
+    case evolve
+    /// Stop the run with exit 3 naming the table and the field.
+    case freeze
+    /// Park the records that carry a value in the field as dead letters (code `schema_drift`);
+    /// the others load. For change records (a record is one event, parked whole).
+    case deadLetter = "dead_letter"
+}
+
+extension TableTarget {
+    /// The fields of `schema` that are not among the `written` columns and do not steer the
+    /// load: columns the source has and the target does not.
+    public func newFields(_ schema: Schema, written: [String]) -> [String] {
+        let known = Set(written).union(changes?.controlFields ?? [])
+        return schema.fields.filter { !known.contains($0) }
+    }
+
+    /// The run-stopping error of `schema_drift: freeze`.
+    public func driftError(_ fields: [String], target: String) -> RunnelError {
+        RunnelError.dataContract(
+            "\(target) has no column \(fields.map { "'\($0)'" }.joined(separator: ", ")) for the records' new "
+                + "field\(fields.count == 1 ? "" : "s") (schema_drift: freeze); add the column, or set schema_drift: "
+                + "evolve to add it, or dead_letter to park those records")
+    }
+
+    /// For `schema_drift: dead_letter`: the records carrying a value in one of `fields`.
+    public func driftRefusals(_ records: [Record], schema: Schema, fields: [String], target: String)
+        -> [(ordinal: Int, error: RecordError)]
+    {
+        let positions = fields.compactMap { f in schema.index(of: f).map { (f, $0) } }
+        var refused: [(ordinal: Int, error: RecordError)] = []
+        for r in records {
+            guard let (field, _) = positions.first(where: { $0.1 < r.values.count && r.values[$0.1] != .null }) else { continue }
+            refused.append(
+                (r.ordinal,
+                 RecordError(
+                    code: "schema_drift", message: "field '\(field)' is not a column of \(target) (schema_drift: dead_letter)",
+                    field: field)))
+        }
+        return refused
+    }
+
+    /// The portable type of a new column, from the first non-null value of `field` (string when
+    /// every value is null).
+    public static func portableType(of field: Int, in records: [Record]) -> PortableType {
+        for r in records where field < r.values.count {
+            switch r.values[field] {
+            case .null: continue
+            case .int: return .int
+            case .double: return .double
+            case .bool: return .bool
+            case .string: return .string
+            case .timestamp: return .timestamp
+            case .array, .object: return .json
+            }
+        }
+        return .string
     }
 }
