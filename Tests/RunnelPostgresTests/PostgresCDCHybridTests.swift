@@ -3,6 +3,7 @@
     import Logging
     import PostgresReplication
     import RunnelCore
+    @testable import RunnelPostgres
     import RunnelTesting
     import Testing
 
@@ -29,10 +30,15 @@
             var target: String { runner.directory + "/out.db" }
 
             var targetTable: String { "cdc_hy_target_\(id)" }
+            /// The source server's settings (the shared test server, or a private one).
+            let server: PostgresSettings
 
-            init(_ kind: Target = .sqlite) throws {
+            init(_ kind: Target = .sqlite, server: PostgresSettings = TestServer.settings) throws {
                 self.kind = kind
-                runner = try Runner()
+                self.server = server
+                var runner = try Runner()
+                runner.environment["RUNNEL_TEST_PG_SECRET"] = server.password ?? ""
+                self.runner = runner
                 let id = self.id
                 let load =
                     kind == .sqlite
@@ -45,7 +51,7 @@
                     : """
                     load:
                       type: postgres
-                    \(TestServer.connectionYAML())
+                    \(TestServer.connectionYAML(server))
                       table: cdc_hy_target_\(id)
                       columns: {id: int, note: string, big: string, amount: int, _lsn: int, _table: string, _index: int, _commit_time: timestamp}
                     """
@@ -55,7 +61,7 @@
                     pipeline: cdc-hybrid-\(id)
                     extract:
                       type: postgres_cdc
-                    \(TestServer.connectionYAML())
+                    \(TestServer.connectionYAML(server))
                       publication: cdc_hy_pub_\(id)
                       slot: cdc_hy_\(id)
                       tables: [public.cdc_hy_\(id)]
@@ -73,9 +79,25 @@
                     """)
             }
 
+            var connection: ReplicationConfiguration {
+                ReplicationConfiguration(
+                    host: server.host, port: server.port, user: server.user, password: server.password,
+                    database: server.database, tls: .disable)
+            }
+
+            /// Runs statements on the source server; the last one's rows.
+            @discardableResult
+            func sql(_ statements: String...) async throws -> ReplicationStateMachine.QueryResult? {
+                try await ReplicationConnection.withConnection(configuration: connection, logger: .init(label: "cdc-test")) { c in
+                    var last: ReplicationStateMachine.QueryResult?
+                    for s in statements { last = try await c.simpleQuery(s) }
+                    return last
+                }
+            }
+
             /// The source's rows as `id|note|length(big)|right(big, 12)|amount`, ordered by id.
             func source() async throws -> [String] {
-                let rows = try await PostgresCDCTests.sql(
+                let rows = try await sql(
                     "SELECT id, note, length(big), right(big, 12), amount FROM \(table) ORDER BY id")?.rows ?? []
                 return rows.map { $0.map { $0 ?? "" }.joined(separator: "|") }
             }
@@ -89,7 +111,7 @@
                         ["sqlite3", target, "SELECT id, note, length(big), substr(big, -12), amount FROM items ORDER BY id"])
                     return out.stdout.split(separator: "\n").map(String.init)
                 case .postgres:
-                    let rows = try await PostgresCDCTests.sql(
+                    let rows = try await sql(
                         "SELECT id, note, length(big), right(big, 12), amount FROM \(targetTable) ORDER BY id")?.rows ?? []
                     return rows.map { $0.map { $0 ?? "" }.joined(separator: "|") }
                 }
@@ -103,7 +125,7 @@
                         "/usr/bin/env", ["sqlite3", target, "SELECT count(*) FROM items WHERE _runnel_pending IS NOT NULL"]
                     ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                 case .postgres:
-                    let result = try await PostgresCDCTests.sql(
+                    let result = try await sql(
                         "SELECT count(*) FROM \(targetTable) WHERE _runnel_pending IS NOT NULL")
                     return result?.rows.first?.first.flatMap { $0 } ?? "?"
                 }
@@ -117,7 +139,7 @@
                     return try CommandRunner.run("/usr/bin/env", ["sqlite3", target, query]).stdout
                         .trimmingCharacters(in: .whitespacesAndNewlines)
                 case .postgres:
-                    let result = try await PostgresCDCTests.sql(query)
+                    let result = try await sql(query)
                     return result?.rows.first?.first.flatMap { $0 } ?? ""
                 }
             }
@@ -132,15 +154,15 @@
             }
 
             func slotExists() async throws -> Bool {
-                try await PostgresCDCTests.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = '\(slot)'")?.rows
+                try await sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = '\(slot)'")?.rows
                     .isEmpty == false
             }
 
             func cleanUp() async throws {
                 try? await ReplicationConnection.withConnection(
-                    configuration: PostgresCDCTests.connection, logger: Logger(label: "cdc-test")
+                    configuration: connection, logger: Logger(label: "cdc-test")
                 ) { try await $0.dropSlot(slot, wait: true) }
-                _ = try await PostgresCDCTests.sql(
+                _ = try await sql(
                     "DROP PUBLICATION IF EXISTS \(publication)", "DROP TABLE IF EXISTS \(table)",
                     "DROP TABLE IF EXISTS \(targetTable), \(targetTable)__tombstones, \(targetTable)__truncated")
             }
@@ -148,7 +170,9 @@
 
         /// Random inserts, updates of `note` only (the out-of-line `big` column arrives as
         /// TOAST-unchanged), deletes and re-inserts of deleted keys, in small transactions.
-        static func write(_ s: Setup, transactions: Int, seed: UInt64) async throws {
+        /// With `tolerateFailures`, a transaction that fails (the server is down) is left out and
+        /// the next one tried: the source, whatever it ended with, is what the target must equal.
+        static func write(_ s: Setup, transactions: Int, seed: UInt64, tolerateFailures: Bool = false) async throws {
             var random = SeededGenerator(seed: seed)
             var next = 20_001
             for _ in 0..<transactions {
@@ -171,7 +195,11 @@
                     }
                 }
                 statements.append("COMMIT")
-                _ = try await PostgresCDCTests.sql(statements.joined(separator: "; "))
+                do {
+                    try await s.sql(statements.joined(separator: "; "))
+                } catch where tolerateFailures {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
         }
 
@@ -188,7 +216,7 @@
         @Test(arguments: Target.allCases)
         func streamAndShardedSnapshotConvergeThroughKills(_ kind: Target) async throws {
             let s = try Setup(kind)
-            _ = try await PostgresCDCTests.sql(
+            _ = try await s.sql(
                 "CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)",
                 // Out of line and uncompressed: an update that leaves it alone sends it as unchanged.
                 "ALTER TABLE \(s.table) ALTER COLUMN big SET STORAGE EXTERNAL",
@@ -244,16 +272,58 @@
 
             // The slot is never confirmed past what the target stored.
             let position = try #require(CDCPosition(try await s.storedPosition()))
-            let confirmed = try await PostgresCDCTests.sql(
+            let confirmed = try await s.sql(
                 "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(s.slot)'")?
                 .rows.first?.first?.flatMap { LSN($0) }
             #expect(try #require(confirmed) <= position.resume)
             try await s.cleanUp()
         }
 
+        /// `pg_ctl stop -m immediate` of the source under load, then a start: the stream (restarted
+        /// when it exits, as a Deployment would) resumes from the stored position and the target
+        /// ends equal to the source; the slot is never confirmed past what the target stored.
+        @Test func aSourceCrashUnderLoadLosesNothing() async throws {
+            let server = try PrivateServer.start(logical: true)
+            defer { server.stop() }
+            let s = try Setup(.sqlite, server: server.settings)
+            try await s.sql(
+                "CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)",
+                "ALTER TABLE \(s.table) ALTER COLUMN big SET STORAGE EXTERNAL",
+                "INSERT INTO \(s.table) SELECT g, 'n' || g, CASE WHEN g % 3 = 0 THEN repeat('a', 4000) || '-' || g END, g "
+                    + "FROM generate_series(1, 20000) g")
+            var stream = try s.startStream()
+            #expect(try await Self.eventually(.seconds(60)) { try await s.slotExists() }, "the stream did not create its slot")
+            // The history the stream did not see: the snapshot, as in production.
+            let snapshot = try s.runner.run(s.spec, ["--snapshot", "--log-level", "error"])
+            #expect(snapshot.exitCode == 0, "\(snapshot.stdout)\(snapshot.stderr)")
+
+            async let writes: Void = Self.write(s, transactions: 400, seed: UInt64(s.id), tolerateFailures: true)
+            try await Task.sleep(for: .milliseconds(700))
+            try server.crashAndRestart()
+            try await writes
+
+            let expected = try await s.source()
+            var restarts = 0
+            let converged = try await Self.eventually(.seconds(120)) {
+                if !stream.process.isRunning {
+                    stream = try s.startStream()
+                    restarts += 1
+                }
+                return try await s.target() == expected
+            }
+            stream.kill(SIGTERM)
+            _ = stream.wait()
+            #expect(converged, "after the source's crash the target differs from the source (\(restarts) stream restarts)")
+            #expect(try await s.pendingRows() == "0")
+            let position = try #require(CDCPosition(try await s.storedPosition()))
+            let confirmed = try await s.sql("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(s.slot)'")?
+                .rows.first?.first?.flatMap { LSN($0) }
+            #expect(try #require(confirmed) <= position.resume)
+        }
+
         @Test func aSnapshotWaitsForTheStreamsSlot() async throws {
             let s = try Setup()
-            _ = try await PostgresCDCTests.sql("CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)")
+            _ = try await s.sql("CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)")
             let out = try s.runner.run(s.spec, ["--snapshot"])
             #expect(out.exitCode == 2)
             #expect(out.stderr.contains("slot 'cdc_hy_\(s.id)' does not exist yet"), "\(out.stderr)")

@@ -340,13 +340,17 @@
             return s
         }
 
-        private init(directory: String, port: Int, bin: String) {
+        /// Extra server settings (`-c wal_level=logical`).
+        let options: String
+
+        private init(directory: String, port: Int, bin: String, options: String) {
             self.directory = directory
             self.port = port
             self.bin = bin
+            self.options = options
         }
 
-        static func start() throws -> PrivateServer {
+        static func start(logical: Bool = false) throws -> PrivateServer {
             let env = ProcessInfo.processInfo.environment
             let bin = env["RUNNEL_TEST_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
             let dir = "/tmp/runnel-pg-private-\(UInt32.random(in: 0..<UInt32.max))"
@@ -355,7 +359,8 @@
             try sh(
                 "echo private > \(dir)/pw && chown postgres: \(dir)/pw && runuser -u postgres -- \(bin)/initdb -D \(dir)/data -U postgres "
                     + "--pwfile=\(dir)/pw --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null")
-            let s = PrivateServer(directory: dir, port: port, bin: bin)
+            let s = PrivateServer(
+                directory: dir, port: port, bin: bin, options: logical ? "-c wal_level=logical -c max_wal_senders=20" : "")
             try s.startServer()
             return s
         }
@@ -363,7 +368,13 @@
         func startServer() throws {
             try Self.sh(
                 "runuser -u postgres -- \(bin)/pg_ctl -D \(directory)/data -l \(directory)/log -w -t 30 start "
-                    + "-o \"-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories='\(directory)'\" >/dev/null")
+                    + "-o \"-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories='\(directory)' \(options)\" >/dev/null")
+        }
+
+        /// A crash: `pg_ctl stop -m immediate` (no checkpoint, recovery at the next start), then a start.
+        func crashAndRestart() throws {
+            try Self.sh("runuser -u postgres -- \(bin)/pg_ctl -D \(directory)/data -m immediate -w -t 30 stop >/dev/null")
+            try startServer()
         }
 
         func stopServer() throws {
