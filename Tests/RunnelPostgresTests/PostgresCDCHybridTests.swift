@@ -321,6 +321,37 @@
             #expect(try #require(confirmed) <= position.resume)
         }
 
+        /// An idle publication does not pin WAL: while other tables are written, the stream's
+        /// heartbeat confirms the server's position, so the slot advances with no change to load,
+        /// and the stored checkpoint moves with it.
+        @Test func anIdlePublicationsSlotAdvancesWithHeartbeats() async throws {
+            let s = try Setup()
+            try await s.sql(
+                "CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)",
+                "CREATE TABLE \(s.table)_other (id int)")
+            let stream = try s.startStream()
+            #expect(try await Self.eventually(.seconds(60)) { try await s.slotExists() }, "the stream did not create its slot")
+            let created = try #require(
+                try await s.sql("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(s.slot)'")?
+                    .rows.first?.first?.flatMap { LSN($0) })
+            try await s.sql("INSERT INTO \(s.table)_other SELECT generate_series(1, 10000)")
+            let written = try #require(try await s.sql("SELECT pg_current_wal_lsn()")?.rows.first?.first?.flatMap { LSN($0) })
+            #expect(written > created)
+            var confirmed: LSN?
+            let advanced = try await Self.eventually(.seconds(60)) {
+                confirmed = try await s.sql("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '\(s.slot)'")?
+                    .rows.first?.first?.flatMap { LSN($0) }
+                return (confirmed ?? .zero) >= written
+            }
+            stream.kill(SIGTERM)
+            #expect(stream.wait() == 0)
+            #expect(advanced, "the idle slot stayed at \(confirmed.map { "\($0)" } ?? "?"), the server wrote up to \(written)")
+            let stored = try #require(CDCPosition(try await s.storedPosition()))
+            #expect(stored.resume >= written)
+            try await s.sql("DROP TABLE \(s.table)_other")
+            try await s.cleanUp()
+        }
+
         @Test func aSnapshotWaitsForTheStreamsSlot() async throws {
             let s = try Setup()
             _ = try await s.sql("CREATE TABLE \(s.table) (id int PRIMARY KEY, note text, big text, amount int)")

@@ -145,7 +145,6 @@ final class PostgresCDCReader: BatchReader {
     /// The position the last batch carried: an idle batch that did not move carries none, so
     /// the runner skips it.
     private var emitted: CDCPosition?
-    private var hasEmittedRecords = false
     /// The last position an acknowledgement handed out will confirm.
     private var acknowledged: LSN?
     private let gauges: CDCGauges
@@ -215,15 +214,13 @@ final class PostgresCDCReader: BatchReader {
         readSoFar += objects.count
         for object in objects { _ = union.add(object.keys) }
         let rows = objects.map { union.row($0) }
-        // A batch that only moves the position is sent once records went before it in this run:
-        // today's runner prepares the loader with the first batch's schema, and before the first
-        // change the columns are not known. (The lead's commit contract can drop this.)
-        let moved = position != emitted && (!rows.isEmpty || hasEmittedRecords)
+        // A batch that only moves the position (an idle stream's heartbeat) is committed through
+        // the checkpoint store until the loader is prepared (see `CommitPlan`).
+        let moved = position != emitted
         if moved {
             emitted = position
             acknowledged = position.resume
         }
-        if !rows.isEmpty { hasEmittedRecords = true }
         return .batch(
             Batch(schema: Schema(union.names), rows: rows, origins: origins, byteCount: rows.count * 64),
             BatchCommit(
