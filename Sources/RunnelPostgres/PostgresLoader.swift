@@ -312,7 +312,7 @@ public struct PostgresLoader: Loader {
         }
         var driftRefused: [(ordinal: Int, error: RecordError)] = []
         if let policy = configuration.schemaDrift {
-            let fields = configuration.target.newFields(batch.schema, written: prepared.columns)
+            let fields = configuration.target.newFields(batch.schema, records: batch.records, written: prepared.columns)
             if !fields.isEmpty {
                 switch policy {
                 case .freeze: throw configuration.target.driftError(fields, target: target)

@@ -83,6 +83,17 @@ extension ComponentRegistry {
                 c.checkpointSchema = checkpoint.section.string("schema")
                 c.checkpointTable = checkpoint.section.string("table") ?? PostgresCheckpointStore.defaultTable
             }
+            if RoutingLoader.routes(target.table) {
+                let base = c
+                return RoutingLoader(
+                    base: target, target: "\(pool.settings) tables \(target.table)",
+                    transactionDomain: PostgresLoader(c, pool: pool).transactionDomain, columnType: PostgresLoader.columnType
+                ) { routed in
+                    var c = base
+                    c.target = routed
+                    return PostgresLoader(c, pool: pool)
+                }
+            }
             return PostgresLoader(c, pool: pool)
         }
 

@@ -21,6 +21,12 @@ extension ComponentRegistry {
             guard let path, let target else { return nil }
             let db = database(ctx, path: path)
             if let synchronous { db.configure { $0.synchronous = synchronous } }
+            if RoutingLoader.routes(target.table) {
+                return RoutingLoader(
+                    base: target, target: "sqlite \(path) tables \(target.table)",
+                    transactionDomain: SQLiteCheckpointStore.domain(db), columnType: SQLiteLoader.affinity
+                ) { SQLiteLoader($0, database: db) }
+            }
             return SQLiteLoader(target, database: db)
         }
         registerCheckpointStore("sqlite", keys: SQLiteKeys.checkpoint) { ctx in

@@ -134,7 +134,7 @@ public struct SQLiteLoader: Loader {
     private func resolveDrift(_ batch: Batch) throws -> (columns: [String], refused: [(ordinal: Int, error: RecordError)]) {
         guard let columns = written.value else { return (batch.schema.fields, []) }
         guard let policy = configuration.schemaDrift else { return (columns, []) }
-        let fields = configuration.newFields(batch.schema, written: columns)
+        let fields = configuration.newFields(batch.schema, records: batch.records, written: columns)
         guard !fields.isEmpty else { return (columns, []) }
         switch policy {
         case .freeze:
@@ -144,7 +144,12 @@ public struct SQLiteLoader: Loader {
         case .evolve:
             let records = batch.records
             try database.withConnection { c in
-                for field in fields {
+                // A column the table has already (written by another run) is only written from now on.
+                let existing = Set(
+                    try c.query("SELECT name FROM pragma_table_info(?)", [.string(configuration.table)]).compactMap {
+                        if case .string(let s) = $0[0] { s } else { nil }
+                    })
+                for field in fields where !existing.contains(field) {
                     try SQLiteText.checkIdentifier(field, role: "column (field) name")
                     let type = Self.affinity(TableTarget.portableType(of: batch.schema.index(of: field)!, in: records))
                     try c.execute(

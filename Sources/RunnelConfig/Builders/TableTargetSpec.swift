@@ -7,7 +7,9 @@ extension SpecSection {
     public func tableTarget(schemas: Bool = false, columnType: (String) -> String?) -> TableTarget? {
         let schema = schemas ? string("schema") : nil
         let table = string("table", required: true)
-        let key = strings("key", required: true)
+        // A routed table ("{table}") may take each source table's own key.
+        let routed = table.map(RoutingLoader.routes) ?? false
+        let key = strings("key", required: !routed) ?? (routed ? [] : nil)
         let version = string("version")
         var columns: [TableTarget.Column]?
         if let node = node("columns"), let entries = node.entries {
@@ -20,8 +22,8 @@ extension SpecSection {
                 return TableTarget.Column(name: name, type: type)
             }
         }
-        if let key, key.isEmpty { self.node("key")?.problem("give at least one key field") }
-        guard let table, let key, !key.isEmpty else { return nil }
+        if let key, key.isEmpty, has("key") { self.node("key")?.problem("give at least one key field") }
+        guard let table, let key, !key.isEmpty || (routed && !has("key")) else { return nil }
         var target = TableTarget(table: table, key: key)
         target.schema = schema
         target.version = version
@@ -72,8 +74,12 @@ extension ComponentRegistry {
     /// The keys `tableTarget` reads, for a table loader's declaration.
     public static func tableTargetKeys(schemas: Bool) -> [ConfigKey] {
         (schemas ? [ConfigKey.string("schema", default: "the search path", "The table's schema.")] : []) + [
-            .string("table", required: true, "The target table (created when missing)."),
-            .strings("key", required: true, "The key fields: a record replaces the row with the same key."),
+            .string(
+                "table", required: true,
+                "The target table (created when missing); {table} and {schema} route each record to the table named from its source table (_table)."),
+            .strings(
+                "key", required: true,
+                "The key fields: a record replaces the row with the same key. With a routed table, default: each source table's key (_key)."),
             .string("version", "A field that only grows (an update time): an older record never replaces a newer row."),
             .map(
                 "columns", of: .string,

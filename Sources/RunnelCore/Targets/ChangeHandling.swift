@@ -39,8 +39,12 @@ public struct ChangeHandling: Sendable, Hashable {
 
     public init() {}
 
+    /// The field naming the key columns of each record's table (an array of names), for routed
+    /// targets without a `key`. Not written.
+    public var keyField = "_key"
+
     /// The fields of the records that steer the load and are not columns of the target.
-    public var controlFields: Set<String> { [operationField, unchangedField] }
+    public var controlFields: Set<String> { [operationField, unchangedField, keyField] }
 
     /// A column of the target naming the columns of a row whose values are not known yet
     /// (`,big,notes,`; NULL for a complete row).

@@ -80,11 +80,15 @@ public enum SchemaDrift: String, Sendable, Hashable, CaseIterable {
 }
 
 extension TableTarget {
-    /// The fields of `schema` that are not among the `written` columns and do not steer the
-    /// load: columns the source has and the target does not.
-    public func newFields(_ schema: Schema, written: [String]) -> [String] {
+    /// The fields of `schema` that are not among the `written` columns, do not steer the load,
+    /// and hold a value in some record: columns the source has and the target does not. (A
+    /// field that is null throughout is a field of the union schema other records brought: of
+    /// another table, or of other batches.)
+    public func newFields(_ schema: Schema, records: [Record], written: [String]) -> [String] {
         let known = Set(written).union(changes?.controlFields ?? [])
-        return schema.fields.filter { !known.contains($0) }
+        return schema.fields.enumerated().filter { i, name in
+            !known.contains(name) && records.contains { i < $0.values.count && $0.values[i] != .null }
+        }.map(\.element)
     }
 
     /// The run-stopping error of `schema_drift: freeze`.

@@ -127,7 +127,7 @@ public struct PostgresCDCExtractor: Extractor {
 /// needs no memory beyond a batch; readers of the target see part of it until the next batch,
 /// and a resume skips the part already stored).
 final class PostgresCDCReader: BatchReader {
-    static let fields = ["_table", "_op", "_lsn", "_index", "_commit_time", "_unchanged"]
+    static let fields = ["_table", "_op", "_lsn", "_index", "_commit_time", "_unchanged", "_key"]
 
     private let stream: ChangeStream
     private let request: ExtractRequest
@@ -242,13 +242,15 @@ final class PostgresCDCReader: BatchReader {
 
     /// `_table`, `_op`, `_lsn` (the commit LSN as an integer: the version), `_index`,
     /// `_commit_time`, `_unchanged` (columns whose TOASTed value the update left as it was; the
-    /// loader must keep the target's value), then the row's columns.
+    /// loader must keep the target's value), `_key` (the replica identity's columns: the key of
+    /// a routed target table), then the row's columns.
     static func object(_ change: Change) -> Object {
         var keys = fields
         var values: [Value] = [
             .string(change.relation.qualifiedName), .string(change.operation.rawValue),
             .int(Int64(bitPattern: change.position.commitLSN.rawValue)), .int(Int64(change.position.index)),
             .timestamp(Timestamp(microseconds: change.commitTime.microsecondsSince1970)), .null,
+            .array(change.relation.keyColumns.map(Value.string)),
         ]
         var unchanged: [Value] = []
         for (column, value) in zip(change.relation.columns, change.values) {

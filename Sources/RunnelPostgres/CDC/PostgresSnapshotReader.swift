@@ -38,6 +38,8 @@ final class PostgresSnapshotReader: BatchReader {
     struct Page: Sendable {
         var table: String
         var columns: [(name: String, type: UInt32)]
+        /// The primary key's columns.
+        var key: [String]
         var rows: [[String?]]
         var version: Int64
         var position: Position
@@ -74,9 +76,12 @@ final class PostgresSnapshotReader: BatchReader {
         var objects: [Object] = []
         var origins: [Origin] = []
         objects.reserveCapacity(page.rows.count)
+        let keyValue = Value.array(page.key.map(Value.string))
         for row in page.rows {
             var keys = PostgresCDCReader.fields
-            var values: [Value] = [.string(page.table), .string("snapshot"), .int(page.version), .int(0), .null, .null]
+            var values: [Value] = [
+                .string(page.table), .string("snapshot"), .int(page.version), .int(0), .null, .null, keyValue,
+            ]
             for (column, text) in zip(page.columns, row) {
                 keys.append(column.name)
                 values.append(text.map { PostgresCDCReader.typed($0, type: column.type) } ?? .null)
@@ -133,7 +138,8 @@ struct SnapshotProducer: Sendable {
                     guard !result.rows.isEmpty else { break }
                     let last = description.keyIndexes.map { result.rows[result.rows.count - 1][$0] ?? "" }
                     let page = Page(
-                        table: table, columns: description.columns, rows: result.rows, version: version,
+                        table: table, columns: description.columns, key: description.key, rows: result.rows,
+                        version: version,
                         position: Position(table: table, after: last))
                     guard await handoff.put(page) else { return }
                     if result.rows.count < pageSize { break }
@@ -142,7 +148,7 @@ struct SnapshotProducer: Sendable {
             }
             try await conn.simpleQuery("COMMIT")
             _ = await handoff.put(
-                Page(table: "", columns: [], rows: [], version: version, position: Position(done: true)))
+                Page(table: "", columns: [], key: [], rows: [], version: version, position: Position(done: true)))
         }
     }
 
