@@ -30,16 +30,48 @@ public struct ParquetExtractor: Extractor {
         if request.shard != nil {
             throw RunnelError.config("the parquet extractor does not split its input across workers yet")
         }
+        let files = try FileGlob.expand(configuration.path).map { LocalParquetFile(name: $0, source: ParquetFileSource(path: $0)) }
+        return try ParquetPartDecoder().open(request, objects: files, inOrder: false)
+    }
+}
+
+/// `format: parquet` for the extractors of other modules (S3): Parquet read from random-access
+/// objects, one row group in memory at a time, the footer and each column chunk fetched by range.
+public struct ParquetPartDecoder: PartDecoder {
+    public init() {}
+
+    public func open(_ request: ExtractRequest, objects: [any RandomAccessObject], inOrder: Bool) throws -> any BatchReader {
+        if request.window != nil {
+            throw RunnelError.config("format parquet has no cursor for --from/--to yet")
+        }
+        if request.shard != nil {
+            throw RunnelError.config("format parquet does not split its input across workers yet")
+        }
         let position = try request.checkpoint.map { c throws(RunnelError) in try FilePosition(c) } ?? FilePosition()
         return ParquetBatchReader(
-            files: try FileGlob.expand(configuration.path), position: position,
-            maxRecords: max(1, request.batching.maxRecords),
+            objects: objects, inOrder: inOrder, position: position, maxRecords: max(1, request.batching.maxRecords),
             limit: request.limit)
     }
 }
 
+/// A local file as a random-access object.
+struct LocalParquetFile: RandomAccessObject {
+    let name: String
+    let source: ParquetFileSource
+    func size() async throws -> Int64 { try await source.size() }
+    func read(offset: Int64, count: Int) async throws -> [UInt8] { try await source.read(offset: offset, count: count) }
+}
+
+/// A random-access object as the Parquet module's source.
+struct ObjectParquetSource: ParquetSource {
+    let object: any RandomAccessObject
+    func size() async throws -> Int64 { try await object.size() }
+    func read(offset: Int64, count: Int) async throws -> [UInt8] { try await object.read(offset: offset, count: count) }
+}
+
 final class ParquetBatchReader: BatchReader {
-    private var files: [String]
+    private var files: [any RandomAccessObject]
+    private let inOrder: Bool
     private var position: FilePosition
     private let maxRecords: Int
     private var remaining: Int?
@@ -47,7 +79,7 @@ final class ParquetBatchReader: BatchReader {
 
     struct OpenFile {
         var name: String
-        var reader: ParquetReader<ParquetFileSource>
+        var reader: ParquetReader<ObjectParquetSource>
         var schema: Schema
         var rowGroup = 0
         var columns: [ParquetColumn] = []
@@ -56,13 +88,14 @@ final class ParquetBatchReader: BatchReader {
         var row = 0
     }
 
-    init(files: [String], position: FilePosition, maxRecords: Int, limit: Int?) {
-        self.files = files.filter { !position.isDone($0) }
+    init(objects: [any RandomAccessObject], inOrder: Bool, position: FilePosition, maxRecords: Int, limit: Int?) {
+        self.files = objects.filter { !position.isDone($0.name) }
+        self.inOrder = inOrder
         self.position = position
         self.maxRecords = maxRecords
         self.remaining = limit
         // A file in progress is read first, from its position.
-        if let current = position.file, let i = self.files.firstIndex(of: current) {
+        if let current = position.file, let i = self.files.firstIndex(where: { $0.name == current }) {
             self.files.insert(self.files.remove(at: i), at: 0)
         }
     }
@@ -74,9 +107,10 @@ final class ParquetBatchReader: BatchReader {
     }
 
     private func openNext() async throws -> Bool {
-        while let name = files.first {
-            let reader: ParquetReader<ParquetFileSource>
-            do { reader = try await ParquetReader.open(ParquetFileSource(path: name)) } catch {
+        while let object = files.first {
+            let name = object.name
+            let reader: ParquetReader<ObjectParquetSource>
+            do { reader = try await ParquetReader.open(ObjectParquetSource(object: object)) } catch {
                 throw failure(error, name)
             }
             var file = OpenFile(name: name, reader: reader, schema: Schema(reader.schema.map(\.name)))
@@ -93,7 +127,7 @@ final class ParquetBatchReader: BatchReader {
                 return true
             }
             files.removeFirst()
-            position.finish(name, inOrder: false)
+            position.finish(name, inOrder: inOrder)
             position.file = nil
         }
         return false
@@ -136,7 +170,7 @@ final class ParquetBatchReader: BatchReader {
         }
         if file.rowGroup >= file.reader.rowGroupCount {
             files.removeFirst()
-            position.finish(file.name, inOrder: false)
+            position.finish(file.name, inOrder: inOrder)
             position.file = nil
             position.line = 1
             position.offset = 0

@@ -11,6 +11,7 @@ extension ComponentRegistry {
             guard let path = ctx.section.path("path", required: true) else { return nil }
             return ParquetExtractor(.init(path: path))
         }
+        registerPartDecoder("parquet", ParquetPartDecoder())
         registerPartEncoder("parquet", keys: ParquetKeys.encoder) { ctx in
             ParquetPartEncoder(parquetOptions(ctx.section) ?? ParquetPartOptions())
         }

@@ -13,7 +13,7 @@ extension ComponentRegistry {
         registerExtractor("s3", keys: S3Keys.extractor) { ctx in
             let s = ctx.section
             let client = s3Client(ctx)
-            let format = s.choice("format", ["csv", "jsonl"], required: true)
+            let format = s.choice("format", ["csv", "jsonl", "parquet"], required: true)
             let prefix = s.string("prefix") ?? ""
             let glob = s.string("glob")
             if glob != nil && s.has("prefix") { s.node.problem("give 'prefix' or 'glob', not both") }
@@ -26,9 +26,15 @@ extension ComponentRegistry {
             }
             var csv: CSVExtractor.Configuration?
             if format == "csv" { csv = csvConfiguration(s, cursor: cursor) }
+            // `parquet`: the decoder RunnelParquet registers (the Parquet trait), or a problem naming the trait.
+            let decoder = format == "parquet" ? ctx.partDecoder("parquet") : nil
+            if format == "parquet", cursor != nil { s.node("cursor")?.problem("format parquet has no cursor for --from/--to yet") }
             guard let client, let format else { return nil }
             let f: S3Extractor.Format
-            if format == "csv", let csv {
+            if format == "parquet" {
+                guard let decoder else { return nil }
+                f = .decoded(name: "parquet", decoder)
+            } else if format == "csv", let csv {
                 f = .csv(csv)
             } else {
                 var j = JSONLinesExtractor.Configuration(path: client.url(prefix))

@@ -19,6 +19,9 @@ public struct S3Extractor: Extractor {
     public enum Format: Sendable {
         case csv(CSVExtractor.Configuration)
         case jsonl(JSONLinesExtractor.Configuration)
+        /// A format read by range (`parquet`): the decoder fetches the footer and the column
+        /// chunks it needs with ranged GETs, so memory holds a row group, not an object.
+        case decoded(name: String, any PartDecoder)
     }
 
     /// What `--from/--to` select.
@@ -60,6 +63,7 @@ public struct S3Extractor: Extractor {
         switch configuration.format {
         case .csv(let c): c.cursor
         case .jsonl(let c): c.cursor
+        case .decoded: nil
         }
     }
 
@@ -99,6 +103,11 @@ public struct S3Extractor: Extractor {
         switch configuration.format {
         case .csv(let c): return try CSVExtractor(c).open(request, from: catalog, recordWindow: recordWindow)
         case .jsonl(let c): return try JSONLinesExtractor(c).open(request, from: catalog, recordWindow: recordWindow)
+        case .decoded(_, let decoder):
+            let objects = objects.map { S3RangedObject(client: client, key: $0.key, objectSize: $0.size, etag: $0.etag) }
+            var request = request
+            if windowField != .cursor { request.window = nil }  // the window chose the objects
+            return try decoder.open(request, objects: objects, inOrder: true)
         }
     }
 
@@ -106,6 +115,7 @@ public struct S3Extractor: Extractor {
         switch configuration.format {
         case .csv(let c): try CSVExtractor(c).reparse(raw: raw, origin: origin)
         case .jsonl(let c): try JSONLinesExtractor(c).reparse(raw: raw, origin: origin)
+        case .decoded: nil
         }
     }
 
@@ -130,5 +140,23 @@ public struct S3Extractor: Extractor {
     /// The part of a glob before its first wildcard: `logs/2024-*/*.gz` lists `logs/2024-`.
     static func literalPrefix(_ glob: String) -> String {
         String(glob.prefix { !"*?[".contains($0) })
+    }
+}
+
+/// An object read by range (for `PartDecoder`s): each read is one ranged GET checked against the
+/// ETag the listing gave, so an object replaced mid-read is an error, never a mix of two versions.
+struct S3RangedObject: RandomAccessObject {
+    let client: S3Client
+    let key: String
+    let objectSize: Int64
+    let etag: String?
+
+    var name: String { client.url(key) }
+    func size() async throws -> Int64 { objectSize }
+
+    func read(offset: Int64, count: Int) async throws -> [UInt8] {
+        let count = Int64(count) > objectSize - offset ? Int(max(0, objectSize - offset)) : count
+        guard count > 0 else { return [] }
+        return try await client.getRange(key, from: offset, count: Int64(count), etag: etag).body
     }
 }

@@ -23,7 +23,9 @@ enum S3Keys {
     static let extractor = ComponentKeys(
         "Reads CSV or JSON Lines objects under a prefix, streamed in chunks.",
         client + [
-            .choice("format", ["csv", "jsonl"], required: true, "The objects' format (gzip is recognised)."),
+            .choice(
+                "format", ["csv", "jsonl", "parquet"], required: true,
+                "The objects' format (gzip is recognised; parquet is read by ranged GETs of the footer and each column chunk)."),
             .string("prefix", default: "the whole bucket", "The key prefix of the objects read."),
             .string("glob", "A glob of keys instead of a prefix."),
             .string("cursor", "Field whose highest value is the checkpoint."),

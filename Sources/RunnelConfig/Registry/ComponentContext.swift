@@ -15,6 +15,7 @@ public struct ComponentContext {
     let root: SpecSection
     /// The registry's part encoders and unavailable types, for `partEncoder(_:)`.
     var partEncoders: [String: ComponentRegistry.Factory<any PartEncoder>] = [:]
+    var partDecoders: [String: any PartDecoder] = [:]
     var unavailable: [String: String] = [:]
     /// The registered types of each top-level section, so `peer` can tell a type that was
     /// already reported as unknown from one that is real.
@@ -36,6 +37,23 @@ public struct ComponentContext {
             return nil
         }
         return try make(self)
+    }
+
+    /// The decoder of format `format` read by range that a connector module registered
+    /// (`parquet`). Nil, with the problem recorded at `format`, when this binary lacks it.
+    public func partDecoder(_ format: String) -> (any PartDecoder)? {
+        guard let decoder = partDecoders[format] else {
+            let node = section.peek("format") ?? section.node
+            if let trait = unavailable[format] {
+                node.problem(
+                    "format '\(format)' is not built into this binary; rebuild with the '\(trait)' trait "
+                        + "(swift build --traits \(trait), or --enable-all-traits) or use the runnel image, which has every trait")
+            } else {
+                node.problem("format '\(format)' has no decoder in this binary")
+            }
+            return nil
+        }
+        return decoder
     }
 
     /// Another top-level section (`load`, `checkpoint`, …) and its `type`, read silently: its

@@ -16,6 +16,9 @@ public struct ComponentRegistry: Sendable {
     /// Encoders of part-file formats a connector module brings (`parquet`), by format name, for
     /// the part-file loaders of other modules (files, S3): see `ComponentContext.partEncoder`.
     public var partEncoders: [String: Factory<any PartEncoder>] = [:]
+    /// Decoders of formats read by range (`parquet`), for the extractors of other modules (S3):
+    /// see `ComponentContext.partDecoder`.
+    public var partDecoders: [String: any PartDecoder] = [:]
     /// Types this build knows of but was built without, with the package trait that enables them.
     public var unavailable: [String: String] = [:]
     /// The declared keys of each registered type, by role (`Role.extract`: `csv` → its keys).
@@ -85,6 +88,11 @@ public struct ComponentRegistry: Sendable {
         declare(.partEncoder, format, keys)
     }
 
+    /// The decoder of format `format` read by range (`format: parquet` of the S3 extractor).
+    public mutating func registerPartDecoder(_ format: String, _ decoder: any PartDecoder) {
+        partDecoders[format] = decoder
+    }
+
     /// Records `types` as known but not built in, so a spec naming one is told which trait to enable.
     public mutating func markUnavailable(_ types: [String], trait: String) {
         for t in types { unavailable[t] = trait }
@@ -129,7 +137,7 @@ public struct ComponentRegistry: Sendable {
         section.declare(keys(kind, type))
         let context = ComponentContext(
             role: role, type: type, section: section, resources: resources, pipeline: pipeline, root: root,
-            partEncoders: partEncoders, unavailable: unavailable, knownTypes: knownTypes)
+            partEncoders: partEncoders, partDecoders: partDecoders, unavailable: unavailable, knownTypes: knownTypes)
         do {
             let built = try factory(context)
             section.finish("\(role) (\(type))")
