@@ -175,12 +175,13 @@ struct S3CommandTests {
 /// S3 → S3 part objects under SIGKILL: the same parts with the same bytes as an uninterrupted run,
 /// and no multipart upload left open.
 struct S3PartCrashTests {
-    static func spec(source: String, target: String, dir: String) throws -> String {
+    static func spec(source: String, target: String, dir: String, format: String = "jsonl") throws -> String {
         let path = dir + "/pipeline.yaml"
+        let encoding = format == "jsonl" ? "gzip: true" : "compression: zstd, row_group_size: 300"
         try """
         pipeline: s3-parts
         extract: {type: s3, bucket: \(source), endpoint: "${S3_ENDPOINT}", prefix: in/, format: jsonl, chunk_size: 64KiB}
-        load: {type: s3, bucket: \(target), endpoint: "${S3_ENDPOINT}", prefix: out/, format: jsonl, gzip: true, part_size: 5MiB, abandoned_upload_age: 0s}
+        load: {type: s3, bucket: \(target), endpoint: "${S3_ENDPOINT}", prefix: out/, format: \(format), \(encoding), part_size: 5MiB, abandoned_upload_age: 0s}
         checkpoint: {type: file, path: state}
         dead_letter: {type: jsonl, path: state}
         batching: {max_records: 700}
@@ -195,7 +196,10 @@ struct S3PartCrashTests {
         return out
     }
 
-    @Test func sigkillLeavesTheSamePartsAsAnUninterruptedRun() async throws {
+    /// JSON Lines (gzip) and Parquet parts alike: a replayed batch rewrites the same object with
+    /// the same bytes, so the rows read back equal an uninterrupted run's.
+    @Test(arguments: ["jsonl", "parquet"])
+    func sigkillLeavesTheSamePartsAsAnUninterruptedRun(_ format: String) async throws {
         let source = try await TestS3.freshBucket("pcrash-src")
         try await source.put("in/a.jsonl", body: S3CommandTests.records(0..<8000), contentType: "x")
         try await source.put("in/b.jsonl.gz", body: try Gzip.compress(S3CommandTests.records(8000..<14000)), contentType: "x")
@@ -205,14 +209,15 @@ struct S3PartCrashTests {
 
         let refDir = try CommandRunner.temporaryDirectory("runnel-s3-pref")
         let ref = try CommandRunner.run(
-            S3CommandTests.batch, ["run", try Self.spec(source: source.configuration.bucket, target: reference.configuration.bucket, dir: refDir)],
+            S3CommandTests.batch,
+            ["run", try Self.spec(source: source.configuration.bucket, target: reference.configuration.bucket, dir: refDir, format: format)],
             environment: env)
         #expect(ref.exitCode == 0, "\(ref.stderr)")
         let expected = try await Self.contents(reference)
         #expect(expected.count == 21)  // 12 batches of a.jsonl, 9 of b.jsonl.gz
 
         let dir = try CommandRunner.temporaryDirectory("runnel-s3-pcrash")
-        let spec = try Self.spec(source: source.configuration.bucket, target: crashed.configuration.bucket, dir: dir)
+        let spec = try Self.spec(source: source.configuration.bucket, target: crashed.configuration.bucket, dir: dir, format: format)
         var rng = SeededGenerator(seed: 3)
         var kills = 0
         var attempts = 0

@@ -353,15 +353,15 @@ snap1=$(rate "$SNAPSHOT_ROWS" "$snap1_s"); snap4=$(rate "$SNAPSHOT_ROWS" "$snap4
 
 printf '\npostgres_cdc benchmark (%s cores; %s changes: %s inserts, %s updates, %s deletes, %s MiB of WAL; batch %s)\n' \
     "$(nproc)" "$N" "$INSERTS" "$UPDATES" "$DELETES" "$wal_mib" "$BATCH"
-printf '  %-28s %14s %14s %8s\n' "" "runnel" "python" "ratio"
-printf '  %-28s %10.0f /s   %10.0f /s   %6.2fx   (%.2f s vs %.2f s)\n' "drain into SQLite, changes" \
+printf '  %-31s %13s %16s %9s\n' "" "runnel" "python" "ratio"
+printf '  %-31s %10.0f /s %13.0f /s %8.2fx   (%.2f s vs %.2f s)\n' "drain into SQLite, changes" \
     "$rn_sqlite" "$py_sqlite" "$(echo "$rn_sqlite / $py_sqlite" | bc -l)" "$rn_sqlite_s" "$py_sqlite_s"
-printf '  %-28s %10.0f /s   %10.0f /s   %6.2fx   (%.2f s vs %.2f s; python %s)\n' "drain into PostgreSQL, changes" \
+printf '  %-31s %10.0f /s %13.0f /s %8.2fx   (%.2f s vs %.2f s; python %s)\n' "drain into PostgreSQL, changes" \
     "$rn_pg" "$py_pg" "$(echo "$rn_pg / $py_pg" | bc -l)" "$rn_pg_s" "$py_pg_s" "$PY_PG_API"
-printf '  %-28s %10.0f /s   %10.0f /s   %6.2fx   (%.2f s vs %.2f s, %s rows)\n' "snapshot, 1 shard, rows" \
+printf '  %-31s %10.0f /s %13.0f /s %8.2fx   (%.2f s vs %.2f s; %s rows)\n' "snapshot, 1 shard, rows" \
     "$snap1" "$py_snap" "$(echo "$snap1 / $py_snap" | bc -l)" "$snap1_s" "$py_snap_s" "$SNAPSHOT_ROWS"
-printf '  %-28s %10.0f /s   %14s %6.2fx   (%.2f s; 4 shards / 1 shard)\n' "snapshot, 4 shards, rows" \
+printf '  %-31s %10.0f /s %16s %8.2fx   (%.2f s; the ratio is 4 shards / 1 shard)\n' "snapshot, 4 shards, rows" \
     "$snap4" "" "$(echo "$snap4 / $snap1" | bc -l)" "$snap4_s"
-printf '  %-28s p50 %s ms, p99 %s ms, max %s ms over %s rows (writer: %s rows/s, %s per transaction)\n' \
+printf '  %-31s p50 %s ms, p99 %s ms, max %s ms over %s rows (writer: %s rows/s, %s per transaction)\n' \
     "latency at 1,000 changes/s" "$p50" "$p99" "$pmax" "$lat_n" "$writer_rate" "$PER_TX"
 printf '  goals: drain >= 3x python, p99 <= 100 ms, 4-shard snapshot >= 1.5x one shard (on %s cores)\n' "$(nproc)"
