@@ -85,3 +85,57 @@ private func peakRSS(_ binary: String, _ arguments: [String], dir: String) throw
         #expect(killed.exitCode != 0, "without the window the run should not fit in \(limit) bytes")
     }
 }
+
+extension MemoryLimitTests {
+    /// CSV → Parquet parts, 200,000 orders (about 20 MiB of input, more in parts than the window)
+    /// under a 32 MiB cgroup limit: the run finishes, and the rows read back from the parts equal
+    /// those of the same run without a limit.
+    @Test(.enabled(if: MemoryCgroup.available, "needs a writable cgroup v1 memory controller"))
+    func parquetPartsUnderALimitHoldTheSameRows() throws {
+        func setUp() throws -> String {
+            let dir = try largeQuickstart(rows: 200_000)
+            try """
+            pipeline: parquet-memory
+            extract: {type: csv, path: \(dir)/data/orders.csv}
+            transform:
+              - {type: null_if, fields: [discount], values: [NA]}
+              - {type: cast, fields: {order_id: int, amount: double, discount: double, updated_at: timestamp}}
+            load: {type: parquet, path: \(dir)/parts}
+            checkpoint: {type: file, path: \(dir)/state}
+            dead_letter: {type: jsonl, path: \(dir)/state}
+            """.write(toFile: dir + "/to-parquet.yaml", atomically: true, encoding: .utf8)
+            try """
+            pipeline: parquet-back
+            extract: {type: parquet, path: "\(dir)/parts/*.parquet"}
+            load: {type: jsonl, path: \(dir)/back}
+            validate: {on_invalid: fail}
+            """.write(toFile: dir + "/back.yaml", atomically: true, encoding: .utf8)
+            return dir
+        }
+        func rowsBack(_ dir: String) throws -> [Substring] {
+            let out = try CommandRunner.run(batchBinary, ["run", dir + "/back.yaml", "--no-progress"])
+            #expect(out.exitCode == 0, "\(out.stderr)")
+            var lines: [Substring] = []
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir + "/back") {
+                lines += try String(contentsOfFile: dir + "/back/" + name, encoding: .utf8).split(separator: "\n")
+            }
+            return lines.sorted()
+        }
+        let free = try setUp()
+        let plain = try CommandRunner.run(batchBinary, ["run", free + "/to-parquet.yaml", "--no-progress"])
+        #expect(plain.exitCode == 0, "\(plain.stderr)")
+        let expected = try rowsBack(free)
+        #expect(expected.count == 200_000)
+
+        let cgroup = try MemoryCgroup(limit: 32 << 20)
+        defer { cgroup.remove() }
+        let limited = try setUp()
+        let run = try cgroup.run(batchBinary, ["run", limited + "/to-parquet.yaml", "--no-progress"])
+        #expect(run.exitCode == 0, "\(run.stderr) \(cgroup.value("memory.oom_control"))")
+        let bytes = try FileManager.default.contentsOfDirectory(atPath: limited + "/parts").reduce(0) { sum, name in
+            sum + ((try FileManager.default.attributesOfItem(atPath: limited + "/parts/" + name)[.size] as? Int) ?? 0)
+        }
+        #expect(bytes > 0)
+        #expect(try rowsBack(limited) == expected)
+    }
+}

@@ -216,6 +216,10 @@ SQL
 wal_mib=$(src -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal_before') / 1048576.0, 1)")
 expect "rows in bench_cdc" "$ROWS_LEFT" "$(src -c "SELECT count(*) FROM bench_cdc")"
 
+# Runnel's columns and the reference's that must hold the same values (the version is the commit LSN).
+R_COLS="id, account, amount, note, updated_at, _lsn"
+P_COLS="id, account, amount, note, updated_at, version"
+
 drain_python() { # target kind, place, slot
     local t0 t1 applied
     admin -c "CHECKPOINT"
@@ -242,6 +246,9 @@ expect "rows in the reference's SQLite table" "$ROWS_LEFT" "$(sqlite3 "$WORK/pyt
 echo "==> drain into SQLite: runnel-batch" >&2
 rn_sqlite_s=$(drain_runnel "$WORK/drain-sqlite.yaml" drain-sqlite)
 expect "rows in Runnel's SQLite table" "$ROWS_LEFT" "$(sqlite3 "$WORK/runnel.db" "SELECT count(*) FROM runnel_cdc")"
+expect "rows differing between Runnel's and the reference's SQLite targets" 0 "$(sqlite3 "$WORK/runnel.db" \
+    "ATTACH '$WORK/python.db' AS p; SELECT count(*) FROM (SELECT * FROM (SELECT $R_COLS FROM runnel_cdc EXCEPT SELECT $P_COLS FROM p.py_cdc)
+     UNION ALL SELECT * FROM (SELECT $P_COLS FROM p.py_cdc EXCEPT SELECT $R_COLS FROM runnel_cdc))")"
 
 echo "==> drain into PostgreSQL: Python reference ($PY_PG_API)" >&2
 py_pg_s=$(drain_python postgres "$DST_URL" py_cdc_postgres)
@@ -249,11 +256,9 @@ expect "rows in the reference's PostgreSQL table" "$ROWS_LEFT" "$(dst -c "SELECT
 echo "==> drain into PostgreSQL: runnel-batch" >&2
 rn_pg_s=$(drain_runnel "$WORK/drain-postgres.yaml" drain-postgres)
 expect "rows in Runnel's PostgreSQL table" "$ROWS_LEFT" "$(dst -c "SELECT count(*) FROM runnel_cdc")"
-# The same rows, column for column, in both PostgreSQL targets and the source.
-diff_rows=$(dst -c "SELECT count(*) FROM ((SELECT id, account, amount, note, updated_at FROM runnel_cdc
-                     EXCEPT SELECT id, account, amount, note, updated_at FROM py_cdc)
-                    UNION ALL (SELECT id, account, amount, note, updated_at FROM py_cdc
-                     EXCEPT SELECT id, account, amount, note, updated_at FROM runnel_cdc)) x")
+# The same rows, column for column and version for version, in Runnel's and the reference's targets.
+diff_rows=$(dst -c "SELECT count(*) FROM ((SELECT $R_COLS FROM runnel_cdc EXCEPT SELECT $P_COLS FROM py_cdc)
+                    UNION ALL (SELECT $P_COLS FROM py_cdc EXCEPT SELECT $R_COLS FROM runnel_cdc)) x")
 expect "rows differing between Runnel's and the reference's PostgreSQL targets" 0 "$diff_rows"
 
 # ---------------------------------------------------------------------------------------------

@@ -196,7 +196,13 @@ final class PostgresCDCReader: BatchReader {
             case .relation:
                 continue
             case .idle(let walEnd):
-                if objects.isEmpty, position.within == nil, walEnd > position.resume,
+                if !objects.isEmpty, position.within == nil, walEnd > position.resume {
+                    // The server is idle past this batch's last commit: the batch's position says
+                    // so. Dropping it would leave a drain whose end lies past the last change (WAL
+                    // of other tables, a checkpoint) waiting for the server's next keepalive, which
+                    // it sends only when it thinks the reader is behind (about 30 s).
+                    position = CDCPosition(resume: walEnd)
+                } else if objects.isEmpty, position.within == nil, walEnd > position.resume,
                     ContinuousClock.now - lastIdleConfirm >= heartbeat || (drainTo.map { walEnd >= $0 } ?? false)
                 {
                     idleEnd = walEnd
