@@ -16,6 +16,9 @@ import RunnelFiles
 public struct ParquetExtractor: Extractor {
     public struct Configuration: Sendable {
         public var path: String
+        /// The column `--from/--to` apply to. Row groups whose statistics lie wholly outside the
+        /// window are skipped without being read; the rows of the others are filtered.
+        public var cursor: String?
         public init(path: String) { self.path = path }
     }
 
@@ -24,25 +27,29 @@ public struct ParquetExtractor: Extractor {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     public func open(_ request: ExtractRequest) async throws -> any BatchReader {
-        if request.window != nil {
-            throw RunnelError.config("the parquet extractor has no cursor for --from/--to yet")
-        }
         if request.shard != nil {
             throw RunnelError.config("the parquet extractor does not split its input across workers yet")
         }
         let files = try FileGlob.expand(configuration.path).map { LocalParquetFile(name: $0, source: ParquetFileSource(path: $0)) }
-        return try ParquetPartDecoder().open(request, objects: files, inOrder: false)
+        return try ParquetPartDecoder(cursor: configuration.cursor).open(request, objects: files, inOrder: false)
     }
 }
 
 /// `format: parquet` for the extractors of other modules (S3): Parquet read from random-access
 /// objects, one row group in memory at a time, the footer and each column chunk fetched by range.
 public struct ParquetPartDecoder: PartDecoder {
-    public init() {}
+    /// The column `--from/--to` apply to.
+    public var cursor: String?
+
+    public init(cursor: String? = nil) { self.cursor = cursor }
 
     public func open(_ request: ExtractRequest, objects: [any RandomAccessObject], inOrder: Bool) throws -> any BatchReader {
-        if request.window != nil {
-            throw RunnelError.config("format parquet has no cursor for --from/--to yet")
+        var filter: WindowFilter?
+        if let window = request.window {
+            guard let cursor else {
+                throw RunnelError.config("--from/--to need a cursor: set 'extract.cursor' to the column the window applies to (parquet)")
+            }
+            filter = WindowFilter(field: cursor, window: window)
         }
         if request.shard != nil {
             throw RunnelError.config("format parquet does not split its input across workers yet")
@@ -50,7 +57,7 @@ public struct ParquetPartDecoder: PartDecoder {
         let position = try request.checkpoint.map { c throws(RunnelError) in try FilePosition(c) } ?? FilePosition()
         return ParquetBatchReader(
             objects: objects, inOrder: inOrder, position: position, maxRecords: max(1, request.batching.maxRecords),
-            limit: request.limit)
+            limit: request.limit, window: filter)
     }
 }
 
@@ -76,6 +83,10 @@ final class ParquetBatchReader: BatchReader {
     private let maxRecords: Int
     private var remaining: Int?
     private var open: OpenFile?
+    /// `--from/--to` on a cursor column.
+    private let window: WindowFilter?
+    /// Row groups left unread because their statistics lie outside the window (the tests read it).
+    private(set) var skippedRowGroups = 0
 
     struct OpenFile {
         var name: String
@@ -86,9 +97,15 @@ final class ParquetBatchReader: BatchReader {
         var rowInGroup = 0
         /// 0-based row in the file of `rowInGroup`.
         var row = 0
+        /// The cursor's column, with a window.
+        var cursor: Int?
     }
 
-    init(objects: [any RandomAccessObject], inOrder: Bool, position: FilePosition, maxRecords: Int, limit: Int?) {
+    init(
+        objects: [any RandomAccessObject], inOrder: Bool, position: FilePosition, maxRecords: Int, limit: Int?,
+        window: WindowFilter? = nil
+    ) {
+        self.window = window
         self.files = objects.filter { !position.isDone($0.name) }
         self.inOrder = inOrder
         self.position = position
@@ -114,6 +131,13 @@ final class ParquetBatchReader: BatchReader {
                 throw failure(error, name)
             }
             var file = OpenFile(name: name, reader: reader, schema: Schema(reader.schema.map(\.name)))
+            if let window {
+                guard let i = reader.schema.firstIndex(where: { $0.name == window.field }) else {
+                    throw RunnelError.dataContract(
+                        "parquet file '\(name)' has no column '\(window.field)' (extract.cursor); it has \(reader.schema.map(\.name))")
+                }
+                file.cursor = i
+            }
             // Resume: skip whole row groups before the stored row, then rows within one.
             let start = position.file == name ? max(0, position.line - 1) : 0
             while file.rowGroup < reader.rowGroupCount, file.row + reader.rowCount(rowGroup: file.rowGroup) <= start {
@@ -142,6 +166,13 @@ final class ParquetBatchReader: BatchReader {
         var bytes = 0
         let want = min(maxRecords, remaining ?? .max)
         while rows.count < want, file.rowGroup < file.reader.rowGroupCount {
+            if file.columns.isEmpty, file.rowInGroup == 0, outsideWindow(file) {
+                // Its statistics say no row can be in the window: move past it unread.
+                file.row += file.reader.rowCount(rowGroup: file.rowGroup)
+                file.rowGroup += 1
+                skippedRowGroups += 1
+                continue
+            }
             if file.columns.isEmpty {
                 do { file.columns = try await file.reader.readRowGroup(file.rowGroup) } catch {
                     throw failure(error, file.name)
@@ -150,6 +181,13 @@ final class ParquetBatchReader: BatchReader {
             let groupRows = file.reader.rowCount(rowGroup: file.rowGroup)
             let fields = file.reader.schema
             while rows.count < want, file.rowInGroup < groupRows {
+                if let window, let c = file.cursor,
+                    !window.contains(Self.value(file.columns[c], file.rowInGroup, fields[c].kind))
+                {
+                    file.rowInGroup += 1
+                    file.row += 1
+                    continue
+                }
                 var values: [Value] = []
                 values.reserveCapacity(fields.count)
                 for (f, c) in zip(fields, file.columns) {
@@ -184,6 +222,20 @@ final class ParquetBatchReader: BatchReader {
         if let r = remaining { remaining = r - rows.count }
         if rows.isEmpty { return try await read() }
         return .batch(Batch(schema: file.schema, rows: rows, origins: origins, byteCount: bytes), checkpoint: position.checkpoint)
+    }
+
+    /// Whether the cursor's statistics put the whole of the file's current row group outside
+    /// the window: its largest value before `from`, or its smallest at or after `to`.
+    private func outsideWindow(_ file: OpenFile) -> Bool {
+        guard let window, let c = file.cursor, let bounds = file.reader.bounds(rowGroup: file.rowGroup, column: c) else {
+            return false
+        }
+        let kind = file.reader.schema[c].kind
+        let low = Self.value(bounds.min, 0, kind)
+        let high = Self.value(bounds.max, 0, kind)
+        if let from = window.window.from, let o = WindowFilter.compare(high, from), o == .orderedAscending { return true }
+        if let to = window.window.to, let o = WindowFilter.compare(low, to), o != .orderedAscending { return true }
+        return false
     }
 
     static func value(_ column: ParquetColumn, _ row: Int, _ kind: ColumnKind) -> Value {

@@ -10,7 +10,12 @@ public enum ParquetKeys {
     ]
     static let extractor = ComponentKeys(
         "Reads Parquet files.",
-        [.string("path", required: true, "File, folder or glob, relative to the spec's folder.")])
+        [
+            .string("path", required: true, "File, folder or glob, relative to the spec's folder."),
+            .string(
+                "cursor",
+                "The column --from/--to apply to: row groups whose statistics lie outside the window are skipped unread."),
+        ])
     static let encoder = ComponentKeys("Encodes part files as Parquet.", partOptions)
     static let loader = ComponentKeys(
         "Writes each batch as a Parquet part file in a folder.",

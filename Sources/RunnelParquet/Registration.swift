@@ -9,7 +9,9 @@ extension ComponentRegistry {
     public mutating func registerParquet() {
         registerExtractor("parquet", keys: ParquetKeys.extractor) { ctx in
             guard let path = ctx.section.path("path", required: true) else { return nil }
-            return ParquetExtractor(.init(path: path))
+            var c = ParquetExtractor.Configuration(path: path)
+            c.cursor = ctx.section.string("cursor")
+            return ParquetExtractor(c)
         }
         registerPartDecoder("parquet", ParquetPartDecoder())
         registerPartEncoder("parquet", keys: ParquetKeys.encoder) { ctx in

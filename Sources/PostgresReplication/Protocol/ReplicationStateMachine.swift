@@ -198,6 +198,9 @@ public struct ReplicationStateMachine: Sendable {
             return unexpected(message)
 
         case .query(var result, let error):
+            // Moved out of the state first: appending a row to a copy the state still shares would
+            // copy every row so far (a page of 5,000 rows was quadratic).
+            state = .ready
             switch message.type {
             case UInt8(ascii: "T"):
                 result.columns = try message.withReader { r throws(PgOutputError) in
@@ -229,8 +232,6 @@ public struct ReplicationStateMachine: Sendable {
                 result.commandTag = try message.withReader { r throws(PgOutputError) in try r.cString("command tag") }
                 state = .query(result, error: error)
                 return .wait
-            case UInt8(ascii: "I"):
-                return .wait  // EmptyQueryResponse
             case UInt8(ascii: "E"):
                 let serverError = try message.fields().error
                 state = .query(result, error: error ?? serverError)
@@ -239,7 +240,11 @@ public struct ReplicationStateMachine: Sendable {
                 state = .ready
                 if let error { return .queryFailed(error) }
                 return .queryCompleted(result)
+            case UInt8(ascii: "I"):
+                state = .query(result, error: error)
+                return .wait  // EmptyQueryResponse
             default:
+                state = .query(result, error: error)
                 return unexpected(message)
             }
 

@@ -77,17 +77,18 @@ final class PostgresSnapshotReader: BatchReader {
         var origins: [Origin] = []
         objects.reserveCapacity(page.rows.count)
         let keyValue = Value.array(page.key.map(Value.string))
+        // One key array for the page: the union then lays every row out by the same slots.
+        let keys = PostgresCDCReader.fields + page.columns.map(\.name)
+        let head: [Value] = [.string(page.table), .string("snapshot"), .int(page.version), .int(0), .null, .null, keyValue]
+        let origin = Origin(source: page.table, id: "snapshot")
         for row in page.rows {
-            var keys = PostgresCDCReader.fields
-            var values: [Value] = [
-                .string(page.table), .string("snapshot"), .int(page.version), .int(0), .null, .null, keyValue,
-            ]
+            var values = head
+            values.reserveCapacity(keys.count)
             for (column, text) in zip(page.columns, row) {
-                keys.append(column.name)
                 values.append(text.map { PostgresCDCReader.typed($0, type: column.type) } ?? .null)
             }
             objects.append(Object(keys: keys, values: values))
-            origins.append(Origin(source: page.table, id: "snapshot"))
+            origins.append(origin)
         }
         _ = union.add(page.columns.map(\.name))
         let rows = objects.map { union.row($0) }
