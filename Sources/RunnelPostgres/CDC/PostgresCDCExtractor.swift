@@ -138,6 +138,7 @@ final class PostgresCDCReader: BatchReader {
     /// The end of the last transaction read whole, and the last change read of an open one.
     private var position: CDCPosition
     private var union = FieldUnion(maximumFields: 4_096)
+    private var layouts: [UInt32: RelationLayout] = [:]
     private var lastIdleConfirm = ContinuousClock.now
     /// The commit time of the last change read (nil after an idle confirmation).
     private var lastCommitTime: PostgresTimestamp?
@@ -188,12 +189,13 @@ final class PostgresCDCReader: BatchReader {
                 lastCommitTime = change.commitTime
                 let name = change.relation.qualifiedName
                 guard tables.isEmpty || tables.contains(name) || tables.contains(change.relation.name) else { continue }
-                objects.append(Self.object(change))
+                objects.append(Self.object(change, layouts: &layouts))
                 origins.append(Origin(source: name, id: change.position.description))
                 if deadline == nil { deadline = .now + request.batching.maxLinger }
             case .commit(_, let end):
                 position = CDCPosition(resume: end)
-            case .relation:
+            case .relation(let relation, _):
+                layouts[relation.oid] = nil
                 continue
             case .idle(let walEnd):
                 if !objects.isEmpty, position.within == nil, walEnd > position.resume {
@@ -250,14 +252,35 @@ final class PostgresCDCReader: BatchReader {
     /// `_commit_time`, `_unchanged` (columns whose TOASTed value the update left as it was; the
     /// loader must keep the target's value), `_key` (the replica identity's columns: the key of
     /// a routed target table), then the row's columns.
-    static func object(_ change: Change) -> Object {
-        var keys = fields
+    ///
+    /// `layouts` keeps, per relation, the key array of a change that carries every column (the
+    /// union then lays all of them out by the same slots) and the `_table` and `_key` values; a
+    /// Relation message (a schema change) drops the relation's entry.
+    static func object(_ change: Change, layouts: inout [UInt32: RelationLayout]) -> Object {
+        let relation = change.relation
+        let layout: RelationLayout
+        if let cached = layouts[relation.oid] {
+            layout = cached
+        } else {
+            layout = RelationLayout(
+                keys: fields + relation.columns.map(\.name), table: .string(relation.qualifiedName),
+                key: .array(relation.keyColumns.map(Value.string)))
+            layouts[relation.oid] = layout
+        }
         var values: [Value] = [
-            .string(change.relation.qualifiedName), .string(change.operation.rawValue),
+            layout.table, .string(change.operation.rawValue),
             .int(Int64(bitPattern: change.position.commitLSN.rawValue)), .int(Int64(change.position.index)),
-            .timestamp(Timestamp(microseconds: change.commitTime.microsecondsSince1970)), .null,
-            .array(change.relation.keyColumns.map(Value.string)),
+            .timestamp(Timestamp(microseconds: change.commitTime.microsecondsSince1970)), .null, layout.key,
         ]
+        values.reserveCapacity(layout.keys.count)
+        if !change.values.contains(where: { if case .unchangedToast = $0 { true } else { false } }) {
+            for (column, value) in zip(relation.columns, change.values) {
+                if case .null = value { values.append(.null) } else { values.append(typed(value.string ?? "", type: column.typeOID)) }
+            }
+            if values.count == layout.keys.count { return Object(keys: layout.keys, values: values) }
+            values.removeSubrange(fields.count...)
+        }
+        var keys = fields
         var unchanged: [Value] = []
         for (column, value) in zip(change.relation.columns, change.values) {
             switch value {
@@ -273,6 +296,12 @@ final class PostgresCDCReader: BatchReader {
         }
         if !unchanged.isEmpty { values[5] = .array(unchanged) }
         return Object(keys: keys, values: values)
+    }
+
+    struct RelationLayout {
+        var keys: [String]
+        var table: Value
+        var key: Value
     }
 
     /// Integers, floats and booleans typed; everything else as PostgreSQL's text.
