@@ -12,6 +12,14 @@ public enum ChangeConformance {
         Batch(schema: schema, rows: rows, origins: rows.indices.map { Origin(source: "changes", line: $0 + 1) })
     }
 
+    /// Loads `batches` in order; a refused record fails the suite (every change here is valid).
+    static func load(_ loader: any Loader, _ batches: some Sequence<Batch>) async throws {
+        for b in batches {
+            let outcome = try await loader.load(b, commit: nil)
+            try require(outcome.refused.isEmpty, "a valid change was refused: \(outcome.refused.map(\.error.message))")
+        }
+    }
+
     static func change(_ op: String, _ id: Value, _ note: Value = nil, _ v: Int64, unchanged: [String] = []) -> [Value] {
         [id, note, .int(v), .string(op), unchanged.isEmpty ? .null : .array(unchanged.map(Value.string))]
     }
@@ -35,7 +43,7 @@ public enum ChangeConformance {
             batch([change("insert", 5, "big", 50), change("update", 5, nil, 60, unchanged: ["note"])]),
             batch([change("update", 3, nil, 70, unchanged: ["note"])]),
         ]
-        for b in batches { try require((try await loader.load(b, commit: nil)).refused.isEmpty, "a change was refused") }
+        try await load(loader, batches)
         let expected: [[Value]] = [[1, "a2", 20], [3, "c", 70], [4, "d2", 40], [5, "big", 60]]
         var rows = try await readTarget()
         try require(rows == expected, "after deletes and unchanged columns the target holds \(rows), expected \(expected)")
@@ -51,7 +59,7 @@ public enum ChangeConformance {
             // Updates that leave `note` unchanged, of rows the target does not have yet.
             batch([change("update", 8, nil, 90, unchanged: ["note"]), change("update", 9, nil, 95, unchanged: ["note"])]),
         ]
-        for b in tail { try await loader.load(b, commit: nil) }
+        try await load(loader, tail)
         rows = try await readTarget()
         try require(
             rows == [[3, "c", 70], [7, "new", 66], [8, nil, 90], [9, nil, 95]],
@@ -62,12 +70,12 @@ public enum ChangeConformance {
             batch([change("update", 9, "newer", 96)]),
             batch([change("snapshot", 8, "from snapshot", 85), change("snapshot", 9, "from snapshot", 85)]),
         ]
-        for b in tail.suffix(2) { try await loader.load(b, commit: nil) }
+        try await load(loader, tail.suffix(2))
         let final: [[Value]] = [[3, "c", 70], [7, "new", 66], [8, "from snapshot", 90], [9, "newer", 96]]
         rows = try await readTarget()
         try require(rows == final, "after a truncate at 65 the target holds \(rows), expected \(final)")
 
-        for b in batches + tail { try await loader.load(b, commit: nil) }
+        try await load(loader, batches + tail)
         rows = try await readTarget()
         try require(rows == final, "replaying every batch changed the target to \(rows), expected \(final)")
         try await loader.finish()
@@ -80,19 +88,19 @@ public enum ChangeConformance {
         _ loader: any Loader, readTarget: () async throws -> [[Value]], readDeleted: () async throws -> [Int64]
     ) async throws {
         try await loader.prepare(schema: schema)
-        try await loader.load(batch([change("insert", 1, "a", 10), change("insert", 2, "b", 10)]), commit: nil)
-        try await loader.load(batch([change("delete", 2, nil, 20), change("delete", 3, nil, 20)]), commit: nil)
+        try await load(loader, [batch([change("insert", 1, "a", 10), change("insert", 2, "b", 10)])])
+        try await load(loader, [batch([change("delete", 2, nil, 20), change("delete", 3, nil, 20)])])
         var deleted = try await readDeleted()
         try require(deleted == [2, 3], "soft deletes marked \(deleted), expected [2, 3]")
-        try await loader.load(batch([change("insert", 2, "b-old", 15), change("insert", 3, "c-old", 5)]), commit: nil)
+        try await load(loader, [batch([change("insert", 2, "b-old", 15), change("insert", 3, "c-old", 5)])])
         let rows = try await readTarget()
         try require(
             rows == [[1, "a", 10], [2, "b", 20], [3, nil, 20]],
             "older inserts after soft deletes gave \(rows): the marked rows must keep the delete's version")
-        try await loader.load(batch([change("insert", 2, "b3", 30)]), commit: nil)
+        try await load(loader, [batch([change("insert", 2, "b3", 30)])])
         deleted = try await readDeleted()
         try require(deleted == [3], "a newer insert did not unmark the row: \(deleted)")
-        try await loader.load(batch([[nil, nil, 40, "truncate", nil]]), commit: nil)
+        try await load(loader, [batch([[nil, nil, 40, "truncate", nil]])])
         deleted = try await readDeleted()
         try require(deleted == [1, 2, 3], "a soft truncate marked \(deleted)")
         try await loader.finish()
@@ -111,16 +119,16 @@ public enum ChangeConformance {
         for policy in SchemaDrift.allCases {
             let loader = try await make(policy)
             try await loader.prepare(schema: schema)
-            try await loader.load(batch([change("insert", 3, "c", 5)]), commit: nil)
+            try await load(loader, [batch([change("insert", 3, "c", 5)])])
             switch policy {
             case .evolve:
-                try await loader.load(drifted, commit: nil)
+                try await load(loader, [drifted])
                 let got = try await readTarget(policy)
                 let want: [[Value]] = [[1, "a", 10, "a@example.com"], [2, "b", 10, nil], [3, "c", 5, nil]]
                 try require(got == want, "schema_drift: evolve gave \(got), expected \(want)")
             case .freeze:
                 do {
-                    try await loader.load(drifted, commit: nil)
+                    _ = try await loader.load(drifted, commit: nil)
                     throw ConformanceFailure("schema_drift: freeze loaded a record with a new field")
                 } catch let error as RunnelError {
                     try require(

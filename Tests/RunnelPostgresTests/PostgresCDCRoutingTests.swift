@@ -12,7 +12,7 @@
     /// key) lands in two target tables, each keyed by its source's primary key; the snapshot and
     /// the stream route alike, and a transaction that touches both tables is applied to both.
     @Suite struct PostgresCDCRoutingTests {
-        enum Target: String, CaseIterable, Sendable { case sqlite, postgres }
+        typealias Target = PostgresCDCHybridTests.Target
 
         @Test(arguments: Target.allCases)
         func eachSourceTableLandsInItsOwnTable(_ kind: Target) async throws {

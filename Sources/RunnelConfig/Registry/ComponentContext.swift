@@ -26,14 +26,7 @@ public struct ComponentContext {
     /// built without the module: the same "rebuild with the trait" message as an unavailable type.
     public func partEncoder(_ format: String) throws -> (any PartEncoder)? {
         guard let make = partEncoders[format] else {
-            let node = section.peek("format") ?? section.node
-            if let trait = unavailable[format] {
-                node.problem(
-                    "format '\(format)' is not built into this binary; rebuild with the '\(trait)' trait "
-                        + "(swift build --traits \(trait), or --enable-all-traits) or use the runnel image, which has every trait")
-            } else {
-                node.problem("format '\(format)' has no encoder in this binary")
-            }
+            reportMissingFormat(format, "encoder")
             return nil
         }
         return try make(self)
@@ -43,17 +36,23 @@ public struct ComponentContext {
     /// (`parquet`). Nil, with the problem recorded at `format`, when this binary lacks it.
     public func partDecoder(_ format: String) -> (any PartDecoder)? {
         guard let decoder = partDecoders[format] else {
-            let node = section.peek("format") ?? section.node
-            if let trait = unavailable[format] {
-                node.problem(
-                    "format '\(format)' is not built into this binary; rebuild with the '\(trait)' trait "
-                        + "(swift build --traits \(trait), or --enable-all-traits) or use the runnel image, which has every trait")
-            } else {
-                node.problem("format '\(format)' has no decoder in this binary")
-            }
+            reportMissingFormat(format, "decoder")
             return nil
         }
         return decoder
+    }
+
+    /// The problem at `format` for a format this binary has no `what` (encoder, decoder) of: the
+    /// trait to rebuild with when it was left out, as for an unavailable type.
+    private func reportMissingFormat(_ format: String, _ what: String) {
+        let node = section.peek("format") ?? section.node
+        if let trait = unavailable[format] {
+            node.problem(
+                "format '\(format)' is not built into this binary; rebuild with the '\(trait)' trait "
+                    + "(swift build --traits \(trait), or --enable-all-traits) or use the runnel image, which has every trait")
+        } else {
+            node.problem("format '\(format)' has no \(what) in this binary")
+        }
     }
 
     /// Another top-level section (`load`, `checkpoint`, …) and its `type`, read silently: its

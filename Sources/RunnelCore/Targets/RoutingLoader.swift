@@ -21,8 +21,8 @@ public struct RoutingLoader: Loader {
     let make: Make
     let domain: TransactionDomain?
     let description: String
-    private let loaders = Locked<[String: any Loader]>([:])
-    private let order = Locked<[String]>([])
+    /// The target tables' loaders, in the order they were made.
+    private let loaders = Locked<[(table: String, loader: any Loader)]>([])
 
     public static let tableField = "_table"
 
@@ -53,11 +53,7 @@ public struct RoutingLoader: Loader {
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
         let records = batch.records
-        guard !records.isEmpty else {
-            // Only a position: any table's loader writes it (they share the transaction domain).
-            guard let any = order.value.first.flatMap({ name in loaders.value[name] }) else { return .stored }
-            return try await any.load(batch, commit: commit)
-        }
+        guard !records.isEmpty else { return try await loadPositionOnly(batch, commit: commit) }
         guard let tableField = batch.schema.index(of: Self.tableField) else {
             throw RunnelError.config(
                 "load.table '\(base.table)' routes by the records' '\(Self.tableField)' field, which they do not have")
@@ -84,17 +80,26 @@ public struct RoutingLoader: Loader {
             let outcome = try await loader.load(sub, commit: n == groups.count - 1 ? commit : nil)
             refused += outcome.refused
         }
-        if groups.isEmpty, let commit, let any = order.value.first.flatMap({ name in loaders.value[name] }) {
+        if groups.isEmpty {
             var none = batch
             none.records = []
-            _ = try await any.load(none, commit: commit)
+            _ = try await loadPositionOnly(none, commit: commit)
         }
         return LoadOutcome(refused: refused)
     }
 
+    /// A batch with no record to write: any table's loader writes its position (they share the
+    /// transaction domain). Before the first table (only when every record so far named none, and
+    /// was refused) there is no loader: the position is not written, and the next run reads again
+    /// from the last one stored, which the idempotent loads allow.
+    private func loadPositionOnly(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
+        guard let commit, let any = loaders.value.first?.loader else { return .stored }
+        return try await any.load(batch, commit: commit)
+    }
+
     /// The loader of `table`, made and prepared with the fields `batch`'s records hold values in.
     private func loader(for table: String, _ batch: Batch) async throws -> any Loader {
-        if let loader = loaders.value[table] { return loader }
+        if let made = loaders.value.first(where: { $0.table == table }) { return made.loader }
         var target = base
         target.table = table
         let records = batch.records
@@ -123,12 +128,11 @@ public struct RoutingLoader: Loader {
         }
         let loader = make(target)
         try await loader.prepare(schema: Schema(present.map(\.element)))
-        loaders.withLock { $0[table] = loader }
-        order.withLock { $0.append(table) }
+        loaders.withLock { $0.append((table, loader)) }
         return loader
     }
 
     public func finish() async throws {
-        for name in order.value { try await loaders.value[name]?.finish() }
+        for made in loaders.value { try await made.loader.finish() }
     }
 }
