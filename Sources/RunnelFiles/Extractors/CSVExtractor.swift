@@ -77,6 +77,7 @@ struct CSVFormat: RowFormat {
     let configuration: CSVExtractor.Configuration
     let parser: CSVParser
     var fields: [String]?
+    private var scanner = CSVRowScanner()
 
     init(configuration: CSVExtractor.Configuration, maxRowBytes: Int = 16 << 20) {
         self.configuration = configuration
@@ -137,6 +138,15 @@ struct CSVFormat: RowFormat {
             }
             seen[name] = i
         }
+    }
+
+    /// The common row goes straight into the columns (see `CSVRowScanner`); the rest takes `parseRow`.
+    mutating func appendRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool, to columns: inout ColumnsBuilder) -> (consumed: Int, lines: Int)? {
+        guard let expected = fields?.count else { return nil }
+        let consumed = scanner.append(
+            bytes, isFinal: isFinal, expected: expected, dialect: parser.dialect, maxRowBytes: parser.maxRowBytes,
+            emptyAsNull: configuration.emptyAsNull, to: &columns)
+        return consumed.map { ($0, 1) }
     }
 
     func parseRow(_ bytes: UnsafeRawBufferPointer, isFinal: Bool) -> ParseStep? {

@@ -616,9 +616,10 @@ struct JSONParser: ~Copyable {
 }
 
 /// UTF-8 well-formedness as in the Unicode standard (table 3-7): no overlong forms, no
-/// surrogates, nothing above U+10FFFF. Only used to locate an error the standard library found.
-enum UTF8Check {
-    static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+/// surrogates, nothing above U+10FFFF. Used to locate an error the standard library found, and
+/// by the parsers' fast paths to check non-ASCII bytes without making a `String`.
+public enum UTF8Check {
+    public static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         let n = bytes.count
         while i < n {
