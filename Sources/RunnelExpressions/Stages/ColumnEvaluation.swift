@@ -1,9 +1,10 @@
 public import RunnelCore
 
-/// Evaluates a bound expression over the rows of a columnar batch, one row at a time, reading
-/// from the columns only the fields the expression names (into a record buffer reused from row
-/// to row) — so a filter on two fields of a forty-field record makes two values per row, not
-/// forty, and no per-record array.
+/// Evaluates a bound expression over the rows of a columnar batch: by column kernels where the
+/// expression compiles to them (see `ColumnKernel`), and one row at a time for the rest, reading
+/// from the columns only the fields the expression names (into a record buffer reused from row to
+/// row) — so a filter on two fields of a forty-field record makes two values per row, not forty,
+/// and no per-record array.
 struct ColumnEvaluation {
     let bound: BoundExpression
     /// Schema positions the expression reads; every position when it reads the whole record.
@@ -13,6 +14,12 @@ struct ColumnEvaluation {
         let (bound, reads) = expression.bindRecordingReads(schema)
         self.bound = bound
         self.reads = reads
+    }
+
+    /// The expression's lane over `rows` (nil when it has no kernel for these columns).
+    func lane(columns: [Column], rows: [Int]) -> Lane? {
+        guard !rows.isEmpty, let kernel = ColumnKernel.compile(bound.node, columns: columns, costLimit: bound.limit) else { return nil }
+        return KernelRun(columns: columns, rows: rows).evaluate(kernel)
     }
 }
 
@@ -62,10 +69,16 @@ extension ExpressionFilter {
         var failures: [(row: Int, error: RecordError)] = []
         let width = batch.schema.count
         batch.withColumns { c in
+            // Only a bool kernel decides a filter; any other type is an error the row path reports.
+            let lane = eval.lane(columns: c.columns, rows: c.selection).flatMap { $0.kind == .bool ? $0 : nil }
             var buffer = RowBuffer(width: width)
             var kept: [Int] = []
             kept.reserveCapacity(c.selection.count)
-            for row in c.selection {
+            for (j, row) in c.selection.enumerated() {
+                if let lane, lane.isKnown(j) {
+                    if lane.fixed[j] != 0 { kept.append(row) }
+                    continue
+                }
                 buffer.load(eval.reads, from: c.columns, row: row)
                 switch eval.bound.test(buffer.values) {
                 case .success(true): kept.append(row)
@@ -99,55 +112,66 @@ extension ExpressionMap {
         batch.withColumns { c in
             let width = names.count
             while c.columns.count < width { c.columns.append(Column(nulls: c.physicalCount)) }
+            // One expression at a time over the whole selection, each into its column: a later
+            // expression reads the columns the earlier ones wrote (as the fields derived earlier in
+            // this map), and a row on which one fails leaves the selection before the next, so its
+            // error is the first failing field's, as when a row is evaluated field by field.
             var buffer = RowBuffer(width: width)
-            var outputs = targets.map { _ in ColumnBuilder(capacity: c.physicalCount) }
-            var kept: [Int] = []
-            kept.reserveCapacity(c.selection.count)
-            var next = 0
-            for row in c.selection {
-                while next < row {
-                    for k in outputs.indices { outputs[k].appendNull() }
-                    next += 1
-                }
-                next = row + 1
-                var failed = false
-                for k in evals.indices {
-                    if failed {
-                        outputs[k].appendNull()
+            var selection = c.selection
+            for k in evals.indices {
+                let lane = evals[k].lane(columns: c.columns, rows: selection)
+                var output = ColumnBuilder()
+                var kept: [Int] = []
+                kept.reserveCapacity(selection.count)
+                for (j, row) in selection.enumerated() {
+                    while output.count < row { output.appendNull() }
+                    if let lane, lane.isKnown(j) {
+                        Self.append(lane, j, row: row, from: c.columns, to: &output)
+                        kept.append(row)
                         continue
                     }
-                    // Fields derived earlier in this map are read from their new values.
-                    for p in evals[k].reads where p < width {
-                        if let earlier = targets[..<k].lastIndex(of: p) {
-                            buffer.values[p] = outputs[earlier].lastValue
-                        } else if p < c.columns.count {
-                            buffer.values[p] = c.columns[p].value(row)
-                        }
-                    }
+                    buffer.load(evals[k].reads, from: c.columns, row: row)
                     do throws(EvalError) {
-                        outputs[k].append(try evals[k].bound.evaluate(buffer.values).recordValue())
+                        output.append(try evals[k].bound.evaluate(buffer.values).recordValue())
+                        kept.append(row)
                     } catch {
                         failures.append((row, fields[k].expression.recordError(error, field: fields[k].name)))
-                        failed = true
-                        outputs[k].appendNull()
+                        output.appendNull()
                     }
                 }
-                if !failed { kept.append(row) }
+                while output.count < c.physicalCount { output.appendNull() }
+                // Two expressions for one field: the last one's column is the field's value.
+                c.columns[targets[k]] = output.finish()
+                selection = kept
             }
-            while next < c.physicalCount {
-                for k in outputs.indices { outputs[k].appendNull() }
-                next += 1
-            }
-            // Two expressions for one field: the last one's column is the field's value.
-            for k in outputs.indices { c.columns[targets[k]] = outputs[k].finish() }
-            c.selection = kept
+            c.selection = selection
         }
+        failures.sort { $0.row < $1.row }
         batch.schema = Schema(names)
         for f in failures { batch.reject(ordinal: f.row, stage: name, error: f.error) }
         if !drop.isEmpty {
             let removed = Set(drop)
             let keep = names.indices.filter { !removed.contains(names[$0]) }
             batch.remap(to: Schema(keep.map { names[$0] }), mapping: keep.map { $0 })
+        }
+    }
+}
+
+extension ExpressionMap {
+    /// Appends a kernel's value at selection position `j` (physical `row`).
+    @inline(__always)
+    static func append(_ lane: Lane, _ j: Int, row: Int, from columns: [Column], to output: inout ColumnBuilder) {
+        switch lane.kind {
+        case .int: output.appendInt(lane.fixed[j])
+        case .double: output.appendDouble(Double(bitPattern: UInt64(bitPattern: lane.fixed[j])))
+        case .bool: output.appendBool(lane.fixed[j] != 0)
+        case .timestamp: output.appendTimestamp(Timestamp(microseconds: lane.fixed[j]))
+        case .string:
+            if lane.textColumn >= 0 {
+                output.append(from: columns[lane.textColumn], row: row)
+            } else {
+                lane.constantText.withUnsafeBytes { output.appendString($0) }
+            }
         }
     }
 }
