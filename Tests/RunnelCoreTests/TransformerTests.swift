@@ -159,3 +159,28 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
         }
     }
 }
+
+/// The cast's exact decimal path must give the double the C library gives, bit for bit.
+@Suite struct ExactDecimalTests {
+    @Test func exactDecimalsEqualStrtod() {
+        var state: UInt64 = 42
+        func next(_ bound: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % bound
+        }
+        var taken = 0
+        for k in 0..<50_000 {
+            let whole = String(next(k % 3 == 0 ? 1_000_000_000_000 : 100_000))
+            let fraction = String(next(1_000_000_000)).prefix(Int(next(12)))
+            let text = (next(2) == 0 ? "-" : "") + whole + (fraction.isEmpty ? "" : "." + fraction)
+            let bytes = Array(text.utf8)
+            guard let fast = bytes.withUnsafeBufferPointer({ ColumnCast.exactDecimal($0) }) else { continue }
+            taken += 1
+            #expect(fast.bitPattern == Double(text)!.bitPattern, "\(text)")
+        }
+        #expect(taken > 40_000)
+        for text in ["1.", ".5", "1e5", "12345678901234567890", "9007199254740993", "-", "", "1.2.3"] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer { $0.isEmpty ? nil : ColumnCast.exactDecimal($0) } == nil, "\(text)")
+        }
+    }
+}

@@ -67,6 +67,7 @@ enum ColumnCast {
         guard (first &- UInt8(ascii: "0")) < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
             || first == UInt8(ascii: ".")
         else { return nil }
+        if let d = exactDecimal(b) { return d }
         for c in b {
             let ok = (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: ".") || c == UInt8(ascii: "-")
                 || c == UInt8(ascii: "+") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
@@ -80,5 +81,39 @@ enum ColumnCast {
             guard let end, end == buf.baseAddress! + b.count, d.isFinite else { return nil }
             return d
         }
+    }
+
+    /// `[-]digits[.digits]` with at most 18 digits, a significand up to 2^53 and at most 22
+    /// decimals: both the significand and the power of ten are exact doubles, so one IEEE division
+    /// gives the correctly rounded value, the one `strtod` gives (Clinger's fast path). Nil for
+    /// anything else.
+    @inline(__always)
+    static func exactDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        var j = 0
+        let n = b.count
+        let negative = b[0] == UInt8(ascii: "-")
+        if negative { j = 1 }
+        var significand: UInt64 = 0
+        var digits = 0
+        while j < n, b[j] &- UInt8(ascii: "0") < 10 {
+            significand = significand &* 10 &+ UInt64(b[j] &- UInt8(ascii: "0"))
+            digits += 1
+            j += 1
+        }
+        guard digits > 0 else { return nil }
+        var fractionDigits = 0
+        if j < n, b[j] == UInt8(ascii: ".") {
+            j += 1
+            while j < n, b[j] &- UInt8(ascii: "0") < 10 {
+                significand = significand &* 10 &+ UInt64(b[j] &- UInt8(ascii: "0"))
+                digits += 1
+                fractionDigits += 1
+                j += 1
+            }
+            guard fractionDigits > 0 else { return nil }
+        }
+        guard j == n, digits <= 18, significand <= 1 << 53, fractionDigits <= 22 else { return nil }
+        let d = Double(significand) / JSONParser.powersOfTen[fractionDigits]
+        return negative ? -d : d
     }
 }

@@ -59,6 +59,11 @@ struct CSVRowScanner: Sendable {
         return consumed
     }
 
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+    private static let lineFeeds: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+    private static let carriageReturns: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+
     /// Records the spans of the row at `p` and returns its length, or nil when the row is not
     /// one the fast path takes.
     private mutating func scan(_ p: UnsafePointer<UInt8>, _ n: Int, isFinal: Bool, delimiter: UInt8, quote: UInt8) -> Int? {
@@ -67,6 +72,8 @@ struct CSVRowScanner: Sendable {
         spans.removeAll(keepingCapacity: true)
         var pos = 0
         var high: UInt8 = 0
+        var wide: UInt64 = 0
+        let delimiters = UInt64(delimiter) &* Self.ones
         while true {
             if pos < n && p[pos] == quote {
                 pos += 1
@@ -100,6 +107,17 @@ struct CSVRowScanner: Sendable {
                 }
             } else {
                 let start = pos
+                // Eight bytes at a time until one may be a delimiter or a line end (the zero-byte
+                // test can also flag a byte after a true match: the byte loop below is exact).
+                while pos + 8 <= n {
+                    let w = UnsafeRawPointer(p + pos).loadUnaligned(as: UInt64.self)
+                    let d = w ^ delimiters
+                    let lf = w ^ Self.lineFeeds
+                    let cr = w ^ Self.carriageReturns
+                    if ((d &- Self.ones) & ~d | (lf &- Self.ones) & ~lf | (cr &- Self.ones) & ~cr) & Self.highBits != 0 { break }
+                    wide |= w
+                    pos += 8
+                }
                 while pos < n {
                     let c = p[pos]
                     if c == delimiter || c == 0x0A || c == 0x0D { break }
@@ -125,7 +143,7 @@ struct CSVRowScanner: Sendable {
         }
         // Delimiters, quotes and line ends are ASCII, so a row that is valid UTF-8 as a whole has
         // valid fields, and one that is not has an invalid field.
-        if high >= 0x80, UTF8Check.firstInvalidOffset(UnsafeBufferPointer(start: p, count: pos)) != nil { return nil }
+        if high >= 0x80 || wide & Self.highBits != 0, UTF8Check.firstInvalidOffset(UnsafeBufferPointer(start: p, count: pos)) != nil { return nil }
         return pos
     }
 }
