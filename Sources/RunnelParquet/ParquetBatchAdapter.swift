@@ -1,8 +1,8 @@
 public import Parquet
 public import RunnelCore
 
-// The row batch → Parquet columns adapter of `format: parquet` part files. It stays in this one
-// file so that the columnar batch can replace it with a direct column mapping.
+// The row batch → Parquet columns adapter of `format: parquet` part files (a columnar batch takes
+// `ParquetColumnsAdapter.swift`'s direct path).
 //
 // The schema comes from the data of the first batch a loader sees (bool → BOOLEAN, int → INT64,
 // double → DOUBLE, int and double mixed → DOUBLE, string → STRING, timestamp → TIMESTAMP(MICROS,
@@ -31,10 +31,9 @@ public struct ParquetPartEncoder: PartEncoder {
     public init(_ options: ParquetPartOptions = ParquetPartOptions()) { self.options = options }
 
     public func encode(_ batch: Batch) throws -> [UInt8] {
-        // The adapter reads rows; a columnar batch is turned into rows once here (a column of
-        // the batch becoming a column chunk directly is the next step of the data path).
-        var batch = batch
-        batch.makeRows()
+        if let columns = batch.columnar {
+            return try ParquetBatchAdapter.encodeColumns(batch, columns, memo: schema, options: options)
+        }
         return try ParquetBatchAdapter.encode(batch, memo: schema, options: options)
     }
 }
@@ -74,18 +73,7 @@ enum ParquetBatchAdapter {
             if fields == nil { fields = infer(batch) }
             return fields!
         }
-        var positions: [Int] = []
-        for f in fields {
-            guard let p = batch.schema.index(of: f.name) else {
-                throw RunnelError.dataContract(
-                    "parquet: the batch has no field '\(f.name)' of the file schema (from the first batch)")
-            }
-            positions.append(p)
-        }
-        for name in batch.schema.fields where !fields.contains(where: { $0.name == name }) {
-            throw RunnelError.dataContract(
-                "parquet: field '\(name)' is not in the file schema (from the first batch: \(fields.map(\.name)))")
-        }
+        let positions = try positions(of: fields, in: batch.schema)
         var configuration = ParquetWriter<ParquetByteSink>.Configuration(compression: options.compression)
         configuration.createdBy = "Runnel"
         var writer = try ParquetWriter(schema: fields, sink: ParquetByteSink(), configuration: configuration)
@@ -102,6 +90,24 @@ enum ParquetBatchAdapter {
             start = end
         }
         return try writer.close().bytes
+    }
+
+    /// Where each field of the file schema is in the batch; a field missing on either side is a
+    /// data-contract error naming it.
+    static func positions(of fields: [ParquetField], in schema: Schema) throws -> [Int] {
+        var positions: [Int] = []
+        for f in fields {
+            guard let p = schema.index(of: f.name) else {
+                throw RunnelError.dataContract(
+                    "parquet: the batch has no field '\(f.name)' of the file schema (from the first batch)")
+            }
+            positions.append(p)
+        }
+        for name in schema.fields where !fields.contains(where: { $0.name == name }) {
+            throw RunnelError.dataContract(
+                "parquet: field '\(name)' is not in the file schema (from the first batch: \(fields.map(\.name)))")
+        }
+        return positions
     }
 
     static func column(_ field: ParquetField, _ values: [Value]) throws -> ParquetColumn {
