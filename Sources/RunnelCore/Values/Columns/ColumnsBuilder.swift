@@ -32,6 +32,9 @@ public struct ColumnsBuilder: Sendable {
     private var keySlots: [Int] = []
     private var rowMarks: [Int] = []
     private var lineSlots: [Int] = []
+    /// The field count of the last line the fast path appended (its keys are `keyBytes`'s first
+    /// ones, distinct); -1 before the first.
+    private var lastFlatCount = -1
 
     /// A builder for positional rows with these fields (CSV), or for objects when `fields` is empty.
     public init(fields: [String] = [], maximumFields: Int = 1024, capacity: Int = 0) {
@@ -81,6 +84,16 @@ public struct ColumnsBuilder: Sendable {
         let b = line.bindMemory(to: UInt8.self)
         guard flat.scan(b) else { return false }
         let fieldCount = flat.keys.count
+        // The common line names the keys of the line before in the same order: they were checked
+        // then (distinct, each with its column), so its values only need appending.
+        if fieldCount == lastFlatCount, sameKeys(b) {
+            for k in 0..<fieldCount { appendToken(flat.tokens[k], slot: keySlots[k], line) }
+            rowCount += 1
+            if fieldCount < builders.count {
+                for i in builders.indices where builders[i].count < rowCount { builders[i].appendNull() }
+            }
+            return true
+        }
         var slots = lineSlots
         lineSlots = []
         defer { lineSlots = slots }
@@ -130,19 +143,34 @@ public struct ColumnsBuilder: Sendable {
                 keyBytes.append(Array(bytes))
                 keySlots.append(slots[k])
             }
-            let slot = slots[k]
-            switch flat.tokens[k] {
-            case .string(let start, let count):
-                builders[slot].appendString(UnsafeRawBufferPointer(rebasing: line[start..<(start + count)]))
-            case .int(let v): builders[slot].appendInt(v)
-            case .double(let v): builders[slot].appendDouble(v)
-            case .bool(let v): builders[slot].appendBool(v)
-            case .null: builders[slot].appendNull()
-            }
+            appendToken(flat.tokens[k], slot: slots[k], line)
         }
+        lastFlatCount = fieldCount
         rowCount += 1
         if fieldCount < builders.count {
             for i in builders.indices where builders[i].count < rowCount { builders[i].appendNull() }
+        }
+        return true
+    }
+
+    @inline(__always)
+    private mutating func appendToken(_ token: JSONFlatObject.Token, slot: Int, _ line: UnsafeRawBufferPointer) {
+        switch token {
+        case .string(let start, let count):
+            builders[slot].appendString(UnsafeRawBufferPointer(rebasing: line[start..<(start + count)]))
+        case .int(let v): builders[slot].appendInt(v)
+        case .double(let v): builders[slot].appendDouble(v)
+        case .bool(let v): builders[slot].appendBool(v)
+        case .null: builders[slot].appendNull()
+        }
+    }
+
+    /// Whether the scanned line's keys are, position by position, the remembered ones.
+    @inline(__always)
+    private func sameKeys(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for k in 0..<flat.keys.count {
+            let key = flat.keys[k]
+            if !Self.same(keyBytes[k], UnsafeBufferPointer(rebasing: b[key.start..<(key.start + key.count)])) { return false }
         }
         return true
     }
