@@ -14,17 +14,15 @@ public enum JSONColumnsWriter {
         }
         let width = min(keys.count, data.columns.count)
         // Columns and keys are borrowed, not copied, per value: copying a Column retains its
-        // buffers, which per row and field cost more than writing the value. So a column is
-        // reached through its address (a `Column` parameter is a copy: four retains a value).
+        // buffers, which per row and field cost more than writing the value.
         data.columns.withUnsafeBufferPointer { columns in
             keys.withUnsafeBufferPointer { keys in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
-                    guard let base = columns.baseAddress else { return }
                     for row in data.selection {
                         if width == 0 { out.append(UInt8(ascii: "{")) }
                         for k in 0..<width {
                             keys[k].withUnsafeBufferPointer { out.append(contentsOf: $0) }
-                            write(base + k, row, scratch, into: &out)
+                            write(columns[k], row, scratch, into: &out)
                         }
                         out.append(UInt8(ascii: "}"))
                         out.append(0x0A)
@@ -35,21 +33,21 @@ public enum JSONColumnsWriter {
     }
 
     @inline(__always)
-    static func write(_ column: UnsafePointer<Column>, _ row: Int, _ scratch: UnsafeMutableBufferPointer<UInt8>, into out: inout [UInt8]) {
-        if column.pointee.kind == .mixed { return JSONWriter.write(column.pointee.values[row], into: &out) }
-        if column.pointee.isNull(row) { return out.append(contentsOf: nullText) }
-        switch column.pointee.kind {
-        case .int: JSONWriter.writeInteger(column.pointee.int(row), into: &out)
-        case .bool: JSONWriter.write(.bool(column.pointee.bool(row)), into: &out)
-        case .double: JSONWriter.write(.double(column.pointee.double(row)), into: &out)
+    static func write(_ c: Column, _ row: Int, _ scratch: UnsafeMutableBufferPointer<UInt8>, into out: inout [UInt8]) {
+        if c.kind == .mixed { return JSONWriter.write(c.values[row], into: &out) }
+        if c.isNull(row) { return out.append(contentsOf: nullText) }
+        switch c.kind {
+        case .int: JSONWriter.writeInteger(c.int(row), into: &out)
+        case .bool: JSONWriter.write(.bool(c.bool(row)), into: &out)
+        case .double: JSONWriter.write(.double(c.double(row)), into: &out)
         case .timestamp:
-            let n = column.pointee.timestamp(row).writeISO8601(into: scratch)
+            let n = c.timestamp(row).writeISO8601(into: scratch)
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
             out.append(UInt8(ascii: "\""))
         case .string:
             out.append(UInt8(ascii: "\""))
-            column.pointee.withBytes(row) { JSONWriter.writeEscaped($0, into: &out) }
+            c.withBytes(row) { JSONWriter.writeEscaped($0, into: &out) }
             out.append(UInt8(ascii: "\""))
         case .null, .mixed: break
         }
