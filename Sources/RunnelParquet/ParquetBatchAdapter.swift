@@ -7,9 +7,9 @@ public import RunnelCore
 // The schema comes from the data of the first batch a loader sees (bool → BOOLEAN, int → INT64,
 // double → DOUBLE, int and double mixed → DOUBLE, string → STRING, timestamp → TIMESTAMP(MICROS,
 // UTC), arrays and objects → JSON text); a column with only nulls there is a string column.
-// Every column is optional. Later batches keep that schema: ints widen into double columns, any
-// value goes into a string column as its text, and a field the schema lacks or a value that does
-// not fit (text into an int64 column) fails the batch with a data-contract error naming it.
+// Every column is optional. Later batches keep that schema (ints widen into double columns, any
+// value goes into a string column as its text); one that does not fit follows the drift policy
+// (`ParquetSchemaDrift.swift`).
 
 /// Parquet options of a part-file loader.
 public struct ParquetPartOptions: Sendable {
@@ -18,6 +18,8 @@ public struct ParquetPartOptions: Sendable {
     /// Rows per row group; a batch larger than this becomes several row groups. Default 122,880
     /// (DuckDB's); the batch bounds memory either way.
     public var rowGroupSize: Int = 122_880
+    /// A batch that does not fit the schema of the first: `freeze` (default), `evolve`, `dead_letter`.
+    public var schemaDrift: SchemaDrift = .freeze
 
     public init() {}
 }
@@ -26,15 +28,16 @@ public struct ParquetPartOptions: Sendable {
 /// schema chosen from its first batch holds for all its parts.
 public struct ParquetPartEncoder: PartEncoder {
     public let options: ParquetPartOptions
-    private let schema = ParquetSchemaMemo()
+    let schema = ParquetSchemaMemo()
 
     public init(_ options: ParquetPartOptions = ParquetPartOptions()) { self.options = options }
 
     public func encode(_ batch: Batch) throws -> [UInt8] {
+        let fields = try fields(for: batch)
         if let columns = batch.columnar {
-            return try ParquetBatchAdapter.encodeColumns(batch, columns, memo: schema, options: options)
+            return try ParquetBatchAdapter.encodeColumns(batch, columns, fields: fields, options: options)
         }
-        return try ParquetBatchAdapter.encode(batch, memo: schema, options: options)
+        return try ParquetBatchAdapter.encode(batch, fields: fields, options: options)
     }
 }
 
@@ -44,36 +47,8 @@ final class ParquetSchemaMemo: Sendable {
 }
 
 enum ParquetBatchAdapter {
-    static func infer(_ batch: Batch) -> [ParquetField] {
-        batch.schema.fields.enumerated().map { i, name in
-            var kind: ColumnKind?
-            for r in batch.records {
-                let k: ColumnKind
-                switch r.values[i] {
-                case .null: continue
-                case .bool: k = .boolean
-                case .int: k = .int64
-                case .double: k = .double
-                case .string: k = .string
-                case .timestamp: k = .timestampMicros
-                case .array, .object: k = .json
-                }
-                if let seen = kind, seen != k {
-                    kind = (seen == .int64 && k == .double) || (seen == .double && k == .int64) ? .double : .string
-                } else {
-                    kind = k
-                }
-            }
-            return ParquetField(name: name, kind: kind ?? .string)
-        }
-    }
-
-    static func encode(_ batch: Batch, memo: ParquetSchemaMemo, options: ParquetPartOptions) throws -> [UInt8] {
-        let fields = memo.fields.withLock { fields in
-            if fields == nil { fields = infer(batch) }
-            return fields!
-        }
-        let positions = try positions(of: fields, in: batch.schema)
+    static func encode(_ batch: Batch, fields: [ParquetField], options: ParquetPartOptions) throws -> [UInt8] {
+        let positions = positions(of: fields, in: batch.schema)
         var configuration = ParquetWriter<ParquetByteSink>.Configuration(compression: options.compression)
         configuration.createdBy = "Runnel"
         var writer = try ParquetWriter(schema: fields, sink: ParquetByteSink(), configuration: configuration)
@@ -84,7 +59,7 @@ enum ParquetBatchAdapter {
             let rows = records[start..<end]
             var columns: [ParquetColumn] = []
             for (field, position) in zip(fields, positions) {
-                columns.append(try column(field, rows.map { $0.values[position] }))
+                columns.append(try column(field, rows.map { position >= 0 && position < $0.values.count ? $0.values[position] : .null }))
             }
             try writer.writeRowGroup(columns)
             start = end
@@ -92,22 +67,9 @@ enum ParquetBatchAdapter {
         return try writer.close().bytes
     }
 
-    /// Where each field of the file schema is in the batch; a field missing on either side is a
-    /// data-contract error naming it.
-    static func positions(of fields: [ParquetField], in schema: Schema) throws -> [Int] {
-        var positions: [Int] = []
-        for f in fields {
-            guard let p = schema.index(of: f.name) else {
-                throw RunnelError.dataContract(
-                    "parquet: the batch has no field '\(f.name)' of the file schema (from the first batch)")
-            }
-            positions.append(p)
-        }
-        for name in schema.fields where !fields.contains(where: { $0.name == name }) {
-            throw RunnelError.dataContract(
-                "parquet: field '\(name)' is not in the file schema (from the first batch: \(fields.map(\.name)))")
-        }
-        return positions
+    /// Where each field of the file schema is in the batch; -1 for one the batch lacks (nulls).
+    static func positions(of fields: [ParquetField], in schema: Schema) -> [Int] {
+        fields.map { schema.index(of: $0.name) ?? -1 }
     }
 
     static func column(_ field: ParquetField, _ values: [Value]) throws -> ParquetColumn {

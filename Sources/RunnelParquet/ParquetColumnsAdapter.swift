@@ -8,47 +8,6 @@ public import RunnelCore
 // the errors are the row adapter's.
 
 extension ParquetBatchAdapter {
-    /// The file schema from a columnar batch: the same kinds `infer` chooses from rows.
-    static func infer(_ c: BatchColumns, schema: Schema) -> [ParquetField] {
-        schema.fields.enumerated().map { i, name in
-            let column = c.columns[i]
-            let kind: ColumnKind?
-            switch column.kind {
-            case .int: kind = .int64
-            case .double: kind = .double
-            case .bool: kind = .boolean
-            case .timestamp: kind = .timestampMicros
-            case .string: kind = .string
-            case .null, .mixed: kind = mixedKind(column, selection: c.selection)
-            }
-            // A column whose selected rows are all null is a string column, as from rows.
-            let anyValue = c.selection.contains { !column.isNull($0) }
-            return ParquetField(name: name, kind: anyValue ? (kind ?? .string) : .string)
-        }
-    }
-
-    private static func mixedKind(_ column: Column, selection: [Int]) -> ColumnKind? {
-        var kind: ColumnKind?
-        for r in selection {
-            let k: ColumnKind
-            switch column.value(r) {
-            case .null: continue
-            case .bool: k = .boolean
-            case .int: k = .int64
-            case .double: k = .double
-            case .string: k = .string
-            case .timestamp: k = .timestampMicros
-            case .array, .object: k = .json
-            }
-            if let seen = kind, seen != k {
-                kind = (seen == .int64 && k == .double) || (seen == .double && k == .int64) ? .double : .string
-            } else {
-                kind = k
-            }
-        }
-        return kind
-    }
-
     /// The rows `rows` (physical) of `column` as the values of `field`'s chunk.
     static func column(_ field: ParquetField, _ column: Column, rows: ArraySlice<Int>, all: Bool) throws -> ParquetColumn {
         let n = rows.count
@@ -80,12 +39,8 @@ extension ParquetBatchAdapter {
     }
 
     /// Encodes a columnar batch: each row group's columns straight from the batch's columns.
-    static func encodeColumns(_ batch: Batch, _ c: BatchColumns, memo: ParquetSchemaMemo, options: ParquetPartOptions) throws -> [UInt8] {
-        let fields = memo.fields.withLock { fields in
-            if fields == nil { fields = infer(c, schema: batch.schema) }
-            return fields!
-        }
-        let positions = try positions(of: fields, in: batch.schema)
+    static func encodeColumns(_ batch: Batch, _ c: BatchColumns, fields: [ParquetField], options: ParquetPartOptions) throws -> [UInt8] {
+        let positions = positions(of: fields, in: batch.schema)
         var configuration = ParquetWriter<ParquetByteSink>.Configuration(compression: options.compression)
         configuration.createdBy = "Runnel"
         var writer = try ParquetWriter(schema: fields, sink: ParquetByteSink(), configuration: configuration)
@@ -96,7 +51,11 @@ extension ParquetBatchAdapter {
             let end = min(rows.count, start + max(1, options.rowGroupSize))
             var columns: [ParquetColumn] = []
             for (field, position) in zip(fields, positions) {
-                columns.append(try column(field, c.columns[position], rows: rows[start..<end], all: whole))
+                let chunk = rows[start..<end]
+                columns.append(
+                    position >= 0
+                        ? try column(field, c.columns[position], rows: chunk, all: whole)
+                        : try column(field, [Value](repeating: .null, count: chunk.count)))
             }
             try writer.writeRowGroup(columns)
             start = end

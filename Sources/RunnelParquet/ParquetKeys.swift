@@ -7,6 +7,9 @@ public enum ParquetKeys {
         .choice(
             "compression", ["zstd", "snappy", "gzip", "none"], default: "zstd", "Compression of the column chunks."),
         .int("row_group_size", default: "122880", "Most rows in one row group."),
+        .choice(
+            "schema_drift", ["freeze", "evolve", "dead_letter"], default: "freeze",
+            "A batch that does not fit the schema of the first: fail (exit 3), widen the schema, or dead-letter the records that do not fit."),
     ]
     static let extractor = ComponentKeys(
         "Reads Parquet files.",

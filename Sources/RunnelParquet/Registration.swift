@@ -35,5 +35,8 @@ public func parquetOptions(_ s: SpecSection) -> ParquetPartOptions? {
         options.compression = c
     }
     if let n = s.int("row_group_size", in: 1...100_000_000) { options.rowGroupSize = n }
+    if let drift = s.choice("schema_drift", SchemaDrift.allCases.map(\.rawValue)).flatMap(SchemaDrift.init(rawValue:)) {
+        options.schemaDrift = drift
+    }
     return options
 }

@@ -39,7 +39,7 @@ enum S3Keys {
                 key.doc = "format csv: " + key.doc
                 return key
             })
-    /// `compression` and `row_group_size` are read from this section by the Parquet encoder
+    /// `compression`, `row_group_size` and `schema_drift` are read from this section by the Parquet encoder
     /// (format parquet), which another module brings: declared here so they are valid either way.
     static let loader = ComponentKeys(
         "Writes each batch as a part object under a prefix (multipart upload).",
@@ -54,6 +54,9 @@ enum S3Keys {
                 "compression", ["zstd", "snappy", "gzip", "none"], default: "zstd",
                 "format parquet: compression of the column chunks."),
             .int("row_group_size", default: "122880", "format parquet: most rows in one row group."),
+            .choice(
+                "schema_drift", ["freeze", "evolve", "dead_letter"], default: "freeze",
+                "format parquet: a batch that does not fit the schema of the first: fail, widen the schema, or dead-letter the records that do not fit."),
         ])
     static let deadLetters = ComponentKeys(
         "Writes rejected records as JSON Lines objects under a prefix.",

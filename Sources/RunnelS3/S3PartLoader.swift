@@ -58,7 +58,7 @@ public struct S3PartLoader: Loader {
     }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
-        guard let (name, bytes) = try encoder.encode(batch) else { return .stored }
+        guard let (name, bytes, refused) = try encoder.encode(batch) else { return .stored }
         let key = configuration.prefix + name + (configuration.gzip ? ".gz" : "")
         let body = configuration.gzip ? try Gzip.compress(bytes) : bytes
         let contentType =
@@ -69,10 +69,10 @@ public struct S3PartLoader: Loader {
             }
         guard body.count > configuration.partSize else {
             try await client.put(key, body: body, contentType: contentType)
-            return .stored
+            return LoadOutcome(refused: refused)
         }
         try await uploadInParts(key, body: body, contentType: contentType)
-        return .stored
+        return LoadOutcome(refused: refused)
     }
 
     private func uploadInParts(_ key: String, body: [UInt8], contentType: String) async throws {

@@ -4,4 +4,11 @@
 /// Parquet schema of the first batch); the loaders hold one instance for all their copies.
 public protocol PartEncoder: Sendable {
     func encode(_ batch: Batch) throws -> [UInt8]
+    /// Takes out of `batch` the records the encoder will not write (a schema drift policy's dead
+    /// letters), with their reasons, before `encode`. Default: none.
+    func refuse(_ batch: inout Batch) throws -> [(ordinal: Int, error: RecordError)]
+}
+
+extension PartEncoder {
+    public func refuse(_ batch: inout Batch) throws -> [(ordinal: Int, error: RecordError)] { [] }
 }

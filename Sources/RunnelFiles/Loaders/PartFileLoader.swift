@@ -44,16 +44,20 @@ public struct PartFileLoader: Loader {
     public var readsColumns: Bool { true }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
-        guard let (name, bytes) = try encode(batch) else { return .stored }
-        try AtomicFile.write(bytes, to: configuration.directory + "/" + name)
-        return .stored
+        guard let part = try encode(batch) else { return .stored }
+        try AtomicFile.write(part.bytes, to: configuration.directory + "/" + part.name)
+        return LoadOutcome(refused: part.refused)
     }
 
     /// The part of `batch`: its name (from the batch's first source position, so a replay gets
-    /// the same one) and its bytes; nil for a batch without records. Used by object-store loaders too.
-    public func encode(_ batch: Batch) throws -> (name: String, bytes: [UInt8])? {
+    /// the same one), its bytes, and the records the encoder refused (not in the bytes; the name
+    /// is the batch's as read either way); nil for a batch without records. Used by object-store
+    /// loaders too.
+    public func encode(_ batch: Batch) throws -> (name: String, bytes: [UInt8], refused: [(ordinal: Int, error: RecordError)])? {
         guard let first = batch.firstOrdinal else { return nil }
         let name = partName(for: batch.origin(at: first))
+        var batch = batch
+        let refused = try configuration.encoder?.refuse(&batch) ?? []
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.byteCount + 1024)
         switch configuration.format {
@@ -80,7 +84,7 @@ public struct PartFileLoader: Loader {
             }
             bytes = try encoder.encode(batch)
         }
-        return (name, bytes)
+        return (name, bytes, refused)
     }
 
     /// `part-orders.csv-000000000042.jsonl`: sortable, stable for the same batch.
