@@ -104,7 +104,7 @@ final class PrivateServer: Sendable {
     static func start() throws -> PrivateServer {
         let bin = TestServer.bin
         let dir = "/tmp/runnel-pg-auth-\(UInt32.random(in: 0..<UInt32.max))"
-        let port = Int.random(in: 30_000..<40_000)
+        let port = unusedLoopbackPort()
         try sh("mkdir -p \(dir)/certs && chmod 755 \(dir)")
         // No IP address among the names: NIOSSL accepts a certificate naming the peer's address
         // whatever name was asked for, so the name checks need a certificate without one.

@@ -354,7 +354,7 @@
             let env = ProcessInfo.processInfo.environment
             let bin = env["RUNNEL_TEST_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
             let dir = "/tmp/runnel-pg-private-\(UInt32.random(in: 0..<UInt32.max))"
-            let port = Int.random(in: 20_000..<30_000)
+            let port = unusedLoopbackPort()
             try sh("mkdir -p \(dir) && chown postgres: \(dir) && chmod 700 \(dir)")
             try sh(
                 "echo private > \(dir)/pw && chown postgres: \(dir)/pw && runuser -u postgres -- \(bin)/initdb -D \(dir)/data -U postgres "
