@@ -31,19 +31,16 @@ public struct ParquetExtractor: Extractor {
             throw RunnelError.config("the parquet extractor does not split its input across workers yet")
         }
         let files = try FileGlob.expand(configuration.path).map { LocalParquetFile(name: $0, source: ParquetFileSource(path: $0)) }
-        return try ParquetPartDecoder(cursor: configuration.cursor).open(request, objects: files, inOrder: false)
+        return try ParquetPartDecoder().open(request, objects: files, inOrder: false, cursor: configuration.cursor)
     }
 }
 
 /// `format: parquet` for the extractors of other modules (S3): Parquet read from random-access
 /// objects, one row group in memory at a time, the footer and each column chunk fetched by range.
 public struct ParquetPartDecoder: PartDecoder {
-    /// The column `--from/--to` apply to.
-    public var cursor: String?
+    public init() {}
 
-    public init(cursor: String? = nil) { self.cursor = cursor }
-
-    public func open(_ request: ExtractRequest, objects: [any RandomAccessObject], inOrder: Bool) throws -> any BatchReader {
+    public func open(_ request: ExtractRequest, objects: [any RandomAccessObject], inOrder: Bool, cursor: String?) throws -> any BatchReader {
         var filter: WindowFilter?
         if let window = request.window {
             guard let cursor else {

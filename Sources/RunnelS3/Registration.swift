@@ -28,12 +28,11 @@ extension ComponentRegistry {
             if format == "csv" { csv = csvConfiguration(s, cursor: cursor) }
             // `parquet`: the decoder RunnelParquet registers (the Parquet trait), or a problem naming the trait.
             let decoder = format == "parquet" ? ctx.partDecoder("parquet") : nil
-            if format == "parquet", cursor != nil { s.node("cursor")?.problem("format parquet has no cursor for --from/--to yet") }
             guard let client, let format else { return nil }
             let f: S3Extractor.Format
             if format == "parquet" {
                 guard let decoder else { return nil }
-                f = .decoded(name: "parquet", decoder)
+                f = .decoded(name: "parquet", decoder, cursor: cursor)
             } else if format == "csv", let csv {
                 f = .csv(csv)
             } else {

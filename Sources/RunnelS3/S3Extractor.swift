@@ -21,7 +21,8 @@ public struct S3Extractor: Extractor {
         case jsonl(JSONLinesExtractor.Configuration)
         /// A format read by range (`parquet`): the decoder fetches the footer and the column
         /// chunks it needs with ranged GETs, so memory holds a row group, not an object.
-        case decoded(name: String, any PartDecoder)
+        /// `cursor`: the field `--from/--to` apply to, if any.
+        case decoded(name: String, any PartDecoder, cursor: String? = nil)
     }
 
     /// What `--from/--to` select.
@@ -63,7 +64,7 @@ public struct S3Extractor: Extractor {
         switch configuration.format {
         case .csv(let c): c.cursor
         case .jsonl(let c): c.cursor
-        case .decoded: nil
+        case .decoded(_, _, let cursor): cursor
         }
     }
 
@@ -103,11 +104,11 @@ public struct S3Extractor: Extractor {
         switch configuration.format {
         case .csv(let c): return try CSVExtractor(c).open(request, from: catalog, recordWindow: recordWindow)
         case .jsonl(let c): return try JSONLinesExtractor(c).open(request, from: catalog, recordWindow: recordWindow)
-        case .decoded(_, let decoder):
+        case .decoded(_, let decoder, let cursor):
             let objects = objects.map { S3RangedObject(client: client, key: $0.key, objectSize: $0.size, etag: $0.etag) }
             var request = request
             if windowField != .cursor { request.window = nil }  // the window chose the objects
-            return try decoder.open(request, objects: objects, inOrder: true)
+            return try decoder.open(request, objects: objects, inOrder: true, cursor: cursor)
         }
     }
 

@@ -1,6 +1,6 @@
 import RunnelCore
 import RunnelFiles
-import RunnelParquet
+@testable import RunnelParquet
 import RunnelTesting
 import Testing
 
@@ -62,6 +62,30 @@ struct S3ConformanceTests {
         var read: [[Value]] = []
         while let (batch, _) = try await reader.nextBatch() { read += batch.records.map(\.values) }
         #expect(read == written)
+    }
+
+    /// `--from/--to` on a Parquet object's cursor column read exactly the rows in the window,
+    /// from objects read by range, skipping the row groups whose statistics lie outside it.
+    @Test func parquetWindowOnTheCursorReadsItsRows() async throws {
+        let client = try await TestS3.freshBucket("conf-parquet-window")
+        var options = ParquetPartOptions()
+        options.rowGroupSize = 10
+        let encoder = ParquetPartEncoder(options)
+        for (n, key) in ["in/a.parquet", "in/b.parquet"].enumerated() {
+            let rows: [[Value]] = (0..<50).map { i in [.int(Int64(n * 50 + i))] }
+            let batch = Batch(schema: Schema(["n"]), rows: rows, origins: rows.indices.map { Origin(source: "t", line: $0) })
+            try await client.put(key, body: try encoder.encode(batch), contentType: "application/vnd.apache.parquet")
+        }
+        var c = S3Extractor.Configuration(format: .decoded(name: "parquet", ParquetPartDecoder(), cursor: "n"))
+        c.prefix = "in/"
+        let reader = try await S3Extractor(c, client: client).open(
+            ExtractRequest(window: Window(from: "35", to: "62"), batching: .init(maxRecords: 8)))
+        var read: [Int64] = []
+        while let (batch, _) = try await reader.nextBatch() {
+            read += batch.records.compactMap { if case .int(let n) = $0.values[0] { n } else { nil } }
+        }
+        #expect(read == Array(35..<62))
+        #expect((reader as? ParquetBatchReader)?.skippedRowGroups == 6)
     }
 
     @Test func csvResumesFromEveryCheckpoint() async throws {

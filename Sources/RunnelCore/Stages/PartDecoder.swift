@@ -14,6 +14,7 @@ public protocol RandomAccessObject: Sendable {
 public protocol PartDecoder: Sendable {
     /// A reader of `objects` in the order given, resuming from `request.checkpoint` (a file
     /// position: object, row). `inOrder`: the objects come in name order, so finished ones are
-    /// remembered as "everything through this name".
-    func open(_ request: ExtractRequest, objects: [any RandomAccessObject], inOrder: Bool) throws -> any BatchReader
+    /// remembered as "everything through this name". `cursor`: the field a window
+    /// (`request.window`) applies to; nil when there is none.
+    func open(_ request: ExtractRequest, objects: [any RandomAccessObject], inOrder: Bool, cursor: String?) throws -> any BatchReader
 }
