@@ -139,3 +139,54 @@ extension MemoryLimitTests {
         #expect(try rowsBack(limited) == expected)
     }
 }
+
+extension MemoryLimitTests {
+    /// Hostile wide JSON: 3.2 MB of lines with 500 keys each, every line's keys new. A batch
+    /// makes at most `maximumFields` columns, each taking storage from its first value; the keys
+    /// past the bound travel per record in one `_overflow` object. Under a 96 MiB cgroup the run
+    /// finishes, and every key and value of every line is in the output (the row model kept the
+    /// union of keys per record, rows × keys, and needed 1.9 GiB for this input).
+    @Test(.enabled(if: MemoryCgroup.available, "needs a writable cgroup v1 memory controller"))
+    func wideJSONWithEverNewKeysStaysBoundedAndLosesNothing() throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        var text = ""
+        var lines: [[String: Int]] = []
+        while text.utf8.count < 3_200_000 {
+            let n = lines.count
+            let object = Dictionary(uniqueKeysWithValues: (0..<500).map { ("k\(n)_\($0)", $0 * 7 + n) })
+            lines.append(object)
+            text += "{" + (0..<500).map { "\"k\(n)_\($0)\":\($0 * 7 + n)" }.joined(separator: ",") + "}\n"
+        }
+        try text.write(toFile: dir + "/wide.jsonl", atomically: true, encoding: .utf8)
+        try """
+        pipeline: wide
+        extract: {type: jsonl, path: \(dir)/wide.jsonl}
+        load: {type: jsonl, path: \(dir)/out}
+        dead_letter: {type: jsonl, path: \(dir)/dead}
+        checkpoint: {type: file, path: \(dir)/state}
+        """.write(toFile: dir + "/pipeline.yaml", atomically: true, encoding: .utf8)
+
+        let cgroup = try MemoryCgroup(limit: 96 << 20)
+        defer { cgroup.remove() }
+        let run = try cgroup.run(batchBinary, ["run", dir + "/pipeline.yaml", "--no-progress"])
+        #expect(run.exitCode == 0, "\(run.stderr) \(cgroup.value("memory.oom_control"))")
+
+        var read: [[String: Int]] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted() {
+            for line in try String(contentsOfFile: dir + "/out/" + name, encoding: .utf8).split(separator: "\n") {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                var values: [String: Int] = [:]
+                for (key, value) in object {
+                    if key == "_overflow", let rest = value as? [String: Any] {
+                        for (k, v) in rest { values[k] = v as? Int }
+                    } else if let v = value as? Int {
+                        values[key] = v
+                    }
+                }
+                read.append(values)
+            }
+        }
+        #expect(read.count == lines.count)
+        #expect(read == lines)
+    }
+}
