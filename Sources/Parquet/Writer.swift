@@ -335,33 +335,54 @@ struct ChunkEncoder {
         var dictBytes = 0
         var plainBytes = 0
         let limit = configuration.dictionaryPageSizeLimit
-        func run<K: Hashable>(_ key: (Int) -> K) -> Bool {
-            var map: [K: UInt32] = [:]
-            for r in 0..<rows where !column.isNull(r) {
-                let k = key(r)
-                let w = valueWidth(r)
-                plainBytes += w
-                if let i = map[k] {
-                    indices[r] = i
-                } else {
-                    let i = UInt32(representatives.count)
-                    map[k] = i
-                    representatives.append(r)
-                    indices[r] = i
-                    dictBytes += w
-                    if dictBytes > limit { return false }
+        var table = DictionaryTable(expected: min(rows, 4_096))
+        /// Adds row `r` (its hash and a test of equality with a representative row) to the
+        /// dictionary; false once the dictionary passes the limit.
+        @inline(__always)
+        func add(_ r: Int, hash: UInt64, equals: (Int) -> Bool) -> Bool {
+            let w = valueWidth(r)
+            plainBytes += w
+            let (i, inserted) = table.index(hash: hash, equals: equals)
+            indices[r] = UInt32(i)
+            guard inserted else { return true }
+            representatives.append(r)
+            dictBytes += w
+            return dictBytes <= limit
+        }
+        func fixed<T: FixedWidthInteger>(_ v: [T]) -> Bool {
+            v.withUnsafeBufferPointer { v in
+                for r in 0..<rows where !column.isNull(r) {
+                    let x = v[r]
+                    guard add(r, hash: DictionaryTable.hash(UInt64(truncatingIfNeeded: x)), equals: { v[representatives[$0]] == x })
+                    else { return false }
                 }
+                return true
             }
-            return true
         }
         let ok: Bool
         switch column.values {
         case .boolean: return nil
-        case .int32(let v): ok = run { v[$0] }
-        case .int64(let v): ok = run { v[$0] }
-        case .float(let v): ok = run { v[$0].bitPattern }
-        case .double(let v): ok = run { v[$0].bitPattern }
-        case .byteArrays(let b): ok = run { b[$0] }
+        case .int32(let v): ok = fixed(v)
+        case .int64(let v): ok = fixed(v)
+        case .float(let v): ok = fixed(v.map(\.bitPattern))
+        case .double(let v): ok = fixed(v.map(\.bitPattern))
+        case .byteArrays(let b):
+            ok = b.bytes.withUnsafeBytes { bytes in
+                b.offsets.withUnsafeBufferPointer { offsets in
+                    for r in 0..<rows where !column.isNull(r) {
+                        let start = offsets[r]
+                        let n = offsets[r + 1] - start
+                        let p = bytes.baseAddress.map { $0 + start }
+                        let fits = add(r, hash: DictionaryTable.hash(p, n)) { k in
+                            let other = offsets[representatives[k]]
+                            return offsets[representatives[k] + 1] - other == n
+                                && (n == 0 || memcmp(bytes.baseAddress! + other, p!, n) == 0)
+                        }
+                        if !fits { return false }
+                    }
+                    return true
+                }
+            }
         }
         guard ok, !representatives.isEmpty else { return nil }
         let nonNull = plainBytes == 0 ? 0 : rows - column.nullCount
