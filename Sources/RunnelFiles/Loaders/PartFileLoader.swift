@@ -39,6 +39,7 @@ public struct PartFileLoader: Loader {
 
     public func prepare(schema: Schema?) async throws {
         try makeDirectories(configuration.directory)
+        AtomicFile.removeAbandoned(in: configuration.directory)
     }
 
     public var readsColumns: Bool { true }
@@ -105,6 +106,21 @@ public struct PartFileLoader: Loader {
 
 /// Whole-file writes that a crash can never leave half done.
 public enum AtomicFile {
+    /// Removes the temporary files of writers that are gone (`.tmp-<pid>-…` whose process does
+    /// not exist: a run killed between creating its temporary file and renaming it), so that a
+    /// restarted run leaves only whole parts. A live writer's file is left alone.
+    public static func removeAbandoned(in directory: String) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(".tmp-"), let pid = Int32(name.dropFirst(5).prefix { $0.isNumber }) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
+
     public static func write(_ bytes: [UInt8], to path: String) throws(RunnelError) {
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let tmp = (dir.isEmpty ? "." : dir) + "/.tmp-\(getpid())-" + (path.split(separator: "/").last.map(String.init) ?? "out")
