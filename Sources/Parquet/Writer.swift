@@ -339,8 +339,7 @@ struct ChunkEncoder {
         /// Adds row `r` (its hash and a test of equality with a representative row) to the
         /// dictionary; false once the dictionary passes the limit.
         @inline(__always)
-        func add(_ r: Int, hash: UInt64, equals: (Int) -> Bool) -> Bool {
-            let w = valueWidth(r)
+        func add(_ r: Int, width w: Int, hash: UInt64, equals: (Int) -> Bool) -> Bool {
             plainBytes += w
             let (i, inserted) = table.index(hash: hash, equals: equals)
             indices[r] = UInt32(i)
@@ -353,7 +352,10 @@ struct ChunkEncoder {
             v.withUnsafeBufferPointer { v in
                 for r in 0..<rows where !column.isNull(r) {
                     let x = v[r]
-                    guard add(r, hash: DictionaryTable.hash(UInt64(truncatingIfNeeded: x)), equals: { v[representatives[$0]] == x })
+                    guard
+                        add(
+                            r, width: MemoryLayout<T>.size, hash: DictionaryTable.hash(UInt64(truncatingIfNeeded: x)),
+                            equals: { v[representatives[$0]] == x })
                     else { return false }
                 }
                 return true
@@ -373,7 +375,7 @@ struct ChunkEncoder {
                         let start = offsets[r]
                         let n = offsets[r + 1] - start
                         let p = bytes.baseAddress.map { $0 + start }
-                        let fits = add(r, hash: DictionaryTable.hash(p, n)) { k in
+                        let fits = add(r, width: 4 + n, hash: DictionaryTable.hash(p, n)) { k in
                             let other = offsets[representatives[k]]
                             return offsets[representatives[k] + 1] - other == n
                                 && (n == 0 || memcmp(bytes.baseAddress! + other, p!, n) == 0)
