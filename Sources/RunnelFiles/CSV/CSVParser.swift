@@ -325,6 +325,14 @@ public struct CSVParser: Sendable {
         _ p: UnsafePointer<UInt8>, _ range: Range<Int>, quote: UInt8, ascii: Bool
     ) -> String? {
         var bytes: [UInt8] = []
+        unquote(p, range, quote: quote, into: &bytes)
+        return bytes.withUnsafeBufferPointer { string($0.baseAddress!, $0.count, ascii: ascii) }
+    }
+
+    /// Replaces `bytes` with a quoted field's content (`range`, between the quotes) with each
+    /// doubled quote made single; the parser and the fast path (`CSVRowScanner`) share it.
+    static func unquote(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, quote: UInt8, into bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(range.count)
         var i = range.lowerBound
         while i < range.upperBound {
@@ -333,6 +341,5 @@ public struct CSVParser: Sendable {
             // Inside the content every quote is doubled (the scan ended the field otherwise).
             i += c == quote ? 2 : 1
         }
-        return bytes.withUnsafeBufferPointer { string($0.baseAddress!, $0.count, ascii: ascii) }
     }
 }

@@ -44,14 +44,7 @@ struct CSVRowScanner: Sendable {
                 } else if !s.doubled {
                     builders[i].appendString(UnsafeRawBufferPointer(start: raw + s.start, count: s.count))
                 } else {
-                    // Inside the content every quote is doubled (the scan ended the field otherwise).
-                    scratch.removeAll(keepingCapacity: true)
-                    var k = s.start
-                    while k < s.start + s.count {
-                        let c = p[k]
-                        scratch.append(c)
-                        k += c == quote ? 2 : 1
-                    }
+                    CSVParser.unquote(p, s.start..<(s.start + s.count), quote: quote, into: &scratch)
                     scratch.withUnsafeBytes { builders[i].appendString($0) }
                 }
             }
