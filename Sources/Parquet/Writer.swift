@@ -335,6 +335,13 @@ struct ChunkEncoder {
         var dictBytes = 0
         var plainBytes = 0
         let limit = configuration.dictionaryPageSizeLimit
+        // Many distinct values make wide indices that compress worse than the PLAIN values do:
+        // like DuckDB, keep the dictionary to chunks with at most one distinct value in 100
+        // (uncompressed files go by size alone). Known before the first row, so a column of
+        // mostly distinct values (keys, emails, times) stops after a few thousand rows instead of
+        // hashing the whole chunk to be refused at the end.
+        let maxEntries = codec == .uncompressed
+            ? Int.max : max(configuration.dictionaryMinimumEntries, (rows - column.nullCount) / 100)
         var table = DictionaryTable(expected: min(rows, 4_096))
         /// Adds row `r` (its hash and a test of equality with a representative row) to the
         /// dictionary; false once the dictionary passes the limit.
@@ -346,28 +353,31 @@ struct ChunkEncoder {
             guard inserted else { return true }
             representatives.append(r)
             dictBytes += w
-            return dictBytes <= limit
+            return dictBytes <= limit && representatives.count <= maxEntries
         }
-        func fixed<T: FixedWidthInteger>(_ v: [T]) -> Bool {
-            v.withUnsafeBufferPointer { v in
-                for r in 0..<rows where !column.isNull(r) {
-                    let x = v[r]
-                    guard
-                        add(
-                            r, width: MemoryLayout<T>.size, hash: DictionaryTable.hash(UInt64(truncatingIfNeeded: x)),
-                            equals: { v[representatives[$0]] == x })
-                    else { return false }
-                }
-                return true
+        func fixed<T: FixedWidthInteger>(_ v: UnsafeBufferPointer<T>) -> Bool {
+            for r in 0..<rows where !column.isNull(r) {
+                let x = v[r]
+                guard
+                    add(
+                        r, width: MemoryLayout<T>.size, hash: DictionaryTable.hash(UInt64(truncatingIfNeeded: x)),
+                        equals: { v[representatives[$0]] == x })
+                else { return false }
             }
+            return true
+        }
+        /// Floating-point values are compared by their bits (so -0 and 0, or two NaNs, are told
+        /// apart as PLAIN would write them), read in place rather than copied to integers.
+        func bits<F, B: FixedWidthInteger>(_ v: [F], as _: B.Type) -> Bool {
+            v.withUnsafeBytes { fixed($0.bindMemory(to: B.self)) }
         }
         let ok: Bool
         switch column.values {
         case .boolean: return nil
-        case .int32(let v): ok = fixed(v)
-        case .int64(let v): ok = fixed(v)
-        case .float(let v): ok = fixed(v.map(\.bitPattern))
-        case .double(let v): ok = fixed(v.map(\.bitPattern))
+        case .int32(let v): ok = v.withUnsafeBufferPointer(fixed)
+        case .int64(let v): ok = v.withUnsafeBufferPointer(fixed)
+        case .float(let v): ok = bits(v, as: UInt32.self)
+        case .double(let v): ok = bits(v, as: UInt64.self)
         case .byteArrays(let b):
             ok = b.bytes.withUnsafeBytes { bytes in
                 b.offsets.withUnsafeBufferPointer { offsets in
@@ -388,14 +398,6 @@ struct ChunkEncoder {
         }
         guard ok, !representatives.isEmpty else { return nil }
         let nonNull = plainBytes == 0 ? 0 : rows - column.nullCount
-        // Many distinct values make wide indices that compress worse than the PLAIN values do:
-        // like DuckDB, keep the dictionary to chunks with at most one distinct value in 100
-        // (uncompressed files go by size alone).
-        if codec != .uncompressed {
-            guard representatives.count <= max(configuration.dictionaryMinimumEntries, nonNull / 100) else {
-                return nil
-            }
-        }
         let indexBytes = (nonNull * bitWidth(UInt64(representatives.count - 1)) + 7) / 8
         guard dictBytes + indexBytes < plainBytes else { return nil }
         return Dictionary(representatives: representatives, indices: indices)
