@@ -4,7 +4,8 @@ public import RunnelCore
 // The row batch → Parquet columns adapter of `format: parquet` part files (a columnar batch takes
 // `ParquetColumnsAdapter.swift`'s direct path).
 //
-// The schema comes from the data of the first batch a loader sees (bool → BOOLEAN, int → INT64,
+// The schema is the newest existing part's (so a restarted run keeps the schema of the run before
+// it), else it comes from the data of the first batch a loader sees (bool → BOOLEAN, int → INT64,
 // double → DOUBLE, int and double mixed → DOUBLE, string → STRING, timestamp → TIMESTAMP(MICROS,
 // UTC), arrays and objects → JSON text); a column with only nulls there is a string column.
 // Every column is optional. Later batches keep that schema (ints widen into double columns, any
@@ -25,7 +26,7 @@ public struct ParquetPartOptions: Sendable {
 }
 
 /// The `format: parquet` encoder of the part-file loaders (files and S3): one per loader, so the
-/// schema chosen from its first batch holds for all its parts.
+/// schema taken from the newest part, or chosen from its first batch, holds for all its parts.
 public struct ParquetPartEncoder: PartEncoder {
     public let options: ParquetPartOptions
     let schema = ParquetSchemaMemo()
@@ -41,9 +42,10 @@ public struct ParquetPartEncoder: PartEncoder {
     }
 }
 
-/// The schema chosen from the first batch, shared by the copies of a loader.
+/// The file schema, shared by the copies of a loader, and where it came from (for messages).
 final class ParquetSchemaMemo: Sendable {
     let fields = Locked<[ParquetField]?>(nil)
+    let source = Locked("the first batch")
 }
 
 enum ParquetBatchAdapter {
@@ -76,7 +78,7 @@ enum ParquetBatchAdapter {
         var validity = [Bool](repeating: true, count: values.count)
         func mismatch(_ v: Value) -> RunnelError {
             .dataContract(
-                "parquet: column '\(field.name)' is \(field.kind) (from the first batch), a record has the \(v.typeName) \(v.text)"
+                "parquet: column '\(field.name)' is \(field.kind) in the file schema, a record has the \(v.typeName) \(v.text)"
             )
         }
         switch field.kind {

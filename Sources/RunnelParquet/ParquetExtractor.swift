@@ -30,7 +30,7 @@ public struct ParquetExtractor: Extractor {
         if request.shard != nil {
             throw RunnelError.config("the parquet extractor does not split its input across workers yet")
         }
-        let files = try FileGlob.expand(configuration.path).map { LocalParquetFile(name: $0, source: ParquetFileSource(path: $0)) }
+        let files = try FileGlob.expand(configuration.path).map { LocalFileObject(path: $0) }
         return try ParquetPartDecoder().open(request, objects: files, inOrder: false, cursor: configuration.cursor)
     }
 }
@@ -56,14 +56,6 @@ public struct ParquetPartDecoder: PartDecoder {
             objects: objects, inOrder: inOrder, position: position, maxRecords: max(1, request.batching.maxRecords),
             limit: request.limit, window: filter)
     }
-}
-
-/// A local file as a random-access object.
-struct LocalParquetFile: RandomAccessObject {
-    let name: String
-    let source: ParquetFileSource
-    func size() async throws -> Int64 { try await source.size() }
-    func read(offset: Int64, count: Int) async throws -> [UInt8] { try await source.read(offset: offset, count: count) }
 }
 
 /// A random-access object as the Parquet module's source.

@@ -9,7 +9,7 @@ public enum ParquetKeys {
         .int("row_group_size", default: "122880", "Most rows in one row group."),
         .choice(
             "schema_drift", ["freeze", "evolve", "dead_letter"], default: "freeze",
-            "A batch that does not fit the schema of the first: fail (exit 3), widen the schema, or dead-letter the records that do not fit."),
+            "A batch that does not fit the parts' schema (the newest part's, else the first batch's): fail (exit 3), widen the schema, or dead-letter the records that do not fit."),
     ]
     static let extractor = ComponentKeys(
         "Reads Parquet files.",

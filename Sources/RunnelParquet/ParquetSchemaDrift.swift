@@ -1,8 +1,9 @@
 public import Parquet
 public import RunnelCore
 
-// What a Parquet part loader does when a batch does not fit the file schema it keeps (from its
-// first batch): `load.schema_drift`, as on the keyed loaders.
+// What a Parquet part loader does when a batch does not fit the file schema it keeps (the newest
+// part's when the loader starts, so that it outlives a restart; else its first batch's):
+// `load.schema_drift`, as on the keyed loaders.
 //
 // A batch fits when each of its fields that holds a value somewhere is a column of the schema and
 // each value fits its column: a bool a BOOLEAN, an int an INT64, an int or a double a DOUBLE, a
@@ -89,6 +90,7 @@ extension ParquetPartEncoder {
     /// have taken the misfits out).
     func fields(for batch: Batch) throws -> [ParquetField] {
         let kinds = BatchKinds(batch)
+        let source = schema.source.withLock { $0 }
         return try schema.fields.withLock { memo -> [ParquetField] in
             guard let reference = memo else {
                 // The first batch chooses; a field null throughout is a string column.
@@ -104,7 +106,7 @@ extension ParquetPartEncoder {
                     case .evolve: fields.append(ParquetField(name: name, kind: kind))
                     case .freeze, .deadLetter:
                         throw RunnelError.dataContract(
-                            "parquet: field '\(name)' is not in the file schema (from the first batch: \(reference.map(\.name))); "
+                            "parquet: field '\(name)' is not in the file schema (from \(source): \(reference.map(\.name))); "
                                 + "set load.schema_drift to evolve or dead_letter to accept new fields")
                     }
                     continue
@@ -114,13 +116,35 @@ extension ParquetPartEncoder {
                 case .evolve: fields[i].kind = BatchKinds.widened(fields[i].kind, kind)
                 case .freeze, .deadLetter:
                     throw RunnelError.dataContract(
-                        "parquet: column '\(name)' is \(fields[i].kind) (from the first batch), the batch has \(kind) values; "
+                        "parquet: column '\(name)' is \(fields[i].kind) (from \(source)), the batch has \(kind) values; "
                             + "set load.schema_drift to evolve or dead_letter")
                 }
             }
             memo = fields
             return fields
         }
+    }
+
+    public var resumesFromNewestPart: Bool { true }
+
+    /// Keeps the newest part's columns as the file schema (every column optional, as this encoder
+    /// writes them), unless a batch already chose one. A part that cannot be read is an error
+    /// naming it: choosing a schema without it could freeze one the earlier run did not.
+    public func resume(from newestPart: any RandomAccessObject) async throws {
+        let fields: [ParquetField]
+        do {
+            fields = try await ParquetReader.open(ObjectParquetSource(object: newestPart)).schema
+        } catch let e as ParquetError {
+            throw RunnelError.dataContract(
+                "parquet: cannot read the file schema of the newest part '\(newestPart.name)' (\(e)); "
+                    + "the loader keeps the schema of the parts it wrote before: repair or move that file")
+        }
+        let taken = schema.fields.withLock { memo in
+            guard memo == nil else { return false }
+            memo = fields.map { ParquetField(name: $0.name, kind: $0.kind) }
+            return true
+        }
+        if taken { schema.source.withLock { $0 = "the newest part, \(newestPart.name)" } }
     }
 
     /// Takes out of `batch` the records the `dead_letter` policy refuses, with their reasons.

@@ -28,7 +28,9 @@ enum S3Keys {
                 "The objects' format (gzip is recognised; parquet is read by ranged GETs of the footer and each column chunk)."),
             .string("prefix", default: "the whole bucket", "The key prefix of the objects read."),
             .string("glob", "A glob of keys instead of a prefix."),
-            .string("cursor", "Field whose highest value is the checkpoint."),
+            .string(
+                "cursor",
+                "Field whose highest value is the checkpoint (csv, jsonl); format parquet: the column --from/--to apply to, row groups outside the window skipped by their statistics."),
             .choice(
                 "window", ["key", "last_modified", "cursor"], default: "cursor when given, else key",
                 "What a backfill window (--from/--to) compares."),
@@ -56,7 +58,7 @@ enum S3Keys {
             .int("row_group_size", default: "122880", "format parquet: most rows in one row group."),
             .choice(
                 "schema_drift", ["freeze", "evolve", "dead_letter"], default: "freeze",
-                "format parquet: a batch that does not fit the schema of the first: fail, widen the schema, or dead-letter the records that do not fit."),
+                "format parquet: a batch that does not fit the parts' schema (the newest part's, else the first batch's): fail, widen the schema, or dead-letter the records that do not fit."),
         ])
     static let deadLetters = ComponentKeys(
         "Writes rejected records as JSON Lines objects under a prefix.",

@@ -55,6 +55,18 @@ public struct S3PartLoader: Loader {
         where (upload.initiated?.microseconds ?? 0) <= cutoff {
             try await client.abortMultipartUpload(upload.key, uploadID: upload.uploadID)
         }
+        if let encoder = configuration.encoder, encoder.resumesFromNewestPart, !configuration.gzip {
+            // The part written last: by the time the store gives (whole seconds in many stores),
+            // then by name. One listing of the prefix per start.
+            let head = configuration.prefix + configuration.namePrefix + "-"
+            let tail = "." + configuration.format.rawValue
+            let newest = try await client.list(prefix: head)
+                .filter { $0.key.hasSuffix(tail) }
+                .max { ($0.lastModified?.microseconds ?? 0, $0.key) < ($1.lastModified?.microseconds ?? 0, $1.key) }
+            if let newest {
+                try await encoder.resume(from: S3RangedObject(client: client, key: newest.key, objectSize: newest.size, etag: newest.etag))
+            }
+        }
     }
 
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {

@@ -113,6 +113,53 @@ import Testing
         #expect(part.rows == [["id": 4, "amount": .double(4), "name": "c"]])
     }
 
+    /// A restarted run is a new loader with a new encoder: it takes the schema of the newest part
+    /// in the folder, not of its own first batch, so a field the run before refused stays refused
+    /// and a widened schema stays wide.
+    @Test(arguments: [false, true])
+    func aRestartKeepsTheSchemaOfTheNewestPart(columnar: Bool) async throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        func restarted(_ policy: SchemaDrift) async throws -> PartFileLoader {
+            var options = ParquetPartOptions()
+            options.schemaDrift = policy
+            var c = PartFileLoader.Configuration(directory: dir, format: .parquet)
+            c.encoder = ParquetPartEncoder(options)
+            let loader = PartFileLoader(c)
+            try await loader.prepare(schema: nil)
+            return loader
+        }
+        _ = try await Self.loader(dir, .freeze, columnar: columnar)
+        // Freeze: the new run's first batch brings `country`; without the newest part's schema it
+        // would have chosen a schema with it.
+        let wider = Schema(["id", "amount", "name", "country"])
+        do {
+            _ = try await restarted(.freeze).load(Self.batch(wider, [[3, .double(1), "b", "FR"]], line: 9, columnar: columnar), commit: nil)
+            Issue.record("a field the parts do not have must fail under freeze after a restart too")
+        } catch let e as RunnelError {
+            #expect(e.code == .dataContract && e.message.contains("'country'") && e.message.contains("part-in.jsonl-000000000002.parquet"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/part-in.jsonl-000000000009.parquet"))
+        // Evolve: a run widens the schema, the next run (whose batch lacks the new field) keeps it.
+        _ = try await restarted(.evolve).load(Self.batch(wider, [[3, .double(1), "b", "FR"]], line: 9, columnar: columnar), commit: nil)
+        _ = try await restarted(.evolve).load(Self.batch(Schema(["id"]), [[7]], line: 40, columnar: columnar), commit: nil)
+        let part = try await Self.read(dir + "/part-in.jsonl-000000000040.parquet")
+        #expect(part.kinds == ["id": .int64, "amount": .double, "name": .string, "country": .string])
+        #expect(part.rows == [["id": 7, "amount": .null, "name": .null, "country": .null]])
+    }
+
+    @Test func anUnreadableNewestPartIsAnErrorNamingIt() async throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        try Data("not parquet".utf8).write(to: URL(fileURLWithPath: dir + "/part-in.jsonl-000000000002.parquet"))
+        var c = PartFileLoader.Configuration(directory: dir, format: .parquet)
+        c.encoder = ParquetPartEncoder()
+        do {
+            try await PartFileLoader(c).prepare(schema: nil)
+            Issue.record("a damaged newest part must stop the loader")
+        } catch let e as RunnelError {
+            #expect(e.code == .dataContract && e.message.contains("part-in.jsonl-000000000002.parquet"))
+        }
+    }
+
     /// Through the runner: the refused records are dead letters holding the record as read, the
     /// rest is in the part, and the run counts both.
     @Test func refusedRecordsBecomeDeadLettersInARun() async throws {

@@ -30,6 +30,30 @@ struct S3ConformanceTests {
         #expect(try await client.list(prefix: "out/").map(\.key) == [name])
     }
 
+    /// A restarted Parquet loader reads the newest part's footer by range and keeps its schema:
+    /// a field the parts do not have still fails under `freeze`, naming the part it came from.
+    @Test func aRestartedParquetLoaderKeepsTheNewestPartsSchema() async throws {
+        let client = try await TestS3.freshBucket("conf-parquet-restart")
+        func loader() async throws -> S3PartLoader {
+            var c = S3PartLoader.Configuration(prefix: "out/", format: .parquet)
+            c.encoder = ParquetPartEncoder()
+            let loader = S3PartLoader(c, client: client)
+            try await loader.prepare(schema: nil)
+            return loader
+        }
+        func batch(_ fields: [String], _ row: [Value], line: Int) -> Batch {
+            Batch(schema: Schema(fields), rows: [row], origins: [Origin(source: "s3://in/in.csv", line: line)])
+        }
+        _ = try await loader().load(batch(["id", "name"], [1, "a"], line: 2), commit: nil)
+        do {
+            _ = try await loader().load(batch(["id", "name", "country"], [2, "b", "FR"], line: 3), commit: nil)
+            Issue.record("a field the parts do not have must fail under freeze after a restart")
+        } catch let e as RunnelError {
+            #expect(e.code == .dataContract && e.message.contains("'country'") && e.message.contains("out/part-in.csv-000000000002.parquet"))
+        }
+        #expect(try await client.list(prefix: "out/").map(\.key) == ["out/part-in.csv-000000000002.parquet"])
+    }
+
     @Test func deadLettersKeepTheirContract() async throws {
         let client = try await TestS3.freshBucket("conf-dlq")
         try await DeadLetterQueueConformance.isIdempotent(S3DeadLetterQueue(client: client, prefix: "dl/"))

@@ -40,6 +40,31 @@ public struct PartFileLoader: Loader {
     public func prepare(schema: Schema?) async throws {
         try makeDirectories(configuration.directory)
         AtomicFile.removeAbandoned(in: configuration.directory)
+        if let encoder = configuration.encoder, encoder.resumesFromNewestPart, let newest = newestPart() {
+            try await encoder.resume(from: LocalFileObject(path: configuration.directory + "/" + newest))
+        }
+    }
+
+    /// The name of the part written last (by modification time, then name) among this loader's
+    /// parts in the directory, or nil when there is none.
+    func newestPart() -> String? {
+        guard let dir = opendir(configuration.directory) else { return nil }
+        defer { closedir(dir) }
+        let head = configuration.prefix + "-"
+        let tail = "." + configuration.format.rawValue
+        var newest: (name: String, time: timespec)?
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(head), name.hasSuffix(tail) else { continue }
+            var st = stat()
+            guard stat(configuration.directory + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            let t = st.st_mtim
+            if let n = newest, (n.time.tv_sec, n.time.tv_nsec, n.name) >= (t.tv_sec, t.tv_nsec, name) { continue }
+            newest = (name, t)
+        }
+        return newest?.name
     }
 
     public var readsColumns: Bool { true }
