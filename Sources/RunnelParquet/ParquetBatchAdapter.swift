@@ -21,6 +21,9 @@ public struct ParquetPartOptions: Sendable {
     public var rowGroupSize: Int = 122_880
     /// A batch that does not fit the schema of the first: `freeze` (default), `evolve`, `dead_letter`.
     public var schemaDrift: SchemaDrift = .freeze
+    /// Column types the stages declare (casts): they type the schema the first batch chooses,
+    /// where that batch's values fit them (a field null throughout the batch, above all).
+    public var declared: [String: ColumnKind] = [:]
 
     public init() {}
 }

@@ -93,8 +93,15 @@ extension ParquetPartEncoder {
         let source = schema.source.withLock { $0 }
         return try schema.fields.withLock { memo -> [ParquetField] in
             guard let reference = memo else {
-                // The first batch chooses; a field null throughout is a string column.
-                let fields = zip(batch.schema.fields, kinds.kinds).map { ParquetField(name: $0, kind: $1 ?? .string) }
+                // The first batch chooses, with the stages' declared types where its values fit
+                // them; a field null throughout and not declared is a string column.
+                let declared = options.declared
+                let fields = zip(batch.schema.fields, kinds.kinds).map { name, kind in
+                    if let d = declared[name], kind.map({ BatchKinds.fits($0, into: d) }) ?? true {
+                        return ParquetField(name: name, kind: d)
+                    }
+                    return ParquetField(name: name, kind: kind ?? .string)
+                }
                 memo = fields
                 return fields
             }
@@ -126,6 +133,23 @@ extension ParquetPartEncoder {
     }
 
     public var resumesFromNewestPart: Bool { true }
+
+    public func declaring(_ types: [String: PortableType]) -> (encoder: any PartEncoder, description: String)? {
+        var options = options
+        for (name, type) in types {
+            options.declared[name] =
+                switch type {
+                case .int: .int64
+                case .double: .double
+                case .bool: .boolean
+                case .string: .string
+                case .timestamp: .timestampMicros
+                case .json: .json
+                }
+        }
+        let shown = options.declared.keys.sorted().map { "\($0) \(options.declared[$0]!)" }
+        return (ParquetPartEncoder(options), "Parquet columns typed from the stages: \(shown.joined(separator: ", ")); other columns from the data")
+    }
 
     /// Keeps the newest part's columns as the file schema (every column optional, as this encoder
     /// writes them), unless a batch already chose one. A part that cannot be read is an error

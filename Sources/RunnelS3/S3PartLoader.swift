@@ -142,3 +142,13 @@ public struct S3DeadLetterQueue: DeadLetterQueue {
         try await client.put(key(pipeline), body: DeadLetter.envelopeLines(letters), contentType: "application/x-ndjson")
     }
 }
+
+extension S3PartLoader: InfersColumnTypes {
+    /// As the local part-file loader: Parquet parts type their columns from the stages' casts.
+    public func inferringColumnTypes(_ types: [String: PortableType]) -> (loader: any Loader, description: String)? {
+        guard !types.isEmpty, let (encoder, description) = configuration.encoder?.declaring(types) else { return nil }
+        var c = configuration
+        c.encoder = encoder
+        return (S3PartLoader(c, client: client), description)
+    }
+}

@@ -147,6 +147,25 @@ import Testing
         #expect(part.rows == [["id": 7, "amount": .null, "name": .null, "country": .null]])
     }
 
+    /// The stages' casts type the columns: a first batch where `discount` is null throughout
+    /// makes a DOUBLE column, not a STRING one that later doubles would land in as text.
+    @Test(arguments: [false, true])
+    func declaredTypesTypeAFieldTheFirstBatchLeavesNull(columnar: Bool) async throws {
+        let dir = try CommandRunner.temporaryDirectory()
+        var c = PartFileLoader.Configuration(directory: dir, format: .parquet)
+        c.encoder = ParquetPartEncoder()
+        let inferred = try #require(PartFileLoader(c).inferringColumnTypes(["discount": .double, "id": .int]))
+        #expect(inferred.description.contains("discount double"))
+        let loader = inferred.loader
+        let schema = Schema(["id", "discount"])
+        _ = try await loader.load(Self.batch(schema, [[1, .null], [2, .null]], line: 2, columnar: columnar), commit: nil)
+        _ = try await loader.load(Self.batch(schema, [[3, .double(0.25)]], line: 4, columnar: columnar), commit: nil)
+        let first = try await Self.read(dir + "/part-in.jsonl-000000000002.parquet")
+        let next = try await Self.read(dir + "/part-in.jsonl-000000000004.parquet")
+        #expect(first.kinds == ["id": .int64, "discount": .double] && next.kinds == first.kinds)
+        #expect(next.rows == [["id": 3, "discount": .double(0.25)]])
+    }
+
     @Test func anUnreadableNewestPartIsAnErrorNamingIt() async throws {
         let dir = try CommandRunner.temporaryDirectory()
         try Data("not parquet".utf8).write(to: URL(fileURLWithPath: dir + "/part-in.jsonl-000000000002.parquet"))

@@ -14,10 +14,14 @@ public protocol PartEncoder: Sendable {
     /// Takes up the state the newest part shows (Parquet: its file schema, so that a restarted
     /// run keeps the schema its predecessor froze or widened). Default: nothing.
     func resume(from newestPart: any RandomAccessObject) async throws
+    /// The encoder typing its columns from the field types the stages declare (casts), with the
+    /// words `validate` prints; nil when the format has no column types. Default: nil.
+    func declaring(_ types: [String: PortableType]) -> (encoder: any PartEncoder, description: String)?
 }
 
 extension PartEncoder {
     public func refuse(_ batch: inout Batch) throws -> [(ordinal: Int, error: RecordError)] { [] }
     public var resumesFromNewestPart: Bool { false }
     public func resume(from newestPart: any RandomAccessObject) async throws {}
+    public func declaring(_ types: [String: PortableType]) -> (encoder: any PartEncoder, description: String)? { nil }
 }

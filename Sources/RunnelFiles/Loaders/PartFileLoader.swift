@@ -129,6 +129,17 @@ public struct PartFileLoader: Loader {
     }
 }
 
+extension PartFileLoader: InfersColumnTypes {
+    /// Parquet parts type their columns from what the stages declare (casts) before any batch
+    /// is seen, so a first batch where a field is null throughout still gets its type.
+    public func inferringColumnTypes(_ types: [String: PortableType]) -> (loader: any Loader, description: String)? {
+        guard !types.isEmpty, let (encoder, description) = configuration.encoder?.declaring(types) else { return nil }
+        var c = configuration
+        c.encoder = encoder
+        return (PartFileLoader(c), description)
+    }
+}
+
 /// Whole-file writes that a crash can never leave half done.
 public enum AtomicFile {
     /// Removes the temporary files of writers that are gone (`.tmp-<pid>-…` whose process does
