@@ -50,51 +50,65 @@ public struct CastTransformer: Transformer {
     /// One loop per field over the selection, into a new column; the column as read stays in the
     /// batch's input for dead letters. A record fails at its first failing field, in spec order,
     /// as in the row path.
+    ///
+    /// Fields are cast independently (a row that fails one field is still cast in the others;
+    /// it leaves the selection, so those values are never read) and the failures are merged in
+    /// field order afterwards: no per-row lookup of the rows failed so far.
     private func applyToColumns(_ batch: inout Batch, positions: [Int], targets: [Target]) {
         var failures: [(row: Int, error: RecordError)] = []
         batch.withColumns { c in
+            let work = positions.indices.filter { k in
+                let kind = c.columns[positions[k]].kind
+                return !Self.alreadyColumn(kind, targets[k]) && kind != .null
+            }
             var failed = Set<Int>()
-            for k in positions.indices {
-                let p = positions[k]
-                let column = c.columns[p]
-                if Self.alreadyColumn(column.kind, targets[k]) || column.kind == .null { continue }
-                var out = ColumnBuilder(kind: Self.kind(of: targets[k]), capacity: c.physicalCount)
-                var next = 0
-                for row in c.selection {
-                    while next < row {
-                        out.appendNull()
-                        next += 1
-                    }
-                    next = row + 1
-                    if column.isNull(row) || failed.contains(row) {
-                        out.appendNull()
-                        continue
-                    }
-                    if !ColumnCast.append(column, row, as: targets[k], to: &out) {
-                        let v = column.value(row)
-                        if let converted = Self.convert(v, to: targets[k]) {
-                            out.append(converted)
-                        } else {
-                            let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
-                            failed.insert(row)
-                            failures.append(
-                                (row, RecordError(
-                                    code: "cast_failed", message: "cannot cast '\(shown)' to \(Self.describe(targets[k]))",
-                                    field: casts[k].field)))
-                            out.appendNull()
-                        }
-                    }
-                }
-                while next < c.physicalCount {
-                    out.appendNull()
-                    next += 1
-                }
-                c.columns[p] = out.finish()
+            for k in work {
+                let (column, fieldFailures) = Self.castColumn(
+                    c.columns[positions[k]], to: targets[k], field: casts[k].field, selection: c.selection,
+                    physicalCount: c.physicalCount)
+                c.columns[positions[k]] = column
+                for f in fieldFailures where failed.insert(f.row).inserted { failures.append(f) }
             }
         }
         // In row order, so that the dead letters come out in the order the records were read.
         failures.sort { $0.row < $1.row }
         batch.reject(rows: failures, stage: "transform:cast")
+    }
+
+    /// `column` cast to `target` over `selection` (null elsewhere), and the rows that failed.
+    private static func castColumn(
+        _ column: Column, to target: Target, field: String, selection: [Int], physicalCount: Int
+    ) -> (column: Column, failures: [(row: Int, error: RecordError)]) {
+        var failures: [(row: Int, error: RecordError)] = []
+        var out = ColumnBuilder(kind: kind(of: target), capacity: physicalCount)
+        var next = 0
+        for row in selection {
+            while next < row {
+                out.appendNull()
+                next += 1
+            }
+            next = row + 1
+            if column.isNull(row) {
+                out.appendNull()
+                continue
+            }
+            if !ColumnCast.append(column, row, as: target, to: &out) {
+                let v = column.value(row)
+                if let converted = convert(v, to: target) {
+                    out.append(converted)
+                } else {
+                    let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
+                    failures.append(
+                        (row, RecordError(code: "cast_failed", message: "cannot cast '\(shown)' to \(describe(target))", field: field)))
+                    out.appendNull()
+                }
+            }
+        }
+        while next < physicalCount {
+            out.appendNull()
+            next += 1
+        }
+        return (out.finish(), failures)
     }
 
     static func alreadyColumn(_ kind: Column.Kind, _ target: Target) -> Bool {
