@@ -26,6 +26,23 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
         #expect(b.rejections[2].error.message.contains("2023-02-29"))
     }
 
+    /// A record that fails several casts is rejected once, with its first failing field in the
+    /// spec's order, in both layouts; the other records keep their values.
+    @Test(arguments: [false, true])
+    func aRecordFailingSeveralCastsIsRejectedAtTheFirst(columnar: Bool) throws {
+        let rows: [[Value]] = [["x", "y", "1"], ["2", "z", "2"], ["3", "3.5", "q"], ["4", "4.5", "4"]]
+        var b = batch(["id", "amount", "n"], rows)
+        if columnar {
+            b = Batch(
+                schema: b.schema, columns: (0..<3).map { i in Column(rows.map { $0[i] }) },
+                origins: rows.indices.map { Origin(source: "t", line: $0 + 1) })
+        }
+        try CastTransformer([("id", .int), ("amount", .double), ("n", .int)]).apply(to: &b)
+        #expect(b.rejections.map(\.ordinal) == [0, 1, 2])
+        #expect(b.rejections.map(\.error.field) == ["id", "amount", "n"])
+        #expect(b.records.map(\.values) == [[.int(4), .double(4.5), .int(4)]])
+    }
+
     @Test(arguments: [
         ("2024-03-01T12:30:00Z", Int64(1_709_296_200_000_000)),
         ("2024-03-01 12:30:00.25+02:00", Int64(1_709_289_000_250_000)),
