@@ -102,6 +102,9 @@ public struct Column: Sendable {
 /// that meets a double stays exact by becoming mixed, as the row model kept each value's type).
 public struct ColumnBuilder: Sendable {
     var column: Column
+    /// Rows to reserve room for when the column takes its kind (a reader's batch size), so that
+    /// a large batch's arrays are not copied to twice their size again and again as they fill.
+    private var expectedRows = 0
 
     public init(kind: Column.Kind = .null, capacity: Int = 0) {
         column = Column(kind: kind, count: 0)
@@ -119,6 +122,13 @@ public struct ColumnBuilder: Sendable {
     /// Starts from an existing column (appending after its rows).
     public init(_ column: Column) { self.column = column }
 
+    /// An empty column that will take the kind of its first value and hold about `expectedRows`
+    /// rows (at most 2^18 are reserved: a batch bounded by bytes may stop well before).
+    public init(expectedRows: Int) {
+        column = Column(kind: .null, count: 0)
+        self.expectedRows = min(max(0, expectedRows), 1 << 18)
+    }
+
     public var count: Int { column.count }
     public var kind: Column.Kind { column.kind }
 
@@ -129,8 +139,12 @@ public struct ColumnBuilder: Sendable {
         let n = column.count
         column.kind = kind
         switch kind {
-        case .int, .double, .bool, .timestamp: column.fixed = [Int64](repeating: 0, count: n)
-        case .string: column.offsets = [Int](repeating: 0, count: n + 1)
+        case .int, .double, .bool, .timestamp:
+            column.fixed = [Int64](repeating: 0, count: n)
+            column.fixed.reserveCapacity(expectedRows)
+        case .string:
+            column.offsets = [Int](repeating: 0, count: n + 1)
+            column.offsets.reserveCapacity(expectedRows + 1)
         case .mixed: column.values = [Value](repeating: .null, count: n)
         case .null: return
         }

@@ -40,7 +40,9 @@ public struct ColumnsBuilder: Sendable {
     public init(fields: [String] = [], maximumFields: Int = 1024, capacity: Int = 0) {
         names = fields
         self.maximumFields = max(maximumFields, fields.count)
-        builders = fields.map { _ in ColumnBuilder() }
+        // Positional fields (a CSV header's) are in every row: room for the batch is reserved.
+        // Keys of objects grow their columns as they fill: hostile input may bring thousands.
+        builders = fields.map { _ in ColumnBuilder(expectedRows: capacity) }
         for (i, f) in fields.enumerated() where slots[f] == nil { slots[f] = i }
     }
 
