@@ -1,76 +1,33 @@
 import CSQLite
 public import RunnelCore
 
-/// Binds a columnar batch to a prepared statement, one plan per column chosen once per batch:
-/// integers and doubles straight from the column, text without a copy per value (SQLITE_STATIC
-/// over one buffer per string column that lives for the whole batch), timestamps formatted into
-/// scratch memory, and a column that is absent or entirely null bound once. Bindings are not
-/// cleared between rows: every parameter is rebound or was bound once for the batch.
+/// Binds a columnar batch to a prepared statement, by column kind: integers and doubles straight
+/// from the column, text without a copy per value (SQLITE_STATIC over the views' buffers, which
+/// live for the whole batch), timestamps formatted into scratch memory, and a column that is
+/// absent or entirely null bound once. Bindings are not cleared between rows: every parameter is
+/// rebound or was bound once for the batch.
 ///
-/// Each plan holds plain pointers to buffers it owns for the batch (one copy of each column's
-/// arrays, made once): reading a `Column` per row would retain and release its arrays per value,
-/// which costs more than binding it.
+/// The columns are read through `ColumnViews` (plain pointers, one copy of each column's arrays
+/// made once): reading a `Column` per row would retain and release its arrays per value, which
+/// costs more than binding it.
 struct SQLiteColumnBinding: ~Copyable {
-    private enum Kind {
-        case constantNull, int, double, timestamp, text, value
-    }
-
-    private struct Plan {
-        var kind: Kind
-        var fixed: UnsafeMutableBufferPointer<Int64>?
-        var bytes: UnsafeMutableBufferPointer<UInt8>?
-        var offsets: UnsafeMutableBufferPointer<Int>?
-        /// Nil when no row is null.
-        var valid: UnsafeMutableBufferPointer<Bool>?
-        /// `mixed` columns: the column itself, bound through `Value` (rare: nested or varying types).
-        var column: Column?
-
-        @inline(__always) func isNull(_ row: Int) -> Bool { valid.map { !$0[row] } ?? false }
-    }
-
-    private var plans: [Plan] = []
+    private let views: ColumnViews
+    /// Where each timestamp column's value is formatted for binding, 48 bytes per column: SQLite
+    /// reads bound text when the statement steps (SQLITE_STATIC), so columns cannot share it.
+    private let scratch: UnsafeMutableBufferPointer<UInt8>
+    private static let scratchWidth = 48
 
     /// `columns[i]` is bound to parameter i + 1 (nil: the field is not in the batch).
     init(_ columns: [Column?]) {
-        for column in columns {
-            guard let column, column.kind != .null else {
-                plans.append(Plan(kind: .constantNull))
-                continue
-            }
-            var plan: Plan
-            switch column.kind {
-            case .int, .bool: plan = Plan(kind: .int, fixed: Self.copy(column.fixed))
-            case .double: plan = Plan(kind: .double, fixed: Self.copy(column.fixed))
-            case .timestamp:
-                plan = Plan(kind: .timestamp, fixed: Self.copy(column.fixed), bytes: .allocate(capacity: 48))
-            case .string:
-                plan = Plan(kind: .text, bytes: Self.copy(column.bytes), offsets: Self.copy(column.offsets))
-            case .mixed, .null:
-                plan = Plan(kind: .value, column: column)
-            }
-            if column.kind != .mixed, !column.validity.isEmpty { plan.valid = Self.copy(column.validity) }
-            plans.append(plan)
-        }
+        views = ColumnViews(columns)
+        scratch = .allocate(capacity: max(1, columns.count) * Self.scratchWidth)
     }
 
-    private static func copy<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
-        let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
-        _ = p.initialize(from: a)
-        return p
-    }
-
-    deinit {
-        for plan in plans {
-            plan.fixed?.deallocate()
-            plan.bytes?.deallocate()
-            plan.offsets?.deallocate()
-            plan.valid?.deallocate()
-        }
-    }
+    deinit { scratch.deallocate() }
 
     /// Binds the parameters that stay the same for every row.
     func bindConstants(_ s: SQLiteStatement) {
-        for (i, plan) in plans.enumerated() where plan.kind == .constantNull {
+        for (i, view) in views.views.enumerated() where view.kind == .null {
             sqlite3_bind_null(s.handle, Int32(i + 1))
         }
     }
@@ -78,32 +35,33 @@ struct SQLiteColumnBinding: ~Copyable {
     /// Binds physical row `row` of every column.
     func bind(row: Int, to s: SQLiteStatement) {
         let h = s.handle
-        plans.withUnsafeBufferPointer { plans in
-            for i in 0..<plans.count {
-                let plan = plans[i]
+        views.withViews { views in
+            for i in 0..<views.count {
+                let view = views[i]
                 let index = Int32(i + 1)
-                if plan.kind == .constantNull { continue }
-                if plan.isNull(row) {
+                if view.kind == .null { continue }
+                if view.kind == .mixed {
+                    s.bind(self.views.columns[i]!.value(row), at: index)
+                    continue
+                }
+                if view.isNull(row) {
                     sqlite3_bind_null(h, index)
                     continue
                 }
-                switch plan.kind {
-                case .constantNull: continue
-                case .int: sqlite3_bind_int64(h, index, plan.fixed![row])
+                switch view.kind {
+                case .int, .bool: sqlite3_bind_int64(h, index, view.int(row))
                 case .double:
                     // ±infinity is a REAL in SQLite (as the row path binds it); NaN SQLite stores as NULL.
-                    sqlite3_bind_double(h, index, Double(bitPattern: UInt64(bitPattern: plan.fixed![row])))
+                    sqlite3_bind_double(h, index, view.double(row))
                 case .timestamp:
-                    let scratch = plan.bytes!
-                    let n = Timestamp(microseconds: plan.fixed![row]).writeISO8601(into: scratch)
-                    sqlite3_bind_text(h, index, UnsafeRawPointer(scratch.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(n), nil)
-                case .text:
-                    let start = plan.offsets![row]
-                    let n = plan.offsets![row + 1] - start
+                    let mine = UnsafeMutableBufferPointer(rebasing: scratch[(i * Self.scratchWidth)..<((i + 1) * Self.scratchWidth)])
+                    let n = view.timestamp(row).writeISO8601(into: mine)
+                    sqlite3_bind_text(h, index, UnsafeRawPointer(mine.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(n), nil)
+                case .string:
+                    let text = view.text(row)
                     sqlite3_bind_text(
-                        h, index, UnsafeRawPointer(plan.bytes!.baseAddress! + start).assumingMemoryBound(to: CChar.self), Int32(n), nil)
-                case .value:
-                    s.bind(plan.column!.value(row), at: index)
+                        h, index, UnsafeRawPointer(text.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
+                case .null, .mixed: continue
                 }
             }
         }

@@ -105,6 +105,31 @@ private func batch(_ rows: [[Value]]) -> Batch {
         #expect(try rows(db, "SELECT v FROM t WHERE id = 2") == [["v10"]])
     }
 
+    /// A columnar batch stores what the same rows store: two timestamp columns each keep their
+    /// own value (bound text is read when the statement steps), nulls, text, numbers, mixed.
+    @Test func aColumnarBatchStoresWhatItsRowsStore() async throws {
+        let fields = ["id", "a", "b", "name", "x", "mixed"]
+        let input: [[Value]] = [
+            [1, .timestamp(Timestamp(seconds: 1_700_000_000)), .timestamp(Timestamp(microseconds: 1_700_000_123_250_000)), "é", .double(1.5), 1],
+            [2, .null, .timestamp(Timestamp(seconds: 0)), .null, .null, "two"],
+            [3, .timestamp(Timestamp(microseconds: -1)), .null, "", .double(-0.25), .array([1, 2])],
+        ]
+        var stored: [[[Value]]] = []
+        for columnar in [false, true] {
+            let db = try database()
+            let loader = SQLiteLoader(SQLiteLoader.Configuration(table: "t", key: ["id"]), database: db)
+            let origins = input.indices.map { Origin(source: "t", line: $0 + 1) }
+            let b = columnar
+                ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(input.map { $0[i] }) }, origins: origins)
+                : Batch(schema: Schema(fields), rows: input, origins: origins)
+            try await loader.prepare(schema: Schema(fields))
+            try await loader.load(b, commit: nil)
+            stored.append(try rows(db, "SELECT id, a, b, name, x, mixed FROM t ORDER BY id"))
+        }
+        #expect(stored[0] == stored[1])
+        #expect(stored[1].first?[1] == "2023-11-14T22:13:20Z" && stored[1].first?[2] == "2023-11-14T22:15:23.25Z")
+    }
+
     @Test func anyIdentifierReachesSQLiteQuotedAndANulIsAContractError() async throws {
         // Seeded random names made of quotes, brackets, spaces, control characters, SQL words and
         // non-ASCII: each must come back from the table's schema exactly as it went in.

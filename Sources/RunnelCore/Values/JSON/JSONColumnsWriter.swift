@@ -3,9 +3,12 @@
 /// byte what `JSONText.write` gives for the same records, so a part file's bytes do not depend
 /// on the batch's layout (replays rewrite identical files).
 public enum JSONColumnsWriter {
-    private static let nullText: [UInt8] = Array("null".utf8)
+    private static let nullText: StaticString = "null"
 
-    public static func writeLines(_ schema: Schema, _ data: BatchColumns, into out: inout [UInt8]) {
+    public static func writeLines(_ schema: Schema, _ data: BatchColumns, into bytes: inout [UInt8]) {
+        // Written into a sink (an append is a capacity check and a copy), handed over once.
+        var out = ByteSink(capacity: data.selection.count * 64)
+        defer { out.write(to: &bytes) }
         let keys: [[UInt8]] = schema.fields.indices.map { i in
             var k: [UInt8] = i == 0 ? [UInt8(ascii: "{")] : [UInt8(ascii: ",")]
             JSONWriter.writeString(schema.fields[i], into: &k)
@@ -13,16 +16,18 @@ public enum JSONColumnsWriter {
             return k
         }
         let width = min(keys.count, data.columns.count)
-        // Columns and keys are borrowed, not copied, per value: copying a Column retains its
-        // buffers, which per row and field cost more than writing the value.
-        data.columns.withUnsafeBufferPointer { columns in
+        // Columns are read through plain views and keys borrowed: a Column or a key copied per
+        // value retains its buffers, which costs more than writing the value.
+        let views = ColumnViews(data.columns)
+        let mixed = views.columns
+        views.withViews { columns in
             keys.withUnsafeBufferPointer { keys in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
                     for row in data.selection {
                         if width == 0 { out.append(UInt8(ascii: "{")) }
                         for k in 0..<width {
-                            keys[k].withUnsafeBufferPointer { out.append(contentsOf: $0) }
-                            write(columns[k], row, scratch, into: &out)
+                            keys[k].withUnsafeBufferPointer { out.append(bytes: $0) }
+                            write(columns[k], mixed, k, row, scratch, into: &out)
                         }
                         out.append(UInt8(ascii: "}"))
                         out.append(0x0A)
@@ -33,9 +38,12 @@ public enum JSONColumnsWriter {
     }
 
     @inline(__always)
-    static func write(_ c: Column, _ row: Int, _ scratch: UnsafeMutableBufferPointer<UInt8>, into out: inout [UInt8]) {
-        if c.kind == .mixed { return JSONWriter.write(c.values[row], into: &out) }
-        if c.isNull(row) { return out.append(contentsOf: nullText) }
+    static func write(
+        _ c: ColumnViews.View, _ columns: [Column?], _ k: Int, _ row: Int, _ scratch: UnsafeMutableBufferPointer<UInt8>,
+        into out: inout ByteSink
+    ) {
+        if c.kind == .mixed { return JSONWriter.write(columns[k]!.values[row], into: &out) }
+        if c.isNull(row) { return out.append(bytes: UnsafeBufferPointer(start: nullText.utf8Start, count: nullText.utf8CodeUnitCount)) }
         switch c.kind {
         case .int: JSONWriter.writeInteger(c.int(row), into: &out)
         case .bool: JSONWriter.write(.bool(c.bool(row)), into: &out)
@@ -43,11 +51,11 @@ public enum JSONColumnsWriter {
         case .timestamp:
             let n = c.timestamp(row).writeISO8601(into: scratch)
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            out.append(bytes: UnsafeBufferPointer(rebasing: scratch[0..<n]))
             out.append(UInt8(ascii: "\""))
         case .string:
             out.append(UInt8(ascii: "\""))
-            c.withBytes(row) { JSONWriter.writeEscaped($0, into: &out) }
+            JSONWriter.writeEscaped(c.text(row), into: &out)
             out.append(UInt8(ascii: "\""))
         case .null, .mixed: break
         }

@@ -1,9 +1,10 @@
-/// Compact RFC 8259 output (no spaces, no newline) from `Value`, appended to a byte buffer.
+/// Compact RFC 8259 output (no spaces, no newline) from `Value`, appended to a byte buffer (an
+/// array, or a `ByteSink` in per-row loops).
 ///
 /// Recursive: values built by `JSONParser` are at most `JSONText.maximumDepth` deep; values
 /// built by hand that are nested thousands deep would need a larger stack.
 enum JSONWriter {
-    static func write(_ value: Value, into out: inout [UInt8]) {
+    static func write<Out: ByteOutput & ~Copyable>(_ value: Value, into out: inout Out) {
         switch value {
         case .null:
             appendASCII("null", to: &out)
@@ -16,7 +17,8 @@ enum JSONWriter {
             // to the same double, keeps `.0` on integral values and uses `e` notation that is
             // valid JSON (`1e+16`, `5e-324`).
             if d.isFinite {
-                out.append(contentsOf: d.description.utf8)
+                var text = d.description
+                text.withUTF8 { out.append(bytes: $0) }
             } else {
                 appendASCII("null", to: &out)
             }
@@ -24,7 +26,8 @@ enum JSONWriter {
             writeString(s, into: &out)
         case .timestamp(let t):
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: t.iso8601.utf8)  // ASCII only, nothing to escape
+            var text = t.iso8601  // ASCII only, nothing to escape
+            text.withUTF8 { out.append(bytes: $0) }
             out.append(UInt8(ascii: "\""))
         case .array(let elements):
             out.append(UInt8(ascii: "["))
@@ -47,11 +50,11 @@ enum JSONWriter {
     }
 
     @inline(__always)
-    private static func appendASCII(_ s: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    private static func appendASCII<Out: ByteOutput & ~Copyable>(_ s: StaticString, to out: inout Out) {
+        out.append(bytes: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    static func writeInteger(_ i: Int64, into out: inout [UInt8]) {
+    static func writeInteger<Out: ByteOutput & ~Copyable>(_ i: Int64, into out: inout Out) {
         var magnitude = i.magnitude
         if i < 0 { out.append(UInt8(ascii: "-")) }
         if magnitude < 10 {
@@ -67,13 +70,13 @@ enum JSONWriter {
                 digits[n] = UInt8(ascii: "0") + UInt8(r)
                 magnitude = q
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n..<20]))
+            out.append(bytes: UnsafeBufferPointer(rebasing: digits[n..<20]))
         }
     }
 
     /// A quoted string: `"` and `\` escaped, control characters as `\n`, `\r`, `\t`, `\b`, `\f`
     /// or `\u00XX`, everything else (including non-ASCII) written raw as UTF-8.
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString<Out: ByteOutput & ~Copyable>(_ s: String, into out: inout Out) {
         out.append(UInt8(ascii: "\""))
         let done: Void? = s.utf8.withContiguousStorageIfAvailable { writeEscaped($0, into: &out) }
         if done == nil {
@@ -84,7 +87,7 @@ enum JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    static func writeEscaped<Out: ByteOutput & ~Copyable>(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout Out) {
         var runStart = 0
         var i = 0
         let n = bytes.count
@@ -94,7 +97,7 @@ enum JSONWriter {
                 i += 1
                 continue
             }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            if runStart < i { out.append(bytes: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             out.append(UInt8(ascii: "\\"))
             switch c {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
@@ -115,6 +118,6 @@ enum JSONWriter {
             i += 1
             runStart = i
         }
-        if runStart < n { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
+        if runStart < n { out.append(bytes: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 }
