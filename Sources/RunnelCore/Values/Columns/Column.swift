@@ -102,6 +102,9 @@ public struct Column: Sendable {
 /// that meets a double stays exact by becoming mixed, as the row model kept each value's type).
 public struct ColumnBuilder: Sendable {
     var column: Column
+    /// A string column's bytes appended since it was started: they follow `column.bytes` and
+    /// move there when the column is finished (or widened).
+    private var text = TextBuffer()
     /// Rows to reserve room for when the column takes its kind (a reader's batch size), so that
     /// a large batch's arrays are not copied to twice their size again and again as they fill.
     private var expectedRows = 0
@@ -132,7 +135,13 @@ public struct ColumnBuilder: Sendable {
     public var count: Int { column.count }
     public var kind: Column.Kind { column.kind }
 
-    public mutating func finish() -> Column { column }
+    public mutating func finish() -> Column {
+        text.move(into: &column.bytes)
+        return column
+    }
+
+    /// The bytes of the string rows so far: those finished and those in `text`.
+    private var byteCount: Int { column.bytes.count + text.count }
 
     /// Moves from `.null` (all rows so far null) to `kind`, with nulls for the rows so far.
     mutating func become(_ kind: Column.Kind) {
@@ -154,6 +163,7 @@ public struct ColumnBuilder: Sendable {
     /// Turns a typed column into a mixed one (a row of another type arrived).
     mutating func widenToMixed() {
         guard column.kind != .mixed else { return }
+        text.move(into: &column.bytes)
         var values: [Value] = []
         values.reserveCapacity(column.count + 16)
         for r in 0..<column.count { values.append(column.value(r)) }
@@ -173,7 +183,7 @@ public struct ColumnBuilder: Sendable {
             column.fixed.append(0)
             addNullFlag()
         case .string:
-            column.offsets.append(column.bytes.count)
+            column.offsets.append(byteCount)
             addNullFlag()
         }
         column.count += 1
@@ -226,11 +236,8 @@ public struct ColumnBuilder: Sendable {
     /// Appends a string given as valid UTF-8 bytes.
     public mutating func appendString(_ utf8: UnsafeRawBufferPointer) {
         guard prepare(.string) else { return appendMixed(.string(String(decoding: utf8, as: UTF8.self))) }
-        // Typed, so the append is one memcpy (a raw buffer appends byte by byte).
-        if let base = utf8.baseAddress {
-            column.bytes.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: utf8.count))
-        }
-        column.offsets.append(column.bytes.count)
+        if let base = utf8.baseAddress { text.append(base, utf8.count) }
+        column.offsets.append(byteCount)
         markValid()
         column.count += 1
     }
@@ -280,9 +287,3 @@ public struct ColumnBuilder: Sendable {
     }
 }
 
-extension ColumnBuilder {
-    /// The value of the last row appended (for a stage that reads back what it just derived).
-    public var lastValue: Value {
-        column.count == 0 ? .null : column.value(column.count - 1)
-    }
-}

@@ -74,6 +74,9 @@ enum JSONWriter {
         }
     }
 
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
     /// A quoted string: `"` and `\` escaped, control characters as `\n`, `\r`, `\t`, `\b`, `\f`
     /// or `\u00XX`, everything else (including non-ASCII) written raw as UTF-8.
     static func writeString<Out: ByteOutput & ~Copyable>(_ s: String, into out: inout Out) {
@@ -91,7 +94,19 @@ enum JSONWriter {
         var runStart = 0
         var i = 0
         let n = bytes.count
+        guard let base = bytes.baseAddress else { return }
         while i < n {
+            // Eight bytes at a time while none is a quote, a backslash or a control character
+            // (most text has none: it is then copied in one run).
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let q = w ^ 0x2222_2222_2222_2222
+                let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+                let special = ((q &- Self.ones) & ~q | (b &- Self.ones) & ~b | (w &- 0x2020_2020_2020_2020) & ~w) & Self.highBits
+                if special != 0 { break }
+                i += 8
+            }
+            guard i < n else { break }
             let c = bytes[i]
             if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
                 i += 1
