@@ -201,3 +201,63 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
         }
     }
 }
+
+/// The timestamp fast paths (ISO 8601 read at fixed positions, written two digits at a time)
+/// must agree with the general scanner and with a plain formatter on every input.
+@Suite struct TimestampFastPathTests {
+    @Test func theCanonicalReaderAgreesWithTheScanner() {
+        var state: UInt64 = 3
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var taken = 0
+        for _ in 0..<60_000 {
+            // Mostly valid, some impossible (month 13, day 31 in a short month, hour 24, second 60),
+            // some with a stray character, fractions of 0 to 10 digits, other zones and separators.
+            var text = "\(1000 + next(9000))-\(two(1 + next(13)))-\(two(1 + next(31)))"
+            text += ["T", "T", "T", " ", "t"][next(5)]
+            text += "\(two(next(25))):\(two(next(60))):\(two(next(61)))"
+            let digits = next(11)
+            if digits > 0 { text += "." + String((0..<digits).map { _ in Character(String(next(10))) }) }
+            text += ["Z", "Z", "Z", "z", "+02:00", ""][next(6)]
+            var bytes = Array(text.utf8)
+            if next(20) == 0 { bytes[next(bytes.count)] = [UInt8(ascii: "x"), UInt8(ascii: "/"), 0xC3][next(3)] }
+            bytes.withUnsafeBufferPointer { b in
+                let fast = TimestampFormat.canonicalISO8601(b)
+                let scanned = TimestampFormat.scanISO8601(b)
+                if fast != nil { taken += 1 }
+                #expect(fast == nil || fast == scanned, "\(String(decoding: b, as: UTF8.self))")
+                #expect(TimestampFormat.iso8601.parse(utf8: b) == scanned, "\(String(decoding: b, as: UTF8.self))")
+            }
+        }
+        #expect(taken > 10_000)
+    }
+
+    @Test func theTableWriterAgreesWithAPlainFormatter() {
+        var state: UInt64 = 5
+        func next() -> Int64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int64(bitPattern: state >> 1) % 400_000_000_000_000_000
+        }
+        func reference(_ t: Timestamp, fixed: Bool) -> String {
+            let (y, m, d, s, micros) = t.components
+            func pad(_ v: Int64, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }
+            var text = y < 0 ? "-" + pad(-y, 4) : pad(y, 4)
+            text += "-\(pad(Int64(m), 2))-\(pad(Int64(d), 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2))"
+            if micros != 0 || fixed {
+                var f = pad(micros, 6)
+                if !fixed { while f.hasSuffix("0") { f.removeLast() } }
+                text += "." + f
+            }
+            return text + "Z"
+        }
+        let edges: [Int64] = [0, 1, -1, 999_999, 1_000_000, 86_399_999_999, 253_402_300_799_999_999, -62_135_596_800_000_000]
+        for micros in edges + (0..<20_000).map({ _ in next() }) + (0..<20_000).map({ _ in next() / 1_000_000 * 1_000_000 }) {
+            let t = Timestamp(microseconds: micros)
+            #expect(t.iso8601 == reference(t, fixed: false))
+            #expect(t.iso8601FixedWidth == reference(t, fixed: true))
+        }
+    }
+}

@@ -39,7 +39,7 @@ public struct ByteSink: ~Copyable, ByteOutput {
         guard let source = bytes.baseAddress else { return }
         let n = bytes.count
         if capacity - count < n { grow(to: count + n) }
-        (base + count).update(from: source, count: n)
+        copyBytes(to: UnsafeMutableRawPointer(base + count), from: UnsafeRawPointer(source), n)
         count += n
     }
 
@@ -56,5 +56,22 @@ public struct ByteSink: ~Copyable, ByteOutput {
     /// Appends the bytes written so far to `out`.
     public func write(to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+}
+
+/// Copies `n` bytes. Fields and keys are short: up to 16 bytes are copied inline, by two
+/// overlapping loads and stores, instead of a call to `memcpy`.
+@inline(__always)
+func copyBytes(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, _ n: Int) {
+    if n > 16 {
+        destination.copyMemory(from: source, byteCount: n)
+    } else if n >= 8 {
+        destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+        (destination + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+    } else if n >= 4 {
+        destination.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+        (destination + n - 4).storeBytes(of: (source + n - 4).loadUnaligned(as: UInt32.self), as: UInt32.self)
+    } else {
+        for i in 0..<n { destination.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
     }
 }

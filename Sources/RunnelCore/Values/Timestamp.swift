@@ -57,9 +57,38 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         return Self.write(y: y, m: m, d: d, secOfDay: secOfDay, micros: micros, alwaysFraction: alwaysFraction, into: buf)
     }
 
+    /// "00" to "99", two bytes per number.
+    private static let pairs: StaticString = """
+        0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+        5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+        """
+
     private static func write(
         y: Int64, m: Int, d: Int, secOfDay: Int64, micros: Int64, alwaysFraction: Bool, into buf: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
+        // Years 0 to 9999 (all but rare data): two digits at a time from a table.
+        if y >= 0, y <= 9999 {
+            let p = pairs.utf8Start
+            @inline(__always) func two(_ v: Int, at i: Int) {
+                buf[i] = p[2 * v]
+                buf[i + 1] = p[2 * v + 1]
+            }
+            let second = Int(secOfDay)
+            two(Int(y) / 100, at: 0); two(Int(y) % 100, at: 2); buf[4] = UInt8(ascii: "-")
+            two(m, at: 5); buf[7] = UInt8(ascii: "-"); two(d, at: 8); buf[10] = UInt8(ascii: "T")
+            two(second / 3600, at: 11); buf[13] = UInt8(ascii: ":"); two(second / 60 % 60, at: 14); buf[16] = UInt8(ascii: ":")
+            two(second % 60, at: 17)
+            var i = 19
+            if micros != 0 || alwaysFraction {
+                buf[19] = UInt8(ascii: ".")
+                let v = Int(micros)
+                two(v / 10_000, at: 20); two(v / 100 % 100, at: 22); two(v % 100, at: 24)
+                i = 26
+                if !alwaysFraction { while buf[i - 1] == UInt8(ascii: "0") { i -= 1 } }
+            }
+            buf[i] = UInt8(ascii: "Z")
+            return i + 1
+        }
         var i = 0
         func put(_ v: Int64, _ width: Int) {
             var v = v

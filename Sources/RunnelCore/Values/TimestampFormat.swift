@@ -81,11 +81,56 @@ public struct TimestampFormat: Sendable, Hashable, CustomStringConvertible {
     public func parse(utf8 buf: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         var s = Scanner(bytes: buf)
         switch kind {
-        case .iso8601: return s.iso8601()
+        case .iso8601:
+            if let t = Self.canonicalISO8601(buf) { return t }
+            return s.iso8601()
         case .epochSeconds: return s.epoch(scale: 1_000_000)
         case .epochMillis: return s.epoch(scale: 1_000)
         case .pattern(let tokens): return s.pattern(tokens)
         }
+    }
+
+    /// ISO 8601 by the general scanner alone (the tests compare the fast path with it).
+    static func scanISO8601(_ buf: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        var s = Scanner(bytes: buf)
+        return s.iso8601()
+    }
+
+    /// The form most data holds, `YYYY-MM-DDTHH:MM:SS[.f…]Z`, read at fixed positions: the same
+    /// value the scanner reads (and the same checks of the date and time), at a fraction of its
+    /// cost. Nil for anything else, which the scanner then reads (or rejects).
+    @inline(__always)
+    static func canonicalISO8601(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        let n = b.count
+        guard n >= 20, n <= 30, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[n - 1] == UInt8(ascii: "Z")
+        else { return nil }
+        var bad: UInt8 = 0
+        @inline(__always) func digit(_ i: Int) -> Int {
+            let d = b[i] &- UInt8(ascii: "0")
+            bad |= d > 9 ? 1 : 0
+            return Int(d)
+        }
+        var f = Fields()
+        f.year = Int64(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3))
+        f.month = digit(5) * 10 + digit(6)
+        f.day = digit(8) * 10 + digit(9)
+        f.hour = digit(11) * 10 + digit(12)
+        f.minute = digit(14) * 10 + digit(15)
+        f.second = digit(17) * 10 + digit(18)
+        if n > 20 {
+            // `.` then 1 to 9 digits: the first six are the microseconds, as `fraction()` keeps them.
+            guard b[19] == UInt8(ascii: "."), n >= 22 else { return nil }
+            var micros: Int64 = 0
+            for i in 20..<(n - 1) where i < 26 { micros = micros * 10 + Int64(digit(i)) }
+            for i in 26..<max(26, n - 1) { _ = digit(i) }
+            for _ in (n - 21)..<max(n - 21, 6) { micros *= 10 }
+            f.micros = micros
+        } else if b[19] != UInt8(ascii: "Z") {
+            return nil
+        }
+        guard bad == 0 else { return nil }
+        return f.timestamp()
     }
 
     private struct Fields {

@@ -22,21 +22,7 @@ struct TextBuffer: Sendable {
     @inline(__always)
     mutating func append(_ source: UnsafeRawPointer, _ n: Int) {
         if capacity - count < n || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count + n) }
-        let destination = UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count)
-        // Fields are short: small copies inline, by two overlapping words, instead of a call.
-        if n <= 16 {
-            if n >= 8 {
-                destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-                (destination + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
-            } else if n >= 4 {
-                destination.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
-                (destination + n - 4).storeBytes(of: (source + n - 4).loadUnaligned(as: UInt32.self), as: UInt32.self)
-            } else {
-                for i in 0..<n { destination.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
-            }
-        } else {
-            destination.copyMemory(from: source, byteCount: n)
-        }
+        copyBytes(to: UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count), from: source, n)
         count += n
     }
 
