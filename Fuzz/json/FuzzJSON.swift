@@ -10,6 +10,8 @@
 
 /// Kept from input to input, as a JSON Lines reader keeps it from line to line.
 nonisolated(unsafe) let stream = JSONText.Stream()
+/// The input before, read first into the columns so that the fast path expects its keys.
+nonisolated(unsafe) var previous: [UInt8] = []
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -34,6 +36,19 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
     }
+    // After another line: the fast path expects that line's keys (a compare per key instead of
+    // a scan) and must still give the parser's values, with nulls for the other line's keys.
+    var pair = ColumnsBuilder()
+    if previous.withUnsafeBytes({ pair.append(flatJSON: $0) }), pair.append(flatJSON: bytes) {
+        guard case .success(.object(let o)) = alone else { preconditionFailure("the fast path took what the parser refuses: \(alone)") }
+        let (schema, built) = pair.finish()
+        for (i, name) in schema.fields.enumerated() {
+            let expected = o.keys.firstIndex(of: name).map { o.values[$0] } ?? .null
+            precondition(built[i].value(1) == expected, "after a line, fast path \(built[i].value(1)) for '\(name)', parser \(expected)")
+        }
+        precondition(Set(o.keys).isSubset(of: schema.fields), "after a line, fast path keys \(schema.fields), parser \(o.keys)")
+    }
+    previous = Array(bytes)
     do {
         let value = try JSONText.parse(bytes)
         let text = JSONText.encode(value)

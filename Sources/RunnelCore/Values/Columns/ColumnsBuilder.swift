@@ -27,14 +27,13 @@ public struct ColumnsBuilder: Sendable {
     private var overflowSlot: Int?
     /// The JSON fast path's state: the scanner's buffers, and per field position of the last
     /// line its key bytes and column, so that lines with the same keys map them by a compare.
+    /// The scanner expects the last line's keys (`JSONFlatObject.expect`): a line that has them,
+    /// in order, was checked then (distinct keys, each with its column).
     private var flat = JSONFlatObject()
     private var keyBytes: [[UInt8]] = []
     private var keySlots: [Int] = []
     private var rowMarks: [Int] = []
     private var lineSlots: [Int] = []
-    /// The field count of the last line the fast path appended (its keys are `keyBytes`'s first
-    /// ones, distinct); -1 before the first.
-    private var lastFlatCount = -1
 
     /// A builder for positional rows with these fields (CSV), or for objects when `fields` is empty.
     public init(fields: [String] = [], maximumFields: Int = 1024, capacity: Int = 0) {
@@ -88,7 +87,7 @@ public struct ColumnsBuilder: Sendable {
         let fieldCount = flat.keys.count
         // The common line names the keys of the line before in the same order: they were checked
         // then (distinct, each with its column), so its values only need appending.
-        if fieldCount == lastFlatCount, sameKeys(b) {
+        if flat.keysAsExpected {
             for k in 0..<fieldCount { appendToken(flat.tokens[k], slot: keySlots[k], line) }
             rowCount += 1
             if fieldCount < builders.count {
@@ -147,7 +146,7 @@ public struct ColumnsBuilder: Sendable {
             }
             appendToken(flat.tokens[k], slot: slots[k], line)
         }
-        lastFlatCount = fieldCount
+        flat.expect(keyBytes.prefix(fieldCount))
         rowCount += 1
         if fieldCount < builders.count {
             for i in builders.indices where builders[i].count < rowCount { builders[i].appendNull() }
@@ -165,16 +164,6 @@ public struct ColumnsBuilder: Sendable {
         case .bool(let v): builders[slot].appendBool(v)
         case .null: builders[slot].appendNull()
         }
-    }
-
-    /// Whether the scanned line's keys are, position by position, the remembered ones.
-    @inline(__always)
-    private func sameKeys(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        for k in 0..<flat.keys.count {
-            let key = flat.keys[k]
-            if !Self.same(keyBytes[k], UnsafeBufferPointer(rebasing: b[key.start..<(key.start + key.count)])) { return false }
-        }
-        return true
     }
 
     @inline(__always)

@@ -18,21 +18,61 @@ struct JSONFlatObject {
     /// Per field of the line being scanned, reused from line to line.
     private(set) var keys: [(start: Int, count: Int)] = []
     private(set) var tokens: [Token] = []
+    /// The keys the line is expected to have, in order (the last line's), back to back, and where
+    /// each ends: a key at its place is recognized by one compare instead of being scanned.
+    private var expectedBytes: [UInt8] = []
+    private var expectedEnds: [Int] = []
+    /// After `scan`: the line's keys are exactly the expected ones, in order.
+    private(set) var keysAsExpected = false
+
+    /// The keys the next lines are expected to have (valid UTF-8 without escapes: keys a scan
+    /// accepted).
+    mutating func expect(_ keys: some Sequence<[UInt8]>) {
+        expectedBytes.removeAll(keepingCapacity: true)
+        expectedEnds.removeAll(keepingCapacity: true)
+        for k in keys {
+            expectedBytes += k
+            expectedEnds.append(expectedBytes.count)
+        }
+    }
 
     /// Scans `line`; false when the line is not for the fast path.
     mutating func scan(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         keys.removeAll(keepingCapacity: true)
         tokens.removeAll(keepingCapacity: true)
+        keysAsExpected = false
+        return expectedBytes.withUnsafeBufferPointer { expected in
+            expectedEnds.withUnsafeBufferPointer { ends in scan(line, expected, ends) }
+        }
+    }
+
+    private mutating func scan(_ line: UnsafeBufferPointer<UInt8>, _ expected: UnsafeBufferPointer<UInt8>, _ ends: UnsafeBufferPointer<Int>) -> Bool {
         guard let p = line.baseAddress else { return false }
         let n = line.count
         var i = Self.skipSpace(p, 0, n)
         guard i < n, p[i] == UInt8(ascii: "{") else { return false }
         i = Self.skipSpace(p, i + 1, n)
         if i < n, p[i] == UInt8(ascii: "}") {
+            keysAsExpected = ends.isEmpty
             return Self.skipSpace(p, i + 1, n) == n
         }
+        var asExpected = true
         while true {
-            guard i < n, p[i] == UInt8(ascii: "\""), let key = Self.plainString(p, n, &i) else { return false }
+            guard i < n, p[i] == UInt8(ascii: "\"") else { return false }
+            let key: (start: Int, count: Int)
+            let k = keys.count
+            if asExpected, k < ends.count,
+                case let start = k == 0 ? 0 : ends[k - 1], case let count = ends[k] - start,
+                i + count + 1 < n, p[i + count + 1] == UInt8(ascii: "\""),
+                Self.equal(p + i + 1, expected.baseAddress.unsafelyUnwrapped + start, count)
+            {
+                key = (i + 1, count)
+                i += count + 2
+            } else {
+                asExpected = false
+                guard let scanned = Self.plainString(p, n, &i) else { return false }
+                key = scanned
+            }
             i = Self.skipSpace(p, i, n)
             guard i < n, p[i] == UInt8(ascii: ":") else { return false }
             i = Self.skipSpace(p, i + 1, n)
@@ -64,8 +104,26 @@ struct JSONFlatObject {
                 continue
             }
             guard p[i] == UInt8(ascii: "}") else { return false }
+            keysAsExpected = asExpected && keys.count == ends.count
             return Self.skipSpace(p, i + 1, n) == n
         }
+    }
+
+    /// Whether `n` bytes at `a` and `b` are equal: keys are short, so words are compared inline.
+    @inline(__always)
+    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let x = UnsafeRawPointer(a)
+        let y = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 <= n {
+            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     @inline(__always)
