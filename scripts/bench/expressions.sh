@@ -79,19 +79,30 @@ JQ_ext='select((.status == "paid" or .status == "shipped") and .amount > 20.0)
   | .first_name = (.customer_name | split(" ")[0]) | .label = "\(.country)-\(.order_id)"
   | .customer_name |= ascii_downcase'
 
-# Peak RSS (KiB) and wall seconds of a command, from GNU time.
+# Wall seconds (the median of three runs) and peak RSS (KiB, the largest) of a command, from GNU
+# time: one run alone is at the mercy of the page cache (the first tool to read a freshly written
+# input, or to write while the kernel flushes, pays for it).
 measure() {
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; return 1; }
-    cat "$WORK/time.txt"
+    local runs=() kb=0 s k
+    for _ in 1 2 3; do
+        /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt"; return 1; }
+        read -r s k <"$WORK/time.txt"
+        runs+=("$s")
+        [ "$k" -gt "$kb" ] && kb=$k
+    done
+    echo "$(printf "%s\n" "${runs[@]}" | sort -n | sed -n 2p) $kb"
 }
 
 printf "\n%-9s %-8s %-22s %12s %10s %12s\n" records variant tool "records/s" "seconds" "peak RSS"
 for n in "${SIZES[@]}"; do
     python3 scripts/bench/generate_orders_jsonl.py "$n" >"$WORK/orders.jsonl"
+    sync
     for variant in core ext; do
         rm -rf "$WORK/runnel-out" "$WORK/duck.jsonl"
         cp "$WORK/pipeline-$variant.yaml" "$WORK/pipeline.yaml"
         jq_program="JQ_$variant"
+        # No checkpoint in the spec: each run reads everything and rewrites the same part files
+        # (named from their positions).
         read -r run_s run_kb < <(measure "$BIN" run "$WORK/pipeline.yaml" --no-progress)
         read -r duck_s duck_kb < <(measure "$VENV/bin/python" "$WORK/duck.py" "$WORK/orders.jsonl" "$WORK/duck.jsonl" "$variant")
         read -r jq_s jq_kb < <(measure sh -c "jq -c '${!jq_program}' '$WORK/orders.jsonl' >'$WORK/jq.jsonl'")
