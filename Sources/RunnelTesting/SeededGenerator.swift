@@ -12,4 +12,7 @@ public struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// A number in `0..<bound`, for tests that draw many small choices.
+    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

@@ -1,3 +1,4 @@
+import RunnelTesting
 import Testing
 @testable import RunnelCore
 
@@ -5,11 +6,8 @@ import Testing
 /// the same records (part files are named and compared by their bytes on replay).
 @Suite struct JSONColumnsWriterTests {
     @Test func columnsAndRowsWriteTheSameBytes() {
-        var state: UInt64 = 7
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var rng = SeededGenerator(seed: 7)
+        func next(_ bound: Int) -> Int { rng.below(bound) }
         let texts = ["", "a", "plain text", "quote \" and \\ back", "tab\tnew\nline\u{1}", "é😀", String(repeating: "x", count: 40)]
         func value(_ kind: Int) -> Value {
             if next(5) == 0 { return .null }

@@ -1,3 +1,4 @@
+import RunnelTesting
 import Testing
 @testable import RunnelCore
 
@@ -180,11 +181,8 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
 /// The cast's exact decimal path must give the double the C library gives, bit for bit.
 @Suite struct ExactDecimalTests {
     @Test func exactDecimalsEqualStrtod() {
-        var state: UInt64 = 42
-        func next(_ bound: UInt64) -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return (state >> 33) % bound
-        }
+        var rng = SeededGenerator(seed: 42)
+        func next(_ bound: UInt64) -> UInt64 { rng.next() % bound }
         var taken = 0
         for k in 0..<50_000 {
             let whole = String(next(k % 3 == 0 ? 1_000_000_000_000 : 100_000))
@@ -206,11 +204,8 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
 /// must agree with the general scanner and with a plain formatter on every input.
 @Suite struct TimestampFastPathTests {
     @Test func theCanonicalReaderAgreesWithTheScanner() {
-        var state: UInt64 = 3
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var rng = SeededGenerator(seed: 3)
+        func next(_ bound: Int) -> Int { rng.below(bound) }
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         var taken = 0
         for _ in 0..<60_000 {
@@ -236,11 +231,8 @@ private func batch(_ fields: [String], _ rows: [[Value]]) -> Batch {
     }
 
     @Test func theTableWriterAgreesWithAPlainFormatter() {
-        var state: UInt64 = 5
-        func next() -> Int64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int64(bitPattern: state >> 1) % 400_000_000_000_000_000
-        }
+        var rng = SeededGenerator(seed: 5)
+        func next() -> Int64 { Int64.random(in: -400_000_000_000_000_000...400_000_000_000_000_000, using: &rng) }
         func reference(_ t: Timestamp, fixed: Bool) -> String {
             let (y, m, d, s, micros) = t.components
             func pad(_ v: Int64, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }

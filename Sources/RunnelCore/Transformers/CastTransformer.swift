@@ -80,35 +80,18 @@ public struct CastTransformer: Transformer {
         _ column: Column, to target: Target, field: String, selection: [Int], physicalCount: Int
     ) -> (column: Column, failures: [(row: Int, error: RecordError)]) {
         var failures: [(row: Int, error: RecordError)] = []
-        var out = ColumnBuilder(kind: kind(of: target), capacity: physicalCount)
-        var next = 0
-        for row in selection {
-            while next < row {
+        let cast = ColumnBuilder.derive(kind(of: target), from: column, selection: selection, physicalCount: physicalCount) { row, out in
+            if ColumnCast.append(column, row, as: target, to: &out) { return }
+            let v = column.value(row)
+            if let converted = convert(v, to: target) {
+                out.append(converted)
+            } else {
+                let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
+                failures.append((row, RecordError(code: "cast_failed", message: "cannot cast '\(shown)' to \(describe(target))", field: field)))
                 out.appendNull()
-                next += 1
-            }
-            next = row + 1
-            if column.isNull(row) {
-                out.appendNull()
-                continue
-            }
-            if !ColumnCast.append(column, row, as: target, to: &out) {
-                let v = column.value(row)
-                if let converted = convert(v, to: target) {
-                    out.append(converted)
-                } else {
-                    let shown = v.text.count > 60 ? String(v.text.prefix(60)) + "…" : v.text
-                    failures.append(
-                        (row, RecordError(code: "cast_failed", message: "cannot cast '\(shown)' to \(describe(target))", field: field)))
-                    out.appendNull()
-                }
             }
         }
-        while next < physicalCount {
-            out.appendNull()
-            next += 1
-        }
-        return (out.finish(), failures)
+        return (cast, failures)
     }
 
     static func alreadyColumn(_ kind: Column.Kind, _ target: Target) -> Bool {

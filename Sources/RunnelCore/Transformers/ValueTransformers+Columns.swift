@@ -39,28 +39,12 @@ extension MapTransformer {
         _ column: Column, selection: [Int], physicalCount: Int,
         _ body: (UnsafeBufferPointer<UInt8>, inout [UInt8]) -> Void
     ) -> Column {
-        var out = ColumnBuilder(kind: .string, capacity: physicalCount)
         var scratch: [UInt8] = []
-        var next = 0
-        for row in selection {
-            while next < row {
-                out.appendNull()
-                next += 1
-            }
-            next = row + 1
-            if column.isNull(row) {
-                out.appendNull()
-                continue
-            }
+        return ColumnBuilder.derive(.string, from: column, selection: selection, physicalCount: physicalCount) { row, out in
             scratch.removeAll(keepingCapacity: true)
             column.withBytes(row) { body($0, &scratch) }
             scratch.withUnsafeBytes { out.appendString($0) }
         }
-        while next < physicalCount {
-            out.appendNull()
-            next += 1
-        }
-        return out.finish()
     }
 
     static func apply(_ op: Operation, salt: String, _ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {

@@ -287,3 +287,34 @@ public struct ColumnBuilder: Sendable {
     }
 }
 
+
+extension ColumnBuilder {
+    /// A new column of `physicalCount` rows derived from `source` over `selection`: `body`
+    /// appends exactly one value to the builder for each selected row that is not null in
+    /// `source`; every other row (unselected, or null) is null. The shape of a stage's loop over
+    /// a column (cast, trim, lowercase, hash …).
+    static func derive(
+        _ kind: Column.Kind, from source: Column, selection: [Int], physicalCount: Int,
+        _ body: (_ row: Int, _ out: inout ColumnBuilder) -> Void
+    ) -> Column {
+        var out = ColumnBuilder(kind: kind, capacity: physicalCount)
+        var next = 0
+        for row in selection {
+            while next < row {
+                out.appendNull()
+                next += 1
+            }
+            next = row + 1
+            if source.isNull(row) {
+                out.appendNull()
+            } else {
+                body(row, &out)
+            }
+        }
+        while next < physicalCount {
+            out.appendNull()
+            next += 1
+        }
+        return out.finish()
+    }
+}
