@@ -45,10 +45,16 @@ public struct ParquetPartEncoder: PartEncoder {
     }
 }
 
-/// The file schema, shared by the copies of a loader, and where it came from (for messages).
+/// The file schema, shared by the copies of a loader: nil until the newest part or the first
+/// batch gives one.
 final class ParquetSchemaMemo: Sendable {
-    let fields = Locked<[ParquetField]?>(nil)
-    let source = Locked("the first batch")
+    struct FileSchema {
+        var fields: [ParquetField]
+        /// Where it came from, for messages: "the first batch", "the newest part, …".
+        var source: String
+    }
+
+    let current = Locked<FileSchema?>(nil)
 }
 
 enum ParquetBatchAdapter {

@@ -90,9 +90,8 @@ extension ParquetPartEncoder {
     /// have taken the misfits out).
     func fields(for batch: Batch) throws -> [ParquetField] {
         let kinds = BatchKinds(batch)
-        let source = schema.source.withLock { $0 }
-        return try schema.fields.withLock { memo -> [ParquetField] in
-            guard let reference = memo else {
+        return try schema.current.withLock { memo -> [ParquetField] in
+            guard let (reference, source) = memo.map({ ($0.fields, $0.source) }) else {
                 // The first batch chooses, with the stages' declared types where its values fit
                 // them; a field null throughout and not declared is a string column.
                 let declared = options.declared
@@ -102,7 +101,7 @@ extension ParquetPartEncoder {
                     }
                     return ParquetField(name: name, kind: kind ?? .string)
                 }
-                memo = fields
+                memo = .init(fields: fields, source: "the first batch")
                 return fields
             }
             var fields = reference
@@ -127,7 +126,7 @@ extension ParquetPartEncoder {
                             + "set load.schema_drift to evolve or dead_letter")
                 }
             }
-            memo = fields
+            memo?.fields = fields
             return fields
         }
     }
@@ -163,17 +162,15 @@ extension ParquetPartEncoder {
                 "parquet: cannot read the file schema of the newest part '\(newestPart.name)' (\(e)); "
                     + "the loader keeps the schema of the parts it wrote before: repair or move that file")
         }
-        let taken = schema.fields.withLock { memo in
-            guard memo == nil else { return false }
-            memo = fields.map { ParquetField(name: $0.name, kind: $0.kind) }
-            return true
+        schema.current.withLock { memo in
+            guard memo == nil else { return }
+            memo = .init(fields: fields.map { ParquetField(name: $0.name, kind: $0.kind) }, source: "the newest part, \(newestPart.name)")
         }
-        if taken { schema.source.withLock { $0 = "the newest part, \(newestPart.name)" } }
     }
 
     /// Takes out of `batch` the records the `dead_letter` policy refuses, with their reasons.
     public func refuse(_ batch: inout Batch) throws -> [(ordinal: Int, error: RecordError)] {
-        guard options.schemaDrift == .deadLetter, let reference = schema.fields.withLock({ $0 }) else { return [] }
+        guard options.schemaDrift == .deadLetter, let reference = schema.current.withLock({ $0?.fields }) else { return [] }
         let kinds = BatchKinds(batch)
         var reasons: [Int: RecordError] = [:]
         let ordinals = batch.ordinals

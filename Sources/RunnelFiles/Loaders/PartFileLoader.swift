@@ -48,15 +48,10 @@ public struct PartFileLoader: Loader {
     /// The name of the part written last (by modification time, then name) among this loader's
     /// parts in the directory, or nil when there is none.
     func newestPart() -> String? {
-        guard let dir = opendir(configuration.directory) else { return nil }
-        defer { closedir(dir) }
         let head = configuration.prefix + "-"
         let tail = "." + configuration.format.rawValue
         var newest: (name: String, time: timespec)?
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+        for name in AtomicFile.names(in: configuration.directory) {
             guard name.hasPrefix(head), name.hasSuffix(tail) else { continue }
             var st = stat()
             guard stat(configuration.directory + "/" + name, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
@@ -146,15 +141,21 @@ public enum AtomicFile {
     /// not exist: a run killed between creating its temporary file and renaming it), so that a
     /// restarted run leaves only whole parts. A live writer's file is left alone.
     public static func removeAbandoned(in directory: String) {
-        guard let dir = opendir(directory) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+        for name in names(in: directory) {
             guard name.hasPrefix(".tmp-"), let pid = Int32(name.dropFirst(5).prefix { $0.isNumber }) else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
+    }
+
+    /// The names of a directory's entries (none when it cannot be read).
+    static func names(in directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return names
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws(RunnelError) {
