@@ -306,7 +306,14 @@ public struct PostgresLoader: Loader {
 
     // MARK: load
 
+    /// Batches come as columns: the COPY text is written from them. Change records and schema
+    /// drift work on rows (they are converted here, once).
+    public var readsColumns: Bool { true }
+
     public func load(_ batch: Batch, commit: CheckpointCommit?) async throws -> LoadOutcome {
+        var rows = batch
+        if configuration.changes != nil || configuration.schemaDrift != nil { rows.makeRows() }
+        let batch = rows
         guard var prepared = prepared.value else {
             throw RunnelError.failure("load into \(displayName) before prepare")
         }
@@ -343,7 +350,7 @@ public struct PostgresLoader: Loader {
         let pool = self.pool
         let checkpoints = commit.map { _ in self.checkpoints }
         let logger = pool.logger
-        let hasRows = !batch.records.isEmpty
+        let hasRows = batch.recordCount > 0
         try await pool.withConnection("load into \(displayName)") { conn in
             // Outside the transaction: a concurrent CREATE must not abort the load's transaction.
             if let checkpoints { try await checkpoints.ensureTable(conn) }
@@ -414,6 +421,11 @@ public struct PostgresLoader: Loader {
     static func writeCopyText(
         _ batch: Batch, columns: [String], ordinal: Bool = true, chunk: Int = 1 << 18, send: ([UInt8]) async throws -> Void
     ) async throws {
+        if let data = batch.columnar {
+            let positions = columns.map { batch.schema.index(of: $0) }
+            try await CopyTextColumns.write(data, positions: positions, ordinal: ordinal, chunk: chunk, send: send)
+            return
+        }
         try await writeCopyText(batch.records, schema: batch.schema, columns: columns, ordinal: ordinal, chunk: chunk, send: send)
     }
 
@@ -442,6 +454,7 @@ public struct PostgresLoader: Loader {
     /// True when no key occurs twice in the batch, so the merge needs no `DISTINCT ON`.
     static func keysAreDistinct(_ batch: Batch, columns: [String], keyPositions: [Int]) -> Bool {
         let positions = keyPositions.map { batch.schema.index(of: columns[$0]) }
+        if let data = batch.columnar { return keysAreDistinct(data, positions: positions) }
         var seen = Set<[Value]>(minimumCapacity: batch.records.count)
         if positions.count == 1, let p = positions[0] {
             var single = Set<Value>(minimumCapacity: batch.records.count)
@@ -452,6 +465,30 @@ public struct PostgresLoader: Loader {
             let key = positions.map { p in p.flatMap { $0 < r.values.count ? r.values[$0] : nil } ?? .null }
             if !seen.insert(key).inserted { return false }
         }
+        return true
+    }
+
+    /// The same over a columnar batch's key columns: an integer key by its values, a text key by
+    /// its bytes, other keys by value.
+    static func keysAreDistinct(_ data: BatchColumns, positions: [Int?]) -> Bool {
+        let columns = positions.map { $0.map { data.columns[$0] } }
+        if columns.count == 1, let key = columns[0], !key.hasNulls {
+            switch key.kind {
+            case .int:
+                var seen = Set<Int64>(minimumCapacity: data.selection.count)
+                for row in data.selection where !seen.insert(key.fixed[row]).inserted { return false }
+                return true
+            case .string:
+                var seen = Set<ArraySlice<UInt8>>(minimumCapacity: data.selection.count)
+                for row in data.selection where !seen.insert(key.bytes[key.offsets[row]..<key.offsets[row + 1]]).inserted {
+                    return false
+                }
+                return true
+            default: break
+            }
+        }
+        var seen = Set<[Value]>(minimumCapacity: data.selection.count)
+        for row in data.selection where !seen.insert(columns.map { $0?.value(row) ?? .null }).inserted { return false }
         return true
     }
 }

@@ -65,7 +65,7 @@ public struct CopyTextWriter {
         case .null: bytes.append(contentsOf: [0x5C, 0x4E])  // \N
         case .bool(let b): bytes.append(b ? 0x74 : 0x66)  // t / f
         case .int(let i): writeInt(i)
-        case .double(let d): writeEscaped(d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : d.description)
+        case .double(let d): writeDouble(d)
         case .string(let s): writeEscaped(s)
         case .timestamp(let t): writeTimestamp(t)
         case .array, .object:
@@ -73,6 +73,12 @@ public struct CopyTextWriter {
             JSONText.write(value, into: &json)
             json.withUnsafeBufferPointer { writeEscaped($0) }
         }
+    }
+
+    /// The text reads back to the same float8 (or real, or numeric) in the server.
+    public mutating func writeDouble(_ d: Double) {
+        if DoubleText.writeShort(d, into: &bytes) { return }
+        writeEscaped(d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : d.description)
     }
 
     public mutating func writeInt(_ i: Int64) {
@@ -149,7 +155,7 @@ public struct CopyTextWriter {
         }
     }
 
-    private mutating func writeEscaped(_ buffer: UnsafeBufferPointer<UInt8>) {
+    mutating func writeEscaped(_ buffer: UnsafeBufferPointer<UInt8>) {
         // Fast path: most fields need no escaping.
         if !buffer.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x00 }) {
             bytes.append(contentsOf: buffer)

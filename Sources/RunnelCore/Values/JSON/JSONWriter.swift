@@ -15,7 +15,8 @@ enum JSONWriter {
         case .double(let d):
             // JSON has no NaN or infinity. `description` is the shortest text that reads back
             // to the same double, keeps `.0` on integral values and uses `e` notation that is
-            // valid JSON (`1e+16`, `5e-324`).
+            // valid JSON (`1e+16`, `5e-324`). `DoubleText` writes the common ones without it.
+            if DoubleText.writeShort(d, into: &out) { return }
             if d.isFinite {
                 var text = d.description
                 text.withUTF8 { out.append(bytes: $0) }
