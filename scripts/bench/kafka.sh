@@ -14,6 +14,11 @@
 # the first row in the table to the last (the group join, about 3 s on Tansu, is left out of both).
 # Both go through the same loopback relay in front of Tansu (see scripts/services/kafka.sh).
 #
+# First, the ceiling: a bare librdkafka consumer (kafka_ceiling.c, compiled here with cc) reads a
+# third copy through the same relay with the same consumer settings and discards every message,
+# timed from the first message to the last. Runnel's and Python's rates are reported as a
+# fraction of it too (goal for Runnel: at least 0.7).
+#
 # Environment: RUNNEL_BENCH_KAFKA_PORT (default 19096; the broker uses the next port too),
 # RUNNEL_BENCH_BIN (a built multi-call `runnel` to measure instead of building one).
 set -euo pipefail
@@ -40,12 +45,21 @@ BROKERS="$RUNNEL_TEST_KAFKA_BROKERS"
 source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
 BIN="$(bench_binary runnel-stream)"
 
+# The ceiling consumer: cc and librdkafka's headers (Debian's librdkafka-dev), installed if missing.
+if ! command -v cc >/dev/null || [ ! -f /usr/include/librdkafka/rdkafka.h ]; then
+    echo "==> installing build-essential and librdkafka-dev (for the ceiling consumer)" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq build-essential librdkafka-dev >&2
+fi
+cc -O2 -o "$WORK/kafka_ceiling" scripts/bench/kafka_ceiling.c -lrdkafka
+
 VENV="$ROOT/.venv-kafka"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet confluent-kafka >&2
 PY="$VENV/bin/python"
 
-echo "==> producing $N messages to two topics ($PARTITIONS partitions each)" >&2
+echo "==> producing $N messages to three topics ($PARTITIONS partitions each)" >&2
+"$PY" scripts/bench/kafka_produce.py "$BROKERS" bench-ceiling "$PARTITIONS" "$N"
 "$PY" scripts/bench/kafka_produce.py "$BROKERS" bench-runnel "$PARTITIONS" "$N"
 "$PY" scripts/bench/kafka_produce.py "$BROKERS" bench-python "$PARTITIONS" "$N"
 
@@ -90,6 +104,10 @@ checkpoint: {type: sqlite}
 dead_letter: {type: sqlite}
 batching: {max_records: 5000, max_bytes: 8MiB, max_linger: 50ms}
 YAML
+
+echo "==> ceiling: bare librdkafka consumer, messages discarded" >&2
+CEILING_OUT="$("$WORK/kafka_ceiling" "$BROKERS" bench-ceiling bench-ceiling "$N")"
+read -r _ CEILING_SECONDS _ <<<"$CEILING_OUT"
 
 echo "==> Runnel: runnel-stream" >&2
 "$BIN" run "$WORK/pipeline.yaml" --json-logs >"$WORK/runnel.out" 2>"$WORK/runnel.err" &
@@ -181,12 +199,15 @@ produce_steadily bench-latency-py
 wait "$REF_PID"
 read -r _ P50 P99 PMAX < <(latencies "$WORK/latency-py.db")
 
-"$PY" - "$N" "$RUNNEL_SECONDS" "$PY_SECONDS" <<'PYEOF'
+"$PY" - "$N" "$RUNNEL_SECONDS" "$PY_SECONDS" "$CEILING_SECONDS" <<'PYEOF'
 import sys
-n, r, p = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+n, r, p, c = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 print(f"messages            {n:,}")
+print(f"librdkafka ceiling  {n / c:,.0f} msg/s ({c:.2f} s)")
 print(f"runnel-stream       {n / r:,.0f} msg/s ({r:.2f} s)")
 print(f"confluent-kafka py  {n / p:,.0f} msg/s ({p:.2f} s)")
 print(f"ratio               {p / r:.2f}")
+print(f"Runnel / ceiling = {c / r:.2f} (goal \u2265 0.7)")
+print(f"Python / ceiling = {c / p:.2f}")
 PYEOF
 echo "latency at 1,000/s  runnel p50 $R50 ms, p99 $R99 ms, max $RMAX ms; python p50 $P50 ms, p99 $P99 ms, max $PMAX ms ($LAT_COUNT messages)"
