@@ -96,14 +96,18 @@
             #expect(got.map(\.offset) == [15, 16, 17, 18, 19])
         }
 
-        @Test func aFullBufferPausesWithoutLosingMessages() async throws {
+        /// A full buffer makes the poll thread wait for the owner, and pause the partitions when
+        /// the owner takes longer than `pauseAfter` (zero: at once, so pausing is exercised).
+        @Test(arguments: [Duration.zero, .seconds(1)])
+        func aFullBufferWaitsOrPausesWithoutLosingMessages(pauseAfter: Duration) async throws {
             let topic = try await makeTopic("pause", partitions: 2)
             try await produce(topic, count: 2_000)
             var configuration = testConsumerConfiguration(group: uniqueName("g"))
             configuration.bufferCapacity = 50
+            configuration.pauseAfter = pauseAfter
             let consumer = try KafkaConsumer(configuration, logger: testLogger) { _ in [:] }
             try consumer.start(.names([topic]))
-            // Slow taker: small takes, so the buffer fills and the consumer pauses and resumes.
+            // Slow taker: small takes, so the buffer fills again and again.
             var got: [KafkaMessage] = []
             let deadline = ContinuousClock.now + .seconds(60)
             while got.count < 2_000, ContinuousClock.now < deadline {
