@@ -70,6 +70,8 @@ public struct PostgresLoader: Loader {
     /// What `prepare` fixed: the columns written and the statements that write them.
     struct Prepared: Sendable {
         var columns: [String]
+        /// The table's column types, by name (`format_type`).
+        var types: [String: String]
         var createStaging: String
         var staging: String
         var stagingColumns: [String]
@@ -114,7 +116,7 @@ public struct PostgresLoader: Loader {
         let settings = pool.settings
         let pool = self.pool
         let drift = c.schemaDrift
-        let written = try await pool.withConnection("prepare table \(displayName)") { conn -> [String] in
+        let (written, types) = try await pool.withConnection("prepare table \(displayName)") { conn -> ([String], [String: String]) in
             var columns = columns
             // The spec's types, as the server spells them (an unknown type is a spec error).
             var canonical: [String: String] = [:]
@@ -166,9 +168,10 @@ public struct PostgresLoader: Loader {
                 try await Self.checkUniqueKey(qualified, key: c.key, on: conn, pool: pool, table: displayName, settings: settings)
             }
             if let changes = c.changes { try await prepareChanges(changes, on: conn) }
-            return columns
+            let types = try await Self.tableColumns(qualified, on: conn, pool: pool)
+            return (columns, Dictionary(types, uniquingKeysWith: { a, _ in a }))
         }
-        prepared.withLock { $0 = makeStatements(written) }
+        prepared.withLock { $0 = makeStatements(written, types: types) }
     }
 
     /// `schema_drift: evolve`: adds `fields` to the table, typed from their first values, and
@@ -178,17 +181,38 @@ public struct PostgresLoader: Loader {
         let qualified = self.qualified
         let pool = self.pool
         for name in fields { try PostgresSQL.checkIdentifier(name, role: "column (field) name") }
+        var types = p.types
         let definitions = fields.map { field in
-            "ADD COLUMN IF NOT EXISTS \(PostgresSQL.quote(field)) "
-                + Self.columnType(TableTarget.portableType(of: batch.schema.index(of: field)!, in: records))
+            let type = Self.columnType(TableTarget.portableType(of: batch.schema.index(of: field)!, in: records))
+            types[field] = type
+            return "ADD COLUMN IF NOT EXISTS \(PostgresSQL.quote(field)) \(type)"
         }
         try await pool.withConnection("add columns to \(displayName)") { conn in
             _ = try await pool.rows(
                 PostgresQuery(unsafeSQL: "ALTER TABLE \(qualified) \(definitions.joined(separator: ", "))"), on: conn)
         }
-        let evolved = makeStatements(p.columns + fields)
+        let evolved = makeStatements(p.columns + fields, types: types)
         self.prepared.withLock { $0 = evolved }
         return evolved
+    }
+
+    /// True when the incoming row differs from the stored one in some written column. A row that
+    /// is already stored as it is (a replay, a backfill run again) is then not rewritten: no new
+    /// row version, index entries or WAL for it, and no update for a trigger or a logical
+    /// replication subscriber to see. The outcome is the same table. Types whose equality can
+    /// call different values equal (numeric `1.0` and `1.00`, citext, json without one) and
+    /// types not listed are compared as their text. (Floats compare -0 equal to 0, so a stored 0
+    /// stays when -0 arrives.)
+    static func changed(_ columns: [String], types: [String: String]) -> String {
+        let exact: Set = [
+            "smallint", "integer", "bigint", "real", "double precision", "text", "character varying", "boolean",
+            "timestamp with time zone", "timestamp without time zone", "timestamptz", "date", "jsonb", "uuid", "bytea",
+        ]
+        let q = PostgresSQL.quote
+        func side(_ table: String) -> String {
+            "ROW(" + columns.map { exact.contains(types[$0] ?? "") ? "\(table).\(q($0))" : "\(table).\(q($0))::text" }.joined(separator: ", ") + ")"
+        }
+        return "\(side("t")) IS DISTINCT FROM \(side("excluded"))"
     }
 
     /// A portable type as PostgreSQL names it.
@@ -265,7 +289,8 @@ public struct PostgresLoader: Loader {
                 + "which upserts need. Nothing was written.")
     }
 
-    func makeStatements(_ columns: [String]) -> Prepared {
+    /// The statements that write `columns` (`types`: the table's column types, by name).
+    func makeStatements(_ columns: [String], types: [String: String]) -> Prepared {
         let c = configuration
         let q = PostgresSQL.quote
         // Named after the target and the column list, so two loaders never share a staging table.
@@ -293,14 +318,15 @@ public struct PostgresLoader: Loader {
             conflictClause = "ON CONFLICT (\(conflict)) DO NOTHING"
         } else {
             conflictClause = "ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-            if let v = c.version.map(q) {
-                conflictClause += " WHERE t.\(v) IS NULL OR excluded.\(v) >= t.\(v)"
-            }
+            var guards: [String] = []
+            if let v = c.version.map(q) { guards.append("(t.\(v) IS NULL OR excluded.\(v) >= t.\(v))") }
+            guards.append(Self.changed(columns.filter { !c.key.contains($0) }, types: types))
+            conflictClause += " WHERE " + guards.joined(separator: " AND ")
         }
         merge += conflictClause
         mergeDistinct += conflictClause
         return Prepared(
-            columns: columns, createStaging: createStaging, staging: staging, stagingColumns: stagingColumns, merge: merge,
+            columns: columns, types: types, createStaging: createStaging, staging: staging, stagingColumns: stagingColumns, merge: merge,
             mergeDistinct: mergeDistinct, keyPositions: c.key.compactMap { columns.firstIndex(of: $0) })
     }
 

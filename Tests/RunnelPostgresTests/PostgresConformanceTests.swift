@@ -123,6 +123,83 @@
             }
         }
 
+        /// The same records as columns and as rows store the same table, through the COPY fast
+        /// path and through the staging merge (a second load of changed rows).
+        @Test func aColumnarBatchStoresWhatItsRowsStore() async throws {
+            let fields = ["id", "name", "amount", "at", "ok", "mixed", "absent"]
+            let first: [[Value]] = [
+                [1, "tab\tnew\nline\\ é", .double(123.45), .timestamp(Timestamp(microseconds: 1_700_000_000_123_456)), true, 1, nil],
+                [2, nil, .double(-0.001), nil, false, "two", nil],
+                [3, "", .double(1.0 / 3.0), .timestamp(Timestamp(seconds: 0)), nil, .array([1, "x"]), nil],
+                [4, "big", .double(1e300), .timestamp(Timestamp(microseconds: -1)), true, nil, nil],
+            ]
+            // Changed amounts and names for keys 2 and 3, key 4 as it is, key 5 new: the merge path.
+            let second: [[Value]] = [
+                [2, "changed", .double(7.25), nil, false, "two", nil], [3, "", .double(2.5e-7), nil, nil, .array([1, "x"]), nil],
+                first[3], [5, "new", .double(-0.0), nil, true, 5, nil],
+            ]
+            var stored: [[[Value]]] = []
+            for columnar in [false, true] {
+                try await withDatabase(columnar ? "colc" : "colr") { db in
+                    var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+                    c.schema = db.schema
+                    c.columns = [.init(name: "id", type: "bigint"), .init(name: "name", type: "text"),
+                                 .init(name: "amount", type: "double precision"), .init(name: "at", type: "timestamptz"),
+                                 .init(name: "ok", type: "boolean"), .init(name: "mixed", type: "text"), .init(name: "absent", type: "text")]
+                    let loader = PostgresLoader(c, pool: db.pool)
+                    try await loader.prepare(schema: Schema(fields))
+                    for rows in [first, second] {
+                        let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
+                        let b = columnar
+                            ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
+                            : Batch(schema: Schema(fields), rows: rows, origins: origins)
+                        #expect((b.columnar != nil) == columnar)
+                        try await loader.load(b, commit: nil)
+                    }
+                    #expect(loader.pathCounts.value == (1, 1))
+                    stored.append(try await db.rows("SELECT id, name, amount, at, ok, mixed, absent FROM \(db.schema).t ORDER BY id"))
+                }
+            }
+            #expect(stored[0] == stored[1])
+            #expect(stored[1].count == 5 && stored[1][1][2] == .double(7.25) && stored[1][2][2] == .double(2.5e-7))
+        }
+
+        /// A replay of rows the table already holds as they are rewrites none of them (their
+        /// `xmin`, the transaction that wrote the row version, stays); a changed row is updated,
+        /// also where only its text differs under an equality that calls it equal (numeric scale).
+        @Test func aReplayOfUnchangedRowsRewritesNothing() async throws {
+            try await withDatabase("replay") { db in
+                var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+                c.schema = db.schema
+                c.version = "v"
+                c.columns = [.init(name: "id", type: "bigint"), .init(name: "name", type: "text"),
+                             .init(name: "price", type: "numeric"), .init(name: "v", type: "bigint")]
+                let loader = PostgresLoader(c, pool: db.pool)
+                try await loader.prepare(schema: nil)
+                func batch(_ rows: [[Value]]) -> Batch {
+                    Batch(schema: Schema(["id", "name", "price", "v"]), rows: rows, origins: rows.indices.map { Origin(source: "mem", line: $0 + 1) })
+                }
+                let rows: [[Value]] = (1...20).map { [.int(Int64($0)), .string("n\($0)"), .string("1.0"), 1] }
+                try await loader.load(batch(rows), commit: nil)
+                func versions() async throws -> [[Value]] {
+                    try await db.rows("SELECT id, xmin::text FROM \(db.schema).t ORDER BY id")
+                }
+                let before = try await versions()
+                try await loader.load(batch(rows), commit: nil)
+                #expect(loader.pathCounts.value == (1, 1))
+                #expect(try await versions() == before)
+                // Key 3 renamed, key 4 with a price equal as a number but written differently.
+                var changed = rows
+                changed[2][1] = "renamed"
+                changed[3][2] = "1.00"
+                try await loader.load(batch(changed), commit: nil)
+                let after = try await versions()
+                #expect(zip(before, after).filter { $0 != $1 }.map { $0.0[0] } == [3, 4])
+                #expect(try await db.rows("SELECT name, price::text FROM \(db.schema).t WHERE id IN (3, 4) ORDER BY id")
+                    == [["renamed", "1.0"], ["n4", "1.00"]])
+            }
+        }
+
         @Test func extractorResumesFromEveryCheckpoint() async throws {
             try await withDatabase("ext") { db in
                 try await db.makeOrders("src", count: 90, tie: 8)
