@@ -28,11 +28,11 @@ final class RedisStreamReader: BatchReader {
     private var failures = 0
     private var readSoFar = 0
     private var exhausted = false
-    /// Field names seen so far in this run, and the schema over them (shared by batches
-    /// until a new field appears).
-    /// A producer that sends ever new keys does not grow every record without bound.
-    private var union = FieldUnion(maximumFields: 1_024)
-    private var schema = Schema([])
+    /// Field names seen so far in this run, in order of first appearance: each batch's columns
+    /// start with them. A producer that sends ever new keys does not grow the batches without
+    /// bound: past `maximumFields` a record's other fields go to one overflow column.
+    private var knownFields: [String] = []
+    static let maximumFields = 1_024
 
     init(
         configuration: RedisStreamExtractor.Configuration, client: RedisClient, blockingClient: RedisClient,
@@ -177,28 +177,43 @@ final class RedisStreamReader: BatchReader {
 
         var ids: [StreamID] = []
         ids.reserveCapacity(entries.count)
-        var objects: [Object?] = []
+        // Self-describing records: the columns start with the fields seen so far in this run (in
+        // order of first appearance), so that a micro-batch whose records happen to lack an
+        // optional field still has it (as null) for the stages that name it. A JSON payload that
+        // is a flat object goes straight into the columns (`ColumnsBuilder.append(flatJSON:)`);
+        // any other is parsed, with the same outcome and the same errors.
+        var columns = ColumnsBuilder(fields: knownFields, maximumFields: Self.maximumFields)
         var origins: [Origin] = []
+        origins.reserveCapacity(entries.count)
         var times: [Timestamp] = []
+        times.reserveCapacity(entries.count)
         var raws: [Int: String] = [:]
+        var unreadable: Set<Int> = []
         var rejections: [(Int, RecordError)] = []
+        var tooOften: [(row: Int, error: RecordError)] = []
         var bytes = 0
+        let direct = c.format.isJSON && c.idField == nil
         for entry in entries {
             ids.append(entry.id)
             if entry.isDeleted { continue }  // pending but trimmed from the stream: only acknowledged
-            let ordinal = objects.count
+            let ordinal = origins.count
             origins.append(Origin(source: c.stream, id: entry.id.description))
             times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
             for f in entry.fields { bytes += f.value.count + f.name.utf8.count }
-            var object: Object?
-            do {
-                object = try record(entry)
-            } catch {
-                rejections.append((ordinal, error))
-                raws[ordinal] = rawText(entry)
+            let appended = direct && (entry[field: c.field]?.withUnsafeBytes { columns.append(flatJSON: $0) } ?? false)
+            if !appended {
+                do {
+                    columns.append(object: try record(entry))
+                } catch {
+                    rejections.append((ordinal, error))
+                    raws[ordinal] = rawText(entry)
+                    unreadable.insert(ordinal)
+                    columns.appendUnreadable()
+                    continue
+                }
             }
-            if let count = deliveries[entry.id], count > c.maxDeliveries, object != nil {
-                rejections.append(
+            if let count = deliveries[entry.id], count > c.maxDeliveries {
+                tooOften.append(
                     (
                         ordinal,
                         RecordError(
@@ -208,29 +223,13 @@ final class RedisStreamReader: BatchReader {
                     ))
                 raws[ordinal] = rawText(entry)
             }
-            objects.append(object)
         }
-
-        // Self-describing records: the schema is the union of the keys seen so far in this run
-        // (in order of first appearance), so that a micro-batch whose records happen to lack
-        // an optional field still has it (as null) for the stages that name it.
-        var grown = false
-        for case let o? in objects where union.add(o.keys) { grown = true }
-        if grown { schema = Schema(union.names) }
-        let schema = self.schema
-        let rejected = Set(rejections.map(\.0))
-        var records: [Record] = []
-        records.reserveCapacity(objects.count)
-        var sources: [SourceRecord] = []
-        sources.reserveCapacity(objects.count)
-        for (i, o) in objects.enumerated() {
-            let values = o.map { union.row($0) } ?? []
-            sources.append(SourceRecord(origin: origins[i], values: values, raw: raws[i]))
-            if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
-        }
-        var batch = Batch(schema: schema, records: records, sources: sources, byteCount: bytes)
+        let (schema, built) = columns.finish()
+        knownFields = schema.fields
+        var batch = Batch(schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable, byteCount: bytes)
         batch.sourceTimes = times
         for (i, error) in rejections { batch.reject(ordinal: i, stage: "extract", error: error) }
+        batch.reject(rows: tooOften, stage: "extract")
         let ack = ids.isEmpty ? nil : RedisStreamAcknowledgement(client: client, stream: c.stream, group: c.group, ids: ids)
         return .batch(batch, BatchCommit(acknowledgement: ack))
     }
