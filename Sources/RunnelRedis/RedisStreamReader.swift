@@ -192,7 +192,7 @@ final class RedisStreamReader: BatchReader {
         var rejections: [(Int, RecordError)] = []
         var tooOften: [(row: Int, error: RecordError)] = []
         var bytes = 0
-        let direct = c.format.isJSON && c.idField == nil
+        let idField = c.idField
         for entry in entries {
             ids.append(entry.id)
             if entry.isDeleted { continue }  // pending but trimmed from the stream: only acknowledged
@@ -200,7 +200,11 @@ final class RedisStreamReader: BatchReader {
             origins.append(Origin(source: c.stream, id: entry.id.description))
             times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
             for f in entry.fields { bytes += f.value.count + f.name.utf8.count }
-            let appended = direct && (entry[field: c.field]?.withUnsafeBytes { columns.append(flatJSON: $0) } ?? false)
+            let appended =
+                c.format.isJSON
+                && (entry[field: c.field]?.withUnsafeBytes { payload in
+                    columns.append(flatJSON: payload, adding: idField.map { ($0, .string(entry.id.description)) })
+                } ?? false)
             if !appended {
                 do {
                     columns.append(object: try record(entry))

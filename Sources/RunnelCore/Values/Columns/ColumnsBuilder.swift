@@ -34,6 +34,9 @@ public struct ColumnsBuilder: Sendable {
     private var keySlots: [Int] = []
     private var rowMarks: [Int] = []
     private var lineSlots: [Int] = []
+    /// `extraSlot(_:)`'s last answer.
+    private var extraName = ""
+    private var extraSlotCache: Int?
 
     /// A builder for positional rows with these fields (CSV), or for objects when `fields` is empty.
     public init(fields: [String] = [], maximumFields: Int = 1024, capacity: Int = 0) {
@@ -81,13 +84,21 @@ public struct ColumnsBuilder: Sendable {
 
     /// Appends a JSON Lines line that is a flat object of scalars straight into the columns;
     /// false (nothing appended) when it is not (see `JSONFlatObject`): the caller parses it.
-    public mutating func append(flatJSON line: UnsafeRawBufferPointer) -> Bool {
+    /// `extra` is a field the reader adds after the record's own (a stream entry's id), as
+    /// `Object.set` would: its column comes after the line's new keys. A line that names it too,
+    /// or whose extra field would go to the overflow column, is left to the caller.
+    public mutating func append(flatJSON line: UnsafeRawBufferPointer, adding extra: (name: String, value: Value)? = nil) -> Bool {
         let b = line.bindMemory(to: UInt8.self)
         guard flat.scan(b) else { return false }
         let fieldCount = flat.keys.count
         // The common line names the keys of the line before in the same order: they were checked
         // then (distinct, each with its column), so its values only need appending.
         if flat.keysAsExpected {
+            if let extra {
+                guard let extraSlot = extraSlot(extra.name) else { return false }
+                for k in 0..<fieldCount where keySlots[k] == extraSlot { return false }
+                builders[extraSlot].append(extra.value)
+            }
             for k in 0..<fieldCount { appendToken(flat.tokens[k], slot: keySlots[k], line) }
             rowCount += 1
             if fieldCount < builders.count {
@@ -110,12 +121,21 @@ public struct ColumnsBuilder: Sendable {
                 continue
             }
             let name = String(decoding: bytes, as: UTF8.self)
+            if name == extra?.name { return false }
             if let s = self.slots[name] {
                 slots[k] = s
             } else if names.count + (slots.filter { $0 == -2 }.count) >= maximumFields - 1 {
                 return false
             } else {
                 slots[k] = -2
+            }
+        }
+        let newKeys = slots.filter { $0 == -2 }.count
+        if let extra {
+            if let s = self.slots[extra.name] {
+                if slots.contains(s) { return false }
+            } else if names.count + newKeys >= maximumFields - 1 {
+                return false
             }
         }
         // A key twice in one line: the full parser's rule (first position, last value) applies.
@@ -147,11 +167,23 @@ public struct ColumnsBuilder: Sendable {
             appendToken(flat.tokens[k], slot: slots[k], line)
         }
         flat.expect(keyBytes.prefix(fieldCount))
+        if let extra { builders[slot(for: extra.name)].append(extra.value) }
         rowCount += 1
         if fieldCount < builders.count {
             for i in builders.indices where builders[i].count < rowCount { builders[i].appendNull() }
         }
         return true
+    }
+
+    /// The column of the reader's extra field, when it has one that is not the overflow column.
+    @inline(__always)
+    private mutating func extraSlot(_ name: String) -> Int? {
+        if name != extraName {
+            extraName = name
+            extraSlotCache = slots[name]
+        }
+        if extraSlotCache == nil { extraSlotCache = slots[name] }
+        return extraSlotCache
     }
 
     @inline(__always)
