@@ -1,3 +1,4 @@
+import RunnelTesting
 import Synchronization
 import Testing
 @testable import RunnelCore
@@ -167,5 +168,59 @@ import Testing
         commit.append(BatchCommit(parts: ["p0": Checkpoint("9"), "p1": Checkpoint("2")], partReplaces: ["p0": .position(Checkpoint("5")), "p1": .absent]))
         #expect(commit.parts == ["p0": Checkpoint("9"), "p1": Checkpoint("2")])
         #expect(commit.partReplaces == ["p0": .absent, "p1": .absent], "the group was read from the first batch's positions")
+    }
+
+    /// Batches by column group as batches by row do: the same records, sources as read, raw
+    /// text, rejections and times; columns of differing kinds, missing fields and unreadable rows.
+    @Test func columnarBatchesGroupAsRowBatchesDo() {
+        var rng = SeededGenerator(seed: 5)
+        func value(_ kind: Int) -> Value {
+            if rng.below(5) == 0 { return .null }
+            switch kind {
+            case 0: return .int(Int64(rng.below(1_000)))
+            case 1: return .string(["", "a", "é😀", "long text past sixteen bytes"][rng.below(4)])
+            case 2: return .double(Double(rng.below(1_000)) / 8)
+            default: return [Value.int(1), .string("x"), .array([1])][rng.below(3)]  // kinds vary by batch
+            }
+        }
+        func pair(_ fields: [String], from: Int) -> (rows: Batch, columns: Batch) {
+            let n = 1 + rng.below(6)
+            let rows = (0..<n).map { _ in fields.indices.map { value($0) } }
+            let origins = (0..<n).map { Origin(source: "s", line: from + $0) }
+            let unreadable: Set<Int> = rng.below(2) == 0 ? [rng.below(n)] : []
+            let raws = Dictionary(uniqueKeysWithValues: unreadable.map { ($0, "raw \(from + $0)") })
+            var columns = Batch(
+                schema: Schema(fields), columns: fields.indices.map { i in Column(rows.indices.map { unreadable.contains($0) ? Value.null : rows[$0][i] }) },
+                origins: origins, raws: raws, unreadable: unreadable)
+            var byRow = columns
+            byRow.makeRows()
+            byRow.sources = columns.sources
+            for row in unreadable {
+                columns.reject(ordinal: row, stage: "extract", error: RecordError(code: "malformed_line", message: "bad"))
+                byRow.reject(ordinal: row, stage: "extract", error: RecordError(code: "malformed_line", message: "bad"))
+            }
+            columns.sourceTimes = (0..<n).map { Timestamp(seconds: Int64(from + $0)) }
+            byRow.sourceTimes = columns.sourceTimes
+            return (byRow, columns)
+        }
+        for _ in 0..<200 {
+            var fields = ["id"]
+            var (rowGroup, columnGroup) = pair(fields, from: 0)
+            var read = rowGroup.readCount
+            for _ in 0..<(1 + rng.below(4)) {
+                if rng.below(2) == 0 { fields.append("f\(fields.count)") }  // a field first seen later
+                let (rows, columns) = pair(fields, from: read)
+                read += rows.readCount
+                #expect(rowGroup.append(rows) && columnGroup.append(columns))
+            }
+            #expect(columnGroup.columnar != nil, "a group of columnar batches stays columnar")
+            #expect(columnGroup.schema.fields == rowGroup.schema.fields)
+            #expect(columnGroup.records.map(\.values) == rowGroup.records.map(\.values))
+            #expect(columnGroup.records.map(\.ordinal) == rowGroup.records.map(\.ordinal))
+            #expect(columnGroup.sources.map(\.raw) == rowGroup.sources.map(\.raw))
+            #expect(columnGroup.sources.map { $0.values.filter { !$0.isNull } } == rowGroup.sources.map { $0.values.filter { !$0.isNull } })
+            #expect(columnGroup.rejections.map(\.ordinal) == rowGroup.rejections.map(\.ordinal))
+            #expect(columnGroup.sourceTimes == rowGroup.sourceTimes)
+        }
     }
 }

@@ -13,6 +13,50 @@ extension Batch {
         else { return false }
         let offset = readCount
         let timesAligned = sourceTimes.count == offset
+        if !appendColumns(later, offset: offset) { appendRows(later, offset: offset) }
+        rejections += later.rejections.map { Rejection(ordinal: $0.ordinal + offset, stage: $0.stage, error: $0.error) }
+        byteCount += later.byteCount
+        progress = later.progress ?? progress
+        // Times are by ordinal: kept only while every record so far has one.
+        if timesAligned, later.sourceTimes.count == later.readCount { sourceTimes += later.sourceTimes } else { sourceTimes = [] }
+        superseded += later.superseded
+        supersededWritten += later.supersededWritten
+        for link in later.trace.links { trace.link(link) }
+        return true
+    }
+
+    /// Both batches by column: each column gets `later`'s rows after its own (a field one side
+    /// lacks is null there), the selection and the input as read follow, shifted by `offset`.
+    /// False, changing nothing, when either batch is in rows.
+    private mutating func appendColumns(_ later: Batch, offset: Int) -> Bool {
+        guard case .columns(var mine) = layout, case .columns(let theirs) = later.layout,
+            case .columns(var read) = input, case .columns(let theirsRead) = later.input
+        else { return false }
+        // Out of the enum first, so that the buffers are appended in place, not copied.
+        layout = .rows([])
+        input = .rows([])
+        Self.appendColumns(&mine.columns, rows: mine.physicalCount, theirs.columns, rows: theirs.physicalCount)
+        mine.selection += theirs.selection.map { $0 + offset }
+        mine.physicalCount += theirs.physicalCount
+        Self.appendColumns(&read.columns, rows: read.origins.count, theirsRead.columns, rows: theirsRead.origins.count)
+        read.origins += theirsRead.origins
+        for (row, raw) in theirsRead.raws { read.raws[row + offset] = raw }
+        for row in theirsRead.unreadable { read.unreadable.insert(row + offset) }
+        layout = .columns(mine)
+        input = .columns(read)
+        if later.schema.count > schema.count { schema = later.schema }
+        if later.sourceSchema.count > sourceSchema.count { sourceSchema = later.sourceSchema }
+        return true
+    }
+
+    private static func appendColumns(_ columns: inout [Column], rows: Int, _ more: [Column], rows moreRows: Int) {
+        for i in 0..<max(columns.count, more.count) {
+            if i == columns.count { columns.append(Column(nulls: rows)) }
+            columns[i].append(contentsOf: i < more.count ? more[i] : Column(nulls: moreRows))
+        }
+    }
+
+    private mutating func appendRows(_ later: Batch, offset: Int) {
         var later = later
         makeRows()
         later.makeRows()
@@ -38,15 +82,6 @@ extension Batch {
         sources += later.sources
         input = .rows(sources)
         if later.sourceSchema.count > sourceSchema.count { sourceSchema = later.sourceSchema }
-        rejections += later.rejections.map { Rejection(ordinal: $0.ordinal + offset, stage: $0.stage, error: $0.error) }
-        byteCount += later.byteCount
-        progress = later.progress ?? progress
-        // Times are by ordinal: kept only while every record so far has one.
-        if timesAligned, later.sourceTimes.count == later.readCount { sourceTimes += later.sourceTimes } else { sourceTimes = [] }
-        superseded += later.superseded
-        supersededWritten += later.supersededWritten
-        for link in later.trace.links { trace.link(link) }
-        return true
     }
 }
 
