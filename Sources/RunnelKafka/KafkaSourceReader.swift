@@ -21,10 +21,10 @@ final class KafkaSourceReader: BatchReader {
     /// Batch mode: the end offset of each partition, taken when it was first assigned.
     private var stops: [KafkaTopicPartition: Int64] = [:]
     private var readSoFar = 0
-    /// The union of the keys seen so far in this run; a producer that sends ever new keys does
-    /// not grow every record without bound.
-    private var union = FieldUnion(maximumFields: 1_024)
-    private var schema = Schema([])
+    /// The fields seen so far in this run, in order of first appearance: each batch's columns
+    /// start with them. A producer that sends ever new keys does not grow the batches without
+    /// bound: past 1,024 a record's other fields go to one overflow column.
+    private var knownFields: [String] = []
     /// Reused from message to message (see `JSONText.Stream`).
     private let json = JSONText.Stream()
 
@@ -181,11 +181,11 @@ final class KafkaSourceReader: BatchReader {
     }
 
     private func makeBatch(_ messages: [KafkaMessage]) -> (Batch, BatchCommit) {
-        var objects: [Object?] = []
-        objects.reserveCapacity(messages.count)
         var rejections: [(Int, RecordError)] = []
         var raws: [Int: String] = [:]
+        var unreadable: Set<Int> = []
         var times: [Timestamp] = []
+        var origins: [Origin] = []
         var next: [KafkaTopicPartition: Int64] = [:]
         var bytes = 0
         var skipped = 0
@@ -198,36 +198,33 @@ final class KafkaSourceReader: BatchReader {
             return true
         }
         if skipped > 0 { logger.debug("passed over messages older than start", metadata: ["runnel.count": "\(skipped)"]) }
+        // Self-describing records: the columns start with the fields seen so far in this run, so
+        // a micro-batch lacking an optional field still has it (as null). A value that is a flat
+        // JSON object goes straight into the columns; any other is parsed, with the same outcome.
+        var columns = ColumnsBuilder(fields: knownFields, maximumFields: 1_024)
+        let direct = c.format.parsesValue && !c.format.addsMetadata
+        origins.reserveCapacity(messages.count)
+        times.reserveCapacity(messages.count)
         for (i, m) in messages.enumerated() {
             bytes += m.byteCount
             next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1)
             times.append(Timestamp(microseconds: (m.timestamp ?? 0) &* 1_000))
+            origins.append(KafkaRecords.origin(m))
+            if direct, let value = m.value, value.withUnsafeBytes({ columns.append(flatJSON: $0) }) { continue }
             do {
-                objects.append(try KafkaRecords.object(m, format: c.format, json: json))
+                columns.append(object: try KafkaRecords.object(m, format: c.format, json: json))
             } catch {
-                objects.append(nil)
                 var e = error
                 e.message += " (\(KafkaRecords.context(m)))"
                 rejections.append((i, e))
                 raws[i] = KafkaRecords.raw(m)
+                unreadable.insert(i)
+                columns.appendUnreadable()
             }
         }
-        // Self-describing records: the schema is the union of the keys seen so far in this
-        // run, so a micro-batch lacking an optional field still has it (as null).
-        var grown = false
-        for case let o? in objects where union.add(o.keys) { grown = true }
-        if grown { schema = Schema(union.names) }
-        let rejected = Set(rejections.map(\.0))
-        var records: [Record] = []
-        records.reserveCapacity(objects.count)
-        var sources: [SourceRecord] = []
-        sources.reserveCapacity(objects.count)
-        for (i, o) in objects.enumerated() {
-            let values = o.map { union.row($0) } ?? []
-            sources.append(SourceRecord(origin: KafkaRecords.origin(messages[i]), values: values, raw: raws[i]))
-            if !rejected.contains(i) { records.append(Record(values: values, ordinal: i)) }
-        }
-        var batch = Batch(schema: schema, records: records, sources: sources, byteCount: bytes)
+        let (schema, built) = columns.finish()
+        knownFields = schema.fields
+        var batch = Batch(schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable, byteCount: bytes)
         var commit = BatchCommit(
             acknowledgement: KafkaOffsetCommit(
                 consumer: consumer, offsets: next, ledger: ledger, advisory: request.checkpoints != nil, logger: logger))
