@@ -42,7 +42,26 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible,
         self.init(milliseconds: milliseconds, sequence: sequence)
     }
 
-    public var description: String { "\(milliseconds)-\(sequence)" }
+    /// `milliseconds-sequence`, written digit by digit into one string (readers make one per
+    /// entry: interpolation cost more than parsing the entry).
+    public var description: String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buffer in
+            var n = 41
+            func put(_ value: UInt64) {
+                var v = value
+                repeat {
+                    n -= 1
+                    buffer[n] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                } while v > 0
+            }
+            put(sequence)
+            n -= 1
+            buffer[n] = UInt8(ascii: "-")
+            put(milliseconds)
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[n...]), as: UTF8.self)
+        }
+    }
 
     public static func < (lhs: StreamID, rhs: StreamID) -> Bool {
         (lhs.milliseconds, lhs.sequence) < (rhs.milliseconds, rhs.sequence)

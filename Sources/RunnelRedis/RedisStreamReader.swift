@@ -197,13 +197,14 @@ final class RedisStreamReader: BatchReader {
             ids.append(entry.id)
             if entry.isDeleted { continue }  // pending but trimmed from the stream: only acknowledged
             let ordinal = origins.count
-            origins.append(Origin(source: c.stream, id: entry.id.description))
+            let id = entry.id.description
+            origins.append(Origin(source: c.stream, id: id))
             times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
             for f in entry.fields { bytes += f.value.count + f.name.utf8.count }
             let appended =
                 c.format.isJSON
                 && (entry[field: c.field]?.withUnsafeBytes { payload in
-                    columns.append(flatJSON: payload, adding: idField.map { ($0, .string(entry.id.description)) })
+                    columns.append(flatJSON: payload, adding: idField.map { ($0, .string(id)) })
                 } ?? false)
             if !appended {
                 do {

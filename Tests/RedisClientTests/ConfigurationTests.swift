@@ -1,4 +1,5 @@
 #if Redis
+import RunnelTesting
 import Testing
 
 @testable import RedisClient
@@ -91,6 +92,13 @@ struct ConfigurationTests {
             #expect(StreamID(bad) == nil, "\(bad)")
         }
         #expect(StreamID(milliseconds: 12, sequence: 4).description == "12-4")
+        #expect(StreamID.zero.description == "0-0")
+        #expect(StreamID.max.description == "18446744073709551615-18446744073709551615")
+        var rng = SeededGenerator(seed: 3)
+        for _ in 0..<1_000 {
+            let id = StreamID(milliseconds: rng.next() >> (rng.next() % 64), sequence: rng.next() >> (rng.next() % 64))
+            #expect(id.description == "\(id.milliseconds)-\(id.sequence)" && StreamID(id.description) == id)
+        }
         #expect(StreamID("1-9")! < StreamID("2-0")!)
         #expect(StreamID("2-1")! > StreamID("2-0")!)
         #expect(StreamID("10-0")! > StreamID("9-99")!)  // numeric, not lexicographic
@@ -115,3 +123,4 @@ struct ConfigurationTests {
 }
 
 #endif
+
