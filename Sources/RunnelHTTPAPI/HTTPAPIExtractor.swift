@@ -261,28 +261,29 @@ final class HTTPPageReader: BatchReader {
         // Records: objects by their keys, in order of first appearance; anything else is rejected.
         let cursorField = configuration.cursor?.field
         var max = position.max
-        var union = FieldUnion()
         var truncated = false
         if let r = remaining, elements.count > r {
             elements.removeLast(elements.count - r)
             truncated = true
         }
         for case .object(let o) in elements {
-            union.add(o.keys)
             if let cursorField, let v = o[cursorField], let text = CursorOrder.text(v) {
                 if max.map({ CursorOrder.isGreater(text, than: $0) }) ?? true { max = text }
             }
         }
-        let schema = Schema(union.names)
-        var records: [Record] = []
-        records.reserveCapacity(elements.count)
-        var sources: [SourceRecord] = []
-        sources.reserveCapacity(elements.count)
+        // By column: a key first seen late in the page costs nothing for the records before it.
+        var columns = ColumnsBuilder()
+        var origins: [Origin] = []
+        origins.reserveCapacity(elements.count + 1)
+        var raws: [Int: String] = [:]
+        var unreadable: Set<Int> = []
         var rejections: [(Int, RecordError)] = []
         for (i, element) in elements.enumerated() {
-            let origin = Origin(source: printable, id: String(i))
+            origins.append(Origin(source: printable, id: String(i)))
             guard case .object(let o) = element else {
-                sources.append(SourceRecord(origin: origin, values: [], raw: redactor.text(JSONText.encode(element))))
+                raws[i] = redactor.text(JSONText.encode(element))
+                unreadable.insert(i)
+                columns.appendUnreadable()
                 rejections.append(
                     (
                         i,
@@ -292,18 +293,20 @@ final class HTTPPageReader: BatchReader {
                     ))
                 continue
             }
-            let values = union.row(o)
-            sources.append(SourceRecord(origin: origin, values: values))
-            records.append(Record(values: values, ordinal: i))
+            columns.append(object: o)
         }
         if let problem {
             let body = String(decoding: answer.body.readableBytesView, as: UTF8.self)
-            sources.append(SourceRecord(origin: Origin(source: printable), values: [], raw: redactor.text(body)))
+            let row = origins.count
+            origins.append(Origin(source: printable))
+            raws[row] = redactor.text(body)
+            unreadable.insert(row)
+            columns.appendUnreadable()
             var message = problem
             if case .stuck = advance {
                 message += "; the listing cannot go past this page: the next run asks for it again"
             }
-            rejections.append((sources.count - 1, RecordError(code: "malformed_page", message: message)))
+            rejections.append((row, RecordError(code: "malformed_page", message: message)))
         }
         if let r = remaining { remaining = r - elements.count }
 
@@ -325,8 +328,9 @@ final class HTTPPageReader: BatchReader {
         }
         position = after
         if finished { for f in inflight { f.task.cancel() } }
-        var batch = Batch(schema: schema, records: records, sources: sources, byteCount: answer.body.readableBytes)
-        batch.sourceSchema = schema
+        let (schema, built) = columns.finish()
+        var batch = Batch(
+            schema: schema, columns: built, origins: origins, raws: raws, unreadable: unreadable, byteCount: answer.body.readableBytes)
         // A server that traces answers with its own `traceparent`: the batch span links to it.
         if let traceparent = answer.headers.first(name: "traceparent") { batch.trace.link(traceparent: traceparent) }
         for (i, e) in rejections { batch.reject(ordinal: i, stage: "extract", error: e) }
