@@ -91,4 +91,51 @@ import Testing
         // Lines naming `entry_id` themselves (a third here) take the parser.
         #expect(took > 600)
     }
+
+    /// Lines with the same keys laid out differently from line to line — spaces around colons
+    /// and commas, before the brace, after the value, values of every kind and length (strings
+    /// longer than a word, with non-ASCII, with an escape) — hold what the parser reads: the
+    /// scanner compares a line with the last one's layout and must fall back whenever they differ.
+    @Test func lineLayoutsThatDifferHoldWhatTheParserReads() throws {
+        var rng = SeededGenerator(seed: 33)
+        func next(_ bound: Int) -> Int { rng.below(bound) }
+        let keys = ["order_id", "customer_name", "é", "a", "k_with_a_long_name_past_sixteen_bytes"]
+        let values = [
+            "1", "-7", "0", "-0", "12345678901234567", "2.5", "-0.001", "1e3", "01", "\"x\"", "\"\"", "true", "false", "null",
+            "\"a string longer than eight bytes\"", "\"é😀 and more text\"", "\"q\\\"q\"", "\"}\"", "\"tab\\tafter\"",
+        ]
+        let spaces = ["", " ", "  ", "\t"]
+        var style = (0..<6).map { _ in spaces[next(spaces.count)] }
+        var lines: [String] = []
+        for _ in 0..<4_000 {
+            if next(5) == 0 { style = (0..<6).map { _ in spaces[next(spaces.count)] } }  // another writer's layout
+            let fields = next(8) == 0 ? keys.filter { _ in next(2) == 0 } : keys
+            let body = fields.map { "\"\($0)\"\(style[0]):\(style[1])\(values[next(values.count)])\(style[2])" }
+            lines.append(style[3] + "{" + style[4] + body.joined(separator: "," + style[5]) + "}" + style[3])
+        }
+        var columns = ColumnsBuilder()
+        var expected: [Object] = []
+        var fast = 0
+        for line in lines {
+            let object: Object
+            switch try? JSONText.parse(line) {
+            case .object(let o): object = o
+            default:
+                // The fast path must refuse what the parser refuses (a leading zero, here).
+                #expect(!Array(line.utf8).withUnsafeBytes { columns.append(flatJSON: $0) }, "\(line)")
+                continue
+            }
+            let took = Array(line.utf8).withUnsafeBytes { columns.append(flatJSON: $0) }
+            if took { fast += 1 } else { columns.append(object: object) }
+            expected.append(object)
+        }
+        let (schema, built) = columns.finish()
+        for (row, object) in expected.enumerated() {
+            for (i, name) in schema.fields.enumerated() {
+                let want = object.keys.lastIndex(of: name).map { object.values[$0] } ?? .null
+                #expect(built[i].value(row) == want, "row \(row) field \(name)")
+            }
+        }
+        #expect(fast > 1_000)
+    }
 }

@@ -59,12 +59,21 @@ public struct ByteSink: ~Copyable, ByteOutput {
     }
 }
 
-/// Copies `n` bytes. Fields and keys are short: up to 16 bytes are copied inline, by two
-/// overlapping loads and stores, instead of a call to `memcpy`.
+/// Copies `n` bytes between regions that do not overlap. Fields and keys are short: up to 32
+/// bytes are copied inline, by overlapping loads and stores, instead of a call to `memcpy`.
 @inline(__always)
 func copyBytes(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, _ n: Int) {
-    if n > 16 {
+    if n > 32 {
         destination.copyMemory(from: source, byteCount: n)
+    } else if n > 16 {
+        let a = source.loadUnaligned(as: UInt64.self)
+        let b = source.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let c = source.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
+        let d = source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        destination.storeBytes(of: a, as: UInt64.self)
+        destination.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+        destination.storeBytes(of: c, toByteOffset: n - 16, as: UInt64.self)
+        destination.storeBytes(of: d, toByteOffset: n - 8, as: UInt64.self)
     } else if n >= 8 {
         destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
         (destination + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)

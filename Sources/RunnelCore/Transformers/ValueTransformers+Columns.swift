@@ -10,6 +10,8 @@ extension MapTransformer {
                 let column = c.columns[p]
                 switch column.kind {
                 case .null: continue
+                case .string where op == .lowercase || op == .uppercase:
+                    c.columns[p] = Self.changeCase(column, upper: op == .uppercase, selection: c.selection, physicalCount: c.physicalCount)
                 case .string:
                     c.columns[p] = Self.rewrite(column, selection: c.selection, physicalCount: c.physicalCount) { bytes, out in
                         Self.apply(op, salt: salt, bytes, into: &out)
@@ -44,6 +46,30 @@ extension MapTransformer {
             scratch.removeAll(keepingCapacity: true)
             column.withBytes(row) { body($0, &scratch) }
             scratch.withUnsafeBytes { out.appendString($0) }
+        }
+    }
+
+    /// Lowercase or uppercase of a string column: an ASCII row is written straight into the new
+    /// column, byte by byte; other text goes through `String`, as in the row path.
+    static func changeCase(_ column: Column, upper: Bool, selection: [Int], physicalCount: Int) -> Column {
+        column.bytes.withUnsafeBufferPointer { all in
+            column.offsets.withUnsafeBufferPointer { offsets in
+                ColumnBuilder.derive(.string, from: column, selection: selection, physicalCount: physicalCount) { row, out in
+                    let start = offsets[row]
+                    let b = UnsafeBufferPointer(start: all.baseAddress.map { $0 + start }, count: offsets[row + 1] - start)
+                    guard UTF8Check.isASCII(b) else {
+                        let s = String(decoding: b, as: UTF8.self)
+                        return out.appendString(upper ? s.uppercased() : s.lowercased())
+                    }
+                    out.appendString(count: b.count) { target in
+                        let from: UInt8 = upper ? UInt8(ascii: "a") : UInt8(ascii: "A")
+                        for i in 0..<b.count {
+                            let c = b[i]
+                            target.storeBytes(of: c &- from < 26 ? c ^ 0x20 : c, toByteOffset: i, as: UInt8.self)
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -21,7 +21,7 @@ public enum DoubleText {
         for k in 0...6 {
             // The product is off by at most a few hundredths of a unit, so rounding it finds the
             // one candidate m when there is one.
-            let m = (magnitude * scale).rounded()
+            let m = roundedHalfAway(magnitude * scale)
             if m / scale == magnitude {
                 write(UInt64(m), fractionDigits: k, negative: d < 0, into: &out)
                 return true
@@ -29,6 +29,14 @@ public enum DoubleText {
             scale *= 10
         }
         return false
+    }
+
+    /// `x.rounded()` for 0 ≤ x < 2^53, without the call to libm's `round` (the conversion
+    /// truncates, and `x - t` is exact in that range).
+    @inline(__always)
+    static func roundedHalfAway(_ x: Double) -> Double {
+        let t = Double(UInt64(x))
+        return x - t >= 0.5 ? t + 1 : t
     }
 
     /// `m / 10^k` in plain decimal: `123.45`, `0.0012`, `5.0` (an integral value keeps `.0`).

@@ -27,24 +27,31 @@ public struct ColumnsBuilder: Sendable {
     private var overflowSlot: Int?
     /// The JSON fast path's state: the scanner's buffers, and per field position of the last
     /// line its key bytes and column, so that lines with the same keys map them by a compare.
-    /// The scanner expects the last line's keys (`JSONFlatObject.expect`): a line that has them,
-    /// in order, was checked then (distinct keys, each with its column).
+    /// The scanner expects the last line's layout (`JSONFlatObject.expectLayout`): a line with
+    /// its keys, in order, was checked then (distinct keys, each with its column).
     private var flat = JSONFlatObject()
     private var keyBytes: [[UInt8]] = []
     private var keySlots: [Int] = []
     private var rowMarks: [Int] = []
     private var lineSlots: [Int] = []
+    /// The rows a batch is expected to hold: the first columns of objects reserve room for
+    /// them (a column grown by doubling is copied again and again); keys past those grow as
+    /// they fill, since hostile input may bring thousands.
+    private var expectedRows = 0
+    private static let reservedColumns = 64
     /// `extraSlot(_:)`'s last answer.
     private var extraName = ""
     private var extraSlotCache: Int?
 
-    /// A builder for positional rows with these fields (CSV), or for objects when `fields` is empty.
+    /// A builder for positional rows with these fields (CSV), or for objects when `fields` is
+    /// empty; `capacity` is the rows a batch is expected to hold.
     public init(fields: [String] = [], maximumFields: Int = 1024, capacity: Int = 0) {
         names = fields
         self.maximumFields = max(maximumFields, fields.count)
         // Positional fields (a CSV header's) are in every row: room for the batch is reserved.
         // Keys of objects grow their columns as they fill: hostile input may bring thousands.
         builders = fields.map { _ in ColumnBuilder(expectedRows: capacity) }
+        expectedRows = capacity
         for (i, f) in fields.enumerated() where slots[f] == nil { slots[f] = i }
     }
 
@@ -90,7 +97,7 @@ public struct ColumnsBuilder: Sendable {
     public mutating func append(flatJSON line: UnsafeRawBufferPointer, adding extra: (name: String, value: Value)? = nil) -> Bool {
         let b = line.bindMemory(to: UInt8.self)
         guard flat.scan(b) else { return false }
-        let fieldCount = flat.keys.count
+        let fieldCount = flat.count
         // The common line names the keys of the line before in the same order: they were checked
         // then (distinct, each with its column), so its values only need appending.
         if flat.keysAsExpected {
@@ -99,7 +106,13 @@ public struct ColumnsBuilder: Sendable {
                 for k in 0..<fieldCount where keySlots[k] == extraSlot { return false }
                 builders[extraSlot].append(extra.value)
             }
-            for k in 0..<fieldCount { appendToken(flat.tokens[k], slot: keySlots[k], line) }
+            keySlots.withUnsafeBufferPointer { slots in
+                flat.withFields { fields in
+                    builders.withUnsafeMutableBufferPointer { builders in
+                        for k in 0..<fieldCount { Self.append(fields[k], to: &builders[slots[k]], line) }
+                    }
+                }
+            }
             rowCount += 1
             if fieldCount < builders.count {
                 for i in builders.indices where builders[i].count < rowCount { builders[i].appendNull() }
@@ -114,8 +127,8 @@ public struct ColumnsBuilder: Sendable {
         // Map keys; a new key or a repeated one sends the line to the full parser only when
         // the bound on columns would be passed (the overflow column is the parser path's).
         for k in 0..<fieldCount {
-            let key = flat.keys[k]
-            let bytes = UnsafeBufferPointer(rebasing: b[key.start..<(key.start + key.count)])
+            let key = flat[k]
+            let bytes = UnsafeBufferPointer(rebasing: b[key.keyStart..<(key.keyStart + key.keyCount)])
             if k < keyBytes.count, Self.same(keyBytes[k], bytes) {
                 slots[k] = keySlots[k]
                 continue
@@ -146,14 +159,14 @@ public struct ColumnsBuilder: Sendable {
         }
         var seenNew = Set<String>()
         for k in 0..<fieldCount where slots[k] == -2 {
-            let key = flat.keys[k]
-            let name = String(decoding: UnsafeBufferPointer(rebasing: b[key.start..<(key.start + key.count)]), as: UTF8.self)
+            let key = flat[k]
+            let name = String(decoding: UnsafeBufferPointer(rebasing: b[key.keyStart..<(key.keyStart + key.keyCount)]), as: UTF8.self)
             if !seenNew.insert(name).inserted { return false }
         }
         // Commit: create the new columns, remember the keys, append the values.
         for k in 0..<fieldCount {
-            let key = flat.keys[k]
-            let bytes = UnsafeBufferPointer(rebasing: b[key.start..<(key.start + key.count)])
+            let key = flat[k]
+            let bytes = UnsafeBufferPointer(rebasing: b[key.keyStart..<(key.keyStart + key.keyCount)])
             if slots[k] == -2 { slots[k] = addColumn(String(decoding: bytes, as: UTF8.self)) }
             if k < keyBytes.count {
                 if keySlots[k] != slots[k] {
@@ -164,9 +177,9 @@ public struct ColumnsBuilder: Sendable {
                 keyBytes.append(Array(bytes))
                 keySlots.append(slots[k])
             }
-            appendToken(flat.tokens[k], slot: slots[k], line)
+            Self.append(key, to: &builders[slots[k]], line)
         }
-        flat.expect(keyBytes.prefix(fieldCount))
+        flat.expectLayout(of: b)
         if let extra { builders[slot(for: extra.name)].append(extra.value) }
         rowCount += 1
         if fieldCount < builders.count {
@@ -186,15 +199,16 @@ public struct ColumnsBuilder: Sendable {
         return extraSlotCache
     }
 
+    /// Appends a scanned field's value (a string by its bytes in the line).
     @inline(__always)
-    private mutating func appendToken(_ token: JSONFlatObject.Token, slot: Int, _ line: UnsafeRawBufferPointer) {
-        switch token {
-        case .string(let start, let count):
-            builders[slot].appendString(UnsafeRawBufferPointer(rebasing: line[start..<(start + count)]))
-        case .int(let v): builders[slot].appendInt(v)
-        case .double(let v): builders[slot].appendDouble(v)
-        case .bool(let v): builders[slot].appendBool(v)
-        case .null: builders[slot].appendNull()
+    private static func append(_ field: JSONFlatObject.Field, to builder: inout ColumnBuilder, _ line: UnsafeRawBufferPointer) {
+        switch field.kind {
+        case .string:
+            builder.appendString(UnsafeRawBufferPointer(start: line.baseAddress.unsafelyUnwrapped + field.valueStart, count: field.valueCount))
+        case .int: builder.appendInt(field.payload)
+        case .double: builder.appendDouble(Double(bitPattern: UInt64(bitPattern: field.payload)))
+        case .bool: builder.appendBool(field.payload != 0)
+        case .null: builder.appendNull()
         }
     }
 
@@ -238,7 +252,7 @@ public struct ColumnsBuilder: Sendable {
         let s = names.count
         names.append(name)
         slots[name] = s
-        var b = ColumnBuilder()
+        var b = ColumnBuilder(expectedRows: s < Self.reservedColumns ? expectedRows : 0)
         for _ in 0..<rowCount { b.appendNull() }
         builders.append(b)
         return s

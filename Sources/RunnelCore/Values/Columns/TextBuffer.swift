@@ -19,11 +19,30 @@ struct TextBuffer: Sendable {
 
     init() {}
 
+    /// Room left before the buffer must grow.
+    var spare: Int { capacity &- count }
+
     @inline(__always)
     mutating func append(_ source: UnsafeRawPointer, _ n: Int) {
-        if capacity - count < n || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count + n) }
-        copyBytes(to: UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count), from: source, n)
-        count += n
+        // 16 bytes of slack past the end let a short string be copied as two overlapping words.
+        if capacity &- count < n &+ 16 || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n &+ 16) }
+        let target = UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count)
+        copyBytes(to: target, from: source, n)
+        count &+= n
+    }
+
+    /// Makes room for `n` more bytes (a string whose size is known) and lets `body` write them.
+    @inline(__always)
+    mutating func append(count n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        if capacity &- count < n &+ 16 || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n &+ 16) }
+        body(UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count))
+        count &+= n
+    }
+
+    /// Grows the buffer to hold at least `total` bytes (a column's expected size), so that a
+    /// large batch's text is not copied to twice its size again and again as it fills.
+    mutating func reserve(_ total: Int) {
+        if total > capacity { reallocate(atLeast: total) }
     }
 
     private mutating func reallocate(atLeast needed: Int) {

@@ -9,28 +9,33 @@ public enum JSONColumnsWriter {
         // Written into a sink (an append is a capacity check and a copy), handed over once.
         var out = ByteSink(capacity: data.selection.count * 64)
         defer { out.write(to: &bytes) }
-        let keys: [[UInt8]] = schema.fields.indices.map { i in
-            var k: [UInt8] = i == 0 ? [UInt8(ascii: "{")] : [UInt8(ascii: ",")]
-            JSONWriter.writeString(schema.fields[i], into: &k)
-            k.append(UInt8(ascii: ":"))
-            return k
+        // Every key's `,"key":` (`{"key":` for the first) back to back, and where each starts.
+        var keyBytes: [UInt8] = []
+        var keyStarts: [Int] = [0]
+        for (i, name) in schema.fields.enumerated() {
+            keyBytes.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONWriter.writeString(name, into: &keyBytes)
+            keyBytes.append(UInt8(ascii: ":"))
+            keyStarts.append(keyBytes.count)
         }
-        let width = min(keys.count, data.columns.count)
-        // Columns are read through plain views and keys borrowed: a Column or a key copied per
-        // value retains its buffers, which costs more than writing the value.
+        let width = min(schema.fields.count, data.columns.count)
+        // Columns are read through plain views and keys through pointers: a Column or a key
+        // array copied per value retains its buffers, which costs more than writing the value.
         let views = ColumnViews(data.columns)
         let mixed = views.columns
         views.withViews { columns in
-            keys.withUnsafeBufferPointer { keys in
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
-                    for row in data.selection {
-                        if width == 0 { out.append(UInt8(ascii: "{")) }
-                        for k in 0..<width {
-                            keys[k].withUnsafeBufferPointer { out.append(bytes: $0) }
-                            write(columns[k], mixed, k, row, scratch, into: &out)
+            keyBytes.withUnsafeBufferPointer { keyBytes in
+                keyStarts.withUnsafeBufferPointer { keyStarts in
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
+                        for row in data.selection {
+                            if width == 0 { out.append(UInt8(ascii: "{")) }
+                            for k in 0..<width {
+                                out.append(bytes: UnsafeBufferPointer(rebasing: keyBytes[keyStarts[k]..<keyStarts[k + 1]]))
+                                write(columns[k], mixed, k, row, scratch, into: &out)
+                            }
+                            out.append(UInt8(ascii: "}"))
+                            out.append(0x0A)
                         }
-                        out.append(UInt8(ascii: "}"))
-                        out.append(0x0A)
                     }
                 }
             }
@@ -47,7 +52,7 @@ public enum JSONColumnsWriter {
         switch c.kind {
         case .int: JSONWriter.writeInteger(c.int(row), into: &out)
         case .bool: JSONWriter.write(.bool(c.bool(row)), into: &out)
-        case .double: JSONWriter.write(.double(c.double(row)), into: &out)
+        case .double: JSONWriter.writeDouble(c.double(row), into: &out)
         case .timestamp:
             let n = c.timestamp(row).writeISO8601(into: scratch)
             out.append(UInt8(ascii: "\""))

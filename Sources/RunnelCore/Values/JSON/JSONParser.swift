@@ -619,6 +619,25 @@ struct JSONParser: ~Copyable {
 /// surrogates, nothing above U+10FFFF. Used to locate an error the standard library found, and
 /// by the parsers' fast paths to check non-ASCII bytes without making a `String`.
 public enum UTF8Check {
+    /// Whether every byte is below 0x80: eight at a time.
+    @inline(__always)
+    public static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = bytes.baseAddress else { return true }
+        let n = bytes.count
+        var i = 0
+        var any: UInt64 = 0
+        while i &+ 8 <= n {
+            any |= UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            i &+= 8
+        }
+        var tail: UInt8 = 0
+        while i < n {
+            tail |= p[i]
+            i &+= 1
+        }
+        return any & 0x8080_8080_8080_8080 == 0 && tail < 0x80
+    }
+
     public static func firstInvalidOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         let n = bytes.count

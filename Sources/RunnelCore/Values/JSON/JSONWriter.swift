@@ -13,16 +13,7 @@ enum JSONWriter {
         case .int(let i):
             writeInteger(i, into: &out)
         case .double(let d):
-            // JSON has no NaN or infinity. `description` is the shortest text that reads back
-            // to the same double, keeps `.0` on integral values and uses `e` notation that is
-            // valid JSON (`1e+16`, `5e-324`). `DoubleText` writes the common ones without it.
-            if DoubleText.writeShort(d, into: &out) { return }
-            if d.isFinite {
-                var text = d.description
-                text.withUTF8 { out.append(bytes: $0) }
-            } else {
-                appendASCII("null", to: &out)
-            }
+            writeDouble(d, into: &out)
         case .string(let s):
             writeString(s, into: &out)
         case .timestamp(let t):
@@ -47,6 +38,19 @@ enum JSONWriter {
                 write(member, into: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func writeDouble<Out: ByteOutput & ~Copyable>(_ d: Double, into out: inout Out) {
+        // JSON has no NaN or infinity. `description` is the shortest text that reads back
+        // to the same double, keeps `.0` on integral values and uses `e` notation that is
+        // valid JSON (`1e+16`, `5e-324`). `DoubleText` writes the common ones without it.
+        if DoubleText.writeShort(d, into: &out) { return }
+        if d.isFinite {
+            var text = d.description
+            text.withUTF8 { out.append(bytes: $0) }
+        } else {
+            appendASCII("null", to: &out)
         }
     }
 
@@ -91,26 +95,45 @@ enum JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Flags (high bit) the bytes of `w` that are a quote, a backslash or below 0x20.
+    @inline(__always)
+    static func special(_ w: UInt64) -> UInt64 {
+        let q = w ^ 0x2222_2222_2222_2222
+        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        return ((q &- Self.ones) & ~q | (b &- Self.ones) & ~b | (w &- 0x2020_2020_2020_2020) & ~w) & Self.highBits
+    }
+
     static func writeEscaped<Out: ByteOutput & ~Copyable>(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout Out) {
         var runStart = 0
         var i = 0
         let n = bytes.count
         guard let base = bytes.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
         while i < n {
             // Eight bytes at a time while none is a quote, a backslash or a control character
-            // (most text has none: it is then copied in one run).
-            while i + 8 <= n {
-                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                let q = w ^ 0x2222_2222_2222_2222
-                let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                let special = ((q &- Self.ones) & ~q | (b &- Self.ones) & ~b | (w &- 0x2020_2020_2020_2020) & ~w) & Self.highBits
-                if special != 0 { break }
-                i += 8
+            // (most text has none: it is then copied in one run). The lowest flagged byte is a
+            // true one (a borrow only runs upward), so the scan jumps to it; a byte flagged by a
+            // borrow from below the part of a word that counts is checked again below.
+            if i &+ 8 <= n {
+                let special = Self.special(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                if special == 0 {
+                    i &+= 8
+                    continue
+                }
+                i &+= special.trailingZeroBitCount >> 3
+            } else if n >= 8 {
+                // The tail, as the string's last eight bytes: only bytes from `i` on count.
+                let skip = 8 &- (n &- i)
+                let special = Self.special(raw.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) >> UInt64(skip &* 8)
+                if special == 0 {
+                    i = n
+                    break
+                }
+                i &+= special.trailingZeroBitCount >> 3
             }
-            guard i < n else { break }
             let c = bytes[i]
             if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
-                i += 1
+                i &+= 1
                 continue
             }
             if runStart < i { out.append(bytes: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
