@@ -69,25 +69,27 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         // Years 0 to 9999 (all but rare data): two digits at a time from a table.
         if y >= 0, y <= 9999 {
             let p = pairs.utf8Start
-            @inline(__always) func two(_ v: Int, at i: Int) {
-                buf[i] = p[2 * v]
-                buf[i + 1] = p[2 * v + 1]
+            let out = buf.baseAddress.unsafelyUnwrapped
+            @inline(__always) func two(_ v: UInt, at i: Int) {
+                out[i] = p[Int(bitPattern: v &* 2)]
+                out[i &+ 1] = p[Int(bitPattern: v &* 2 &+ 1)]
             }
-            let second = Int(secOfDay)
-            two(Int(y) / 100, at: 0); two(Int(y) % 100, at: 2); buf[4] = UInt8(ascii: "-")
-            two(m, at: 5); buf[7] = UInt8(ascii: "-"); two(d, at: 8); buf[10] = UInt8(ascii: "T")
-            two(second / 3600, at: 11); buf[13] = UInt8(ascii: ":"); two(second / 60 % 60, at: 14); buf[16] = UInt8(ascii: ":")
+            let year = UInt(truncatingIfNeeded: y)
+            let second = UInt(truncatingIfNeeded: secOfDay)
+            two(year / 100, at: 0); two(year % 100, at: 2); out[4] = UInt8(ascii: "-")
+            two(UInt(truncatingIfNeeded: m), at: 5); out[7] = UInt8(ascii: "-"); two(UInt(truncatingIfNeeded: d), at: 8); out[10] = UInt8(ascii: "T")
+            two(second / 3600, at: 11); out[13] = UInt8(ascii: ":"); two(second / 60 % 60, at: 14); out[16] = UInt8(ascii: ":")
             two(second % 60, at: 17)
             var i = 19
             if micros != 0 || alwaysFraction {
-                buf[19] = UInt8(ascii: ".")
-                let v = Int(micros)
+                out[19] = UInt8(ascii: ".")
+                let v = UInt(truncatingIfNeeded: micros)
                 two(v / 10_000, at: 20); two(v / 100 % 100, at: 22); two(v % 100, at: 24)
                 i = 26
-                if !alwaysFraction { while buf[i - 1] == UInt8(ascii: "0") { i -= 1 } }
+                if !alwaysFraction { while out[i &- 1] == UInt8(ascii: "0") { i &-= 1 } }
             }
-            buf[i] = UInt8(ascii: "Z")
-            return i + 1
+            out[i] = UInt8(ascii: "Z")
+            return i &+ 1
         }
         var i = 0
         func put(_ v: Int64, _ width: Int) {
@@ -131,26 +133,30 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 /// used instead of Foundation's Calendar: exact, allocation-free and independent of the locale.
 public enum CivilDate {
     /// Days since 1970-01-01 for a valid civil date.
+    // Wrapping arithmetic, and unsigned division where the operand cannot be negative (the day
+    // and year of the era): this runs per timestamp per record, and checked signed division
+    // by a constant costs several times the unsigned one. Years are those a `Timestamp` of
+    // microseconds can hold (about ±292,000), far from any overflow.
     public static func days(year: Int64, month: Int, day: Int) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        let y = month <= 2 ? year &- 1 : year
+        let era = (y >= 0 ? y : y &- 399) / 400
+        let yoe = UInt64(bitPattern: y &- era &* 400)
+        let m = UInt64(truncatingIfNeeded: month)
+        let doy = (153 &* (m > 2 ? m &- 3 : m &+ 9) &+ 2) / 5 &+ UInt64(truncatingIfNeeded: day) &- 1
+        let doe = yoe &* 365 &+ yoe / 4 &- yoe / 100 &+ doy
+        return era &* 146_097 &+ Int64(bitPattern: doe) &- 719_468
     }
 
     public static func fromDays(_ z0: Int64) -> (year: Int64, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+        let z = z0 &+ 719_468
+        let era = (z >= 0 ? z : z &- 146_096) / 146_097
+        let doe = UInt64(bitPattern: z &- era &* 146_097)
+        let yoe = (doe &- doe / 1460 &+ doe / 36524 &- doe / 146_096) / 365
+        let doy = doe &- (365 &* yoe &+ yoe / 4 &- yoe / 100)
+        let mp = (5 &* doy &+ 2) / 153
+        let d = Int(truncatingIfNeeded: doy &- (153 &* mp &+ 2) / 5 &+ 1)
+        let m = Int(truncatingIfNeeded: mp < 10 ? mp &+ 3 : mp &- 9)
+        return (Int64(bitPattern: yoe) &+ era &* 400 &+ (m <= 2 ? 1 : 0), m, d)
     }
 
     public static func isLeap(_ y: Int64) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }

@@ -112,12 +112,12 @@ public struct TimestampFormat: Sendable, Hashable, CustomStringConvertible {
             return Int(d)
         }
         var f = Fields()
-        f.year = Int64(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3))
-        f.month = digit(5) * 10 + digit(6)
-        f.day = digit(8) * 10 + digit(9)
-        f.hour = digit(11) * 10 + digit(12)
-        f.minute = digit(14) * 10 + digit(15)
-        f.second = digit(17) * 10 + digit(18)
+        f.year = Int64(digit(0) &* 1000 &+ digit(1) &* 100 &+ digit(2) &* 10 &+ digit(3))
+        f.month = digit(5) &* 10 &+ digit(6)
+        f.day = digit(8) &* 10 &+ digit(9)
+        f.hour = digit(11) &* 10 &+ digit(12)
+        f.minute = digit(14) &* 10 &+ digit(15)
+        f.second = digit(17) &* 10 &+ digit(18)
         if n > 20 {
             // `.` then 1 to 9 digits: the first six are the microseconds, as `fraction()` keeps them.
             guard b[19] == UInt8(ascii: "."), n >= 22 else { return nil }
@@ -143,7 +143,7 @@ public struct TimestampFormat: Sendable, Hashable, CustomStringConvertible {
                 (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
             else { return nil }
             let days = CivilDate.days(year: year, month: month, day: day)
-            let secs = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - offsetSeconds
+            let secs = days * 86_400 + Int64(hour &* 3600 &+ minute &* 60 &+ second) - offsetSeconds
             return Timestamp(microseconds: secs * 1_000_000 + micros)
         }
     }

@@ -134,18 +134,19 @@ struct JSONFlatObject {
         func runLaidOut() -> Outcome? {
             guard !separators.isEmpty, separators.count <= fields.count, let p = line.baseAddress, let n = trimmedLength(p) else { return nil }
             let e = expected.baseAddress.unsafelyUnwrapped
+            let out = fields.baseAddress.unsafelyUnwrapped
             var i = 0
             for k in 0..<separators.count {
                 let separator = separators[k]
                 guard i &+ separator.count < n, Self.equal(p + i, e + separator.start, separator.count, readable: n &- i) else { return nil }
-                var field = Field()
-                field.keyStart = i &+ separator.keyOffset
-                field.keyCount = separator.keyCount
+                // Written in place: a `Field` built on the stack and copied costs as much as the compare.
+                let field = out + k
+                field.pointee.keyStart = i &+ separator.keyOffset
+                field.pointee.keyCount = separator.keyCount
                 i &+= separator.count
-                field.rawStart = i
-                guard Self.value(p, n, &i, &field) else { return nil }
-                field.rawEnd = i
-                fields[k] = field
+                field.pointee.rawStart = i
+                guard Self.value(p, n, &i, &field.pointee) else { return nil }
+                field.pointee.rawEnd = i
             }
             i = Self.skipSpace(p, i)
             guard i == n &- 1 else { return nil }
@@ -197,7 +198,8 @@ struct JSONFlatObject {
             }
         }
 
-        /// A scalar value at `i`, into `field`; moves past it.
+        /// A scalar value at `i`, into `field` (its kind and payload or string, whatever they held
+        /// before); moves past it.
         @inline(__always)
         static func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ field: inout Field) -> Bool {
             switch p[i] {
@@ -214,9 +216,11 @@ struct JSONFlatObject {
             case UInt8(ascii: "f"):
                 guard word(p, n, i, "fals", 4), p[i &+ 4] == UInt8(ascii: "e") else { return false }
                 field.kind = .bool
+                field.payload = 0
                 i &+= 5
             case UInt8(ascii: "n"):
                 guard word(p, n, i, "null", 4) else { return false }
+                field.kind = .null
                 i &+= 4
             default:
                 return number(p, &i, &field)
