@@ -237,7 +237,6 @@ public struct ColumnBuilder: Sendable {
     /// Appends a string given as valid UTF-8 bytes.
     public mutating func appendString(_ utf8: UnsafeRawBufferPointer) {
         guard prepare(.string) else { return appendMixed(.string(String(decoding: utf8, as: UTF8.self))) }
-        if text.spare < utf8.count &+ 16 { reserveText(adding: utf8.count) }
         if let base = utf8.baseAddress { text.append(base, utf8.count) }
         column.offsets.append(byteCount)
         markValid()
@@ -249,30 +248,16 @@ public struct ColumnBuilder: Sendable {
     @inline(__always)
     public mutating func appendString(count: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
         guard prepare(.string) else {
-            let bytes = [UInt8](unsafeUninitializedCapacity: count) { b, n in
+            let bytes = [UInt8](unsafeUninitializedCapacity: max(count, 1)) { b, n in
                 write(UnsafeMutableRawPointer(b.baseAddress!))
                 n = count
             }
             return appendMixed(.string(String(decoding: bytes, as: UTF8.self)))
         }
-        if text.spare < count &+ 16 { reserveText(adding: count) }
         text.append(count: count, write)
         column.offsets.append(byteCount)
         markValid()
         column.count += 1
-    }
-
-    /// Before the text buffer grows: room for the rows still expected at the bytes per row so
-    /// far (with an eighth more), once enough rows tell the size; else it doubles as it must.
-    /// At most 8 MiB are reserved ahead: a batch cut short by its byte bound leaves the rest
-    /// unused (untouched pages, but address space).
-    private mutating func reserveText(adding n: Int) {
-        let rows = column.count
-        guard rows >= 64, expectedRows > rows else { return }
-        let perRow = (byteCount + n) / rows + 1
-        let ahead = perRow * (expectedRows - rows) * 9 / 8
-        guard ahead <= 8 << 20 else { return }
-        text.reserve(text.count + ahead + n + 16)
     }
 
     public mutating func appendString(_ s: String) {

@@ -19,9 +19,6 @@ struct TextBuffer: Sendable {
 
     init() {}
 
-    /// Room left before the buffer must grow.
-    var spare: Int { capacity &- count }
-
     @inline(__always)
     mutating func append(_ source: UnsafeRawPointer, _ n: Int) {
         // 16 bytes of slack past the end let a short string be copied as two overlapping words.
@@ -37,12 +34,6 @@ struct TextBuffer: Sendable {
         if capacity &- count < n &+ 16 || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n &+ 16) }
         body(UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count))
         count &+= n
-    }
-
-    /// Grows the buffer to hold at least `total` bytes (a column's expected size), so that a
-    /// large batch's text is not copied to twice its size again and again as it fills.
-    mutating func reserve(_ total: Int) {
-        if total > capacity { reallocate(atLeast: total) }
     }
 
     private mutating func reallocate(atLeast needed: Int) {
