@@ -7,27 +7,37 @@ public import RunnelCore
 /// absent or entirely null bound once. Bindings are not cleared between rows: every parameter is
 /// rebound or was bound once for the batch.
 ///
-/// The columns are read through `ColumnViews` (plain pointers, one copy of each column's arrays
-/// made once): reading a `Column` per row would retain and release its arrays per value, which
-/// costs more than binding it.
+/// The columns are read through `ColumnViews` (plain pointers over the columns' own buffers):
+/// reading a `Column` per row would retain and release its arrays per value, which costs more
+/// than binding it.
 struct SQLiteColumnBinding: ~Copyable {
-    private let views: ColumnViews
+    private let views: UnsafeBufferPointer<ColumnViews.View>
+    private let columns: [Column?]
     /// Where each timestamp column's value is formatted for binding, 48 bytes per column: SQLite
     /// reads bound text when the statement steps (SQLITE_STATIC), so columns cannot share it.
     private let scratch: UnsafeMutableBufferPointer<UInt8>
     private static let scratchWidth = 48
+    /// What an empty string binds: a view of an empty column may have no address.
+    private static let empty: StaticString = ""
 
-    /// `columns[i]` is bound to parameter i + 1 (nil: the field is not in the batch).
-    init(_ columns: [Column?]) {
-        views = ColumnViews(columns)
+    /// `columns[i]` is bound to parameter i + 1 (nil: the field is not in the batch); the views
+    /// are `columns`' (`ColumnViews.borrowing`), valid while the binding is used.
+    private init(_ views: UnsafeBufferPointer<ColumnViews.View>, _ columns: [Column?]) {
+        self.views = views
+        self.columns = columns
         scratch = .allocate(capacity: max(1, columns.count) * Self.scratchWidth)
+    }
+
+    /// A binding of `columns` for the duration of `body`.
+    static func with<R>(_ columns: [Column?], _ body: (borrowing SQLiteColumnBinding) throws -> R) rethrows -> R {
+        try ColumnViews.borrowing(columns) { views in try body(SQLiteColumnBinding(views, columns)) }
     }
 
     deinit { scratch.deallocate() }
 
     /// Binds the parameters that stay the same for every row.
     func bindConstants(_ s: SQLiteStatement) {
-        for (i, view) in views.views.enumerated() where view.kind == .null {
+        for (i, view) in views.enumerated() where view.kind == .null {
             sqlite3_bind_null(s.handle, Int32(i + 1))
         }
     }
@@ -35,13 +45,13 @@ struct SQLiteColumnBinding: ~Copyable {
     /// Binds physical row `row` of every column.
     func bind(row: Int, to s: SQLiteStatement) {
         let h = s.handle
-        views.withViews { views in
+        do {
             for i in 0..<views.count {
                 let view = views[i]
                 let index = Int32(i + 1)
                 if view.kind == .null { continue }
                 if view.kind == .mixed {
-                    s.bind(self.views.columns[i]!.value(row), at: index)
+                    s.bind(columns[i]!.value(row), at: index)
                     continue
                 }
                 if view.isNull(row) {
@@ -59,8 +69,8 @@ struct SQLiteColumnBinding: ~Copyable {
                     sqlite3_bind_text(h, index, UnsafeRawPointer(mine.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(n), nil)
                 case .string:
                     let text = view.text(row)
-                    sqlite3_bind_text(
-                        h, index, UnsafeRawPointer(text.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
+                    let base = text.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? UnsafeRawPointer(Self.empty.utf8Start).assumingMemoryBound(to: CChar.self)
+                    sqlite3_bind_text(h, index, base, Int32(text.count), nil)
                 case .null, .mixed: continue
                 }
             }

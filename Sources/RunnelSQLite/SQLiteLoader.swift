@@ -111,12 +111,13 @@ public struct SQLiteLoader: Loader {
             let s = try c.statement(sql)
             if let data = batch.columnar {
                 // In row order, so that duplicate keys within the batch apply in order under the guard.
-                let binding = SQLiteColumnBinding(positions.map { $0.map { data.columns[$0] } })
-                binding.bindConstants(s)
-                for row in data.selection {
-                    binding.bind(row: row, to: s)
-                    try s.step()
-                    s.resetKeepingBindings()
+                try SQLiteColumnBinding.with(positions.map { $0.map { data.columns[$0] } }) { binding in
+                    binding.bindConstants(s)
+                    for row in data.selection {
+                        binding.bind(row: row, to: s)
+                        try s.step()
+                        s.resetKeepingBindings()
+                    }
                 }
             } else {
                 for r in batch.records {

@@ -32,10 +32,11 @@ public enum DoubleText {
     }
 
     /// `x.rounded()` for 0 ≤ x < 2^53, without the call to libm's `round` (the conversion
-    /// truncates, and `x - t` is exact in that range).
+    /// truncates, and `x - t` is exact in that range). Through `Int64`: one instruction each
+    /// way on x86-64, where `UInt64` takes a dozen.
     @inline(__always)
     static func roundedHalfAway(_ x: Double) -> Double {
-        let t = Double(UInt64(x))
+        let t = Double(Int64(x))
         return x - t >= 0.5 ? t + 1 : t
     }
 

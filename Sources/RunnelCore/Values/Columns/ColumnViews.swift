@@ -76,3 +76,53 @@ public struct ColumnViews: ~Copyable {
         try views.withUnsafeBufferPointer(body)
     }
 }
+
+extension ColumnViews {
+    /// Views of `columns` over the columns' own buffers, valid inside `body`: for loops that
+    /// need not outlive the call (a synchronous writer or loader), the copy `init` makes is
+    /// saved. Each column's arrays are borrowed by nesting their `withUnsafeBufferPointer`
+    /// calls, so the nesting is a recursion per column; columns past `borrowedColumns` are
+    /// copied as `init` copies them. The views are read-only (their pointer types are mutable
+    /// only because the copies' are).
+    public static func borrowing<R>(_ columns: [Column?], _ body: (UnsafeBufferPointer<View>) throws -> R) rethrows -> R {
+        var views: [View] = []
+        views.reserveCapacity(columns.count)
+        return try borrow(columns, 0, &views, body)
+    }
+
+    /// Columns borrowed by recursion (a few frames each); wider batches copy the rest.
+    static let borrowedColumns = 64
+
+    private static func borrow<R>(
+        _ columns: [Column?], _ i: Int, _ views: inout [View], _ body: (UnsafeBufferPointer<View>) throws -> R
+    ) rethrows -> R {
+        if i == columns.count { return try views.withUnsafeBufferPointer(body) }
+        if i == borrowedColumns {
+            let rest = ColumnViews(Array(columns[i...]))
+            views += rest.views
+            // `rest` owns the copies: kept alive until `body` is done with them.
+            return try withExtendedLifetime(rest) { try views.withUnsafeBufferPointer(body) }
+        }
+        guard let column = columns[i], column.kind != .null, column.kind != .mixed else {
+            views.append(View(kind: columns[i]?.kind == .mixed ? .mixed : .null, fixed: nil, bytes: nil, offsets: nil, valid: nil))
+            return try borrow(columns, i + 1, &views, body)
+        }
+        return try column.validity.withUnsafeBufferPointer { valid in
+            let valid = column.validity.isEmpty ? nil : UnsafeMutableBufferPointer(mutating: valid)
+            if column.kind == .string {
+                return try column.bytes.withUnsafeBufferPointer { bytes in
+                    try column.offsets.withUnsafeBufferPointer { offsets in
+                        views.append(
+                            View(kind: .string, fixed: nil, bytes: UnsafeMutableBufferPointer(mutating: bytes),
+                                 offsets: UnsafeMutableBufferPointer(mutating: offsets), valid: valid))
+                        return try borrow(columns, i + 1, &views, body)
+                    }
+                }
+            }
+            return try column.fixed.withUnsafeBufferPointer { fixed in
+                views.append(View(kind: column.kind, fixed: UnsafeMutableBufferPointer(mutating: fixed), bytes: nil, offsets: nil, valid: valid))
+                return try borrow(columns, i + 1, &views, body)
+            }
+        }
+    }
+}

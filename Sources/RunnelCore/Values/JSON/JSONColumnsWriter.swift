@@ -7,7 +7,9 @@ public enum JSONColumnsWriter {
 
     public static func writeLines(_ schema: Schema, _ data: BatchColumns, into bytes: inout [UInt8]) {
         // Written into a sink (an append is a capacity check and a copy), handed over once.
-        var out = ByteSink(capacity: data.selection.count * 64)
+        // As large as the room the caller reserved (a part file reserves the batch's input size),
+        // so that it rarely grows.
+        var out = ByteSink(capacity: max(data.selection.count * 64, bytes.capacity - bytes.count))
         defer { out.write(to: &bytes) }
         // Every key's `,"key":` (`{"key":` for the first) back to back, and where each starts.
         var keyBytes: [UInt8] = []
@@ -19,11 +21,11 @@ public enum JSONColumnsWriter {
             keyStarts.append(keyBytes.count)
         }
         let width = min(schema.fields.count, data.columns.count)
-        // Columns are read through plain views and keys through pointers: a Column or a key
-        // array copied per value retains its buffers, which costs more than writing the value.
-        let views = ColumnViews(data.columns)
-        let mixed = views.columns
-        views.withViews { columns in
+        // Columns are read through plain views over their buffers and keys through pointers: a
+        // Column or a key array copied per value retains its buffers, which costs more than
+        // writing the value.
+        let mixed = data.columns
+        ColumnViews.borrowing(data.columns.map { $0 }) { columns in
             keyBytes.withUnsafeBufferPointer { keyBytes in
                 keyStarts.withUnsafeBufferPointer { keyStarts in
                     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
@@ -44,10 +46,10 @@ public enum JSONColumnsWriter {
 
     @inline(__always)
     static func write(
-        _ c: ColumnViews.View, _ columns: [Column?], _ k: Int, _ row: Int, _ scratch: UnsafeMutableBufferPointer<UInt8>,
+        _ c: ColumnViews.View, _ columns: [Column], _ k: Int, _ row: Int, _ scratch: UnsafeMutableBufferPointer<UInt8>,
         into out: inout ByteSink
     ) {
-        if c.kind == .mixed { return JSONWriter.write(columns[k]!.values[row], into: &out) }
+        if c.kind == .mixed { return JSONWriter.write(columns[k].values[row], into: &out) }
         if c.isNull(row) { return out.append(bytes: UnsafeBufferPointer(start: nullText.utf8Start, count: nullText.utf8CodeUnitCount)) }
         switch c.kind {
         case .int: JSONWriter.writeInteger(c.int(row), into: &out)

@@ -200,7 +200,7 @@ struct JSONFlatObject {
 
         /// A scalar value at `i`, into `field` (its kind and payload or string, whatever they held
         /// before); moves past it.
-        @inline(__always)
+        @_transparent
         static func value(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ field: inout Field) -> Bool {
             switch p[i] {
             case UInt8(ascii: "\""):
