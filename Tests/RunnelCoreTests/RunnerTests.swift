@@ -289,3 +289,25 @@ private struct RejectOdd: Validator {
         #expect(hashes.prefix(1_000).allSatisfy { !set.insert($0) })
     }
 }
+
+/// A key of one integer field is hashed by its value (`KeyHash.int`), however a batch holds it:
+/// an int column, a mixed column (a batch where the field also held a string), rows. A key seen
+/// in one layout must be a duplicate in the others, and an integer must not match its text.
+@Suite struct IntegerKeyTests {
+    private func origins(_ n: Int) -> [Origin] { (0..<n).map { Origin(source: "t", line: $0 + 1) } }
+
+    @Test func anIntegerKeyIsOneKeyInEveryLayout() throws {
+        let tracker = KeyTracker(policy: .lastWins, key: ["id"], perBatch: false)
+        let schema = Schema(["id"])
+        var ints = Batch(schema: schema, columns: [Column([.int(1), .int(2), .int(3), .int(2)])], origins: origins(4))
+        try tracker.apply(to: &ints)
+        #expect(ints.superseded == 1, "2 twice in one int column")
+        var mixed = Batch(schema: schema, columns: [Column([.int(3), .string("1"), .int(4), .null])], origins: origins(4))
+        #expect(mixed.columnar?.columns[0].kind == .mixed)
+        try tracker.apply(to: &mixed)
+        #expect(mixed.superseded == 1, "3 seen in the int column; the text \"1\" is not the integer 1")
+        var rows = Batch(schema: schema, rows: [[.int(4)], [.int(5)], [.string("1")], [.int(1)]], origins: origins(4))
+        try tracker.apply(to: &rows)
+        #expect(rows.superseded == 3, "4 (mixed column), \"1\" (mixed column) and 1 (int column) seen before")
+    }
+}

@@ -57,9 +57,19 @@ final class KeyTracker {
         if !perBatch, policy == .lastWins, seen.count >= memoryCapacity { try spillMemory() }
         // `duplicates` holds positions in the batch's record order (rows, or the selection).
         var duplicates: [Int] = []
-        if let c = batch.columnar {
+        if let c = batch.columnar, positions.count == 1, c.columns[positions[0]!].kind == .int {
+            // The common key, one integer field: its hash is `KeyHash.int`, without a `Hasher`.
+            let column = c.columns[positions[0]!]
+            for (i, row) in c.selection.enumerated() where !column.isNull(row) {
+                if !seen.insert(KeyHash.int(column.int(row))) { duplicates.append(i) }
+            }
+        } else if let c = batch.columnar {
             let columns = positions.map { c.columns[$0!] }
             for (i, row) in c.selection.enumerated() {
+                if columns.count == 1, columns[0].kind == .mixed, case .int(let v) = columns[0].values[row] {
+                    if !seen.insert(KeyHash.int(v)) { duplicates.append(i) }
+                    continue
+                }
                 var hasher = Hasher()
                 var hasNull = false
                 for column in columns {
@@ -71,6 +81,10 @@ final class KeyTracker {
             }
         } else {
             for (i, record) in batch.records.enumerated() {
+                if positions.count == 1, record.values.indices.contains(positions[0]!), case .int(let v) = record.values[positions[0]!] {
+                    if !seen.insert(KeyHash.int(v)) { duplicates.append(i) }
+                    continue
+                }
                 var hasher = Hasher()
                 var hasNull = false
                 for p in positions {

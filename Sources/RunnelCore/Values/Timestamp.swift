@@ -22,6 +22,14 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// The UTC civil date, second of the day and microsecond, for formatters (flooring negatives).
     public var components: (year: Int64, month: Int, day: Int, secondOfDay: Int64, microsecond: Int64) {
+        if microseconds >= 0 {
+            // Since 1970 (most data): unsigned division by constants, without the sign fix-ups.
+            let us = UInt64(bitPattern: microseconds)
+            let secs = us / 1_000_000
+            let days = secs / 86_400
+            let (y, m, d) = CivilDate.fromDays(Int64(bitPattern: days))
+            return (y, m, d, Int64(bitPattern: secs % 86_400), Int64(bitPattern: us % 1_000_000))
+        }
         var (secs, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
         if micros < 0 {
             micros += 1_000_000

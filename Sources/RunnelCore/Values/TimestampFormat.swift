@@ -102,34 +102,54 @@ public struct TimestampFormat: Sendable, Hashable, CustomStringConvertible {
     @inline(__always)
     static func canonicalISO8601(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         let n = b.count
-        guard n >= 20, n <= 30, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
-            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[n - 1] == UInt8(ascii: "Z")
+        guard n >= 20, n <= 30, let p = b.baseAddress, b[n - 1] == UInt8(ascii: "Z") else { return nil }
+        // `YYYY-MM-DDTHH:MM:SS` as three words (bytes 0–7, 8–15, 12–19; little-endian, byte k in
+        // bits 8k…8k+7): separators by one masked compare per word, digits checked all at once.
+        let raw = UnsafeRawPointer(p)
+        let w0 = raw.loadUnaligned(as: UInt64.self)
+        let w1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let w2 = raw.loadUnaligned(fromByteOffset: 12, as: UInt64.self)
+        // The separators: `-` at 4 and 7; `T` at 10, `:` at 13; `:` at 13 and 16 again in the
+        // third word, whose last byte (19, `Z` or `.`) is not a digit either (checked below).
+        let separators0: UInt64 = 0xFF00_00FF_0000_0000, separators1: UInt64 = 0x0000_FF00_00FF_0000
+        let separators2: UInt64 = 0x0000_00FF_0000_FF00, notDigits2: UInt64 = 0xFF00_00FF_0000_FF00
+        guard w0 & separators0 == 0x2D00_002D_0000_0000, w1 & separators1 == 0x0000_3A00_0054_0000, w2 & separators2 == 0x0000_003A_0000_3A00
         else { return nil }
-        var bad: UInt8 = 0
-        @inline(__always) func digit(_ i: Int) -> Int {
-            let d = b[i] &- UInt8(ascii: "0")
-            bad |= d > 9 ? 1 : 0
-            return Int(d)
+        // The digits less "0": a separator is first made a "0", so that no borrow leaves it. A
+        // byte that is not a digit sets its high bit here, below "0" by the subtraction, above
+        // "9" by the addition (a borrow or carry it starts only reaches higher bytes).
+        @inline(__always) func digits(_ w: UInt64, _ separators: UInt64) -> UInt64 {
+            (w & ~separators | 0x3030_3030_3030_3030 & separators) &- 0x3030_3030_3030_3030
         }
+        let d0 = digits(w0, separators0), d1 = digits(w1, separators1), d2 = digits(w2, notDigits2)
+        @inline(__always) func bad(_ d: UInt64) -> UInt64 { (d | (d &+ 0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 }
+        guard bad(d0) | bad(d1) | bad(d2) == 0 else { return nil }
+        @inline(__always) func digit(_ d: UInt64, _ k: UInt64) -> Int { Int(truncatingIfNeeded: (d >> (k &* 8)) & 0xFF) }
         var f = Fields()
-        f.year = Int64(digit(0) &* 1000 &+ digit(1) &* 100 &+ digit(2) &* 10 &+ digit(3))
-        f.month = digit(5) &* 10 &+ digit(6)
-        f.day = digit(8) &* 10 &+ digit(9)
-        f.hour = digit(11) &* 10 &+ digit(12)
-        f.minute = digit(14) &* 10 &+ digit(15)
-        f.second = digit(17) &* 10 &+ digit(18)
+        f.year = Int64(digit(d0, 0) &* 1000 &+ digit(d0, 1) &* 100 &+ digit(d0, 2) &* 10 &+ digit(d0, 3))
+        f.month = digit(d0, 5) &* 10 &+ digit(d0, 6)
+        f.day = digit(d1, 0) &* 10 &+ digit(d1, 1)
+        f.hour = digit(d1, 3) &* 10 &+ digit(d1, 4)
+        f.minute = digit(d1, 6) &* 10 &+ digit(d1, 7)
+        f.second = digit(d2, 5) &* 10 &+ digit(d2, 6)
         if n > 20 {
             // `.` then 1 to 9 digits: the first six are the microseconds, as `fraction()` keeps them.
             guard b[19] == UInt8(ascii: "."), n >= 22 else { return nil }
+            var bad: UInt8 = 0
+            @inline(__always) func digit(_ i: Int) -> Int64 {
+                let d = b[i] &- UInt8(ascii: "0")
+                bad |= d > 9 ? 1 : 0
+                return Int64(d)
+            }
             var micros: Int64 = 0
-            for i in 20..<(n - 1) where i < 26 { micros = micros * 10 + Int64(digit(i)) }
+            for i in 20..<(n - 1) where i < 26 { micros = micros * 10 + digit(i) }
             for i in 26..<max(26, n - 1) { _ = digit(i) }
             for _ in (n - 21)..<max(n - 21, 6) { micros *= 10 }
+            guard bad == 0 else { return nil }
             f.micros = micros
         } else if b[19] != UInt8(ascii: "Z") {
             return nil
         }
-        guard bad == 0 else { return nil }
         return f.timestamp()
     }
 

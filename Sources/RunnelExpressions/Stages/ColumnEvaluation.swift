@@ -120,7 +120,7 @@ extension ExpressionMap {
             var selection = c.selection
             for k in evals.indices {
                 let lane = evals[k].lane(columns: c.columns, rows: selection)
-                var output = ColumnBuilder()
+                var output = ColumnBuilder(expectedRows: c.physicalCount)
                 var kept: [Int] = []
                 kept.reserveCapacity(selection.count)
                 for (j, row) in selection.enumerated() {

@@ -227,6 +227,25 @@ extension Batch {
 /// Hashes key values the same way whether they come from a row or a column, so that a run's
 /// key knowledge does not depend on a batch's layout.
 enum KeyHash {
+    /// The hash of a key that is one integer field, however the batch holds it (an int column,
+    /// a mixed one, a row): a bijection of the value (MurmurHash3's 64-bit finalizer over the
+    /// value and a per-process seed), so two integer keys never collide, at a fraction of a
+    /// `Hasher`'s cost. Any other key is hashed by `Hasher` through `combine`.
+    @inline(__always)
+    static func int(_ v: Int64) -> UInt64 {
+        var h = UInt64(bitPattern: v) ^ seed
+        h ^= h >> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        h &*= 0xc4ce_b9fe_1a85_ec53
+        h ^= h >> 33
+        return h
+    }
+
+    /// Random per process, as `Hasher`'s seed is: the hashes of one run's keys are compared only
+    /// within that run (the key spill included).
+    private static let seed = UInt64.random(in: .min ... .max)
+
     static func combine(_ v: Value, into h: inout Hasher) {
         switch v {
         case .null: h.combine(UInt8(0))

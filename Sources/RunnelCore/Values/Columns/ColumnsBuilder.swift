@@ -106,13 +106,7 @@ public struct ColumnsBuilder: Sendable {
                 for k in 0..<fieldCount where keySlots[k] == extraSlot { return false }
                 builders[extraSlot].append(extra.value)
             }
-            keySlots.withUnsafeBufferPointer { slots in
-                flat.withFields { fields in
-                    builders.withUnsafeMutableBufferPointer { builders in
-                        for k in 0..<fieldCount { Self.append(fields[k], to: &builders[slots[k]], line) }
-                    }
-                }
-            }
+            Self.append(flat, slots: keySlots, to: &builders, line)
             rowCount += 1
             if fieldCount < builders.count {
                 for i in builders.indices where builders[i].count < rowCount { builders[i].appendNull() }
@@ -197,6 +191,19 @@ public struct ColumnsBuilder: Sendable {
         }
         if extraSlotCache == nil { extraSlotCache = slots[name] }
         return extraSlotCache
+    }
+
+    /// Appends the scanned line's fields, field k to column `slots[k]`. Static, with the state
+    /// passed in: closures over `self` that borrow one property while another is modified made
+    /// the compiler copy the scanner (four retains and releases a line).
+    private static func append(_ flat: borrowing JSONFlatObject, slots: [Int], to builders: inout [ColumnBuilder], _ line: UnsafeRawBufferPointer) {
+        flat.withFields { fields in
+            slots.withUnsafeBufferPointer { slots in
+                builders.withUnsafeMutableBufferPointer { builders in
+                    for k in 0..<fields.count { append(fields[k], to: &builders[slots[k]], line) }
+                }
+            }
+        }
     }
 
     /// Appends a scanned field's value (a string by its bytes in the line).

@@ -28,7 +28,8 @@ struct JSONFlatObject {
         var valueCount = 0
         var payload: Int64 = 0
         var kind = Kind.null
-        /// The value's bytes as written (a string's with its quotes), for learning the layout.
+        /// The value's bytes as written (a string's with its quotes), for learning the layout
+        /// (set by the general scan, the only one whose lines are learned from).
         var rawStart = 0
         var rawEnd = 0
     }
@@ -144,9 +145,8 @@ struct JSONFlatObject {
                 field.pointee.keyStart = i &+ separator.keyOffset
                 field.pointee.keyCount = separator.keyCount
                 i &+= separator.count
-                field.pointee.rawStart = i
+                // No raw extents: a line laid out as expected is never learned from.
                 guard Self.value(p, n, &i, &field.pointee) else { return nil }
-                field.pointee.rawEnd = i
             }
             i = Self.skipSpace(p, i)
             guard i == n &- 1 else { return nil }
