@@ -45,9 +45,11 @@ struct SQLiteColumnBinding: ~Copyable {
     /// Binds physical row `row` of every column.
     func bind(row: Int, to s: SQLiteStatement) {
         let h = s.handle
+        // Each view read in place: a `View` copied per column per row costs more than binding.
+        guard let first = views.baseAddress else { return }
         do {
             for i in 0..<views.count {
-                let view = views[i]
+                let view = UnsafePointer(first + i).pointee
                 let index = Int32(i + 1)
                 if view.kind == .null { continue }
                 if view.kind == .mixed {

@@ -13,21 +13,27 @@ struct KeyHashSet {
         // 0 marks an empty slot; the one hash that is 0 shares a value with 1 (a 2⁻⁶⁴ collision).
         let h = hash == 0 ? 1 : hash
         let s = Int(h & 0xFF)
-        if (counts[s] + 1) * 5 > segments[s].count * 4 { grow(s) }
-        let size = segments[s].count
-        var i = Self.index(h, size)
-        while true {
-            let slot = segments[s][i]
-            if slot == 0 {
-                segments[s][i] = h
-                counts[s] += 1
-                count += 1
-                return true
+        if (counts[s] &+ 1) &* 5 > segments[s].count &* 4 { grow(s) }
+        // The probe through the segment's buffer: one access to it, not one per slot.
+        let inserted = segments[s].withUnsafeMutableBufferPointer { slots in
+            let size = slots.count
+            var i = Self.index(h, size)
+            while true {
+                let slot = slots[i]
+                if slot == 0 {
+                    slots[i] = h
+                    return true
+                }
+                if slot == h { return false }
+                i &+= 1
+                if i == size { i = 0 }
             }
-            if slot == h { return false }
-            i += 1
-            if i == size { i = 0 }
         }
+        if inserted {
+            counts[s] &+= 1
+            count &+= 1
+        }
+        return inserted
     }
 
     /// The hashes in ascending order (a hash of 0 is held, and listed, as 1).

@@ -159,7 +159,7 @@ public struct TimestampFormat: Sendable, Hashable, CustomStringConvertible {
         var offsetSeconds: Int64 = 0
 
         func timestamp() -> Timestamp? {
-            guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year),
+            guard (1...12).contains(month), day >= 1, day <= 28 || day <= CivilDate.daysIn(month: month, year: year),
                 (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
             else { return nil }
             let days = CivilDate.days(year: year, month: month, day: day)

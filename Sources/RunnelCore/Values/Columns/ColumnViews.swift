@@ -16,15 +16,15 @@ public struct ColumnViews: ~Copyable {
         /// Nil when no row is null.
         public let valid: UnsafeMutableBufferPointer<Bool>?
 
-        @inline(__always) public func isNull(_ row: Int) -> Bool {
+        @inlinable @inline(__always) public func isNull(_ row: Int) -> Bool {
             kind == .null || (valid.map { !$0[row] } ?? false)
         }
-        @inline(__always) public func int(_ row: Int) -> Int64 { fixed.unsafelyUnwrapped[row] }
-        @inline(__always) public func double(_ row: Int) -> Double { Double(bitPattern: UInt64(bitPattern: fixed.unsafelyUnwrapped[row])) }
-        @inline(__always) public func bool(_ row: Int) -> Bool { fixed.unsafelyUnwrapped[row] != 0 }
-        @inline(__always) public func timestamp(_ row: Int) -> Timestamp { Timestamp(microseconds: fixed.unsafelyUnwrapped[row]) }
+        @inlinable @inline(__always) public func int(_ row: Int) -> Int64 { fixed.unsafelyUnwrapped[row] }
+        @inlinable @inline(__always) public func double(_ row: Int) -> Double { Double(bitPattern: UInt64(bitPattern: fixed.unsafelyUnwrapped[row])) }
+        @inlinable @inline(__always) public func bool(_ row: Int) -> Bool { fixed.unsafelyUnwrapped[row] != 0 }
+        @inlinable @inline(__always) public func timestamp(_ row: Int) -> Timestamp { Timestamp(microseconds: fixed.unsafelyUnwrapped[row]) }
         /// A string row's UTF-8 bytes.
-        @inline(__always) public func text(_ row: Int) -> UnsafeBufferPointer<UInt8> {
+        @inlinable @inline(__always) public func text(_ row: Int) -> UnsafeBufferPointer<UInt8> {
             let offsets = offsets.unsafelyUnwrapped
             let start = offsets[row]
             return UnsafeBufferPointer(start: bytes.unsafelyUnwrapped.baseAddress.map { $0 + start }, count: offsets[row + 1] - start)
