@@ -61,6 +61,46 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         totalBytes = total >= 0 ? total : nil
     }
 
+    /// Appends the rows at `start` that the format takes straight into the columns (its fast
+    /// path), one after another, until one it does not take (`declined`), the end of the buffered
+    /// input, another shard's line or the batch's bounds. The reader's state is copied into
+    /// locals for the loop and back after it: a stored property of this class read or written
+    /// per row costs a dynamic exclusivity check each time.
+    private func appendDirectRows(
+        _ path: String, _ columns: inout ColumnsBuilder, _ origins: inout [Origin], _ bytes: inout Int, maxRecords: Int
+    ) -> (took: Bool, declined: Bool) {
+        let isFinal = eof && damage == nil
+        let maxBytes = request.batching.maxBytes
+        let shard = request.shard.flatMap { $0.count > 1 ? $0 : nil }
+        var format = self.format
+        var position = self.position
+        var remaining = self.remaining
+        var at = start
+        let taken = origins.count
+        var declined = false
+        buffer.withUnsafeBytes { raw in
+            while at < raw.count, origins.count < maxRecords, bytes < maxBytes, remaining != 0 {
+                // Another shard's line is left to the general path, which skips it.
+                if let shard, position.line % shard.count != shard.index { break }
+                guard let row = format.appendRow(UnsafeRawBufferPointer(rebasing: raw[at...]), isFinal: isFinal, to: &columns) else {
+                    declined = true
+                    break
+                }
+                origins.append(Origin(source: path, line: position.line, offset: position.offset))
+                at += row.consumed
+                position.offset += Int64(row.consumed)
+                position.line += row.lines
+                bytes += row.consumed
+                if remaining != nil { remaining! -= 1 }
+            }
+        }
+        self.format = format
+        self.position = position
+        self.remaining = remaining
+        start = at
+        return (origins.count > taken, declined)
+    }
+
     func read() async throws -> ReadResult {
         // Rows go straight into columns: no per-record array, and a key first seen late in a
         // JSON Lines batch costs nothing for the rows before it (see `ColumnsBuilder`).
@@ -72,6 +112,8 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
         var bytes = 0
         let maxRecords = max(1, request.batching.maxRecords)
         origins.reserveCapacity(min(maxRecords, 65_536))
+        // Where in the buffer the format last declined a row (see `appendDirectRows`).
+        var declined = -1
 
         while origins.count < maxRecords, bytes < request.batching.maxBytes, remaining != 0 {
             if file == nil {
@@ -79,20 +121,11 @@ final class FileBatchReader<Format: RowFormat>: BatchReader {
             }
             guard let current = file else { break }
             if columns == nil { columns = ColumnsBuilder(fields: fields ?? [], capacity: maxRecords) }
-            if windowFilter == nil, start < buffer.count, !(request.shard.map { $0.count > 1 && position.line % $0.count != $0.index } ?? false) {
-                let isFinal = eof && damage == nil
-                let fast = buffer.withUnsafeBytes { raw in
-                    format.appendRow(UnsafeRawBufferPointer(rebasing: raw[start...]), isFinal: isFinal, to: &columns!)
-                }
-                if let fast {
-                    origins.append(Origin(source: current.path, line: position.line, offset: position.offset))
-                    start += fast.consumed
-                    position.offset += Int64(fast.consumed)
-                    position.line += fast.lines
-                    bytes += fast.consumed
-                    if remaining != nil { remaining! -= 1 }
-                    continue
-                }
+            if windowFilter == nil, start < buffer.count, start != declined {
+                let direct = appendDirectRows(current.path, &columns!, &origins, &bytes, maxRecords: maxRecords)
+                // The row the format declined takes the general path below, without a second try.
+                if direct.declined { declined = start }
+                if direct.took { continue }
             }
             let step = try await nextStep(current.stream)
             guard let step else {
