@@ -87,9 +87,12 @@ func decodeHybrid(_ c: inout ByteCursor, width: Int, count: Int) throws(ParquetE
             let readGroups = width == 0 ? needed : min(needed, groups, available)
             if width > 0 && readGroups == 0 { throw .corrupt("bit-packed run ends early") }
             let r = try c.take(readGroups * width)
-            if groups > readGroups {
+            if groups > readGroups, width > 0 {
                 // Skip the rest of the run when its bytes are present (they hold no needed values).
-                c.position = min(c.end, c.position + (groups - readGroups) * width)
+                // A header may claim any number of groups: compared before multiplying, so that
+                // a corrupt one moves to the end instead of overflowing.
+                let rest = groups - readGroups
+                c.position += rest > c.remaining / width ? c.remaining : rest * width
             }
             let mask: UInt64 = width == 32 ? 0xFFFF_FFFF : (1 << UInt64(width)) - 1
             var bitPos = 0

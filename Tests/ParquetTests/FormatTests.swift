@@ -22,6 +22,16 @@ struct FormatTests {
         #expect(try decodeHybrid(&cursor, width: width, count: values.count) == values)
     }
 
+    /// A bit-packed run whose header claims 2^62 groups, with one group present (found by
+    /// `scripts/fuzz parquet`: skipping the rest of the run multiplied the claim by the width and
+    /// overflowed). The values present decode; the claim moves the cursor to the end.
+    @Test func aBitPackedRunClaimingAnyNumberOfGroupsDecodesWhatIsThere() throws {
+        let header: [UInt8] = [0x81] + [UInt8](repeating: 0x80, count: 8) + [0x01]  // ULEB128 of 2^63 + 1
+        var cursor = ByteCursor(header + [0x88, 0xC6, 0xFA])  // 0 to 7, three bits each
+        #expect(try decodeHybrid(&cursor, width: 3, count: 8) == [0, 1, 2, 3, 4, 5, 6, 7])
+        #expect(cursor.remaining == 0)
+    }
+
     @Test func thriftSkipsUnknownFieldsAndRejectsTruncation() throws {
         var w = ThriftWriter()
         w.structValue { w in
