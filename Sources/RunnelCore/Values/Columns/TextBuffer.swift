@@ -21,7 +21,8 @@ struct TextBuffer: Sendable {
 
     @inline(__always)
     mutating func append(_ source: UnsafeRawPointer, _ n: Int) {
-        // 16 bytes of slack past the end let a short string be copied as two overlapping words.
+        // The copy stays within the n bytes (`copyBytes` overlaps words inside them); the 16
+        // spare bytes asked for on growth are headroom, not needed by the copy.
         if capacity &- count < n &+ 16 || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n &+ 16) }
         let target = UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count)
         copyBytes(to: target, from: source, n)
