@@ -74,14 +74,7 @@ extension MapTransformer {
     }
 
     static func apply(_ op: Operation, salt: String, _ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        let ascii = !b.contains { $0 >= 0x80 }
         switch op {
-        case .lowercase where ascii:
-            out.reserveCapacity(b.count)
-            for c in b { out.append(c &- UInt8(ascii: "A") < 26 ? c | 0x20 : c) }
-        case .uppercase where ascii:
-            out.reserveCapacity(b.count)
-            for c in b { out.append(c &- UInt8(ascii: "a") < 26 ? c & ~0x20 : c) }
         case .trim:
             let isSpace = { (c: UInt8) in c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
             var lo = 0
@@ -89,6 +82,7 @@ extension MapTransformer {
             while lo < hi, isSpace(b[lo]) { lo += 1 }
             while hi > lo, isSpace(b[hi - 1]) { hi -= 1 }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[lo..<hi]))
+        // String columns take `changeCase` for these two; kept so the switch is whole.
         case .lowercase: out.append(contentsOf: String(decoding: b, as: UTF8.self).lowercased().utf8)
         case .uppercase: out.append(contentsOf: String(decoding: b, as: UTF8.self).uppercased().utf8)
         case .hash: out.append(contentsOf: SHA256.hex(Array(salt.utf8) + Array(b)).utf8)

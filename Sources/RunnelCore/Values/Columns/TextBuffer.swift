@@ -21,9 +21,7 @@ struct TextBuffer: Sendable {
 
     @inline(__always)
     mutating func append(_ source: UnsafeRawPointer, _ n: Int) {
-        // The copy stays within the n bytes (`copyBytes` overlaps words inside them); the 16
-        // spare bytes asked for on growth are headroom, not needed by the copy.
-        if capacity &- count < n &+ 16 || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n &+ 16) }
+        if capacity &- count < n || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n) }
         let target = UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count)
         copyBytes(to: target, from: source, n)
         count &+= n
@@ -32,7 +30,7 @@ struct TextBuffer: Sendable {
     /// Makes room for `n` more bytes (a string whose size is known) and lets `body` write them.
     @inline(__always)
     mutating func append(count n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
-        if capacity &- count < n &+ 16 || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n &+ 16) }
+        if capacity &- count < n || !isKnownUniquelyReferenced(&owner) { reallocate(atLeast: count &+ n) }
         body(UnsafeMutableRawPointer(owner.unsafelyUnwrapped.base + count))
         count &+= n
     }
