@@ -89,10 +89,8 @@ extension PostgresLoader {
                 if let lock { _ = try await pool.rows(PostgresQuery(unsafeSQL: lock), on: conn) }
                 if !records.isEmpty {
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
-                    try await conn.copyFrom(table: p.staging, columns: p.stagingColumns, logger: logger) { writer in
-                        try await Self.writeCopyText(records, schema: schema, columns: p.columns) {
-                            try await writer.write(ByteBuffer(bytes: $0))
-                        }
+                    try await conn.copy(into: PostgresSQL.quote(p.staging), columns: p.stagingColumns, format: .text, logger: logger) { send in
+                        try await Self.writeCopyText(records, schema: schema, columns: p.columns, send: send)
                     }
                 }
                 for sql in statements { _ = try await pool.rows(PostgresQuery(unsafeSQL: sql), on: conn) }

@@ -4,7 +4,7 @@ public import RunnelCore
 /// Upserts records into a PostgreSQL table by key, effectively once:
 ///
 ///     BEGIN
-///     COPY runnel_stage_… FROM STDIN                -- the batch, text format
+///     COPY runnel_stage_… FROM STDIN                -- the batch, binary format (`CopyBinaryColumns`)
 ///     INSERT INTO t (…) SELECT DISTINCT ON (key) … FROM runnel_stage_…
 ///       ORDER BY key, version DESC NULLS LAST, ordinal DESC   -- the newest row per key
 ///     ON CONFLICT (key) DO UPDATE SET …
@@ -19,8 +19,9 @@ public import RunnelCore
 /// (which `ON CONFLICT DO UPDATE` refuses).
 ///
 /// The staging table is a session temporary table (`ON COMMIT DELETE ROWS`) with the target's
-/// column types, created once per pooled connection; COPY parses each field with the target
-/// column's input function.
+/// column types, created once per pooled connection. A batch whose columns all have a binary
+/// encoding for their column's type is sent in COPY's binary format; any other batch as text,
+/// which the server parses with each column's input function.
 ///
 /// The insert fast path. Most batches of a first load or a backfill into new ranges hold only
 /// keys the table does not have yet, and for those the upsert is a plain insert: the batch is
@@ -66,6 +67,8 @@ public struct PostgresLoader: Loader {
     static let upsertBatchesAfterConflict = 16
     /// How many batches went in by the fast path and by the upsert (the tests read it).
     let pathCounts = Locked<(inserted: Int, upserted: Int)>((0, 0))
+    /// How many batches were COPied in the binary and in the text format (the tests read it).
+    let copyFormats = Locked<(binary: Int, text: Int)>((0, 0))
 
     /// What `prepare` fixed: the columns written and the statements that write them.
     struct Prepared: Sendable {
@@ -370,8 +373,7 @@ public struct PostgresLoader: Loader {
             left -= 1
             return false
         }
-        let table = configuration.table
-        let schema = configuration.schema
+        let qualified = self.qualified
         let shown = displayName
         let pool = self.pool
         let checkpoints = commit.map { _ in self.checkpoints }
@@ -381,29 +383,28 @@ public struct PostgresLoader: Loader {
             // Outside the transaction: a concurrent CREATE must not abort the load's transaction.
             if let checkpoints { try await checkpoints.ensureTable(conn) }
             // nil: an earlier attempt of this load committed already (see `CheckpointCommit.verify`).
-            let outcome = try await conn.withTransaction(logger: logger) { conn -> Bool? in
+            let outcome = try await conn.withTransaction(logger: logger) { conn -> (inserted: Bool, format: PostgresConnection.CopyFormat?)? in
                 var inserted = false
+                var format: PostgresConnection.CopyFormat?
                 // Locks the guarded positions first, so a concurrent worker waits behind this load.
                 if let commit, let checkpoints, try await checkpoints.verify(commit, on: conn) == .alreadyStored {
                     return nil
                 }
                 if hasRows, tryInsert {
-                    inserted = try await Self.insertDirectly(batch, p, table: table, schema: schema, on: conn, pool: pool)
+                    format = try await Self.insertDirectly(batch, p, into: qualified, on: conn, pool: pool)
+                    inserted = format != nil
                 }
                 if hasRows, !inserted {
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
-                    try await conn.copyFrom(table: p.staging, columns: p.stagingColumns, logger: logger) { writer in
-                        // Encoded in chunks while the server parses the previous ones.
-                        try await Self.writeCopyText(batch, columns: p.columns) { try await writer.write(ByteBuffer(bytes: $0)) }
-                    }
+                    format = try await Self.copy(batch, p, into: PostgresSQL.quote(p.staging), ordinal: true, on: conn, logger: logger)
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: distinct ? p.mergeDistinct : p.merge), on: conn)
                 }
                 if let commit, let checkpoints {
                     for entry in commit.entries { try await checkpoints.write(entry.checkpoint, pipeline: entry.key, on: conn) }
                 }
-                return inserted
+                return (inserted, format)
             }
-            guard hasRows, let inserted = outcome else { return }
+            guard hasRows, let (inserted, format) = outcome else { return }
             if tryInsert, !inserted {
                 upsertBatchesLeft.withLock { $0 = Self.upsertBatchesAfterConflict }
                 logger.debug(
@@ -411,36 +412,27 @@ public struct PostgresLoader: Loader {
                     metadata: ["runnel.table": "\(shown)", "runnel.batches": "\(Self.upsertBatchesAfterConflict)"])
             }
             pathCounts.withLock { if inserted { $0.inserted += 1 } else { $0.upserted += 1 } }
+            copyFormats.withLock { if format == .binary { $0.binary += 1 } else { $0.text += 1 } }
         }
         return .stored
     }
 
-    /// COPYs the batch straight into the table under a savepoint; false (and nothing written) when
-    /// a key already exists. `copyFrom` quotes one name, so a schema comes in through the
-    /// transaction's `search_path`, which the savepoint's release or rollback leaves as it was.
+    /// COPYs the batch straight into the table under a savepoint: the format it went in, or nil
+    /// (and nothing written) when a key already exists.
     static func insertDirectly(
-        _ batch: Batch, _ p: Prepared, table: String, schema: String?, on conn: PostgresConnection, pool: PostgresPool
-    ) async throws -> Bool {
+        _ batch: Batch, _ p: Prepared, into qualified: String, on conn: PostgresConnection, pool: PostgresPool
+    ) async throws -> PostgresConnection.CopyFormat? {
         _ = try await pool.rows("SAVEPOINT runnel_insert", on: conn)
         do {
-            var saved: String?
-            if let schema {
-                saved = try await pool.rows("SELECT current_setting('search_path')", on: conn).first?.decode(String.self)
-                _ = try await pool.rows("SELECT set_config('search_path', \(PostgresSQL.quote(schema)), true)", on: conn)
-            }
-            try await conn.copyFrom(table: table, columns: p.columns, logger: pool.logger) { writer in
-                try await Self.writeCopyText(batch, columns: p.columns, ordinal: false) { try await writer.write(ByteBuffer(bytes: $0)) }
-            }
-            if let saved { _ = try await pool.rows("SELECT set_config('search_path', \(saved), true)", on: conn) }
+            let format = try await copy(batch, p, into: qualified, ordinal: false, on: conn, logger: pool.logger)
             _ = try await pool.rows("RELEASE SAVEPOINT runnel_insert", on: conn)
-            return true
+            return format
         } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
             // unique_violation: some key is in the table already.
             _ = try await pool.rows("ROLLBACK TO SAVEPOINT runnel_insert", on: conn)
-            return false
+            return nil
         }
     }
-
 
     /// The batch as COPY text (with `ordinal`, the record's ordinal in the batch first, for the
     /// staging table; then the columns in order), handed to `send` in chunks of about 256 KiB.
