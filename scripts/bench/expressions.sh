@@ -24,7 +24,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
 BIN="$(bench_binary runnel-batch)"
 
 # The same work three ways: keep paid/shipped orders above 20, add derived fields, lowercase the name.
-# Variant `core`: total and vip with CEL's core operators.
+# Variant `core`: total and vip with CEL's core operators. Batching and the memory window are
+# the defaults (5,000 records a batch): larger batches were no faster and held more memory
+# (20,000: 63-71 MiB peak RSS against 47-48 at 1M and 4M records).
 cat >"$WORK/pipeline-core.yaml" <<'SPEC'
 pipeline: bench-expressions
 extract: {type: jsonl, path: orders.jsonl}
@@ -37,7 +39,6 @@ transform:
   - {type: lowercase, fields: [customer_name]}
 load: {type: jsonl, path: runnel-out}
 dead_letter: {type: jsonl, path: dead}
-batching: {max_records: 20000}
 SPEC
 # Variant `ext`: the extension libraries — a rounded total, the first name, a formatted label.
 cat >"$WORK/pipeline-ext.yaml" <<'SPEC'
@@ -53,7 +54,6 @@ transform:
   - {type: lowercase, fields: [customer_name]}
 load: {type: jsonl, path: runnel-out}
 dead_letter: {type: jsonl, path: dead}
-batching: {max_records: 20000}
 SPEC
 
 cat >"$WORK/duck.py" <<'PY'
