@@ -18,7 +18,10 @@
 #
 # Needs a PostgreSQL: $RUNNEL_BENCH_PG_URL, or the test server's RUNNEL_TEST_PG_* variables
 # (scripts/services/postgres.sh), or a throwaway cluster started here under $TMPDIR.
-# Prints rows/s of each and the ratios (goal >= 0.7 for the load into the empty table).
+# Prints rows/s of each and the ratios (goals: >= 1.0 for the load into the empty table, >= 0.5
+# for the replay). Batches of 50,000 rows (RUNNEL_BENCH_BATCH to change): each batch is a
+# transaction whose COPY the server starts only when the batch is encoded, and 10,000-row batches
+# measured 0.95 of \copy where 50,000 measured 1.12 (medians of five).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS="${1:-1000000}"
@@ -114,7 +117,7 @@ checkpoint:
   type: postgres
   schema: bench
 batching:
-  max_records: ${RUNNEL_BENCH_BATCH:-10000}
+  max_records: ${RUNNEL_BENCH_BATCH:-50000}
 YAML
 
 echo "bench: runnel-batch run …" >&2
@@ -140,7 +143,7 @@ printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "psql \\copy (ingest ceiling)" 
 printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "runnel-batch (cast+validate+upsert)" "$loaded" "$runnel_s" "$runnel_rps"
 replay_rps=$(echo "$loaded / $replay_s" | bc -l)
 printf '%-34s %10s rows %8.2f s %10.0f rows/s\n' "runnel-batch, replay (all upserts)" "$loaded" "$replay_s" "$replay_rps"
-printf 'ratio runnel / copy: %.2f new keys (goal >= 0.70), %.2f replay; rows differing between the tables: %s\n' \
+printf 'ratio runnel / copy: %.2f new keys (goal >= 1.0), %.2f replay; rows differing between the tables: %s\n' \
     "$(echo "$runnel_rps / $copy_rps" | bc -l)" "$(echo "$replay_rps / $copy_rps" | bc -l)" "$diff"
 
 # 4. The extract direction.
