@@ -44,7 +44,8 @@ extension PostgresLoader {
     /// column has a binary encoding for its target type, as text otherwise.
     @discardableResult
     static func copy(
-        _ batch: Batch, _ p: Prepared, into name: String, ordinal: Bool, on conn: PostgresConnection, logger: Logger
+        _ batch: Batch, _ p: Prepared, into name: String, ordinal: Bool, on conn: PostgresConnection, logger: Logger,
+        messages: Logger
     ) async throws -> PostgresConnection.CopyFormat {
         let names = ordinal ? p.stagingColumns : p.columns
         if let data = batch.columnar {
@@ -56,7 +57,7 @@ extension PostgresLoader {
                 }
                 return .binary
             case .failure(let reason):
-                logger.debug("COPY as text: \(reason)", metadata: ["runnel.table": "\(name)"])
+                messages.debug("COPY as text: \(reason)", metadata: ["runnel.table": "\(name)"])
             }
         }
         try await conn.copy(into: name, columns: names, format: .text, logger: logger) { send in

@@ -396,7 +396,8 @@ public struct PostgresLoader: Loader {
                 }
                 if hasRows, !inserted {
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: p.createStaging), on: conn)
-                    format = try await Self.copy(batch, p, into: PostgresSQL.quote(p.staging), ordinal: true, on: conn, logger: logger)
+                    format = try await Self.copy(
+                        batch, p, into: PostgresSQL.quote(p.staging), ordinal: true, on: conn, logger: logger, messages: pool.messages)
                     _ = try await pool.rows(PostgresQuery(unsafeSQL: distinct ? p.mergeDistinct : p.merge), on: conn)
                 }
                 if let commit, let checkpoints {
@@ -407,7 +408,7 @@ public struct PostgresLoader: Loader {
             guard hasRows, let (inserted, format) = outcome else { return }
             if tryInsert, !inserted {
                 upsertBatchesLeft.withLock { $0 = Self.upsertBatchesAfterConflict }
-                logger.debug(
+                pool.messages.debug(
                     "a key of the batch exists: upserting the next batches",
                     metadata: ["runnel.table": "\(shown)", "runnel.batches": "\(Self.upsertBatchesAfterConflict)"])
             }
@@ -424,7 +425,7 @@ public struct PostgresLoader: Loader {
     ) async throws -> PostgresConnection.CopyFormat? {
         _ = try await pool.rows("SAVEPOINT runnel_insert", on: conn)
         do {
-            let format = try await copy(batch, p, into: qualified, ordinal: false, on: conn, logger: pool.logger)
+            let format = try await copy(batch, p, into: qualified, ordinal: false, on: conn, logger: pool.logger, messages: pool.messages)
             _ = try await pool.rows("RELEASE SAVEPOINT runnel_insert", on: conn)
             return format
         } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {

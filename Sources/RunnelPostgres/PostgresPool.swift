@@ -16,7 +16,10 @@ import Synchronization
 public final class PostgresPool: Sendable {
     public let settings: PostgresSettings
     let client: PostgresClient
+    /// Handed to postgres-nio (its level raised to `warning`, see `init`).
     let logger: Logger
+    /// For Runnel's own messages about its work on this pool, at the level the run asked for.
+    let messages: Logger
     private let state = Mutex<State>(.idle)
     private let connectionIDs = Atomic<Int>(1)
 
@@ -26,6 +29,7 @@ public final class PostgresPool: Sendable {
     ///   pool reports every failed connection attempt at `info`, and the runner already reports
     ///   each failed operation with its classified cause.
     public init(settings: PostgresSettings, logger: Logger = Logger(label: "runnel.postgres")) {
+        self.messages = logger
         var logger = logger
         if logger.logLevel < .warning { logger.logLevel = .warning }
         self.settings = settings
