@@ -7,23 +7,6 @@
     /// The RunnelTesting conformance suites against the real server, with the pool running as the
     /// runtime runs it.
     @Suite struct PostgresConformanceTests {
-        /// Runs `body` with `db`'s pool running (as the runtime's service group does), then drops the schema.
-        func withDatabase(_ name: String, _ body: (TestDatabase) async throws -> Void) async throws {
-            let db = try await TestDatabase.make(name)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await db.pool.run() }
-                do {
-                    try await body(db)
-                } catch {
-                    await db.drop()
-                    group.cancelAll()
-                    throw error
-                }
-                await db.drop()
-                group.cancelAll()
-            }
-        }
-
         @Test func checkpointStoreRoundTrips() async throws {
             try await withDatabase("cp") { db in
                 try await CheckpointStoreConformance.roundTrips(PostgresCheckpointStore(pool: db.pool, schema: db.schema))
@@ -287,7 +270,7 @@
         }
 
         @Test func deletesTruncatesAndUnchangedColumnsFollowTheGuard() async throws {
-            try await PostgresConformanceTests().withDatabase("changes") { db in
+            try await withDatabase("changes") { db in
                 try await ChangeConformance.appliesDeletesTruncatesAndUnchangedColumns(loader(db, deletes: .hard)) {
                     try await db.rows("SELECT id, note, v FROM \(db.schema).t ORDER BY id")
                 }
@@ -298,7 +281,7 @@
         }
 
         @Test func aNewFieldFollowsTheSchemaDriftPolicy() async throws {
-            try await PostgresConformanceTests().withDatabase("drift") { db in
+            try await withDatabase("drift") { db in
                 try await ChangeConformance.followsTheSchemaDriftPolicy { policy in
                     var c = PostgresLoader.Configuration(table: "t_\(policy.rawValue)", key: ["id"])
                     c.schema = db.schema
@@ -315,7 +298,7 @@
         }
 
         @Test func softDeletesKeepTheRow() async throws {
-            try await PostgresConformanceTests().withDatabase("softchanges") { db in
+            try await withDatabase("softchanges") { db in
                 try await ChangeConformance.softDeletesKeepTheRowAsItsOwnTombstone(
                     loader(db, deletes: .soft),
                     readTarget: { try await db.rows("SELECT id, note, v FROM \(db.schema).t ORDER BY id") },

@@ -7,22 +7,6 @@
     /// encoding for its type, and stores exactly what the same rows store as text; a COPY that
     /// fails late in a large batch falls back instead of hanging.
     @Suite struct PostgresCopyTests {
-        func withDatabase(_ name: String, _ body: (TestDatabase) async throws -> Void) async throws {
-            let db = try await TestDatabase.make(name)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await db.pool.run() }
-                do {
-                    try await body(db)
-                } catch {
-                    await db.drop()
-                    group.cancelAll()
-                    throw error
-                }
-                await db.drop()
-                group.cancelAll()
-            }
-        }
-
         static let types: [(String, String)] = [
             ("id", "bigint PRIMARY KEY"), ("i4", "integer"), ("i2", "smallint"), ("f_from_int", "double precision"),
             ("amount", "double precision"), ("ok", "boolean"), ("at", "timestamptz"), ("at_local", "timestamp"),

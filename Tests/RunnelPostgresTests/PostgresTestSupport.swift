@@ -151,6 +151,24 @@
         }
     }
 
+    /// Runs `body` with a new database's pool running (as the runtime's service group does), then
+    /// drops its schema.
+    func withDatabase(_ name: String, _ body: (TestDatabase) async throws -> Void) async throws {
+        let db = try await TestDatabase.make(name)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await db.pool.run() }
+            do {
+                try await body(db)
+            } catch {
+                await db.drop()
+                group.cancelAll()
+                throw error
+            }
+            await db.drop()
+            group.cancelAll()
+        }
+    }
+
     /// PostgreSQL → PostgreSQL spec over `source` into `target`, incremental by (updated_at, id).
     func ordersSpec(
         pipeline: String, schema: String, source: String = "src", target: String = "dst", pageSize: Int = 100,
