@@ -8,14 +8,15 @@ import RunnelCore
 /// The binary format has no conversions: a field must be the exact wire form of the target
 /// column's type. So a batch is written in binary only when `plan` finds, for every column, an
 /// encoding that stores the value the text format would have stored (an `int` into `bigint`,
-/// `integer` or `smallint` when every value fits, into `double precision`; a `double` into
-/// `double precision`; text into `text`, `varchar`, `char`, `json`, `jsonb`; a timestamp into
+/// `integer` or `smallint` when every value fits, into `double precision` or `numeric`; a
+/// `double` into `double precision` or `numeric` (from the decimal text the text format writes:
+/// `NumericBinary`); text into `text`, `varchar`, `char`, `json`, `jsonb`; a timestamp into
 /// either timestamp type; a bool into `boolean`; a column that is null throughout into anything).
-/// Any other pairing (a string into `numeric` or `date`, a `mixed` column, a domain) sends that
+/// Any other pairing (a string into `numeric` or `date`, a double into `real`, a `mixed` column, a domain) sends that
 /// batch as text, where the server's input functions convert it or reject it as before.
 enum CopyBinaryColumns {
     enum Encoding: Equatable {
-        case null, int8, int4, int2, float8FromInt, float8, bool, timestamp, text, jsonb
+        case null, int8, int4, int2, float8FromInt, float8, numericFromInt, numericFromDouble, bool, timestamp, text, jsonb
     }
 
     /// The encoding of each column (`positions[i]`, the batch column written as the i-th COPY
@@ -57,7 +58,9 @@ enum CopyBinaryColumns {
         case (.int, "integer"): return .int4
         case (.int, "smallint"): return .int2
         case (.int, "double precision"): return .float8FromInt
+        case (.int, "numeric"): return .numericFromInt
         case (.double, "double precision"): return .float8
+        case (.double, "numeric"): return .numericFromDouble
         case (.bool, "boolean"): return .bool
         case (.timestamp, "timestamp with time zone"), (.timestamp, "timestamp without time zone"): return .timestamp
         case (.string, "text"), (.string, "character varying"), (.string, "character"), (.string, "json"): return .text
@@ -109,6 +112,8 @@ enum CopyBinaryColumns {
 /// length (-1: null) and its bytes, all integers big-endian.
 struct CopyBinaryWriter {
     private(set) var bytes: [UInt8] = []
+    /// A number's COPY text, for `numeric`: the server reads the same decimal either way.
+    private var decimal = CopyTextWriter(capacity: 64)
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
@@ -124,6 +129,14 @@ struct CopyBinaryWriter {
     @inline(__always) mutating func int16(_ v: Int16) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
     @inline(__always) mutating func int32(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
     @inline(__always) mutating func int64(_ v: Int64) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+
+    /// A `numeric` field. `encode` reads every text `CopyTextWriter` writes for a finite number;
+    /// were one ever refused, the empty field makes the server fail the COPY, not store a value.
+    private mutating func numeric(_ field: [UInt8]?) {
+        let field = field ?? []
+        int32(Int32(field.count))
+        bytes.append(contentsOf: field)
+    }
 
     @inline(__always)
     mutating func write(_ view: ColumnViews.View, row: Int, as encoding: CopyBinaryColumns.Encoding) {
@@ -148,6 +161,15 @@ struct CopyBinaryWriter {
         case .float8:
             int32(8)
             int64(Int64(bitPattern: view.double(row).bitPattern))
+        case .numericFromInt:
+            decimal.removeAll()
+            decimal.writeInt(view.int(row))
+            numeric(NumericBinary.encode(decimal.bytes))
+        case .numericFromDouble:
+            let d = view.double(row)
+            decimal.removeAll()
+            decimal.writeDouble(d)
+            numeric(NumericBinary.special(d) ?? NumericBinary.encode(decimal.bytes))
         case .bool:
             int32(1)
             bytes.append(view.bool(row) ? 1 : 0)

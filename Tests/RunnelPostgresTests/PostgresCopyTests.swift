@@ -1,6 +1,8 @@
 #if Postgres
+    import Foundation
     import RunnelCore
     @testable import RunnelPostgres
+    import RunnelTesting
     import Testing
 
     /// COPY against the real server: a columnar batch goes in binary when every column has an
@@ -59,12 +61,59 @@
                     #expect(loader.pathCounts.value == (1, 1))
                     #expect(loader.copyFormats.value == (columnar ? (2, 0) : (0, 2)))
                     let text = fields.map { "\($0)::text" }.joined(separator: ", ")
-                    stored.append(try await db.rows("SELECT \(text) FROM \(db.schema).t ORDER BY id"))
+                    stored.append(try await db.rows("SELECT \(text) FROM \(db.schema).t AS t ORDER BY t.id"))
                 }
             }
             #expect(stored[0].count == 5)
             #expect(stored[0] == stored[1])
             #expect(stored[1][2].dropFirst().allSatisfy { $0 == .null } && stored[1][4][8] == "new")
+        }
+
+        /// Doubles and integers into `numeric` columns, constrained and not, store in binary what
+        /// their COPY text stores: the same decimal, rounded to the column's scale the same way
+        /// (half away from zero), exponents, -0, NaN and infinity included, over 3,000 random
+        /// doubles of every magnitude.
+        @Test func numbersIntoNumericStoreWhatTheirTextStores() async throws {
+            var rng = SeededGenerator(seed: 0x5EED_0107)
+            var doubles: [Double] = [0, -0.0, 0.1, 0.005, -0.005, 0.015, 2.5e-7, 1e-7, 1e16, 1e20, 123_456_789.125, -99_999_999.995, 1.0 / 3.0]
+            for _ in 0..<3_000 {
+                let magnitude = Double.random(in: -12...15, using: &rng)
+                let v = (Bool.random(using: &rng) ? 1 : -1) * Foundation.pow(10, magnitude) * Double.random(in: 1..<10, using: &rng)
+                doubles.append(Bool.random(using: &rng) ? v : (v * 100).rounded() / 100)
+            }
+            let ints: [Int64] = [0, -1, 1, 9_999, 10_000, 99_990_000, -123_456_789_012, .max, .min] + (0..<500).map { _ in Int64.random(in: .min ... .max, using: &rng) >> Int64.random(in: 0...62, using: &rng) }
+            let count = max(doubles.count, ints.count)
+            let fields = ["id", "d_any", "d_money", "i_any", "i_scaled"]
+            let rows: [[Value]] = (0..<count).map { n in
+                let d: Value = n < doubles.count ? .double(doubles[n]) : nil
+                let money: Value = n == count - 1 ? .double(.nan) : n < doubles.count && doubles[n].magnitude < 1e11 ? .double(doubles[n]) : nil
+                let i: Value = n < ints.count ? .int(ints[n]) : nil
+                return [.int(Int64(n)), n == count - 2 ? .double(.infinity) : d, money, i, i]
+            }
+            var stored: [[[Value]]] = []
+            for columnar in [false, true] {
+                try await withDatabase(columnar ? "numc" : "numt") { db in
+                    try await db.execute(
+                        "CREATE TABLE \(db.schema).t (id bigint PRIMARY KEY, d_any numeric, d_money numeric(14,2), i_any numeric, i_scaled numeric(30,4))")
+                    var c = PostgresLoader.Configuration(table: "t", key: ["id"])
+                    c.schema = db.schema
+                    c.create = false
+                    let loader = PostgresLoader(c, pool: db.pool)
+                    try await loader.prepare(schema: Schema(fields))
+                    let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
+                    let b = columnar
+                        ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
+                        : Batch(schema: Schema(fields), rows: rows, origins: origins)
+                    try await loader.load(b, commit: nil)
+                    #expect(loader.copyFormats.value == (columnar ? (1, 0) : (0, 1)))
+                    stored.append(try await db.rows("SELECT \(fields.map { "\($0)::text" }.joined(separator: ", ")) FROM \(db.schema).t AS t ORDER BY t.id"))
+                }
+            }
+            #expect(stored[0].count == rows.count)
+            for (text, binary) in zip(stored[0], stored[1]) where text != binary {
+                Issue.record("text stored \(text), binary \(binary)")
+            }
+            #expect(stored[1][3][2] == "0.01" && stored[1][4][2] == "-0.01" && stored[1][1][1] == "0.0", "\(stored[1][0...4])")
         }
 
         /// A column with no binary encoding for its type, or an integer too big for its column,
@@ -85,7 +134,7 @@
                 }
                 try await loader.load(batch([[1, "12.345", 1], [2, "-0.5", 2]]), commit: nil)
                 #expect(loader.copyFormats.value == (0, 1))
-                #expect(try await db.rows("SELECT n::text FROM \(db.schema).t ORDER BY id") == [["12.35"], ["-0.50"]])
+                #expect(try await db.rows("SELECT n::text FROM \(db.schema).t AS t ORDER BY t.id") == [["12.35"], ["-0.50"]])
 
                 await #expect {
                     try await loader.load(batch([[3, nil, .int(1 << 40)]]), commit: nil)
@@ -141,8 +190,9 @@
             typealias E = CopyBinaryColumns.Encoding
             let cases: [(Column.Kind, String, E?)] = [
                 (.int, "bigint", .int8), (.int, "integer", .int4), (.int, "smallint", .int2),
-                (.int, "double precision", .float8FromInt), (.int, "numeric", nil), (.int, "text", nil),
-                (.double, "double precision", .float8), (.double, "real", nil), (.double, "bigint", nil),
+                (.int, "double precision", .float8FromInt), (.int, "numeric", .numericFromInt), (.int, "text", nil),
+                (.double, "double precision", .float8), (.double, "numeric", .numericFromDouble), (.double, "real", nil),
+                (.double, "bigint", nil), (.string, "numeric", nil),
                 (.string, "text", .text), (.string, "character varying", .text), (.string, "jsonb", .jsonb),
                 (.string, "date", nil), (.string, "uuid", nil), (.timestamp, "timestamp with time zone", .timestamp),
                 (.timestamp, "date", nil), (.bool, "boolean", .bool), (.null, "uuid", .null), (.mixed, "text", nil),
