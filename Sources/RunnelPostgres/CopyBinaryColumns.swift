@@ -34,9 +34,15 @@ enum CopyBinaryColumns {
             guard let type = types[i], let encoding = encoding(column.kind, into: type) else {
                 return .failure(TextReason("column '\(names[i])' (\(types[i] ?? "of unknown type")) gets \(column.kind) values"))
             }
-            if encoding == .int4 || encoding == .int2,
-                !fits(column, data.selection, in: encoding == .int4 ? Int64(Int32.min)...Int64(Int32.max) : Int64(Int16.min)...Int64(Int16.max))
-            {
+            let range: ClosedRange<Int64>? =
+                switch encoding {
+                case .int4: Int64(Int32.min)...Int64(Int32.max)
+                case .int2: Int64(Int16.min)...Int64(Int16.max)
+                // Microseconds from 2000 must not wrap (years before about -290,000).
+                case .timestamp: (Int64.min + postgresEpochMicros)...Int64.max
+                default: nil
+                }
+            if let range, !fits(column, data.selection, in: range) {
                 // The server words the error, as for any batch sent as text.
                 return .failure(TextReason("column '\(names[i])' (\(type)) gets a value out of its range"))
             }

@@ -142,6 +142,20 @@
                     String(describing: error).contains("out of range for type integer")
                 }
                 #expect(try await db.int("SELECT count(*) FROM \(db.schema).t") == 2)
+
+                // A timestamp whose microseconds from 2000 would wrap goes as text, which the server refuses.
+                try await db.execute("CREATE TABLE \(db.schema).far (id bigint PRIMARY KEY, at timestamptz)")
+                c.table = "far"
+                let far = PostgresLoader(c, pool: db.pool)
+                try await far.prepare(schema: Schema(["id", "at"]))
+                let rows: [[Value]] = [[1, Self.ts(.min)]]
+                await #expect(throws: (any Error).self) {
+                    try await far.load(
+                        Batch(schema: Schema(["id", "at"]), columns: [Column(rows.map { $0[0] }), Column(rows.map { $0[1] })],
+                              origins: [Origin(source: "t", line: 1)]), commit: nil)
+                }
+                #expect(far.copyFormats.value == (0, 0))
+                #expect(try await db.int("SELECT count(*) FROM \(db.schema).far") == 0)
             }
         }
 
