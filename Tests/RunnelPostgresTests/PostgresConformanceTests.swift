@@ -77,7 +77,7 @@
                 c.version = "v"
                 c.columns = [.init(name: "id", type: "bigint"), .init(name: "name", type: "text"), .init(name: "v", type: "bigint")]
                 // The checkpoint table without a schema: it must land where the search_path says,
-                // not in the target's schema that the fast path switches to for its COPY.
+                // not in the target's schema, which the fast path's COPY names.
                 let loader = PostgresLoader(c, pool: db.pool)
                 let store = PostgresCheckpointStore(pool: db.pool)
                 let pipeline = "fast-\(db.schema)"
