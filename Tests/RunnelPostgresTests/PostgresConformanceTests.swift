@@ -132,10 +132,7 @@
                     let loader = PostgresLoader(c, pool: db.pool)
                     try await loader.prepare(schema: Schema(fields))
                     for rows in [first, second] {
-                        let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
-                        let b = columnar
-                            ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
-                            : Batch(schema: Schema(fields), rows: rows, origins: origins)
+                        let b = testBatch(fields, rows, columnar: columnar)
                         #expect((b.columnar != nil) == columnar)
                         try await loader.load(b, commit: nil)
                     }

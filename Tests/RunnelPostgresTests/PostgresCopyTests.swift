@@ -51,10 +51,7 @@
                     let loader = PostgresLoader(c, pool: db.pool)
                     try await loader.prepare(schema: Schema(fields))
                     for rows in [first, second] {
-                        let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
-                        let b = columnar
-                            ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
-                            : Batch(schema: Schema(fields), rows: rows, origins: origins)
+                        let b = testBatch(fields, rows, columnar: columnar)
                         #expect((b.columnar != nil) == columnar)
                         try await loader.load(b, commit: nil)
                     }
@@ -100,10 +97,7 @@
                     c.create = false
                     let loader = PostgresLoader(c, pool: db.pool)
                     try await loader.prepare(schema: Schema(fields))
-                    let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
-                    let b = columnar
-                        ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
-                        : Batch(schema: Schema(fields), rows: rows, origins: origins)
+                    let b = testBatch(fields, rows, columnar: columnar)
                     try await loader.load(b, commit: nil)
                     #expect(loader.copyFormats.value == (columnar ? (1, 0) : (0, 1)))
                     stored.append(try await db.rows("SELECT \(fields.map { "\($0)::text" }.joined(separator: ", ")) FROM \(db.schema).t AS t ORDER BY t.id"))
@@ -128,10 +122,7 @@
                 let loader = PostgresLoader(c, pool: db.pool)
                 let fields = ["id", "n", "small"]
                 try await loader.prepare(schema: Schema(fields))
-                func batch(_ rows: [[Value]]) -> Batch {
-                    Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) },
-                          origins: rows.indices.map { Origin(source: "t", line: $0 + 1) })
-                }
+                func batch(_ rows: [[Value]]) -> Batch { testBatch(fields, rows, columnar: true) }
                 try await loader.load(batch([[1, "12.345", 1], [2, "-0.5", 2]]), commit: nil)
                 #expect(loader.copyFormats.value == (0, 1))
                 #expect(try await db.rows("SELECT n::text FROM \(db.schema).t AS t ORDER BY t.id") == [["12.35"], ["-0.50"]])
@@ -148,11 +139,8 @@
                 c.table = "far"
                 let far = PostgresLoader(c, pool: db.pool)
                 try await far.prepare(schema: Schema(["id", "at"]))
-                let rows: [[Value]] = [[1, Self.ts(.min)]]
                 await #expect(throws: (any Error).self) {
-                    try await far.load(
-                        Batch(schema: Schema(["id", "at"]), columns: [Column(rows.map { $0[0] }), Column(rows.map { $0[1] })],
-                              origins: [Origin(source: "t", line: 1)]), commit: nil)
+                    try await far.load(testBatch(["id", "at"], [[1, Self.ts(.min)]], columnar: true), commit: nil)
                 }
                 #expect(far.copyFormats.value == (0, 0))
                 #expect(try await db.int("SELECT count(*) FROM \(db.schema).far") == 0)
@@ -186,10 +174,7 @@
                     let pad = Value.string(String(repeating: "p", count: 1000))
                     func batch(_ ids: ClosedRange<Int>, v: Int64) -> Batch {
                         let rows: [[Value]] = ids.map { [.int(Int64($0)), pad, .int(v)] }
-                        let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
-                        return columnar
-                            ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
-                            : Batch(schema: Schema(fields), rows: rows, origins: origins)
+                        return testBatch(fields, rows, columnar: columnar)
                     }
                     try await loader.load(batch(2_000...2_000, v: 1), commit: nil)
                     try await loader.load(batch(1...60_000, v: 2), commit: nil)

@@ -108,9 +108,8 @@
             let pipeline = "kill-\(db.schema)"
             let spec = try r.write("kill.yaml", ordersSpec(pipeline: pipeline, schema: db.schema, pageSize: 150))
             var rng = SeededGenerator(seed: 0x5EED_0004)
-            // Kill instants are drawn across a short slice of a full run, so each run gets a little
-            // further and the kills land at every stage: start-up, lease, reads, COPY, merge, commit.
-            let slice = max(Int(full.components.seconds * 1000 + full.components.attoseconds / 1_000_000_000_000_000) / 8, 40)
+            // Kill instants are drawn across a short slice of a full run, so the kills land at every
+            // stage: start-up, lease, reads, COPY, merge, commit.
             var kills = 0
             var attempts = 0
             var added = 0
@@ -118,10 +117,7 @@
             // keep going until 22 kills land (bounded).
             while kills < 22, attempts < 200 {
                 attempts += 1
-                let p = try r.start(spec)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...slice, using: &rng)))
-                p.kill(SIGKILL)
-                let code = p.wait()
+                let code = try await r.startAndKill(spec, fullRun: full, using: &rng)
                 if code == 128 + SIGKILL {
                     kills += 1
                 } else if code == 0 {
@@ -198,15 +194,11 @@
             let pipeline = "killbin-\(db.schema)"
             let killed = try r.write("kill.yaml", spec(pipeline, table: "dst"))
             var rng = SeededGenerator(seed: 0x5EED_0006)
-            let slice = max(Int(full.components.seconds * 1000 + full.components.attoseconds / 1_000_000_000_000_000) / 8, 40)
             var kills = 0
             var attempts = 0
             while kills < 20, attempts < 200 {
                 attempts += 1
-                let p = try r.start(killed)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...slice, using: &rng)))
-                p.kill(SIGKILL)
-                let code = p.wait()
+                let code = try await r.startAndKill(killed, fullRun: full, using: &rng)
                 if code == 128 + SIGKILL { kills += 1 } else if code == 0 { break }
                 if try await db.rows("SELECT to_regclass('\(db.schema).dst')::text").first?.first == .null {
                     #expect(try await db.checkpoint(pipeline) == nil)

@@ -139,6 +139,17 @@
             try CommandRunner.start(Self.binary, ["run", spec, "--no-progress"] + extra, environment: environment)
         }
 
+        /// Starts a run of `spec`, kills it with SIGKILL after a random share of `window` (an eighth
+        /// of a full run, at least 40 ms, so each run gets a little further and the kills land at
+        /// every stage), and returns its exit code: 128 + SIGKILL when the kill landed.
+        func startAndKill(_ spec: String, fullRun window: Duration, using rng: inout SeededGenerator) async throws -> Int32 {
+            let slice = max(Int(window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000) / 8, 40)
+            let p = try start(spec)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...slice, using: &rng)))
+            p.kill(SIGKILL)
+            return p.wait()
+        }
+
         /// Runs until the run is not refused for the lease: a killed run's session lingers until the
         /// server notices the closed socket, as a Job's next pod would find.
         func runUntilLeaseFree(_ spec: String, deadline: Duration = .seconds(30)) throws -> CommandRunner.Output {
@@ -149,6 +160,15 @@
                 if out.exitCode != 4 || clock.now > end { return out }
             }
         }
+    }
+
+    /// `rows` (aligned to `fields`, origin line n + 1 for row n) as a columnar batch, or as rows:
+    /// the same records on the two paths the loaders take.
+    func testBatch(_ fields: [String], _ rows: [[Value]], columnar: Bool) -> Batch {
+        let origins = rows.indices.map { Origin(source: "t", line: $0 + 1) }
+        return columnar
+            ? Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(rows.map { $0[i] }) }, origins: origins)
+            : Batch(schema: Schema(fields), rows: rows, origins: origins)
     }
 
     /// Runs `body` with a new database's pool running (as the runtime's service group does), then
