@@ -58,6 +58,10 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// How many parameters a statement may have (SQLITE_MAX_VARIABLE_NUMBER as built: 999 before
+    /// SQLite 3.32, 32,766 since).
+    public var variableLimit: Int { Int(sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1)) }
+
     /// A cached prepared statement for `sql`, reset and unbound.
     public func statement(_ sql: String) throws(RunnelError) -> SQLiteStatement {
         if let s = statements[sql] {

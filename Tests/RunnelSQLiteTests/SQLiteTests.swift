@@ -130,6 +130,54 @@ private func batch(_ rows: [[Value]]) -> Batch {
         #expect(stored[1].first?[1] == "2023-11-14T22:13:20Z" && stored[1].first?[2] == "2023-11-14T22:15:23.25Z")
     }
 
+    /// Columnar batches go 32 rows to an upsert statement. The rows of one statement must apply
+    /// one after another as one-row statements do: duplicate keys inside a statement and across
+    /// statements resolve in order under the guard (newer, older, equal and null versions), rows
+    /// left out of the selection are not written, a column null throughout binds null in every
+    /// row, each row keeps its own timestamps, and the rows past the last full statement are
+    /// written too. Compared with the row path over random batches.
+    @Test func multiRowStatementsStoreWhatOneRowStatementsStore() async throws {
+        let fields = ["id", "v", "version", "at", "blank", "mixed"]
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<6 {
+            let count = [31, 32, 33, 100, 257, 1_000][round]
+            let input: [[Value]] = (0..<count).map { i in
+                let version: Value = Int.random(in: 0..<10, using: &random) == 0 ? .null : .int(Int64.random(in: 1...5, using: &random))
+                let at: Value = .timestamp(Timestamp(microseconds: 1_700_000_000_000_000 + Int64(i) * 250_000))
+                let mixed: Value = i % 3 == 0 ? .int(Int64(i)) : i % 3 == 1 ? .string("m\(i)") : .null
+                return [.int(Int64.random(in: 1...12, using: &random)), .string("row \(i)"), version, at, .null, mixed]
+            }
+            let dropped = Set((0..<count).filter { _ in Int.random(in: 0..<7, using: &random) == 0 })
+            var stored: [[[Value]]] = []
+            for columnar in [false, true] {
+                let db = try database()
+                var c = SQLiteLoader.Configuration(table: "t", key: ["id"])
+                c.version = "version"
+                let loader = SQLiteLoader(c, database: db)
+                try await loader.prepare(schema: Schema(fields))
+                // A row stored before the batch, for the guard to meet.
+                let before: [[Value]] = [[.int(1), "before", .int(3), .null, .null, .null]]
+                _ = try await loader.load(Batch(schema: Schema(fields), rows: before, origins: [Origin(source: "t", line: 0)]), commit: nil)
+                let origins = input.indices.map { Origin(source: "t", line: $0 + 1) }
+                var b: Batch
+                if columnar {
+                    b = Batch(schema: Schema(fields), columns: fields.indices.map { i in Column(input.map { $0[i] }) }, origins: origins)
+                    b.reject(rows: dropped.sorted().map { ($0, RecordError(code: "test", message: "left out", field: "id")) }, stage: "test")
+                } else {
+                    b = Batch(schema: Schema(fields), rows: input.indices.filter { !dropped.contains($0) }.map { input[$0] },
+                              origins: input.indices.filter { !dropped.contains($0) }.map { origins[$0] })
+                }
+                try await loader.load(b, commit: nil)
+                stored.append(try rows(db, "SELECT id, v, version, at, blank, mixed FROM t ORDER BY id"))
+            }
+            #expect(stored[0] == stored[1], "\(count) rows")
+            #expect(stored[1].count > 1)
+        }
+        #expect(SQLiteLoader.rowsPerStatement(columns: 6, variableLimit: 32_766) == 32)
+        #expect(SQLiteLoader.rowsPerStatement(columns: 100, variableLimit: 999) == 9)
+        #expect(SQLiteLoader.rowsPerStatement(columns: 2_000, variableLimit: 999) == 1)
+    }
+
     @Test func anyIdentifierReachesSQLiteQuotedAndANulIsAContractError() async throws {
         // Seeded random names made of quotes, brackets, spaces, control characters, SQL words and
         // non-ASCII: each must come back from the table's schema exactly as it went in.

@@ -4,6 +4,10 @@
 # same file into an identical table (plain inserts, no validation) — the reference. Reports rows/s,
 # the ratio, and peak RSS for 1M and 4M rows (which must not grow with the input).
 #
+# Beside them, the store's ceiling (sqlite_ceiling.c): the same guarded upsert over the rows the
+# Runnel run stored, already typed in memory, one row per statement and 32 (as the loader
+# writes columnar batches). The goal of 1.8× `.import` is reachable only below that ceiling.
+#
 #   scripts/bench/batch-sqlite.sh [ROWS...]     default: 1000000 4000000
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,7 +20,10 @@ command -v sqlite3 >/dev/null || { apt-get install -y sqlite3 >/dev/null 2>&1 ||
 [ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }; }
 
 source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/sqlite_ceiling.sh"
 BIN="$(bench_binary runnel-batch)"
+sqlite_ceiling_build "$WORK"
+UPSERT="$(sqlite_upsert_sql orders order_id updated_at order_id customer_name customer_email country status amount discount ordered_at updated_at)"
 
 TABLE='CREATE TABLE orders (order_id INTEGER, customer_name TEXT, customer_email TEXT, country TEXT, status TEXT,
   amount REAL, discount REAL, ordered_at TEXT, updated_at TEXT, PRIMARY KEY (order_id));'
@@ -67,4 +74,9 @@ for n in "${SIZES[@]}"; do
     printf "%-9s %-26s %12s %10s %9s MiB\n" "$n" "sqlite3 .import" "$ref_rate" "$ref_s" "$((ref_kb / 1024))"
     printf "%-9s %-26s %12s %10s %9s MiB\n" "$n" "runnel-batch (cast+valid.)" "$run_rate" "$run_s" "$((run_kb / 1024))"
     printf "%-9s ratio runnel / .import: %s\n" "$n" "$(python3 -c "print(round($ref_s / $run_s, 2))")"
+    for k in 1 32; do
+        read -r _ ceil_s ceil_rate < <(sqlite_ceiling "$WORK" "$WORK/runnel.db" orders 20000 "$k" "$TABLE" "$UPSERT")
+        printf "%-9s %-26s %12s %10s   (runnel / ceiling %s, ceiling / .import %s)\n" "$n" "store ceiling, $k/statement" \
+            "$ceil_rate" "$ceil_s" "$(python3 -c "print(round($ceil_s / $run_s, 2))")" "$(python3 -c "print(round($ref_s / $ceil_s, 2))")"
+    done
 done
