@@ -70,8 +70,20 @@ struct RESPParser {
     }
 
     /// Parses the next complete top-level reply, or returns `nil` when more bytes are needed.
+    ///
+    /// The tokens are read from one view of the buffer's readable bytes, and the reader index
+    /// moves once, past the complete tokens: a `ByteBuffer` access per token (its storage is a
+    /// class, so every access is checked for exclusivity) cost more than the token itself.
     mutating func next(from buffer: inout ByteBuffer) throws -> RESPValue? {
-        while let token = try readToken(from: &buffer) {
+        var consumed = 0
+        defer { buffer.moveReaderIndex(forwardBy: consumed) }
+        return try buffer.withUnsafeReadableBytes { bytes in try next(in: bytes, consumed: &consumed) }
+    }
+
+    /// `next(from:)` over `bytes`; `consumed` counts the bytes of the complete tokens read.
+    private mutating func next(in bytes: UnsafeRawBufferPointer, consumed: inout Int) throws -> RESPValue? {
+        while let (token, length) = try readToken(bytes, at: consumed) {
+            consumed += length
             var finished: Finished
             switch token {
             case .value(let value):
@@ -128,73 +140,69 @@ struct RESPParser {
 
     // MARK: - Tokens
 
-    /// Reads one type byte, its line and (for blob types) its payload. Moves the reader index past
-    /// the token only when it is complete.
-    private func readToken(from buffer: inout ByteBuffer) throws -> Token? {
-        guard let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-        guard let lineEnd = try findLineEnd(in: buffer) else { return nil }
-        let afterLine = lineEnd + 2  // offsets are relative to the reader index
-
-        func consume(_ token: Token, bytes: Int = afterLine) -> Token {
-            buffer.moveReaderIndex(forwardBy: bytes)
-            return token
-        }
+    /// Reads the token at `start` of `all`: one type byte, its line and (for blob types) its
+    /// payload. Returns the token and its length in bytes, or nil when it is not complete yet.
+    private func readToken(_ all: UnsafeRawBufferPointer, at start: Int) throws -> (Token, Int)? {
+        guard start < all.count else { return nil }
+        let bytes = UnsafeRawBufferPointer(rebasing: all[start...])
+        let type = bytes[0]
+        guard let lineEnd = try findLineEnd(in: bytes) else { return nil }
+        let afterLine = lineEnd + 2
 
         switch type {
         case UInt8(ascii: "+"):
-            return consume(.value(.simpleString(lineString(buffer, lineEnd))))
+            return (.value(.simpleString(lineString(bytes, lineEnd))), afterLine)
         case UInt8(ascii: "-"):
-            return consume(.value(.error(lineString(buffer, lineEnd))))
+            return (.value(.error(lineString(bytes, lineEnd))), afterLine)
         case UInt8(ascii: ":"):
-            return consume(.value(.integer(try lineInteger(buffer, lineEnd))))
+            return (.value(.integer(try lineInteger(bytes, lineEnd))), afterLine)
         case UInt8(ascii: "_"):
             guard lineEnd == 1 else { throw Self.error("null with content") }
-            return consume(.value(.null))
+            return (.value(.null), afterLine)
         case UInt8(ascii: "#"):
-            switch lineString(buffer, lineEnd) {
-            case "t": return consume(.value(.boolean(true)))
-            case "f": return consume(.value(.boolean(false)))
+            switch lineString(bytes, lineEnd) {
+            case "t": return (.value(.boolean(true)), afterLine)
+            case "f": return (.value(.boolean(false)), afterLine)
             default: throw Self.error("boolean that is neither t nor f")
             }
         case UInt8(ascii: ","):
-            let text = lineString(buffer, lineEnd)
+            let text = lineString(bytes, lineEnd)
             guard let value = Double(text) else { throw Self.error("double that does not parse") }
-            return consume(.value(.double(value)))
+            return (.value(.double(value)), afterLine)
         case UInt8(ascii: "("):
-            let text = lineString(buffer, lineEnd)
+            let text = lineString(bytes, lineEnd)
             let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
             guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                 throw Self.error("big number with non-digits")
             }
-            return consume(.value(.bigNumber(text)))
+            return (.value(.bigNumber(text)), afterLine)
         case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
-            let length = try lineInteger(buffer, lineEnd)
-            if length == -1 && type == UInt8(ascii: "$") { return consume(.value(.null)) }
+            let length = try lineInteger(bytes, lineEnd)
+            if length == -1 && type == UInt8(ascii: "$") { return (.value(.null), afterLine) }
             guard length >= 0, length <= limits.maxBulkLength else {
                 throw Self.error("blob length \(length) out of range")
             }
             let total = afterLine + Int(length) + 2
-            guard buffer.readableBytes >= total else { return nil }
-            let trailer = buffer.getBytes(at: buffer.readerIndex + total - 2, length: 2)
-            guard trailer == [UInt8(ascii: "\r"), UInt8(ascii: "\n")] else {
+            guard bytes.count >= total else { return nil }
+            guard bytes[total - 2] == UInt8(ascii: "\r"), bytes[total - 1] == UInt8(ascii: "\n") else {
                 throw Self.error("blob not followed by CRLF")
             }
-            let payload = buffer.getBytes(at: buffer.readerIndex + afterLine, length: Int(length)) ?? []
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[afterLine..<(afterLine + Int(length))])
             switch type {
             case UInt8(ascii: "$"):
-                return consume(.value(.bulkString(payload)), bytes: total)
+                return (.value(.bulkString([UInt8](payload))), total)
             case UInt8(ascii: "!"):
-                return consume(.value(.error(String(decoding: payload, as: UTF8.self))), bytes: total)
+                return (.value(.error(String(decoding: payload, as: UTF8.self))), total)
             default:
                 guard payload.count >= 4, payload[3] == UInt8(ascii: ":") else {
                     throw Self.error("verbatim string without a format prefix")
                 }
-                let format = String(decoding: payload[0..<3], as: UTF8.self)
-                return consume(.value(.verbatimString(format: format, text: Array(payload[4...]))), bytes: total)
+                let format = String(decoding: UnsafeRawBufferPointer(rebasing: payload[0..<3]), as: UTF8.self)
+                return (.value(.verbatimString(format: format, text: [UInt8](payload[4...]))), total)
             }
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ">"), UInt8(ascii: "|"):
-            let count = try lineInteger(buffer, lineEnd)
-            if count == -1 && type == UInt8(ascii: "*") { return consume(.value(.null)) }
+            let count = try lineInteger(bytes, lineEnd)
+            if count == -1 && type == UInt8(ascii: "*") { return (.value(.null), afterLine) }
             let isPairs = type == UInt8(ascii: "%") || type == UInt8(ascii: "|")
             guard count >= 0, count <= limits.maxAggregateCount / (isPairs ? 2 : 1) else {
                 throw Self.error("aggregate size \(count) out of range")
@@ -207,21 +215,20 @@ struct RESPParser {
                 case UInt8(ascii: ">"): .push
                 default: .attribute
                 }
-            return consume(.aggregate(kind, count: Int(count) * (isPairs ? 2 : 1)))
+            return (.aggregate(kind, count: Int(count) * (isPairs ? 2 : 1)), afterLine)
         default:
             let printable = type >= 0x20 && type < 0x7F ? " '\(Character(Unicode.Scalar(type)))'" : ""
             throw Self.error("unexpected type byte 0x\(String(type, radix: 16))\(printable)")
         }
     }
 
-    /// Offset of the `\r` that ends the line beginning at the reader index, `nil` if the line is
-    /// not complete yet.
-    private func findLineEnd(in buffer: ByteBuffer) throws -> Int? {
-        let carriageReturn: Int? = buffer.withUnsafeReadableBytes { bytes in
-            bytes[1...].firstIndex(of: UInt8(ascii: "\r"))
-        }
-        guard let carriageReturn else {
-            guard buffer.readableBytes <= limits.maxLineLength else {
+    /// Offset of the `\r` that ends the line beginning at `bytes[0]`, `nil` if the line is not
+    /// complete yet.
+    private func findLineEnd(in bytes: UnsafeRawBufferPointer) throws -> Int? {
+        var carriageReturn = 1
+        while carriageReturn < bytes.count, bytes[carriageReturn] != UInt8(ascii: "\r") { carriageReturn += 1 }
+        guard carriageReturn < bytes.count else {
+            guard bytes.count <= limits.maxLineLength else {
                 throw Self.error("line longer than \(limits.maxLineLength) bytes")
             }
             return nil
@@ -229,46 +236,39 @@ struct RESPParser {
         guard carriageReturn <= limits.maxLineLength else {
             throw Self.error("line longer than \(limits.maxLineLength) bytes")
         }
-        guard let lineFeed = buffer.getInteger(at: buffer.readerIndex + carriageReturn + 1, as: UInt8.self) else {
-            return nil
-        }
-        guard lineFeed == UInt8(ascii: "\n") else { throw Self.error("CR not followed by LF") }
+        guard carriageReturn + 1 < bytes.count else { return nil }
+        guard bytes[carriageReturn + 1] == UInt8(ascii: "\n") else { throw Self.error("CR not followed by LF") }
         return carriageReturn
     }
 
     /// The line after the type byte, as text (invalid UTF-8 is replaced, not rejected).
-    private func lineString(_ buffer: ByteBuffer, _ lineEnd: Int) -> String {
-        buffer.withUnsafeReadableBytes { bytes in
-            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[1..<lineEnd]), as: UTF8.self)
-        }
+    private func lineString(_ bytes: UnsafeRawBufferPointer, _ lineEnd: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[1..<lineEnd]), as: UTF8.self)
     }
 
     /// The line after the type byte as a signed 64-bit decimal, parsed from the bytes directly.
-    private func lineInteger(_ buffer: ByteBuffer, _ lineEnd: Int) throws -> Int64 {
-        let parsed: Int64? = buffer.withUnsafeReadableBytes { bytes in
-            var index = 1
-            var negative = false
-            if index < lineEnd, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
-                negative = bytes[index] == UInt8(ascii: "-")
-                index += 1
-            }
-            guard index < lineEnd else { return nil }
-            var value: Int64 = 0
-            while index < lineEnd {
-                let digit = bytes[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                // Accumulate negatively so that Int64.min parses too.
-                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (next, overflow2) = times10.subtractingReportingOverflow(Int64(digit))
-                guard !overflow1, !overflow2 else { return nil }
-                value = next
-                index += 1
-            }
-            if negative { return value }
-            return value == .min ? nil : -value
+    private func lineInteger(_ bytes: UnsafeRawBufferPointer, _ lineEnd: Int) throws -> Int64 {
+        var index = 1
+        var negative = false
+        if index < lineEnd, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index += 1
         }
-        guard let parsed else { throw Self.error("malformed integer") }
-        return parsed
+        guard index < lineEnd else { throw Self.error("malformed integer") }
+        var value: Int64 = 0
+        while index < lineEnd {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { throw Self.error("malformed integer") }
+            // Accumulate negatively so that Int64.min parses too.
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = times10.subtractingReportingOverflow(Int64(digit))
+            guard !overflow1, !overflow2 else { throw Self.error("malformed integer") }
+            value = next
+            index += 1
+        }
+        if negative { return value }
+        guard value != .min else { throw Self.error("malformed integer") }
+        return -value
     }
 
     private static func error(_ detail: String) -> RedisError {
