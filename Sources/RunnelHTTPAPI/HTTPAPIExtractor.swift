@@ -224,14 +224,21 @@ final class HTTPPageReader: BatchReader {
 
     private func batch(from answer: HTTPAnswer, url: String) throws -> ReadResult {
         let printable = answer.redactedURL
-        let parsed: Result<Value, JSONError> = answer.body.withUnsafeReadableBytes { raw in
-            Result { () throws(JSONError) -> Value in try JSONText.parse(raw) }
-        }
+        // Pages of flat records go straight into columns (`PageRecords`); a cursor or a --limit
+        // needs the records as values, and any other page is parsed whole.
+        let flat = configuration.cursor == nil && remaining == nil ? flatRecords(answer.body) : nil
         var problem: String?
         var elements: [Value] = []
         var document: Value?
+        let parsed: Result<Value, JSONError> =
+            flat.map { .success($0.document) }
+            ?? answer.body.withUnsafeReadableBytes { raw in
+                Result { () throws(JSONError) -> Value in try JSONText.parse(raw) }
+            }
         switch parsed {
         case .failure(let e): problem = "the response is not JSON: \(e)"
+        case .success(let doc) where flat != nil:
+            document = doc
         case .success(let doc):
             document = doc
             switch recordsPath.lookup(doc) {
@@ -244,18 +251,17 @@ final class HTTPPageReader: BatchReader {
             }
         }
 
+        let count = flat?.count ?? elements.count
         let advance =
             problem == nil
-            ? nextPage(document!, answer: answer, url: url, count: elements.count) : pastMalformed(answer, url: url)
-        if case .to = advance, configuration.pagination.isNumbered, let short = shortPage, !elements.isEmpty {
+            ? nextPage(document!, answer: answer, url: url, count: count) : pastMalformed(answer, url: url)
+        if case .to = advance, configuration.pagination.isNumbered, let short = shortPage, count > 0 {
             throw RunnelError.config(
                 "extract.pagination: \(short.url) returned \(short.count) records but more pages follow: the server caps the page size; "
                     + "lower pagination.limit to at most \(short.count), or records would be skipped")
         }
-        if case .offset(_, _, let limit, _) = configuration.pagination.style, problem == nil, !elements.isEmpty,
-            elements.count < limit
-        {
-            shortPage = (printable, elements.count)
+        if case .offset(_, _, let limit, _) = configuration.pagination.style, problem == nil, count > 0, count < limit {
+            shortPage = (printable, count)
         }
 
         // Records: objects by their keys, in order of first appearance; anything else is rejected.
@@ -272,9 +278,12 @@ final class HTTPPageReader: BatchReader {
             }
         }
         // By column: a key first seen late in the page costs nothing for the records before it.
-        var columns = ColumnsBuilder()
+        var columns = flat?.columns ?? ColumnsBuilder()
         var origins: [Origin] = []
-        origins.reserveCapacity(elements.count + 1)
+        origins.reserveCapacity(count + 1)
+        if flat != nil {
+            for i in 0..<count { origins.append(Origin(source: printable, id: String(i))) }
+        }
         var raws: [Int: String] = [:]
         var unreadable: Set<Int> = []
         var rejections: [(Int, RecordError)] = []
@@ -308,7 +317,7 @@ final class HTTPPageReader: BatchReader {
             }
             rejections.append((row, RecordError(code: "malformed_page", message: message)))
         }
-        if let r = remaining { remaining = r - elements.count }
+        if let r = remaining { remaining = r - count }
 
         let after: PagePosition
         if truncated {
@@ -335,6 +344,22 @@ final class HTTPPageReader: BatchReader {
         if let traceparent = answer.headers.first(name: "traceparent") { batch.trace.link(traceparent: traceparent) }
         for (i, e) in rejections { batch.reject(ordinal: i, stage: "extract", error: e) }
         return .batch(batch, checkpoint: after.checkpoint)
+    }
+
+    /// The page's records in columns and the page without them, when every record is a flat
+    /// object of scalars; nil to parse the page whole.
+    private func flatRecords(_ body: ByteBuffer) -> (columns: ColumnsBuilder, count: Int, document: Value)? {
+        body.withUnsafeReadableBytes { raw in
+            guard let split = PageRecords.split(raw, path: recordsPath.keys),
+                let document = try? split.rest.withUnsafeBytes({ rest throws(JSONError) in try JSONText.parse(rest) }),
+                case .array(let none)? = recordsPath.lookup(document), none.isEmpty
+            else { return nil }
+            var columns = ColumnsBuilder()
+            for r in split.elements {
+                guard columns.append(flatJSON: UnsafeRawBufferPointer(rebasing: raw[r])) else { return nil }
+            }
+            return (columns, split.elements.count, document)
+        }
     }
 
     /// Where a well-formed page with `count` records leads.
