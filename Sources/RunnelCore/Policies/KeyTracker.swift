@@ -55,6 +55,11 @@ final class KeyTracker {
         // A batch without the key fields is the loader's to report (prepare checks the columns).
         guard !key.isEmpty, positions.allSatisfy({ $0 != nil }) else { return }
         if !perBatch, policy == .lastWins, seen.count >= memoryCapacity { try spillMemory() }
+        // The set is mutated in a local for the loops below: through the class's stored
+        // property every insert paid a dynamic exclusivity check.
+        var seen = self.seen
+        self.seen = KeyHashSet()
+        defer { self.seen = seen }
         // `duplicates` holds positions in the batch's record order (rows, or the selection).
         var duplicates: [Int] = []
         if let c = batch.columnar, positions.count == 1, c.columns[positions[0]!].kind == .int {
