@@ -6,9 +6,10 @@ public import RunnelCore
 ///     INSERT INTO t (…) VALUES (…) ON CONFLICT (key) DO UPDATE SET …
 ///     WHERE t.version IS NULL OR excluded.version >= t.version
 ///
-/// Rows are written one statement at a time inside one transaction per batch, so duplicate keys
-/// inside a batch resolve in order (the guard applies between them too). When the checkpoint
-/// store lives in the same database file, the checkpoint is written in that transaction.
+/// Rows are written in order inside one transaction per batch (a columnar batch 32 rows to a
+/// statement, which SQLite applies row after row), so duplicate keys inside a batch resolve in
+/// order (the guard applies between them too). When the checkpoint store lives in the same
+/// database file, the checkpoint is written in that transaction.
 public struct SQLiteLoader: Loader {
     public typealias Column = TableTarget.Column
     /// The table, key, version and columns (`type` an SQLite type name, or empty for none).
