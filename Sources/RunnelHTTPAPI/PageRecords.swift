@@ -24,12 +24,7 @@ enum PageRecords {
             guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
             i += 1
             while true {
-                skipSpace(b, &i)
-                guard let name = plainString(b, &i) else { return nil }
-                skipSpace(b, &i)
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-                i += 1
-                skipSpace(b, &i)
+                guard let name = memberName(b, &i) else { return nil }
                 if name.elementsEqual(key.utf8) { break }
                 guard skipValue(b, &i) else { return nil }
                 skipSpace(b, &i)
@@ -86,12 +81,7 @@ enum PageRecords {
             skipSpace(b, &i)
             if i < b.count, b[i] == UInt8(ascii: "}") { return false }
             while true {
-                skipSpace(b, &i)
-                guard let name = plainString(b, &i) else { return false }
-                skipSpace(b, &i)
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
-                i += 1
-                skipSpace(b, &i)
+                guard let name = memberName(b, &i) else { return false }
                 if name.elementsEqual(key.utf8) {
                     guard found == nil else { return false }
                     found = i
@@ -116,6 +106,18 @@ enum PageRecords {
             default: return
             }
         }
+    }
+
+    /// The name of the object member at `i` (spaces before it allowed), with `i` moved to its
+    /// value; nil when it is not a plain string followed by `:`.
+    private static func memberName(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> UnsafeRawBufferPointer? {
+        skipSpace(b, &i)
+        guard let name = plainString(b, &i) else { return nil }
+        skipSpace(b, &i)
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+        i += 1
+        skipSpace(b, &i)
+        return name
     }
 
     /// A string without escapes at `i` (its quotes excluded); nil for anything else.

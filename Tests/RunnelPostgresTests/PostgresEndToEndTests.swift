@@ -111,6 +111,7 @@
             // Kill instants are drawn across a short slice of a full run, so the kills land at every
             // stage: start-up, lease, reads, COPY, merge, commit.
             var kills = 0
+            var compared = 0
             var attempts = 0
             var added = 0
             // Under load some runs finish, or meet the lease of a killed run the server has not reaped yet;
@@ -127,20 +128,18 @@
                 }
                 // The checkpoint is never ahead of the data, and the data never ahead of the checkpoint:
                 // the target holds exactly the source rows up to the committed position (one snapshot).
-                if try await db.rows("SELECT to_regclass('\(db.schema).dst')::text").first?.first == .null {
-                    #expect(try await db.checkpoint(pipeline) == nil)
-                    continue
+                if try await db.expectTargetMatchesCheckpoint(
+                    "dst", pipeline: pipeline,
+                    committed: """
+                        (SELECT count(*) FROM \(db.schema).src s, cp
+                          WHERE (s.updated_at, s.id) <= ((cp.p->>'cursor')::timestamptz, (cp.p->'key'->>0)::bigint))
+                        """, "after kill \(kills)")
+                {
+                    compared += 1
                 }
-                let state = try await db.rows(
-                    """
-                    WITH cp AS (SELECT position::jsonb AS p FROM \(db.schema).runnel_checkpoints WHERE pipeline = '\(pipeline)')
-                    SELECT (SELECT count(*) FROM \(db.schema).dst),
-                           (SELECT count(*) FROM \(db.schema).src s, cp
-                             WHERE (s.updated_at, s.id) <= ((cp.p->>'cursor')::timestamptz, (cp.p->'key'->>0)::bigint))
-                    """)
-                #expect(state.first?[0] == state.first?[1], "after kill \(kills): target rows vs rows up to the checkpoint: \(state)")
             }
             #expect(kills >= 20)
+            #expect(compared >= 5, "the kills must also land after commits: \(compared) did")
             let last = try r.runUntilLeaseFree(spec)
             #expect(last.exitCode == 0, "\(last.stdout)\(last.stderr)")
             // The reference run catches up on the rows added meanwhile, uninterrupted.
@@ -195,26 +194,33 @@
             let killed = try r.write("kill.yaml", spec(pipeline, table: "dst"))
             var rng = SeededGenerator(seed: 0x5EED_0006)
             var kills = 0
+            var compared = 0
             var attempts = 0
             while kills < 20, attempts < 200 {
                 attempts += 1
-                let code = try await r.startAndKill(killed, fullRun: full, using: &rng)
-                if code == 128 + SIGKILL { kills += 1 } else if code == 0 { break }
-                if try await db.rows("SELECT to_regclass('\(db.schema).dst')::text").first?.first == .null {
-                    #expect(try await db.checkpoint(pipeline) == nil)
+                // Anywhere in a whole run (start-up included), so that kills land after commits too.
+                let code = try await r.startAndKill(killed, fullRun: full, within: 1, using: &rng)
+                if code == 128 + SIGKILL {
+                    kills += 1
+                } else if code == 0 {
+                    // Finished before its kill: start over, so that the next run can be interrupted.
+                    try await db.execute("DROP TABLE \(db.schema).dst")
+                    try await db.execute("DELETE FROM \(db.schema).runnel_checkpoints WHERE pipeline = '\(pipeline)'")
                     continue
                 }
                 // The next line to read is `line` (the header is line 1); a finished file is done.
-                let state = try await db.rows(
-                    """
-                    WITH cp AS (SELECT position::jsonb AS p FROM \(db.schema).runnel_checkpoints WHERE pipeline = '\(pipeline)')
-                    SELECT (SELECT count(*) FROM \(db.schema).dst),
-                           COALESCE((SELECT CASE WHEN jsonb_array_length(p->'files_done') > 0 THEN \(rows)
-                                                 ELSE (p->>'line')::bigint - 2 END FROM cp), 0)
-                    """)
-                #expect(state.first?[0] == state.first?[1], "after kill \(kills): target rows vs rows before the checkpoint: \(state)")
+                if try await db.expectTargetMatchesCheckpoint(
+                    "dst", pipeline: pipeline,
+                    committed: """
+                        COALESCE((SELECT CASE WHEN jsonb_array_length(p->'files_done') > 0 THEN \(rows)
+                                              ELSE (p->>'line')::bigint - 2 END FROM cp), 0)
+                        """, "after kill \(kills)")
+                {
+                    compared += 1
+                }
             }
             #expect(kills >= 10)
+            #expect(compared >= 5, "the kills must also land after commits: \(compared) did")
             let last = try r.runUntilLeaseFree(killed)
             #expect(last.exitCode == 0, "\(last.stdout)\(last.stderr)")
             #expect(try await db.difference("ref", "dst") == 0)

@@ -4,6 +4,7 @@
     import RunnelCore
     @testable import RunnelPostgres
     import RunnelTesting
+    import Testing
 
     /// The test server, from the environment scripts/test exports (loopback defaults otherwise).
     enum TestServer {
@@ -94,6 +95,31 @@
             return nil
         }
 
+        /// After a kill: `table` holds exactly the rows the committed position covers, and before
+        /// the first commit there is neither table nor checkpoint. `committed` is SQL that counts
+        /// those rows from `cp.p`, the checkpoint's position as jsonb. True when there was a table
+        /// to compare (a kill after a commit): the tests count those, so that kills which all
+        /// land before the first commit cannot pass for a test of the committed state.
+        @discardableResult
+        func expectTargetMatchesCheckpoint(
+            _ table: String, pipeline: String, committed: String, _ context: String,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws -> Bool {
+            if try await rows("SELECT to_regclass('\(schema).\(table)')::text").first?.first == .null {
+                #expect(try await checkpoint(pipeline) == nil, "\(context): a checkpoint without its table", sourceLocation: sourceLocation)
+                return false
+            }
+            let state = try await rows(
+                """
+                WITH cp AS (SELECT position::jsonb AS p FROM \(schema).runnel_checkpoints WHERE pipeline = '\(pipeline)')
+                SELECT (SELECT count(*) FROM \(schema).\(table)), \(committed)
+                """)
+            #expect(
+                state.first?[0] == state.first?[1], "\(context): target rows vs rows the checkpoint covers: \(state)",
+                sourceLocation: sourceLocation)
+            return true
+        }
+
         func drop() async {
             try? await execute("DROP SCHEMA \(schema) CASCADE")
         }
@@ -139,11 +165,15 @@
             try CommandRunner.start(Self.binary, ["run", spec, "--no-progress"] + extra, environment: environment)
         }
 
-        /// Starts a run of `spec`, kills it with SIGKILL after a random share of `window` (an eighth
-        /// of a full run, at least 40 ms, so each run gets a little further and the kills land at
-        /// every stage), and returns its exit code: 128 + SIGKILL when the kill landed.
-        func startAndKill(_ spec: String, fullRun window: Duration, using rng: inout SeededGenerator) async throws -> Int32 {
-            let slice = max(Int(window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000) / 8, 40)
+        /// Starts a run of `spec`, kills it with SIGKILL at a random instant within `share` of
+        /// `window`, a full run's time (at least 40 ms; by default an eighth, so that a resuming
+        /// source gets a little further each run and the kills land at every stage), and returns
+        /// its exit code: 128 + SIGKILL when the kill landed.
+        func startAndKill(
+            _ spec: String, fullRun window: Duration, within share: Double = 1.0 / 8, using rng: inout SeededGenerator
+        ) async throws -> Int32 {
+            let milliseconds = Double(window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000)
+            let slice = max(Int(milliseconds * share), 40)
             let p = try start(spec)
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...slice, using: &rng)))
             p.kill(SIGKILL)
