@@ -1,33 +1,40 @@
 import NIOCore
 
-/// The channel-facing decoder: turns bytes into complete replies for `RedisCommandHandler`.
+/// The channel-facing decoder: cuts the byte stream into complete replies (`RESPFrame`s) for
+/// `RedisCommandHandler`, without building their values. Whoever waits for a reply decodes it:
+/// into a `RESPValue`, or in place (`StreamEntries`) for the replies that carry data.
 ///
-/// A parse error is thrown as a `RedisError` with code `.protocolError`; `ByteToMessageHandler`
-/// passes it to `errorCaught`, where the command handler fails every waiting command and
-/// closes the connection (after a framing error nothing later on the stream can be trusted).
+/// A malformed reply is thrown as a `RedisError` with code `.protocolError` while framing, so a
+/// frame that reaches a command is valid; `ByteToMessageHandler` passes the error to
+/// `errorCaught`, where the command handler fails every waiting command and closes the
+/// connection (after a framing error nothing later on the stream can be trusted).
 struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
-    typealias InboundOut = RESPValue
+    typealias InboundOut = RESPFrame
 
     private var parser = RESPParser()
 
-    mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
-        try parser.next(from: &buffer)
+    mutating func decode(buffer: inout ByteBuffer) throws -> RESPFrame? {
+        try parser.nextFrame(from: &buffer)
     }
 
-    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
+    mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPFrame? {
         // A reply cut off by EOF is not an error of its own: the channel is going inactive and
         // the handler fails the waiting commands with `.connectionClosed`.
-        try parser.next(from: &buffer)
+        try parser.nextFrame(from: &buffer)
     }
 }
 
 /// An incremental RESP2/RESP3 parser.
 ///
-/// Scalars are read whole or not at all (the reader index moves only past complete tokens),
-/// while aggregates are built on a stack that survives between calls. A large array reply that
-/// arrives in many TCP reads is therefore parsed once, not re-parsed from its first byte on every
-/// read. Every length and count is checked against `Limits` before any allocation, so hostile
-/// input can neither crash the process nor make it reserve huge buffers.
+/// - Framing (`nextFrame(from:)`), on every reply: finds where the next top-level reply ends,
+///   checking every token, and returns the reply's bytes. Open aggregates are a stack of element
+///   counts that survives between calls, with the bytes scanned so far: a large array reply that
+///   arrives in many TCP reads is scanned once, not from its first byte on every read. Top-level
+///   push messages and attributes are dropped here, so a frame is always a reply.
+/// - Values (`RESPFrame.value()`): builds the `RESPValue` of one complete frame.
+///
+/// Every length and count is checked against `Limits` before any allocation, so hostile input can
+/// neither crash the process nor make it reserve huge buffers.
 struct RESPParser {
     struct Limits {
         /// Redis' own `proto-max-bulk-len` default.
@@ -62,49 +69,112 @@ struct RESPParser {
         case dropped
     }
 
+    /// An aggregate being framed: its elements still expected.
+    private struct Open {
+        var kind: AggregateKind
+        var remaining: Int
+    }
+
     let limits: Limits
-    private var stack: [Aggregate] = []
+    /// Framing: the open aggregates of the reply being framed, and its bytes scanned so far
+    /// (complete tokens), counted from the buffer's reader index, which moves only once the
+    /// reply is complete.
+    private var open: [Open] = []
+    private var scanned = 0
 
     init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
-    /// Parses the next complete top-level reply, or returns `nil` when more bytes are needed.
-    ///
-    /// The tokens are read from one view of the buffer's readable bytes, and the reader index
-    /// moves once, past the complete tokens: a `ByteBuffer` access per token (its storage is a
-    /// class, so every access is checked for exclusivity) cost more than the token itself.
+    /// The next complete top-level reply, or `nil` when more bytes are needed.
     mutating func next(from buffer: inout ByteBuffer) throws -> RESPValue? {
-        var consumed = 0
-        defer { buffer.moveReaderIndex(forwardBy: consumed) }
-        return try buffer.withUnsafeReadableBytes { bytes in try next(in: bytes, consumed: &consumed) }
+        try nextFrame(from: &buffer)?.value()
     }
 
-    /// `next(from:)` over `bytes`; `consumed` counts the bytes of the complete tokens read.
-    private mutating func next(in bytes: UnsafeRawBufferPointer, consumed: inout Int) throws -> RESPValue? {
-        while let (token, length) = try readToken(bytes, at: consumed) {
-            consumed += length
+    /// The bytes of the next complete top-level reply, or `nil` when more bytes are needed.
+    ///
+    /// The tokens are read from one view of the buffer's readable bytes: a `ByteBuffer` access
+    /// per token (its storage is a class, so every access is checked for exclusivity) cost more
+    /// than the token itself.
+    mutating func nextFrame(from buffer: inout ByteBuffer) throws -> RESPFrame? {
+        var frameStart = 0
+        var end = scanned
+        let complete = try buffer.withUnsafeReadableBytes { bytes in
+            try frame(bytes, from: &end, frameStart: &frameStart)
+        }
+        // Dropped top-level pushes and attributes before the reply are consumed at once.
+        buffer.moveReaderIndex(forwardBy: frameStart)
+        guard complete else {
+            scanned = end - frameStart
+            return nil
+        }
+        scanned = 0
+        return RESPFrame(buffer.readSlice(length: end - frameStart)!)
+    }
+
+    /// Scans tokens of `bytes` from `offset` until a top-level reply completes, moving `offset`
+    /// past every complete token and `frameStart` past every dropped top-level item. Returns
+    /// false when the bytes end first.
+    private mutating func frame(
+        _ bytes: UnsafeRawBufferPointer, from offset: inout Int, frameStart: inout Int
+    ) throws -> Bool {
+        while let (aggregate, length) = try scanToken(bytes, at: offset) {
+            offset += length
+            // The kind of what completed: nil for a scalar.
+            var completed: AggregateKind?
+            if let (kind, count) = aggregate {
+                if count > 0 {
+                    guard open.count < limits.maxDepth else {
+                        throw Self.error("replies nested deeper than \(limits.maxDepth) levels")
+                    }
+                    open.append(Open(kind: kind, remaining: count))
+                    continue
+                }
+                completed = kind
+            }
+            // Count the completed item in its parent, closing every aggregate it completes.
+            while true {
+                guard let last = open.indices.last else {
+                    if completed == .push || completed == .attribute {
+                        frameStart = offset  // a dropped push or attribute at top level: read on
+                        break
+                    }
+                    return true
+                }
+                // Attributes annotate the value that follows; they never count as an element.
+                if completed != .attribute { open[last].remaining -= 1 }
+                guard open[last].remaining == 0 else { break }
+                completed = open.removeLast().kind
+            }
+        }
+        return false
+    }
+
+    /// The value of `frame`, a complete reply checked by framing.
+    static func value(of frame: UnsafeRawBufferPointer) throws -> RESPValue {
+        var parser = RESPParser()
+        var stack: [Aggregate] = []
+        var offset = 0
+        while let (token, length) = try parser.readToken(frame, at: offset) {
+            offset += length
             var finished: Finished
             switch token {
             case .value(let value):
                 finished = .value(value)
             case .aggregate(let kind, let count):
                 if count > 0 {
-                    guard stack.count < limits.maxDepth else {
-                        throw Self.error("replies nested deeper than \(limits.maxDepth) levels")
-                    }
                     stack.append(Aggregate(kind: kind, remaining: count, elements: []))
                     stack[stack.count - 1].elements.reserveCapacity(min(count, 1024))
                     continue
                 }
-                finished = complete(Aggregate(kind: kind, remaining: 0, elements: []), isTopLevel: stack.isEmpty)
+                finished = parser.complete(Aggregate(kind: kind, remaining: 0, elements: []), isTopLevel: stack.isEmpty)
             }
 
             // Hand the finished item to its parent, closing every aggregate it completes.
             while true {
                 guard !stack.isEmpty else {
                     if case .value(let value) = finished { return value }
-                    break  // a dropped push or attribute at top level: read on
+                    break  // framing dropped top-level pushes and attributes; for safety, read on
                 }
                 if case .value(let value) = finished {
                     stack[stack.count - 1].elements.append(value)
@@ -112,10 +182,10 @@ struct RESPParser {
                 }
                 guard stack[stack.count - 1].remaining == 0 else { break }
                 let aggregate = stack.removeLast()
-                finished = complete(aggregate, isTopLevel: stack.isEmpty)
+                finished = parser.complete(aggregate, isTopLevel: stack.isEmpty)
             }
         }
-        return nil
+        throw Self.error("incomplete reply")
     }
 
     private func complete(_ aggregate: Aggregate, isTopLevel: Bool) -> Finished {
@@ -139,6 +209,74 @@ struct RESPParser {
     }
 
     // MARK: - Tokens
+
+    /// Checks the token at `start` of `all` without building its value. Returns its length in
+    /// bytes, with the kind and element count of an aggregate header (nil for a scalar or null),
+    /// or nil when the token is not complete yet. Blob strings and arrays, which make up the
+    /// replies that carry data, take a short path; the other types are read as values.
+    private func scanToken(
+        _ all: UnsafeRawBufferPointer, at start: Int
+    ) throws -> (aggregate: (AggregateKind, Int)?, length: Int)? {
+        guard start < all.count else { return nil }
+        let bytes = UnsafeRawBufferPointer(rebasing: all[start...])
+        let type = bytes[0]
+        switch type {
+        case UInt8(ascii: "$"):
+            guard let lineEnd = try findLineEnd(in: bytes), let total = try blobEnd(bytes, type: type, lineEnd: lineEnd)
+            else { return nil }
+            return (nil, total)
+        case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+            guard let lineEnd = try findLineEnd(in: bytes) else { return nil }
+            return (try aggregateHeader(bytes, type: type, lineEnd: lineEnd), lineEnd + 2)
+        default:
+            guard let (token, length) = try readToken(all, at: start) else { return nil }
+            if case .aggregate(let kind, let count) = token { return ((kind, count), length) }
+            return (nil, length)
+        }
+    }
+
+    /// The end of the blob (`$`, `!`, `=`) token whose line ends at `lineEnd`, past its trailing
+    /// CRLF; the line's end for a null (`$-1`); nil when its payload is not complete yet.
+    private func blobEnd(_ bytes: UnsafeRawBufferPointer, type: UInt8, lineEnd: Int) throws -> Int? {
+        let length = try lineInteger(bytes, lineEnd)
+        if length == -1 && type == UInt8(ascii: "$") { return lineEnd + 2 }
+        guard length >= 0, length <= limits.maxBulkLength else {
+            throw Self.error("blob length \(length) out of range")
+        }
+        let total = lineEnd + 2 + Int(length) + 2
+        guard bytes.count >= total else { return nil }
+        guard bytes[total - 2] == UInt8(ascii: "\r"), bytes[total - 1] == UInt8(ascii: "\n") else {
+            throw Self.error("blob not followed by CRLF")
+        }
+        if type == UInt8(ascii: "=") {
+            guard length >= 4, bytes[lineEnd + 2 + 3] == UInt8(ascii: ":") else {
+                throw Self.error("verbatim string without a format prefix")
+            }
+        }
+        return total
+    }
+
+    /// The kind and element count (a map's pairs count twice) of the aggregate header whose
+    /// line ends at `lineEnd`; nil for a null array (`*-1`).
+    private func aggregateHeader(
+        _ bytes: UnsafeRawBufferPointer, type: UInt8, lineEnd: Int
+    ) throws -> (AggregateKind, Int)? {
+        let count = try lineInteger(bytes, lineEnd)
+        if count == -1 && type == UInt8(ascii: "*") { return nil }
+        let isPairs = type == UInt8(ascii: "%") || type == UInt8(ascii: "|")
+        guard count >= 0, count <= limits.maxAggregateCount / (isPairs ? 2 : 1) else {
+            throw Self.error("aggregate size \(count) out of range")
+        }
+        let kind: AggregateKind =
+            switch type {
+            case UInt8(ascii: "*"): .array
+            case UInt8(ascii: "~"): .set
+            case UInt8(ascii: "%"): .map
+            case UInt8(ascii: ">"): .push
+            default: .attribute
+            }
+        return (kind, Int(count) * (isPairs ? 2 : 1))
+    }
 
     /// Reads the token at `start` of `all`: one type byte, its line and (for blob types) its
     /// payload. Returns the token and its length in bytes, or nil when it is not complete yet.
@@ -177,45 +315,23 @@ struct RESPParser {
             }
             return (.value(.bigNumber(text)), afterLine)
         case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
-            let length = try lineInteger(bytes, lineEnd)
-            if length == -1 && type == UInt8(ascii: "$") { return (.value(.null), afterLine) }
-            guard length >= 0, length <= limits.maxBulkLength else {
-                throw Self.error("blob length \(length) out of range")
-            }
-            let total = afterLine + Int(length) + 2
-            guard bytes.count >= total else { return nil }
-            guard bytes[total - 2] == UInt8(ascii: "\r"), bytes[total - 1] == UInt8(ascii: "\n") else {
-                throw Self.error("blob not followed by CRLF")
-            }
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[afterLine..<(afterLine + Int(length))])
+            guard let total = try blobEnd(bytes, type: type, lineEnd: lineEnd) else { return nil }
+            if total == afterLine { return (.value(.null), afterLine) }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[afterLine..<(total - 2)])
             switch type {
             case UInt8(ascii: "$"):
                 return (.value(.bulkString([UInt8](payload))), total)
             case UInt8(ascii: "!"):
                 return (.value(.error(String(decoding: payload, as: UTF8.self))), total)
             default:
-                guard payload.count >= 4, payload[3] == UInt8(ascii: ":") else {
-                    throw Self.error("verbatim string without a format prefix")
-                }
                 let format = String(decoding: UnsafeRawBufferPointer(rebasing: payload[0..<3]), as: UTF8.self)
                 return (.value(.verbatimString(format: format, text: [UInt8](payload[4...]))), total)
             }
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ">"), UInt8(ascii: "|"):
-            let count = try lineInteger(bytes, lineEnd)
-            if count == -1 && type == UInt8(ascii: "*") { return (.value(.null), afterLine) }
-            let isPairs = type == UInt8(ascii: "%") || type == UInt8(ascii: "|")
-            guard count >= 0, count <= limits.maxAggregateCount / (isPairs ? 2 : 1) else {
-                throw Self.error("aggregate size \(count) out of range")
+            guard let (kind, count) = try aggregateHeader(bytes, type: type, lineEnd: lineEnd) else {
+                return (.value(.null), afterLine)
             }
-            let kind: AggregateKind =
-                switch type {
-                case UInt8(ascii: "*"): .array
-                case UInt8(ascii: "~"): .set
-                case UInt8(ascii: "%"): .map
-                case UInt8(ascii: ">"): .push
-                default: .attribute
-                }
-            return (.aggregate(kind, count: Int(count) * (isPairs ? 2 : 1)), afterLine)
+            return (.aggregate(kind, count: count), afterLine)
         default:
             let printable = type >= 0x20 && type < 0x7F ? " '\(Character(Unicode.Scalar(type)))'" : ""
             throw Self.error("unexpected type byte 0x\(String(type, radix: 16))\(printable)")

@@ -10,6 +10,8 @@ public protocol RedisCommandSender: Sendable {
     func send(_ command: RedisCommand) async throws -> RESPValue
     /// Many commands in one write; replies in order, error replies in place as `.error` values.
     func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue]
+    /// One command whose reply is read in place (`StreamEntries`); an error reply throws.
+    func sendFrame(_ command: RedisCommand) async throws -> RESPFrame
 }
 
 extension RedisConnection: RedisCommandSender {}
@@ -94,6 +96,10 @@ public final class RedisClient: RedisCommandSender {
 
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         try await connection().pipeline(commands)
+    }
+
+    public func sendFrame(_ command: RedisCommand) async throws -> RESPFrame {
+        try await connection().sendFrame(command)
     }
 
     /// Closes the connection. Commands waiting for a reply fail with `.connectionClosed`, later

@@ -6,19 +6,19 @@ struct RedisRequest: Sendable {
     var bytes: ByteBuffer
     /// How many replies belong to this request (one per command).
     var replyCount: Int
-    var promise: EventLoopPromise<[RESPValue]>
+    var promise: EventLoopPromise<[RESPFrame]>
 }
 
 /// Matches replies to requests. Redis answers commands on a connection strictly in order, so
 /// the handler keeps a FIFO of waiting requests: each reply goes to the oldest one, which
 /// completes once it has all of its replies. Everything here runs on the channel's event loop.
 final class RedisCommandHandler: ChannelDuplexHandler {
-    typealias InboundIn = RESPValue
+    typealias InboundIn = RESPFrame
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
 
     private struct Waiting {
-        var promise: EventLoopPromise<[RESPValue]>
+        var promise: EventLoopPromise<[RESPFrame]>
         var replyCount: Int
     }
 
@@ -26,7 +26,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     /// Replies collected so far for the oldest waiting request. Kept out of `waiting` because
     /// CircularBuffer's subscript has no in-place modify: appending through it would copy the
     /// array on every reply, quadratic in the pipeline depth.
-    private var headReplies: [RESPValue] = []
+    private var headReplies: [RESPFrame] = []
     /// Set once the connection is unusable; later writes fail with it instead of queueing replies
     /// that will never come.
     private var failure: RedisError?

@@ -147,11 +147,15 @@ public final class RedisConnection: Sendable {
     /// still get theirs).
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RESPValue {
-        let reply = try await execute([command])[0]
-        if case .error(let message) = reply {
-            throw RedisError(code: .server, message: message, command: command.name)
-        }
-        return reply
+        try Self.throwingServerError(try await execute([command])[0].value(), of: command)
+    }
+
+    /// Sends one command and returns its reply undecoded, for replies read in place
+    /// (`StreamEntries`). An error reply is thrown as with `send(_:)`.
+    public func sendFrame(_ command: RedisCommand) async throws -> RESPFrame {
+        let frame = try await execute([command])[0]
+        if frame.isError { _ = try Self.throwingServerError(try frame.value(), of: command) }
+        return frame
     }
 
     /// Writes all `commands` with one flush and returns their replies in the same order.
@@ -159,7 +163,14 @@ public final class RedisConnection: Sendable {
     /// in which case it is not known which of the commands ran.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        return try await execute(commands)
+        return try await execute(commands).map { try $0.value() }
+    }
+
+    private static func throwingServerError(_ reply: RESPValue, of command: RedisCommand) throws -> RESPValue {
+        if case .error(let message) = reply {
+            throw RedisError(code: .server, message: message, command: command.name)
+        }
+        return reply
     }
 
     /// Closes the connection. Commands still waiting fail with `.connectionClosed`.
@@ -175,7 +186,7 @@ public final class RedisConnection: Sendable {
 
     // MARK: - Internals
 
-    private func execute(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+    private func execute(_ commands: [RedisCommand]) async throws -> [RESPFrame] {
         // A task that is already cancelled never touches the connection.
         try Task.checkCancellation()
         let blocking = commands.reduce(Duration.zero) { max($0, $1.serverBlockingTime) }
@@ -192,12 +203,12 @@ public final class RedisConnection: Sendable {
         _ commands: [RedisCommand],
         on channel: any Channel,
         timeout: Duration?
-    ) async throws -> [RESPValue] {
+    ) async throws -> [RESPFrame] {
         var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands {
             RESPEncoder.encode(command, into: &bytes)
         }
-        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
+        let promise = channel.eventLoop.makePromise(of: [RESPFrame].self)
         let request = RedisRequest(bytes: bytes, replyCount: commands.count, promise: promise)
 
         return try await withTaskCancellationHandler {
@@ -240,7 +251,7 @@ public final class RedisConnection: Sendable {
         let timeout = configuration.commandTimeout
         func run(_ command: RedisCommand) async throws -> RESPValue {
             do {
-                return try await execute([command], on: channel, timeout: timeout)[0]
+                return try await execute([command], on: channel, timeout: timeout)[0].value()
             } catch let error as RedisError {
                 throw error.on(command.name)
             }

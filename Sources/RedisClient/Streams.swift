@@ -1,3 +1,4 @@
+import NIOCore
 
 /// Typed Redis Streams commands. Replies are read in both their RESP2 and RESP3 shapes
 /// (RESP3 sends XREADGROUP and XINFO as maps where RESP2 sends flat arrays).
@@ -73,6 +74,21 @@ extension RedisCommandSender {
         count: Int? = nil,
         blockMilliseconds: Int? = nil
     ) async throws -> [StreamEntry] {
+        try await xreadgroupEntries(
+            group: group, consumer: consumer, key: key, id: id, count: count, blockMilliseconds: blockMilliseconds
+        ).entries()
+    }
+
+    /// `xreadgroup` with the entries read in place from the reply (`StreamEntries`), for
+    /// consumers that copy only what they keep.
+    public func xreadgroupEntries(
+        group: String,
+        consumer: String,
+        key: String,
+        id: String = ">",
+        count: Int? = nil,
+        blockMilliseconds: Int? = nil
+    ) async throws -> StreamEntries {
         var arguments: [RedisArgument] = ["GROUP", .string(group), .string(consumer)]
         if let count { arguments += ["COUNT", .integer(count)] }
         var blocking = Duration.zero
@@ -82,24 +98,9 @@ extension RedisCommandSender {
             blocking = blockMilliseconds == 0 ? .seconds(100 * 365 * 86_400) : .milliseconds(blockMilliseconds)
         }
         arguments += ["STREAMS", .string(key), .string(id)]
-        let reply = try await send(RedisCommand("XREADGROUP", arguments, serverBlockingTime: blocking))
+        let frame = try await sendFrame(RedisCommand("XREADGROUP", arguments, serverBlockingTime: blocking))
 
-        // RESP2: [[key, entries]]; RESP3: {key: entries}; null when nothing arrived.
-        let streams: [RESPValue]
-        switch reply {
-        case .null:
-            return []
-        case .map(let pairs):
-            streams = pairs.map(\.value)
-        case .array(let elements):
-            streams = try elements.map { element in
-                guard let pair = element.array, pair.count == 2 else { throw Self.unexpected("XREADGROUP", element) }
-                return pair[1]
-            }
-        default:
-            throw Self.unexpected("XREADGROUP", reply)
-        }
-        return try streams.flatMap { try Self.entries($0, command: "XREADGROUP") }
+        return try StreamEntries(xreadgroupReply: frame)
     }
 
     /// `XACK key group id …`. Returns how many entries were pending and are now acknowledged.
@@ -126,17 +127,26 @@ extension RedisCommandSender {
         start: StreamID = .zero,
         count: Int? = nil
     ) async throws -> (next: StreamID, entries: [StreamEntry], deleted: [StreamID]) {
+        let claimed = try await xautoclaimEntries(
+            key, group: group, consumer: consumer, minIdleMilliseconds: minIdleMilliseconds, start: start, count: count)
+        return (claimed.next, try claimed.entries.entries(), claimed.deleted)
+    }
+
+    /// `xautoclaim` with the entries read in place from the reply (`StreamEntries`).
+    public func xautoclaimEntries(
+        _ key: String,
+        group: String,
+        consumer: String,
+        minIdleMilliseconds: Int,
+        start: StreamID = .zero,
+        count: Int? = nil
+    ) async throws -> (next: StreamID, entries: StreamEntries, deleted: [StreamID]) {
         var arguments: [RedisArgument] = [
             .string(key), .string(group), .string(consumer), .integer(minIdleMilliseconds), .string(start.description),
         ]
         if let count { arguments += ["COUNT", .integer(count)] }
-        let reply = try await send(RedisCommand("XAUTOCLAIM", arguments))
-        guard let parts = reply.array, parts.count >= 2 else { throw Self.unexpected("XAUTOCLAIM", reply) }
-        let next = try Self.streamID(parts[0], command: "XAUTOCLAIM")
-        let entries = try Self.entries(parts[1], command: "XAUTOCLAIM")
-        let deleted =
-            try parts.count > 2 ? (parts[2].array ?? []).map { try Self.streamID($0, command: "XAUTOCLAIM") } : []
-        return (next, entries, deleted)
+        let frame = try await sendFrame(RedisCommand("XAUTOCLAIM", arguments))
+        return try StreamEntries.xautoclaimReply(frame)
     }
 
     /// `XPENDING key group`: how many entries are pending, the lowest and highest pending IDs,
@@ -242,35 +252,6 @@ extension RedisCommandSender {
             arguments.append(.bytes(value))
         }
         return RedisCommand("XADD", arguments)
-    }
-
-    /// An entry list: `[[id, [field, value, …]], …]`. A pending entry whose data was deleted
-    /// comes as `[id, nil]`; a bare `nil` element (Redis 6.2 XAUTOCLAIM) is skipped.
-    static func entries(_ value: RESPValue, command: String) throws -> [StreamEntry] {
-        if value.isNull { return [] }
-        guard let elements = value.array else { throw unexpected(command, value) }
-        var entries: [StreamEntry] = []
-        entries.reserveCapacity(elements.count)
-        for element in elements {
-            if element.isNull { continue }
-            guard let parts = element.array, parts.count == 2 else { throw unexpected(command, element) }
-            let id = try streamID(parts[0], command: command)
-            if parts[1].isNull {
-                entries.append(StreamEntry(id: id, fields: [], isDeleted: true))
-                continue
-            }
-            guard let flat = parts[1].array, flat.count.isMultiple(of: 2) else { throw unexpected(command, parts[1]) }
-            var fields: [(name: String, value: [UInt8])] = []
-            fields.reserveCapacity(flat.count / 2)
-            for index in stride(from: 0, to: flat.count, by: 2) {
-                guard let name = flat[index].string, let value = flat[index + 1].bytes else {
-                    throw unexpected(command, parts[1])
-                }
-                fields.append((name, value))
-            }
-            entries.append(StreamEntry(id: id, fields: fields))
-        }
-        return entries
     }
 
     static func streamID(_ value: RESPValue, command: String) throws -> StreamID {

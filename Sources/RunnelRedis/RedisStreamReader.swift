@@ -5,7 +5,8 @@ import RunnelCore
 /// The reader `RedisStreamExtractor.open` returns; used by the runner's producer task only.
 ///
 /// Micro-batching: a batch is complete when it holds `max_records` entries or `max_bytes` of
-/// payload, or `max_linger` after its first entry arrived, whichever comes first. With no
+/// replies (the entries with their ids and field names), or `max_linger` after its first entry
+/// arrived, whichever comes first. With no
 /// input at all, `read()` returns `.idle` every `idleBlock`, so the runner notices a
 /// stop request; backpressure comes from the runner, which reads one batch ahead.
 final class RedisStreamReader: BatchReader {
@@ -102,26 +103,26 @@ final class RedisStreamReader: BatchReader {
 
     private func readEntries() async throws -> ReadResult {
         if case .history(let cursor) = phase {
-            let entries = try await client.xreadgroup(
+            let entries = try await client.xreadgroupEntries(
                 group: c.group, consumer: c.consumer, key: c.stream, id: cursor.description, count: maxRecords)
-            if let last = entries.last {
-                phase = .history(cursor: last.id)
-                return try await makeBatch(entries, redelivered: true)
+            if let (_, last) = try entries.idRange() {
+                phase = .history(cursor: last)
+                return try await makeBatch([entries], redelivered: true)
             }
             phase = .live
         }
         if ContinuousClock.now >= nextClaim {
             let claimed = try await claim()
-            if !claimed.isEmpty { return try await makeBatch(claimed, redelivered: true) }
+            if !claimed.isEmpty { return try await makeBatch([claimed], redelivered: true) }
         }
         guard request.follow else {
-            let entries = try await client.xreadgroup(
+            let entries = try await client.xreadgroupEntries(
                 group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: maxRecords)
             if entries.isEmpty {
                 exhausted = true
                 return .end
             }
-            return try await makeBatch(entries, redelivered: false)
+            return try await makeBatch([entries], redelivered: false)
         }
         return try await gather()
     }
@@ -129,29 +130,32 @@ final class RedisStreamReader: BatchReader {
     /// New entries, lingering up to `max_linger` after the first one to fill the batch.
     private func gather() async throws -> ReadResult {
         let limit = maxRecords
-        var entries = try await blockingClient.xreadgroup(
+        let first = try await blockingClient.xreadgroupEntries(
             group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit,
             blockMilliseconds: max(1, Int(c.idleBlock.milliseconds)))
-        if entries.isEmpty { return .idle }
+        if first.isEmpty { return .idle }
+        var replies = [first]
+        var count = first.count
+        var bytes = first.byteCount
         let deadline = ContinuousClock.now + request.batching.maxLinger
-        var bytes = Self.size(entries)
-        while entries.count < limit, bytes < request.batching.maxBytes {
+        while count < limit, bytes < request.batching.maxBytes {
             let left = (deadline - .now).milliseconds
             guard left >= 1 else { break }
-            let more = try await blockingClient.xreadgroup(
-                group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit - entries.count,
+            let more = try await blockingClient.xreadgroupEntries(
+                group: c.group, consumer: c.consumer, key: c.stream, id: ">", count: limit - count,
                 blockMilliseconds: Int(left))
             if more.isEmpty { break }
-            bytes += Self.size(more)
-            entries += more
+            replies.append(more)
+            count += more.count
+            bytes += more.byteCount
         }
-        return try await makeBatch(entries, redelivered: false)
+        return try await makeBatch(replies, redelivered: false)
     }
 
     /// `XAUTOCLAIM` of entries idle longer than `min_idle`, one page per call; the scan
     /// continues from its cursor and starts again after `claim_interval` once complete.
-    private func claim() async throws -> [StreamEntry] {
-        let result = try await client.xautoclaim(
+    private func claim() async throws -> StreamEntries {
+        let result = try await client.xautoclaimEntries(
             c.stream, group: c.group, consumer: c.consumer, minIdleMilliseconds: Int(c.minIdle.milliseconds),
             start: claimCursor, count: maxRecords)
         claimCursor = result.next
@@ -165,68 +169,74 @@ final class RedisStreamReader: BatchReader {
 
     // MARK: - Entries to a batch
 
-    private func makeBatch(_ entries: [StreamEntry], redelivered: Bool) async throws -> ReadResult {
+    private func makeBatch(_ replies: [StreamEntries], redelivered: Bool) async throws -> ReadResult {
         // Delivery counts matter only for entries delivered before (own pending, claimed).
         var deliveries: [StreamID: Int] = [:]
-        if redelivered, let first = entries.first, let last = entries.last {
+        if redelivered, let first = try replies.first?.idRange()?.first, let last = try replies.last?.idRange()?.last {
+            let count = replies.reduce(0) { $0 + $1.count }
             let rows = try await client.xpendingRange(
-                c.stream, group: c.group, start: first.id.description, end: last.id.description,
-                count: entries.count + 4 * request.batching.maxRecords, consumer: c.consumer)
+                c.stream, group: c.group, start: first.description, end: last.description,
+                count: count + 4 * request.batching.maxRecords, consumer: c.consumer)
             for row in rows { deliveries[row.id] = row.deliveryCount }
         }
 
         var ids: [StreamID] = []
-        ids.reserveCapacity(entries.count)
+        ids.reserveCapacity(replies.reduce(0) { $0 + $1.count })
         // Self-describing records: the columns start with the fields seen so far in this run (in
         // order of first appearance), so that a micro-batch whose records happen to lack an
         // optional field still has it (as null) for the stages that name it. A JSON payload that
-        // is a flat object goes straight into the columns (`ColumnsBuilder.append(flatJSON:)`);
-        // any other is parsed, with the same outcome and the same errors.
+        // is a flat object goes straight from the reply's bytes into the columns
+        // (`ColumnsBuilder.append(flatJSON:)`); any other is parsed, with the same outcome and
+        // the same errors.
         var columns = ColumnsBuilder(fields: knownFields, maximumFields: Self.maximumFields)
         var origins: [Origin] = []
-        origins.reserveCapacity(entries.count)
+        origins.reserveCapacity(ids.capacity)
         var times: [Timestamp] = []
-        times.reserveCapacity(entries.count)
+        times.reserveCapacity(ids.capacity)
         var raws: [Int: String] = [:]
         var unreadable: Set<Int> = []
         var rejections: [(Int, RecordError)] = []
         var tooOften: [(row: Int, error: RecordError)] = []
         var bytes = 0
         let idField = c.idField
-        for entry in entries {
-            ids.append(entry.id)
-            if entry.isDeleted { continue }  // pending but trimmed from the stream: only acknowledged
-            let ordinal = origins.count
-            let id = entry.id.description
-            origins.append(Origin(source: c.stream, id: id))
-            times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
-            for f in entry.fields { bytes += f.value.count + f.name.utf8.count }
-            let appended =
-                c.format.isJSON
-                && (entry[field: c.field]?.withUnsafeBytes { payload in
-                    columns.append(flatJSON: payload, adding: idField.map { ($0, .string(id)) })
-                } ?? false)
-            if !appended {
-                do {
-                    columns.append(object: try record(entry))
-                } catch {
-                    rejections.append((ordinal, error))
-                    raws[ordinal] = rawText(entry)
-                    unreadable.insert(ordinal)
-                    columns.appendUnreadable()
-                    continue
+        let payloadField = Array(c.field.utf8)
+        for reply in replies {
+            try reply.forEach { entry in
+                ids.append(entry.id)
+                if entry.isDeleted { return }  // pending but trimmed from the stream: only acknowledged
+                let ordinal = origins.count
+                let id = entry.id.description
+                origins.append(Origin(source: c.stream, id: id))
+                times.append(Timestamp(microseconds: Int64(clamping: entry.id.milliseconds) &* 1_000))
+                bytes += entry.fieldBytes
+                let appended =
+                    c.format.isJSON
+                    && (entry.value(ofField: payloadField).map { payload in
+                        columns.append(flatJSON: payload, adding: idField.map { ($0, .string(id)) })
+                    } ?? false)
+                if !appended {
+                    let materialized = entry.entry
+                    do throws(RecordError) {
+                        columns.append(object: try record(materialized))
+                    } catch {
+                        rejections.append((ordinal, error))
+                        raws[ordinal] = rawText(materialized)
+                        unreadable.insert(ordinal)
+                        columns.appendUnreadable()
+                        return
+                    }
                 }
-            }
-            if let count = deliveries[entry.id], count > c.maxDeliveries {
-                tooOften.append(
-                    (
-                        ordinal,
-                        RecordError(
-                            code: "max_deliveries",
-                            message: "delivered \(count) times, more than max_deliveries \(c.maxDeliveries); "
-                                + "moved to the dead letter queue instead of being loaded again")
-                    ))
-                raws[ordinal] = rawText(entry)
+                if let count = deliveries[entry.id], count > c.maxDeliveries {
+                    raws[ordinal] = rawText(entry.entry)
+                    tooOften.append(
+                        (
+                            ordinal,
+                            RecordError(
+                                code: "max_deliveries",
+                                message: "delivered \(count) times, more than max_deliveries \(c.maxDeliveries); "
+                                    + "moved to the dead letter queue instead of being loaded again")
+                        ))
+                }
             }
         }
         let (schema, built) = columns.finish()
@@ -272,12 +282,6 @@ final class RedisStreamReader: BatchReader {
         var o = Object()
         for f in entry.fields { o.set(f.name, .string(String(decoding: f.value, as: UTF8.self))) }
         return JSONText.encode(.object(o))
-    }
-
-    private static func size(_ entries: [StreamEntry]) -> Int {
-        var n = 0
-        for e in entries { for f in e.fields { n += f.value.count } }
-        return n
     }
 }
 

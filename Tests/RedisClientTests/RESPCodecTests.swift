@@ -1,4 +1,5 @@
 #if Redis
+import NIOCore
 import Testing
 
 @testable import RedisClient
@@ -111,6 +112,23 @@ struct RESPCodecTests {
     func otherForms(wire: String, expected: RESPValue) throws {
         var decoder = RESPChunkDecoder()
         #expect(try decoder.feed(Array(wire.utf8)) == [expected])
+    }
+
+    @Test("a frame is one reply's bytes exactly: pushes and attributes before it are consumed, the next reply left")
+    func frames() throws {
+        let reply = RESPEncoder.bytes(of: Self.sampleValues[12])
+        let wire = Array(">2\r\n+message\r\n+hello\r\n|1\r\n+ttl\r\n:3600\r\n".utf8) + reply + Array("*2\r\n:1".utf8)
+        for split in 0...wire.count {
+            var parser = RESPParser()
+            var buffer = ByteBuffer(bytes: wire[..<split])
+            var frame = try parser.nextFrame(from: &buffer)
+            buffer.writeBytes(wire[split...])
+            if frame == nil { frame = try parser.nextFrame(from: &buffer) }
+            #expect(frame.map { Array($0.bytes.readableBytesView) } == reply, "split at \(split)")
+            #expect(try frame?.value() == Self.sampleValues[12])
+            #expect(Array(buffer.readableBytesView) == Array("*2\r\n:1".utf8))
+            #expect(try parser.nextFrame(from: &buffer) == nil)
+        }
     }
 
     @Test("a reply fits an existential's inline buffer, so the pipeline does not box it")

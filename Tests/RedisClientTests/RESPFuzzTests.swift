@@ -17,7 +17,9 @@ struct RESPFuzzTests {
         for chunk in chunks {
             buffer.writeBytes(chunk)
             do {
-                while let v = try parser.next(from: &buffer) { values.append(v) }
+                while let frame = try parser.nextFrame(from: &buffer) {
+                    values.append(try Self.check(frame))
+                }
             } catch let e as RedisError {
                 return (values, "\(e)")
             } catch {
@@ -26,6 +28,26 @@ struct RESPFuzzTests {
             }
         }
         return (values, nil)
+    }
+
+    /// What framing accepted, the readers after it take: it has a value, the in-place cursor
+    /// passes over it to its last byte, and as a stream reply it reads or is `.unexpectedReply`.
+    private static func check(_ frame: RESPFrame) throws -> RESPValue {
+        let value: RESPValue
+        do { value = try frame.value() } catch {
+            Issue.record("a framed reply has no value: \(error), frame \(MutationFuzzer.hex(Array(frame.bytes.readableBytesView)))")
+            throw error
+        }
+        frame.bytes.withUnsafeReadableBytes { bytes in
+            var cursor = RESPCursor(bytes)
+            cursor.skip()
+            #expect(cursor.offset == bytes.count, "frame \(MutationFuzzer.hex(Array(bytes)))")
+        }
+        do {
+            _ = try StreamEntries(xreadgroupReply: frame).entries()
+        } catch let error as RedisError where error.code == .unexpectedReply {
+        }
+        return value
     }
 
     @Test func mutatedRepliesDecodeTheSameWholeOrInPieces() throws {

@@ -80,10 +80,14 @@ def steady(url, stream, rate, seconds):
             time.sleep(delay)
         r.xadd(stream, {"payload": json.dumps({"order_id": i, "customer": "c", "status": "PAID", "amount": 1.5})})
 
-def group_done(url, stream, group, n):
-    """Seconds until the group has read and acknowledged n entries."""
+def group_done(url, stream, group, n, worker):
+    """Returns once the group has read and acknowledged n entries; exits 1 if the worker died."""
     r = redis.Redis.from_url(url)
     while True:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            sys.exit("the worker (pid %d) exited before its group acknowledged %d entries" % (worker, n))
         for g in r.xinfo_groups(stream):
             if g["name"].decode() == group and g["entries-read"] is not None and g["entries-read"] >= n and g["pending"] == 0:
                 return
@@ -182,7 +186,7 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "produce": produce(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == "steady": steady(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
-    elif cmd == "wait": group_done(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "wait": group_done(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif cmd == "consume": print("%.3f" % consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]))
     elif cmd == "consume-sqlite": print("%.3f" % consume_sqlite(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]))
     elif cmd == "create-sqlite": create_sqlite(sys.argv[2])
@@ -219,6 +223,12 @@ start_worker() { # spec file
     WORKER_PID=$!
 }
 
+worker_died() {
+    echo "runnel-stream stopped early; its stderr:" >&2
+    tail -5 "$WORK/worker.err" >&2
+    exit 1
+}
+
 stop_worker() {
     kill -TERM "$WORKER_PID"
     wait "$WORKER_PID" || { echo "worker exited with $?; stderr:" >&2; tail -5 "$WORK/worker.err" >&2; exit 1; }
@@ -237,7 +247,7 @@ echo "==> throughput: runnel-stream" >&2
 spec bench-swift swift 10ms "$WORK/out-swift" >"$WORK/throughput.yaml"
 t0=$(date +%s.%N)
 start_worker "$WORK/throughput.yaml"
-"$PY" "$WORK/bench.py" wait "$URL" bench-swift swift "$N"
+"$PY" "$WORK/bench.py" wait "$URL" bench-swift swift "$N" "$WORKER_PID" || worker_died
 t1=$(date +%s.%N)
 rss_throughput=$(peak_rss_kib "$WORKER_PID")
 stop_worker
@@ -261,9 +271,9 @@ py_rate=$(echo "$N / $py_seconds" | bc -l)
 echo "==> latency: 1,000 messages/s for $RATE_SECONDS s, max_linger 10ms" >&2
 spec bench-latency swift 10ms "$WORK/out-latency" >"$WORK/latency.yaml"
 start_worker "$WORK/latency.yaml"
-until redis-cli -p "$PORT" exists bench-latency | grep -q 1; do sleep 0.05; done
+until redis-cli -p "$PORT" exists bench-latency | grep -q 1; do kill -0 "$WORKER_PID" 2>/dev/null || worker_died; sleep 0.05; done
 "$PY" "$WORK/bench.py" steady "$URL" bench-latency 1000 "$RATE_SECONDS"
-"$PY" "$WORK/bench.py" wait "$URL" bench-latency swift $((1000 * RATE_SECONDS))
+"$PY" "$WORK/bench.py" wait "$URL" bench-latency swift $((1000 * RATE_SECONDS)) "$WORKER_PID" || worker_died
 rss_latency=$(peak_rss_kib "$WORKER_PID")
 stop_worker
 if [ "$TARGET" = sqlite ]; then
