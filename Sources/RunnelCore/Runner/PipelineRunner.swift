@@ -141,8 +141,15 @@ public struct PipelineRunner: Sendable {
         try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask { await produce(opened, into: batches, inflight: inflight) }
             var committer = Committer(runner: self, inflight: inflight)
-            while let (batch, commit) = try await batches.next() {
-                try await committer.commit(batch, commit, summary: &summary)
+            do {
+                while let (batch, commit) = try await batches.next() {
+                    try await committer.commit(batch, commit, summary: &summary)
+                }
+                try await committer.settleAcknowledgement()
+            } catch {
+                // What was committed is still acknowledged (or redelivered: nothing is lost).
+                try? await committer.settleAcknowledgement()
+                throw error
             }
             // The producer has finished the channel, so its count of late duplicates is ready.
             if let late = try await group.next(), late > 0 {
@@ -265,6 +272,11 @@ struct Committer {
     var prepared = false
     private var deadLettersPrepared = false
     private let clock = ContinuousClock()
+    /// The last committed batch's acknowledgement, still in flight: the next batch's load goes
+    /// ahead meanwhile, so the broker's round trip overlaps the target's work instead of adding
+    /// to it. Acknowledgements still go one at a time, in commit order, each after its batch's
+    /// commit: the next one waits for this one, and the run waits for the last.
+    private var acknowledging: Task<Void, any Error>?
 
     /// Resolved once per run, not per batch.
     private let checkpointsInLoad: Bool
@@ -419,12 +431,21 @@ struct Committer {
             case .acknowledge:
                 beginCommit(&batch)
                 guard let acknowledgement else { continue }
-                try await runner.retrying("acknowledge") { try await acknowledgement.acknowledge() }
+                try await settleAcknowledgement()
+                let runner = self.runner
+                acknowledging = Task { try await runner.retrying("acknowledge") { try await acknowledgement.acknowledge() } }
                 how.append("acknowledge")
             }
         }
         beginCommit(&batch)
         batch.trace.step(.commit, name: how.isEmpty ? "none" : how.joined(separator: "+"), since: commitStart)
+    }
+
+    /// Waits for the acknowledgement in flight, if any; throws its failure.
+    mutating func settleAcknowledgement() async throws {
+        guard let task = acknowledging else { return }
+        acknowledging = nil
+        try await task.value
     }
 
     /// Counts a batch the run stops on without committing it: what was read and rejected is
