@@ -23,3 +23,13 @@ bench_binary() {
     ln -sf "$runnel" "$dir/$name"
     echo "$dir/$name"
 }
+
+# For callgrind: a copy of runnel-batch without debug info in DIR/bin (valgrind 3.19 cannot read
+# DWARF 5; the symbols stay). Prints its path.
+bench_stripped_binary() {
+    local dir="${1:?usage: bench_stripped_binary DIR}" bin
+    bin="$(bench_binary runnel-batch)"
+    mkdir -p "$dir/bin"
+    objcopy --strip-debug "$(readlink -f "$bin")" "$dir/bin/runnel-batch"
+    echo "$dir/bin/runnel-batch"
+}

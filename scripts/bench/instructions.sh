@@ -23,16 +23,8 @@ trap 'rm -rf "$WORK"' EXIT
 command -v valgrind >/dev/null || { apt-get install -y valgrind >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y valgrind >/dev/null; }; }
 command -v sqlite3 >/dev/null || { apt-get install -y sqlite3 >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null; }; }
 
-if [ -n "${RUNNEL_BENCH_BIN:-}" ]; then
-    BIN="$RUNNEL_BENCH_BIN"
-else
-    source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
-    BIN="$(bench_binary runnel-batch)"
-fi
-# valgrind 3.19 cannot read DWARF 5: count a copy without debug info (symbols stay). The
-# multi-call binary is runnel-batch by its name.
-mkdir -p "$WORK/bin"
-objcopy --strip-debug "$(readlink -f "$BIN")" "$WORK/bin/runnel-batch"
+source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
+RUNNEL="$(bench_stripped_binary "$WORK")"
 
 for n in "$SMALL" "$LARGE"; do
     python3 scripts/bench/generate_orders_jsonl.py "$n" >"$WORK/orders-$n.jsonl"
@@ -107,7 +99,7 @@ for path in json-sqlite json-cel csv-sqlite; do
     for n in "$SMALL" "$LARGE"; do
         d="$WORK/$path-$n"; mkdir -p "$d"
         sed "s#{{INPUT}}#$WORK/orders-$n.$ext#" "$WORK/$path.yaml" >"$d/pipeline.yaml"
-        totals+=("$(count "$d" "$WORK/bin/runnel-batch" run pipeline.yaml --no-progress)")
+        totals+=("$(count "$d" "$RUNNEL" run pipeline.yaml --no-progress)")
     done
     RESULT[$path]="$(per_record "${totals[0]}" "${totals[1]}")"
     printf "%-12s %14s\n" "$path" "${RESULT[$path]}"
