@@ -19,16 +19,13 @@ SMALL="${1:-100000}"
 LARGE="${2:-200000}"
 PORT="${RUNNEL_BENCH_REDIS_PORT:-6397}"
 WORK="$(mktemp -d /tmp/runnel-ipr-redis.XXXXXX)"
-cleanup() { redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+# shellcheck source=../services/redis.sh
+source scripts/services/redis.sh
+cleanup() { redis_stop "$WORK/redis" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 command -v valgrind >/dev/null || { apt-get install -y valgrind >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y valgrind >/dev/null; }; }
 command -v sqlite3 >/dev/null || { apt-get install -y sqlite3 >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y sqlite3 >/dev/null; }; }
-# shellcheck source=../services/redis.sh
-source scripts/services/redis.sh
-redis_install
-redis-server --bind 127.0.0.1 --port "$PORT" --save "" --appendonly no --daemonize yes \
-    --logfile "$WORK/redis.log" --dir "$WORK" >/dev/null
-until redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.1; done
+RUNNEL_TEST_REDIS_PORT="$PORT" redis_start "$WORK/redis" >/dev/null
 
 source "$(dirname "${BASH_SOURCE[0]}")/binary.sh"
 RUNNEL="$(bench_stripped_binary "$WORK")"
